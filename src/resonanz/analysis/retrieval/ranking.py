@@ -1,0 +1,70 @@
+"""The one ranking function: per-ranker scores -> z-scores -> weighted sum.
+
+Four rankers look at a query: BM25 over the title and the known questions
+(history), BM25 over the body plus a character n-gram field (typos, compounds),
+embedding similarity of the query to the article's questions (its title and its
+history, max-sim, query-to-query) and to the article as a passage. Their raw
+scales differ (BM25 is unbounded, e5 cosines crowd into 0.7-0.95), so each is
+standardised over the live documents of the query before the weighted sum: a
+document that stands out for a ranker gets a high z whatever that ranker's scale.
+Unlike reciprocal rank fusion this keeps how far the winner is ahead, which is
+what the confidence model needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass
+class RankConfig:
+    """Weights of the rankers in the fused score and of the lexical fields."""
+
+    w_lex_question: float = 1.0
+    w_lex_content: float = 0.6
+    w_dense_question: float = 1.0
+    w_dense_passage: float = 0.8
+    field_title: float = 1.0
+    field_history: float = 1.0
+    field_body: float = 1.0
+    field_grams: float = 0.5
+    b_title: float = 0.3
+    b_body: float = 0.75
+    negative_sim: float = 0.92
+    negative_penalty: float = 2.0
+    vote_weight: float = 0.5
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def zscore(x: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Standardise over the live slots; a ranker that sees no difference contributes nothing."""
+    vals = x[alive]
+    if len(vals) == 0:
+        return np.zeros_like(x)
+    std = float(vals.std())
+    if std < 1e-9:
+        return np.zeros_like(x)
+    return (x - float(vals.mean())) / std
+
+
+def fuse(parts: list[tuple[float, np.ndarray]], alive: np.ndarray) -> np.ndarray:
+    """Weighted sum of z-scored rankers; dead slots get -inf so they never rank."""
+    total = np.zeros(len(alive), dtype=np.float32)
+    for weight, scores in parts:
+        if weight:
+            total += weight * zscore(scores, alive).astype(np.float32)
+    total[~alive] = -np.inf
+    return total
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best finite scores, best first."""
+    k = min(k, int(np.isfinite(scores).sum()))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    return idx[np.argsort(-scores[idx], kind="stable")]

@@ -1,0 +1,175 @@
+"""What the REST API shows and accepts."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from resonanz.connectors.models import Channel
+from resonanz.crm.models import Contact, Identity, Organization
+from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message, Team
+
+User = get_user_model()
+
+
+class TagListField(serializers.ListField):
+    child = serializers.CharField(max_length=64)
+
+    def to_representation(self, data):
+        return [t.name for t in data.all()] if hasattr(data, "all") else list(data)
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "domain", "notes", "created_at"]
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Identity
+        fields = ["id", "contact", "kind", "handle", "display_name", "created_at"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    identities = IdentitySerializer(many=True, read_only=True)
+    tags = TagListField(required=False)
+    new_identities = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()), write_only=True, required=False,
+        help_text='[{"kind": "email", "handle": "anna@example.com"}]',
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "name", "preferred_language", "lifecycle_stage", "owner", "organization", "tags",
+            "custom_fields", "consent", "consent_at", "notes", "identities", "new_identities",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["consent_at", "created_at", "updated_at"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "description", "email", "is_active"]
+        read_only_fields = ["slug"]
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    is_active = serializers.BooleanField(source="user.is_active", read_only=True)
+    user_id = serializers.IntegerField(source="user.id", read_only=True)
+
+    class Meta:
+        model = AgentProfile
+        fields = ["id", "user_id", "email", "display_name", "initials", "avatar_url", "teams", "role",
+                  "language", "is_available", "max_load", "is_active"]
+
+
+class AgentInviteSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    display_name = serializers.CharField(required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=AgentProfile.Role.choices, default="agent")
+    teams = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), many=True, required=False)
+    language = serializers.ChoiceField(choices=[("en", "en"), ("de", "de")], default="en")
+    password = serializers.CharField(required=False, write_only=True, min_length=8)
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    credentials = serializers.DictField(write_only=True, required=False,
+                                        help_text="Stored encrypted; never returned.")
+    healthy = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Channel
+        fields = ["id", "kind", "name", "slug", "settings", "credentials", "enabled", "sign_replies",
+                  "default_team", "healthy", "last_ok_at", "last_error", "last_error_at", "created_at"]
+        read_only_fields = ["slug", "last_ok_at", "last_error", "last_error_at", "created_at"]
+        extra_kwargs = {"name": {"validators": []}, "kind": {"validators": []}}
+
+
+class SenderSerializer(serializers.Serializer):
+    handle = serializers.CharField(max_length=320)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class InboundSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=300)
+    sender = SenderSerializer()
+    text = serializers.CharField(max_length=200_000, allow_blank=True, required=False, default="")
+    html = serializers.CharField(required=False, allow_blank=True, default="")
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    in_reply_to = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    sent_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate(self, data):
+        if not data.get("text", "").strip() and not data.get("html", "").strip():
+            raise serializers.ValidationError({"text": ["The message needs text."]})
+        return data
+
+
+class IngestResultSerializer(serializers.Serializer):
+    message_id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    contact_id = serializers.IntegerField()
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    tags = TagListField(read_only=True)
+    reference = serializers.CharField(read_only=True)
+    contact_name = serializers.CharField(source="contact.__str__", read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "reference", "subject", "channel", "contact", "contact_name", "status", "priority",
+                  "team", "assignee", "tags", "created_at", "last_activity_at", "waiting_for_us",
+                  "first_response_at", "resolved_at", "message_count"]
+        read_only_fields = fields
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Conversation.Priority.choices, required=False)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    subject = serializers.CharField(max_length=300, required=False)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "conversation", "channel", "direction", "external_id", "in_reply_to", "author_user",
+                  "author_contact", "subject", "text", "html", "is_public", "delivery_status",
+                  "delivery_detail", "sent_at", "received_at", "attachments"]
+        read_only_fields = fields
+
+
+class ReplySerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=100_000)
+    status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=100_000)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConversationEvent
+        fields = ["id", "conversation", "actor", "kind", "data", "reason", "created_at"]
+
+
+class MergeSerializer(serializers.Serializer):
+    drop = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(),
+                                              help_text="The contact merged into this one and removed.")

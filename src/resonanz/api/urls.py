@@ -1,0 +1,23 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from resonanz.api import views
+
+router = DefaultRouter()
+router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("identities", views.IdentityViewSet, basename="identity")
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("teams", views.TeamViewSet, basename="team")
+router.register("agents", views.AgentViewSet, basename="agent")
+router.register("channels", views.ChannelViewSet, basename="channel")
+router.register("conversations", views.ConversationViewSet, basename="conversation")
+router.register("messages", views.MessageViewSet, basename="message")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

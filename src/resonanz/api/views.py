@@ -1,0 +1,270 @@
+"""REST endpoints. Views validate and call actions; none writes models directly."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from resonanz.api import serializers as s
+from resonanz.api.permissions import AdminWritesOthersRead
+from resonanz.connectors import actions as channel_actions
+from resonanz.connectors.drivers.base import InboundMessage
+from resonanz.connectors.models import Channel
+from resonanz.core.errors import ActionError
+from resonanz.crm import actions as crm_actions
+from resonanz.crm.models import Contact, Identity, Organization
+from resonanz.inbox import actions as inbox_actions
+from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
+
+User = get_user_model()
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    serializer_class = s.ContactSerializer
+
+    def get_queryset(self):
+        qs = Contact.objects.prefetch_related("identities", "tags").order_by("-updated_at")
+        q = self.request.query_params.get("q")
+        if q:
+            qs = qs.filter(Q(name__icontains=q) | Q(identities__handle__icontains=q)).distinct()
+        for field in ("lifecycle_stage", "organization"):
+            value = self.request.query_params.get(field)
+            if value:
+                qs = qs.filter(**{field: value})
+        return qs
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        identities = [(i.get("kind", ""), i.get("handle", "")) for i in data.pop("new_identities", [])]
+        tags = data.pop("tags", None)
+        contact = crm_actions.create_contact(identities=identities, actor=self.request.user, **data)
+        if tags:
+            crm_actions.update_contact(contact, tags=tags)
+        serializer.instance = contact
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        identities = data.pop("new_identities", [])
+        contact = crm_actions.update_contact(serializer.instance, actor=self.request.user, **data)
+        for item in identities:
+            crm_actions.add_identity(contact, item.get("kind", ""), item.get("handle", ""))
+        serializer.instance = contact
+
+    @extend_schema(request=s.MergeSerializer, responses=s.ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Merge another contact into this one: identities, conversations and history move here."""
+        keep = self.get_object()
+        body = s.MergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        contact = crm_actions.merge_contacts(keep, body.validated_data["drop"], actor=request.user)
+        return Response(s.ContactSerializer(contact).data)
+
+
+class IdentityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      viewsets.GenericViewSet):
+    serializer_class = s.IdentitySerializer
+    queryset = Identity.objects.all().order_by("id")
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        for field in ("contact", "kind", "handle"):
+            value = self.request.query_params.get(field)
+            if value:
+                qs = qs.filter(**{field: value})
+        return qs
+
+    def perform_create(self, serializer):
+        d = serializer.validated_data
+        serializer.instance = crm_actions.add_identity(d["contact"], d["kind"], d["handle"], d.get("display_name", ""))
+
+
+class OrganizationViewSet(viewsets.ModelViewSet):
+    serializer_class = s.OrganizationSerializer
+    queryset = Organization.objects.all().order_by("name")
+
+    def perform_create(self, serializer):
+        serializer.instance = crm_actions.create_organization(**serializer.validated_data)
+
+
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.TeamSerializer
+    queryset = Team.objects.all().order_by("name")
+    permission_classes = [AdminWritesOthersRead]
+
+    def perform_create(self, serializer):
+        serializer.instance = inbox_actions.create_team(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = inbox_actions.update_team(serializer.instance, **serializer.validated_data)
+
+
+class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                   viewsets.GenericViewSet):
+    serializer_class = s.AgentSerializer
+    queryset = AgentProfile.objects.select_related("user").prefetch_related("teams").order_by("display_name")
+    permission_classes = [AdminWritesOthersRead]
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        teams = data.pop("teams", None)
+        serializer.instance = inbox_actions.update_agent(serializer.instance, teams=teams, **data)
+
+    @extend_schema(request=s.AgentInviteSerializer, responses={201: s.AgentSerializer})
+    def create(self, request):
+        """Invite an agent; without a password the answer carries a one-time link to set one."""
+        body = s.AgentInviteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        user = inbox_actions.invite_agent(
+            d["email"], display_name=d.get("display_name", ""), role=d["role"], teams=d.get("teams", []),
+            language=d["language"], password=d.get("password"),
+        )
+        data = s.AgentSerializer(user.agent).data
+        if not d.get("password"):
+            from resonanz.inbox.views_admin import set_password_link
+
+            data["set_password_url"] = request.build_absolute_uri(set_password_link(user))
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        profile = inbox_actions.set_agent_active(self.get_object(), False, request.user)
+        return Response(s.AgentSerializer(profile).data)
+
+
+class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ChannelSerializer
+    queryset = Channel.objects.all().order_by("name")
+    permission_classes = [AdminWritesOthersRead]
+
+    def perform_create(self, serializer):
+        serializer.instance = channel_actions.create_channel(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = channel_actions.update_channel(serializer.instance, **serializer.validated_data)
+
+    @extend_schema(request=s.InboundSerializer, responses={200: s.IngestResultSerializer,
+                                                          201: s.IngestResultSerializer})
+    @action(detail=True, methods=["post"], permission_classes=None)
+    def inbound(self, request, pk=None):
+        """Ingest one message from the client system; redelivery of the same external_id is harmless."""
+        channel = get_object_or_404(Channel, pk=pk)
+        if channel.kind != "api":
+            raise ActionError(f"Channel {channel} is a {channel.kind} channel; post to an API channel.", "channel")
+        if not channel.enabled:
+            raise ActionError(f"Channel {channel} is disabled; enable it to accept messages.", "channel")
+        body = s.InboundSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        result = inbox_actions.ingest(channel, InboundMessage(
+            external_id=d["external_id"], sender_handle=d["sender"]["handle"], sender_name=d["sender"]["name"],
+            text=d["text"], html=d["html"], subject=d["subject"], in_reply_to=d["in_reply_to"],
+            sent_at=d["sent_at"],
+        ))
+        payload = {"message_id": result.message.pk, "conversation_id": result.conversation.pk,
+                   "contact_id": result.contact_id}
+        return Response(payload, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+    @action(detail=True, methods=["post"])
+    def check(self, request, pk=None):
+        ok, detail = channel_actions.check_channel(self.get_object())
+        return Response({"ok": ok, "detail": detail})
+
+    def get_permissions(self):
+        if self.action == "inbound":
+            from rest_framework.permissions import IsAuthenticated
+
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+
+CONVERSATION_FILTERS = [
+    OpenApiParameter("status", str), OpenApiParameter("team", int), OpenApiParameter("assignee", str,
+    description="a user id, 'me' or 'none'"), OpenApiParameter("channel", int), OpenApiParameter("contact", int),
+    OpenApiParameter("tag", str), OpenApiParameter("q", str, description="full-text search in messages"),
+]
+
+
+class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ConversationSerializer
+
+    def get_queryset(self):
+        from resonanz.inbox.queries import filter_conversations
+
+        qs = Conversation.objects.select_related("contact").prefetch_related("tags")
+        if self.action != "list":
+            return qs
+        return filter_conversations(qs, self.request.query_params, self.request.user)
+
+    @extend_schema(parameters=CONVERSATION_FILTERS)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.ConversationUpdateSerializer, responses=s.ConversationSerializer)
+    def partial_update(self, request, pk=None):
+        conversation = self.get_object()
+        body = s.ConversationUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = dict(body.validated_data)
+        kwargs = {k: d[k] for k in ("status", "priority", "tags", "subject") if k in d}
+        if "team" in d:
+            kwargs["team"] = d["team"]
+        if "assignee" in d:
+            kwargs["assignee"] = d["assignee"]
+        conversation = inbox_actions.update_conversation(conversation, request.user, **kwargs)
+        return Response(s.ConversationSerializer(conversation).data)
+
+    @extend_schema(responses=s.MessageSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def messages(self, request, pk=None):
+        conversation = self.get_object()
+        qs = Message.objects.filter(conversation=conversation).prefetch_related("attachments").order_by("id")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+
+    @extend_schema(responses=s.EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        conversation = self.get_object()
+        page = self.paginate_queryset(conversation.events.order_by("id"))
+        return self.get_paginated_response(s.EventSerializer(page, many=True).data)
+
+    @extend_schema(request=s.ReplySerializer, responses={201: s.MessageSerializer})
+    @action(detail=True, methods=["post"])
+    def reply(self, request, pk=None):
+        conversation = self.get_object()
+        body = s.ReplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = inbox_actions.send_reply(conversation, request.user, body.validated_data["text"],
+                                           status=body.validated_data.get("status"))
+        message.refresh_from_db()
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.NoteSerializer, responses={201: s.MessageSerializer})
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        conversation = self.get_object()
+        body = s.NoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = inbox_actions.add_note(conversation, request.user, body.validated_data["text"])
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.MessageSerializer
+
+    def get_queryset(self):
+        qs = Message.objects.prefetch_related("attachments").order_by("-id")
+        for field in ("conversation", "channel", "direction", "author_contact"):
+            value = self.request.query_params.get(field)
+            if value:
+                qs = qs.filter(**{field: value})
+        return qs

@@ -1,0 +1,77 @@
+"""Every change to channels goes through here."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from resonanz.connectors.drivers import get_driver, kinds
+from resonanz.connectors.models import Channel
+from resonanz.core.errors import ActionError
+
+PUBLIC_KINDS = {"mastodon", "bluesky", "twitter", "facebook", "instagram"}
+
+
+@transaction.atomic
+def create_channel(*, kind: str, name: str, settings: dict | None = None, credentials: dict | None = None,
+                   enabled: bool = True, slug: str = "", default_team=None, is_demo: bool = False) -> Channel:
+    if kind not in kinds():
+        raise ActionError(f"Unknown channel kind {kind!r}; available: {', '.join(kinds())}.", "kind")
+    name = (name or "").strip()
+    if not name:
+        raise ActionError("A channel needs a name.", "name")
+    if Channel.objects.filter(name__iexact=name).exists():
+        raise ActionError(f"A channel named {name!r} exists already.", "name")
+    slug = slugify(slug or name) or "channel"
+    base, n = slug, 2
+    while Channel.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    channel = Channel(kind=kind, name=name, slug=slug, settings=settings or {}, enabled=enabled,
+                      sign_replies=kind in PUBLIC_KINDS, default_team=default_team, is_demo=is_demo)
+    channel.credentials = credentials or {}
+    channel.save()
+    return channel
+
+
+@transaction.atomic
+def update_channel(channel: Channel, *, credentials: dict | None = None, **fields) -> Channel:
+    allowed = {"name", "settings", "enabled", "sign_replies", "default_team"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ActionError(f"Unknown channel fields: {', '.join(sorted(unknown))}.")
+    if "name" in fields:
+        name = (fields["name"] or "").strip()
+        if not name:
+            raise ActionError("A channel needs a name.", "name")
+        if Channel.objects.filter(name__iexact=name).exclude(pk=channel.pk).exists():
+            raise ActionError(f"A channel named {name!r} exists already.", "name")
+        fields["name"] = name
+    for key, value in fields.items():
+        setattr(channel, key, value)
+    if credentials:
+        # Blank values keep what is stored: the form never shows secrets, so it cannot send them back.
+        merged = {**channel.credentials, **{k: v for k, v in credentials.items() if v not in ("", None)}}
+        channel.credentials = merged
+    channel.save()
+    return channel
+
+
+def check_channel(channel: Channel) -> tuple[bool, str]:
+    """Run the driver's connection check and record the channel's health."""
+    try:
+        ok, detail = get_driver(channel).check_connection()
+    except Exception as exc:
+        ok, detail = False, str(exc)
+    record_health(channel, ok, detail)
+    return ok, detail
+
+
+def record_health(channel: Channel, ok: bool, detail: str = "") -> None:
+    now = timezone.now()
+    if ok:
+        Channel.objects.filter(pk=channel.pk).update(last_ok_at=now)
+        channel.last_ok_at = now
+    else:
+        Channel.objects.filter(pk=channel.pk).update(last_error=detail[:2000], last_error_at=now)
+        channel.last_error, channel.last_error_at = detail[:2000], now

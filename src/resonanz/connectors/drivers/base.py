@@ -1,0 +1,58 @@
+"""The small interface every channel kind implements: receive, send, check connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class DriverError(Exception):
+    """A channel could not do what was asked; the text tells the administrator what to fix."""
+
+
+@dataclass
+class SendResult:
+    status: str  # "sent", "stored" (kept until the channel can deliver or a client collects it), "failed"
+    external_id: str = ""
+    detail: str = ""
+
+
+@dataclass
+class InboundMessage:
+    """What a driver hands to ``ingest()``, whatever the channel."""
+
+    external_id: str
+    sender_handle: str
+    text: str
+    sender_name: str = ""
+    subject: str = ""
+    html: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    sent_at: datetime | None = None
+    is_public: bool = False
+    attachments: list[dict] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+class Driver:
+    kind: str = ""
+    identity_kind: str = "other"
+    public: bool = False
+
+    def __init__(self, channel) -> None:
+        self.channel = channel
+
+    def identity_kind_for(self, handle: str) -> str:
+        """The identity kind of a sender's handle on this channel."""
+        return self.identity_kind
+
+    def receive(self) -> list[InboundMessage]:
+        """Poll for new messages; push-based channels (API, forms, webhooks) return nothing here."""
+        return []
+
+    def send(self, message) -> SendResult:
+        raise NotImplementedError(f"{self.kind} channels cannot send")
+
+    def check_connection(self) -> tuple[bool, str]:
+        return True, "nothing to connect to"

@@ -1,0 +1,66 @@
+"""Serve the agent UI and API, with the background worker, until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start the web server and the background worker (and its scheduler) together."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("RESONANZ_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("RESONANZ_PORT", 8000)))
+        parser.add_argument("--no-worker", action="store_true", help="run the web server only")
+        parser.add_argument("--demo", action="store_true", help="load the demo data first")
+
+    def handle(self, *args, host, port, no_worker, demo, **options):
+        from django.core.management import call_command
+
+        if demo:
+            call_command("demo")
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "resonanz.settings")}
+        processes: list[subprocess.Popen] = []
+        if not no_worker:
+            processes.append(subprocess.Popen([
+                sys.executable, "-m", "celery", "-A", "resonanz.celery", "worker", "--beat",
+                "--pool", "solo", "--loglevel", "INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ], env=env))
+        processes.append(subprocess.Popen([
+            sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", host, "--port", str(port),
+            "--lifespan", "off", "--no-access-log",
+        ], env=env))
+        self.stdout.write(self.style.SUCCESS(f"Resonanz runs at http://{host}:{port}/ (Ctrl-C stops it)"))
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for p in processes:
+                    if p.poll() is not None:
+                        self.stderr.write(f"{p.args[2]} stopped with exit code {p.returncode}; stopping Resonanz.")
+                        stopping = True
+                time.sleep(0.3)
+        finally:
+            for p in processes:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            deadline = time.time() + 15
+            for p in processes:
+                try:
+                    p.wait(timeout=max(0.1, deadline - time.time()))
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            self.stdout.write("Resonanz stopped.")

@@ -1,0 +1,43 @@
+"""Request guards that act before any view reads the body."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import translation
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse oversized bodies with 413 so a client knows to send less, not that it sent garbage."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.RESONANZ_MAX_REQUEST_BYTES
+        if length > limit:
+            return JsonResponse(
+                {"detail": f"Request body is {length} bytes; the limit is {limit} bytes "
+                 "(RESONANZ_MAX_REQUEST_BYTES)."},
+                status=413,
+            )
+        return self.get_response(request)
+
+
+class AgentLanguageMiddleware:
+    """An agent's chosen language wins over the browser's; runs after authentication."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            language = getattr(getattr(request.user, "agent", None), "language", "")
+            if language:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        return self.get_response(request)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from resonanz.crm import views
+
+app_name = "crm"
+urlpatterns = [
+    path("", views.contact_list, name="contacts"),
+    path("<int:pk>/", views.contact_detail, name="contact"),
+    path("<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("<int:pk>/identities/", views.identity_add, name="identity_add"),
+    path("<int:pk>/merge/", views.merge, name="merge"),
+]

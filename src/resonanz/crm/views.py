@@ -1,0 +1,95 @@
+"""Contacts in the agent UI: list, search, timeline, edit and merge."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from resonanz.core.errors import ActionError
+from resonanz.crm import actions
+from resonanz.crm.forms import ContactForm, IdentityForm, MergeForm
+from resonanz.crm.models import Contact
+from resonanz.inbox.models import Message
+
+
+@login_required
+def contact_list(request):
+    qs = Contact.objects.prefetch_related("identities").annotate(n_conversations=Count("conversations"))
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(identities__handle__icontains=q)
+                       | Q(organization__name__icontains=q)).distinct()
+    stage = request.GET.get("stage")
+    if stage in Contact.Lifecycle.values:
+        qs = qs.filter(lifecycle_stage=stage)
+    page = Paginator(qs.order_by("-updated_at"), 50).get_page(request.GET.get("page"))
+    return render(request, "crm/contacts.html", {"page": page, "q": q, "stage": stage,
+                                                 "stages": Contact.Lifecycle.choices})
+
+
+@login_required
+def contact_detail(request, pk: int):
+    contact = get_object_or_404(Contact.objects.select_related("organization", "owner"), pk=pk)
+    timeline = (Message.objects.filter(conversation__contact=contact)
+                .select_related("conversation", "channel", "author_user__agent")
+                .order_by("-created_at")[:200])
+    conversations = contact.conversations.select_related("channel").order_by("-last_activity_at")
+    return render(request, "crm/contact.html", {
+        "contact": contact, "timeline": timeline, "conversations": conversations,
+        "identities": contact.identities.all(), "identity_form": IdentityForm(), "merge_form": MergeForm(),
+    })
+
+
+@login_required
+def contact_edit(request, pk: int):
+    contact = get_object_or_404(Contact, pk=pk)
+    initial = {"tags": ", ".join(contact.tags.values_list("name", flat=True))}
+    form = ContactForm(request.POST or None, instance=Contact.objects.get(pk=pk), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        tags = [t.strip() for t in form.cleaned_data["tags"].split(",") if t.strip()]
+        actions.update_contact(contact, actor=request.user, tags=tags, **data)
+        flash.success(request, _("Contact saved."))
+        return redirect("crm:contact", pk=pk)
+    return render(request, "crm/contact_edit.html", {"form": form, "contact": contact})
+
+
+@login_required
+@require_POST
+def identity_add(request, pk: int):
+    contact = get_object_or_404(Contact, pk=pk)
+    form = IdentityForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.add_identity(contact, form.cleaned_data["kind"], form.cleaned_data["handle"])
+            flash.success(request, _("Identity added."))
+        except ActionError as exc:
+            flash.error(request, exc.message)
+    else:
+        flash.error(request, _("Choose a kind and enter a handle."))
+    return redirect("crm:contact", pk=pk)
+
+
+@login_required
+@require_POST
+def merge(request, pk: int):
+    keep = get_object_or_404(Contact, pk=pk)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, _("Enter the number of the contact to merge."))
+        return redirect("crm:contact", pk=pk)
+    drop = Contact.objects.filter(pk=form.cleaned_data["other"]).first()
+    if drop is None:
+        flash.error(request, _("There is no contact #%(n)s.") % {"n": form.cleaned_data["other"]})
+        return redirect("crm:contact", pk=pk)
+    try:
+        actions.merge_contacts(keep, drop, actor=request.user)
+        flash.success(request, _("Contact #%(n)s was merged into this one.") % {"n": form.cleaned_data["other"]})
+    except ActionError as exc:
+        flash.error(request, exc.message)
+    return redirect("crm:contact", pk=pk)

@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.inbox.models import AgentProfile, Conversation, Team
+
+User = get_user_model()
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}))
+    status = forms.ChoiceField(label=_("then set status"), required=False,
+                               choices=[("", _("keep"))] + list(Conversation.Status.choices))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConversationForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Conversation.Status.choices)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Conversation.Priority.choices, coerce=int)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), required=False,
+                                      queryset=User.objects.filter(is_active=True, agent__isnull=False,
+                                                                   agent__is_bot=False))
+    tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].label_from_instance = lambda u: u.agent.display_name
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name", "description", "email", "is_active"]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    display_name = forms.CharField(label=_("Display name"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=AgentProfile.Role.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=[("en", "English"), ("de", "Deutsch")])
+    teams = forms.ModelMultipleChoiceField(label=_("Teams"), queryset=Team.objects.filter(is_active=True),
+                                           required=False, widget=forms.CheckboxSelectMultiple)
+
+
+class AgentForm(forms.ModelForm):
+    class Meta:
+        model = AgentProfile
+        fields = ["display_name", "initials", "avatar_url", "role", "language", "teams", "is_available",
+                  "max_load"]
+        widgets = {"teams": forms.CheckboxSelectMultiple}
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = AgentProfile
+        fields = ["display_name", "initials", "avatar_url", "language", "is_available"]

@@ -1,0 +1,215 @@
+"""Teams, agents, conversations (tickets), messages and the event log of every change."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.crm.models import Tag
+
+
+class Team(models.Model):
+    """A department: Support, Sales, Marketing, PR, Legal, …"""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentProfile(models.Model):
+    class Role(models.TextChoices):
+        AGENT = "agent", _("Agent")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        ADMIN = "admin", _("Administrator")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    display_name = models.CharField(_("display name"), max_length=120)
+    initials = models.CharField(_("initials"), max_length=6, help_text=_("Signature on public replies."))
+    avatar_url = models.URLField(_("avatar URL"), blank=True)
+    teams = models.ManyToManyField(Team, blank=True, related_name="agents")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    is_available = models.BooleanField(_("available"), default=True)
+    max_load = models.PositiveIntegerField(_("maximum open conversations"), default=30)
+    is_bot = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in (self.Role.SUPERVISOR, self.Role.ADMIN) or self.user.is_superuser
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, _("Low")
+        NORMAL = 2, _("Normal")
+        HIGH = 3, _("High")
+        URGENT = 4, _("Urgent")
+
+    OPEN_STATUSES = ("new", "open", "pending")
+
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.PROTECT, related_name="conversations")
+    contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    created_at = models.DateTimeField(_("created"))
+    last_activity_at = models.DateTimeField(_("last activity"))
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # "Waiting for us": the latest message in the thread came from the customer.
+    waiting_for_us = models.BooleanField(default=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+    is_demo = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-last_activity_at"]
+        indexes = [
+            models.Index(fields=["status", "-last_activity_at"], name="conv_status_activity"),
+            models.Index(fields=["-last_activity_at"], name="conv_activity"),
+            models.Index(fields=["contact", "channel", "status"], name="conv_contact_channel"),
+            models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
+            models.Index(fields=["team", "status"], name="conv_team_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        """The ticket number customers see, e.g. in an email subject: [RZ-42]."""
+        return f"RZ-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def first_response_time(self):
+        return self.first_response_at - self.created_at if self.first_response_at else None
+
+    @property
+    def resolution_time(self):
+        return self.resolved_at - self.created_at if self.resolved_at else None
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+        NOTE = "note", _("Internal note")
+
+    class Delivery(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        STORED = "stored", _("Stored for delivery")
+        FAILED = "failed", _("Failed")
+
+    class Pipeline(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not needed")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    external_id = models.CharField(max_length=300, null=True, blank=True)
+    in_reply_to = models.CharField(max_length=300, blank=True)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    author_contact = models.ForeignKey(
+        "crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True, help_text="Sanitized HTML for display.")
+    is_public = models.BooleanField(default=False)
+    delivery_status = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.RECEIVED)
+    delivery_detail = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    pipeline_state = models.CharField(max_length=10, choices=Pipeline.choices, default=Pipeline.SKIPPED)
+    pipeline_claimed_at = models.DateTimeField(null=True, blank=True)
+    pipeline_error = models.TextField(blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="message_unique_channel_external_id",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="msg_conversation"),
+            models.Index(fields=["pipeline_state"], name="msg_pipeline",
+                         condition=models.Q(pipeline_state__in=["pending", "running"])),
+            models.Index(fields=["author_contact", "created_at"], name="msg_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} #{self.pk}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
+    content_id = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class ConversationEvent(models.Model):
+    """Who changed what, when and why; also the cursor for live updates."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["conversation", "id"], name="event_conversation")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on #{self.conversation_id}"

@@ -1,0 +1,84 @@
+"""Inbox filters and full-text search over messages, shared by the agent UI and the API."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import Count, QuerySet
+
+from resonanz.inbox.models import Conversation
+
+SORTS = {"activity": ("-last_activity_at", "-id"), "priority": ("-priority", "-last_activity_at", "-id"),
+         "oldest": ("last_activity_at", "id")}
+
+
+def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
+    """Apply the inbox filters: status, team, assignee (me / none / id), channel, contact, tag, waiting, q."""
+    status = params.get("status")
+    if status == "active":
+        qs = qs.filter(status__in=Conversation.OPEN_STATUSES)
+    elif status in Conversation.Status.values:
+        qs = qs.filter(status=status)
+    for field in ("team", "channel", "contact", "priority"):
+        value = params.get(field)
+        if value and str(value).isdigit():
+            qs = qs.filter(**{f"{field}_id" if field != "priority" else field: int(value)})
+    assignee = params.get("assignee")
+    if assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif assignee in ("none", "unassigned"):
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee and str(assignee).isdigit():
+        qs = qs.filter(assignee_id=int(assignee))
+    tag = params.get("tag")
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if params.get("waiting") in ("1", "true", "yes"):
+        qs = qs.filter(waiting_for_us=True, status__in=Conversation.OPEN_STATUSES)
+    q = (params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(pk__in=search_conversation_ids(q))
+    sort = SORTS.get(params.get("sort") or "activity", SORTS["activity"])
+    return qs.order_by(*sort)
+
+
+def status_counts(qs: QuerySet) -> dict[str, int]:
+    counts = dict.fromkeys(Conversation.Status.values, 0)
+    for row in qs.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search_conversation_ids(query: str, limit: int = 2000) -> list[int]:
+    """Conversation ids whose messages match every word of ``query`` (prefix match on the last one)."""
+    words = _WORD.findall(query.lower())[:12]
+    if not words:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            match = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
+            cursor.execute(
+                "SELECT DISTINCT m.conversation_id FROM inbox_message_fts f JOIN inbox_message m ON m.id = f.rowid "
+                "WHERE inbox_message_fts MATCH %s ORDER BY m.conversation_id DESC LIMIT %s",
+                [match.strip(), limit],
+            )
+        elif connection.vendor == "postgresql":
+            tsquery = " & ".join(words[:-1] + [words[-1] + ":*"])
+            cursor.execute(
+                "SELECT DISTINCT conversation_id FROM inbox_message "
+                "WHERE to_tsvector('simple', text) @@ to_tsquery('simple', %s) "
+                "ORDER BY conversation_id DESC LIMIT %s",
+                [tsquery, limit],
+            )
+        else:  # other databases: slow but correct
+            from resonanz.inbox.models import Message
+
+            qs = Message.objects.all()
+            for word in words:
+                qs = qs.filter(text__icontains=word)
+            return list(qs.values_list("conversation_id", flat=True).distinct()[:limit])
+        return [row[0] for row in cursor.fetchall()]

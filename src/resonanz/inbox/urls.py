@@ -1,0 +1,24 @@
+from django.urls import path
+
+from resonanz.inbox import views, views_admin
+
+app_name = "inbox"
+urlpatterns = [
+    path("", views.inbox, name="index"),
+    path("updates/", views.updates, name="updates"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("profile/", views.profile, name="profile"),
+    path("conversations/<int:pk>/", views.conversation, name="conversation"),
+    path("conversations/<int:pk>/reply/", views.reply, name="reply"),
+    path("conversations/<int:pk>/note/", views.note, name="note"),
+    path("conversations/<int:pk>/update/", views.update, name="update"),
+    path("conversations/<int:pk>/take/", views.take, name="take"),
+    path("settings/agents/", views_admin.agents, name="admin_agents"),
+    path("settings/agents/<int:pk>/", views_admin.agent_edit, name="admin_agent"),
+    path("settings/agents/<int:pk>/active/", views_admin.agent_active, name="admin_agent_active"),
+    path("settings/teams/", views_admin.teams, name="admin_teams"),
+    path("settings/teams/<int:pk>/", views_admin.team_edit, name="admin_team"),
+    path("settings/channels/", views_admin.channels, name="admin_channels"),
+    path("settings/channels/<int:pk>/", views_admin.channel_detail, name="admin_channel"),
+    path("settings/channels/<int:pk>/check/", views_admin.channel_check, name="admin_channel_check"),
+]

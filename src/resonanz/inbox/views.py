@@ -1,0 +1,183 @@
+"""The agent UI: inbox, conversation view, and the live-update feed both poll."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from resonanz.connectors.models import Channel
+from resonanz.core.errors import ActionError
+from resonanz.crm.models import Tag
+from resonanz.inbox import actions
+from resonanz.inbox.forms import ConversationForm, NoteForm, ProfileForm, ReplyForm
+from resonanz.inbox.models import Conversation, ConversationEvent, Message, Team
+from resonanz.inbox.queries import filter_conversations, status_counts
+
+PAGE_SIZE = 50
+
+
+def _inbox_context(request) -> dict:
+    params = request.GET.copy()
+    if "status" not in params:
+        params["status"] = "active"
+    base = Conversation.objects.select_related("contact", "channel", "team", "assignee__agent")
+    scoped = filter_conversations(base, {k: v for k, v in params.items() if k != "status"}, request.user)
+    conversations = filter_conversations(base, params, request.user)
+    page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+    list(page.object_list)  # evaluate once; the template loops twice
+    counts = status_counts(scoped)
+    counts["active"] = counts["new"] + counts["open"] + counts["pending"]
+    last_event = ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    query = params.copy()
+    query.pop("page", None)
+    return {
+        "page": page, "counts": counts, "params": params, "last_event": last_event,
+        "querystring": query.urlencode(),
+        "teams": Team.objects.filter(is_active=True), "channels": Channel.objects.all(),
+        "tags": Tag.objects.filter(conversations__isnull=False).distinct()[:100],
+        "statuses": Conversation.Status.choices,
+    }
+
+
+@login_required
+@require_GET
+def inbox(request):
+    context = _inbox_context(request)
+    template = "inbox/_list.html" if request.GET.get("partial") else "inbox/inbox.html"
+    return render(request, template, context)
+
+
+@login_required
+def conversation(request, pk: int):
+    conversation = get_object_or_404(
+        Conversation.objects.select_related("contact", "channel", "team", "assignee__agent"), pk=pk
+    )
+    thread = (Message.objects.filter(conversation=conversation)
+              .select_related("author_user__agent", "author_contact").prefetch_related("attachments"))
+    if request.GET.get("after"):
+        after = int(request.GET["after"]) if request.GET["after"].isdigit() else 0
+        return render(request, "inbox/_messages.html", {"thread": thread.filter(id__gt=after),
+                                                        "conversation": conversation})
+    contact = conversation.contact
+    history = (Conversation.objects.filter(contact=contact).exclude(pk=pk)
+               .select_related("channel").order_by("-last_activity_at")[:50])
+    form = ConversationForm(initial={
+        "status": conversation.status, "priority": conversation.priority, "team": conversation.team,
+        "assignee": conversation.assignee, "tags": ", ".join(conversation.tags.values_list("name", flat=True)),
+    })
+    thread = list(thread)
+    return render(request, "inbox/conversation.html", {
+        "conversation": conversation, "thread": thread, "contact": contact, "history": history,
+        "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
+        "events": conversation.events.select_related("actor__agent").order_by("-id")[:50],
+        "last_message": thread[-1].id if thread else 0,
+        "last_event": ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
+    })
+
+
+@login_required
+@require_POST
+def reply(request, pk: int):
+    conversation = get_object_or_404(Conversation, pk=pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.send_reply(conversation, request.user, form.cleaned_data["text"],
+                               status=form.cleaned_data["status"] or None)
+            flash.success(request, _("Reply sent."))
+        except ActionError as exc:
+            flash.error(request, exc.message)
+    else:
+        flash.error(request, _("The reply is empty."))
+    return redirect("inbox:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def note(request, pk: int):
+    conversation = get_object_or_404(Conversation, pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        actions.add_note(conversation, request.user, form.cleaned_data["text"])
+        flash.success(request, _("Note added."))
+    else:
+        flash.error(request, _("The note is empty."))
+    return redirect("inbox:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def update(request, pk: int):
+    conversation = get_object_or_404(Conversation, pk=pk)
+    form = ConversationForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, _("Please correct the fields: %s") % ", ".join(form.errors))
+        return redirect("inbox:conversation", pk=pk)
+    d = form.cleaned_data
+    tags = [t.strip() for t in d["tags"].split(",") if t.strip()]
+    try:
+        actions.update_conversation(conversation, request.user, status=d["status"], priority=d["priority"],
+                                    team=d["team"], assignee=d["assignee"], tags=tags)
+        flash.success(request, _("Conversation updated."))
+    except ActionError as exc:
+        flash.error(request, exc.message)
+    return redirect("inbox:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def take(request, pk: int):
+    conversation = get_object_or_404(Conversation, pk=pk)
+    actions.assign(conversation, request.user, request.user, reason="taken by the agent")
+    return redirect("inbox:conversation", pk=pk)
+
+
+@login_required
+@require_GET
+def updates(request):
+    """What changed since an event id: the inbox and conversation pages poll this every second.
+
+    Polling the event log works across processes (web, worker) and databases without an extra
+    server; see docs/ARCHITECTURE.md for why this beats an in-memory channel layer here.
+    """
+    try:
+        after = int(request.GET.get("after", "0"))
+    except ValueError:
+        return HttpResponseBadRequest("after must be an event id")
+    rows = list(ConversationEvent.objects.filter(id__gt=after).order_by("id").values_list("id", "conversation_id")[:500])
+    return JsonResponse({
+        "last": rows[-1][0] if rows else after,
+        "conversations": sorted({c for _, c in rows}),
+    })
+
+
+@login_required
+def profile(request):
+    agent = actions.ensure_agent_profile(request.user)
+    form = ProfileForm(request.POST or None, instance=agent)
+    if request.method == "POST" and form.is_valid():
+        actions.update_agent(agent, **{k: form.cleaned_data[k] for k in form.fields})
+        flash.success(request, _("Profile saved."))
+        return redirect("inbox:profile")
+    return render(request, "inbox/profile.html", {"form": form})
+
+
+@login_required
+def attachment(request, pk: int):
+    """Attachments only for signed-in agents, and always as a download so no HTML runs in our origin."""
+    from django.http import FileResponse, Http404
+
+    from resonanz.inbox.models import Attachment
+
+    item = get_object_or_404(Attachment, pk=pk)
+    if not item.file:
+        raise Http404("the attachment's content was not stored")
+    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename,
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,164 @@
+"""Administration in the product UI: agents, teams and channels."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from resonanz.api.permissions import is_admin
+from resonanz.connectors import actions as channel_actions
+from resonanz.connectors.forms import ChannelForm
+from resonanz.connectors.models import Channel
+from resonanz.core.errors import ActionError
+from resonanz.inbox import actions
+from resonanz.inbox.forms import AgentForm, InviteForm, TeamForm
+from resonanz.inbox.models import AgentProfile, Team
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_admin(request.user):
+            raise PermissionDenied(_("Only administrators can do this."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def set_password_link(user) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": default_token_generator.make_token(user)})
+
+
+@admin_required
+def agents(request):
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user = actions.invite_agent(d["email"], display_name=d["display_name"], role=d["role"],
+                                        teams=list(d["teams"]), language=d["language"])
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            link = request.build_absolute_uri(set_password_link(user))
+            flash.success(request, _("%(email)s is invited. Send them this one-time link to set a password: %(link)s")
+                          % {"email": user.email, "link": link})
+            return redirect("inbox:admin_agents")
+    profiles = AgentProfile.objects.select_related("user").prefetch_related("teams").filter(is_bot=False)
+    return render(request, "admin/agents.html", {"form": form, "profiles": profiles})
+
+
+@admin_required
+def agent_edit(request, pk: int):
+    profile = get_object_or_404(AgentProfile, pk=pk)
+    form = AgentForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in form.fields if k != "teams"}
+        actions.update_agent(profile, teams=list(form.cleaned_data["teams"]), **data)
+        flash.success(request, _("Agent saved."))
+        return redirect("inbox:admin_agents")
+    return render(request, "admin/agent_edit.html", {"form": form, "profile": profile})
+
+
+@admin_required
+@require_POST
+def agent_active(request, pk: int):
+    profile = get_object_or_404(AgentProfile, pk=pk)
+    if profile.user == request.user:
+        flash.error(request, _("You cannot deactivate yourself."))
+    else:
+        active = request.POST.get("active") == "1"
+        actions.set_agent_active(profile, active, request.user)
+        flash.success(request, _("Agent activated.") if active else _("Agent deactivated."))
+    return redirect("inbox:admin_agents")
+
+
+@admin_required
+def teams(request):
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.create_team(form.cleaned_data["name"], description=form.cleaned_data["description"],
+                                email=form.cleaned_data["email"])
+            flash.success(request, _("Team created."))
+            return redirect("inbox:admin_teams")
+        except ActionError as exc:
+            form.add_error("name", exc.message)
+    return render(request, "admin/teams.html", {"form": form, "teams": Team.objects.all()})
+
+
+@admin_required
+def team_edit(request, pk: int):
+    team = get_object_or_404(Team, pk=pk)
+    form = TeamForm(request.POST or None, instance=Team.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_team(team, **form.cleaned_data)
+            flash.success(request, _("Team saved."))
+            return redirect("inbox:admin_teams")
+        except ActionError as exc:
+            form.add_error("name", exc.message)
+    return render(request, "admin/team_edit.html", {"form": form, "team": team})
+
+
+@admin_required
+def channels(request):
+    form = ChannelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = channel_actions.create_channel(**form.channel_fields())
+            flash.success(request, _("Channel created."))
+            return redirect("inbox:admin_channel", pk=channel.pk)
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    return render(request, "admin/channels.html", {"form": form, "channels": Channel.objects.all()})
+
+
+@admin_required
+def channel_detail(request, pk: int):
+    channel = get_object_or_404(Channel, pk=pk)
+    form = ChannelForm(request.POST or None, instance_channel=channel)
+    if request.method == "POST" and form.is_valid():
+        fields = form.channel_fields()
+        fields.pop("kind", None)
+        try:
+            channel_actions.update_channel(channel, **fields)
+            flash.success(request, _("Channel saved."))
+            return redirect("inbox:admin_channel", pk=pk)
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from resonanz.core.crypto import mask
+
+    last_day = channel.messages.filter(created_at__gte=timezone.now() - timedelta(hours=24)).count()
+    try:
+        secrets = {k: mask(str(v)) for k, v in channel.credentials.items()}
+    except Exception as exc:
+        secrets = {"error": str(exc)}
+    return render(request, "admin/channel.html", {"channel": channel, "form": form, "last_day": last_day,
+                                                  "secrets": secrets})
+
+
+@admin_required
+@require_POST
+def channel_check(request, pk: int):
+    channel = get_object_or_404(Channel, pk=pk)
+    ok, detail = channel_actions.check_channel(channel)
+    (flash.success if ok else flash.error)(request, (_("Connection works: %s") if ok else _("Connection failed: %s"))
+                                           % detail)
+    return redirect("inbox:admin_channel", pk=pk)

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from resonanz.connectors.views import contact_form
+from resonanz.core.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="inbox:index", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
+        success_url="/accounts/login/"), name="password_reset_confirm"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("inbox/", include("resonanz.inbox.urls")),
+    path("contacts/", include("resonanz.crm.urls")),
+    path("contact/<slug:slug>/", contact_form, name="contact_form"),
+    path("api/", include("resonanz.api.urls")),
+    path("django-admin/", admin.site.urls),
+]

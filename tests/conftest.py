@@ -1,0 +1,61 @@
+"""Shared fixtures: agents, channels, an authenticated API client."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from resonanz.connectors.actions import create_channel
+from resonanz.connectors.drivers.base import InboundMessage
+from resonanz.inbox.actions import ensure_default_teams, invite_agent
+
+
+@pytest.fixture
+def teams(db):
+    ensure_default_teams()
+    from resonanz.inbox.models import Team
+
+    return {t.name: t for t in Team.objects.all()}
+
+
+@pytest.fixture
+def admin_user(db):
+    return invite_agent("admin@example.com", display_name="Ada Admin", role="admin", password="pw-admin-123")
+
+
+@pytest.fixture
+def agent_user(db, teams):
+    return invite_agent("berta@example.com", display_name="Berta Beispiel", role="agent",
+                        teams=[teams["Support"]], password="pw-agent-123", language="de")
+
+
+@pytest.fixture
+def api_channel(db):
+    return create_channel(kind="api", name="Shop API")
+
+
+@pytest.fixture
+def form_channel(db):
+    return create_channel(kind="web_form", name="Kontaktformular")
+
+
+@pytest.fixture
+def api(agent_user):
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=agent_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def admin_api(admin_user):
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=admin_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def inbound(external_id: str, handle: str = "kunde@example.com", text: str = "Hallo, meine Bestellung fehlt.",
+            **kwargs) -> InboundMessage:
+    return InboundMessage(external_id=external_id, sender_handle=handle, text=text, **kwargs)

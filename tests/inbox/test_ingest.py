@@ -1,0 +1,185 @@
+"""The single ingestion path: store first, idempotent, contact resolution, threading, pipeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from resonanz.core.errors import ActionError
+from resonanz.crm.models import Contact, Identity
+from resonanz.inbox import pipeline
+from resonanz.inbox.actions import ingest, send_reply, update_conversation
+from resonanz.inbox.models import Conversation, ConversationEvent, Message
+from tests.conftest import inbound
+
+pytestmark = pytest.mark.django_db
+
+
+def test_first_message_creates_contact_identity_and_conversation(api_channel):
+    result = ingest(api_channel, inbound("m1", "Kunde@Example.com", sender_name="Karl Kunde", subject="Lieferung"))
+    assert result.created
+    contact = Contact.objects.get(pk=result.contact_id)
+    assert contact.name == "Karl Kunde"
+    assert Identity.objects.get(contact=contact).handle == "kunde@example.com"
+    conversation = result.conversation
+    assert conversation.subject == "Lieferung"
+    assert conversation.status == "new" and conversation.waiting_for_us
+    assert conversation.message_count == 1
+    assert list(conversation.events.values_list("kind", flat=True)) == ["created", "message_received"]
+
+
+def test_redelivery_returns_same_ids_and_changes_nothing(api_channel):
+    first = ingest(api_channel, inbound("m1"))
+    again = ingest(api_channel, inbound("m1", text="a different body must not overwrite"))
+    assert not again.created
+    assert (again.message.pk, again.conversation.pk, again.contact_id) == (
+        first.message.pk, first.conversation.pk, first.contact_id)
+    assert Message.objects.count() == 1 and Conversation.objects.count() == 1
+    assert Message.objects.get().text == "Hallo, meine Bestellung fehlt."
+
+
+def test_same_external_id_on_another_channel_is_another_message(api_channel, form_channel):
+    ingest(api_channel, inbound("m1"))
+    ingest(form_channel, inbound("m1"))
+    assert Message.objects.count() == 2
+
+
+def test_second_message_threads_into_open_conversation(api_channel):
+    a = ingest(api_channel, inbound("m1"))
+    b = ingest(api_channel, inbound("m2", text="Noch eine Frage"))
+    assert a.conversation.pk == b.conversation.pk
+    assert b.conversation.message_count == 2
+
+
+def test_explicit_reply_reference_wins_over_open_conversation(api_channel):
+    old = ingest(api_channel, inbound("m1", subject="Rechnung"))
+    update_conversation(old.conversation, None, status="resolved")
+    newer = ingest(api_channel, inbound("m2", subject="Neues Thema"))
+    assert newer.conversation.pk != old.conversation.pk
+    reply = ingest(api_channel, inbound("m3", text="Zur Rechnung noch", in_reply_to="m1"))
+    assert reply.conversation.pk == old.conversation.pk
+    reply.conversation.refresh_from_db()
+    assert reply.conversation.status == "open"  # the customer's answer reopens a resolved conversation
+
+
+def test_ticket_reference_in_subject_threads(api_channel):
+    first = ingest(api_channel, inbound("m1", subject="Frage"))
+    update_conversation(first.conversation, None, status="resolved")
+    ingest(api_channel, inbound("m2", subject="Neu"))
+    again = ingest(api_channel, inbound("m3", subject=f"Re: Frage [{first.conversation.reference}]"))
+    assert again.conversation.pk == first.conversation.pk
+
+
+def test_closed_conversation_is_not_reopened(api_channel):
+    first = ingest(api_channel, inbound("m1"))
+    update_conversation(first.conversation, None, status="closed")
+    later = ingest(api_channel, inbound("m2", in_reply_to="m1"))
+    assert later.conversation.pk != first.conversation.pk
+
+
+def test_other_sender_gets_other_conversation(api_channel):
+    a = ingest(api_channel, inbound("m1", "a@example.com"))
+    b = ingest(api_channel, inbound("m2", "b@example.com"))
+    assert a.conversation.pk != b.conversation.pk and a.contact_id != b.contact_id
+
+
+def test_reply_reference_of_another_contact_is_ignored(api_channel):
+    a = ingest(api_channel, inbound("m1", "a@example.com"))
+    b = ingest(api_channel, inbound("m2", "b@example.com", in_reply_to="m1"))
+    assert b.conversation.pk != a.conversation.pk
+
+
+@pytest.mark.parametrize("field,value", [("external_id", ""), ("text", "   "), ("sender_handle", "")])
+def test_bad_input_is_refused_and_stores_nothing(api_channel, field, value):
+    message = inbound("m1")
+    setattr(message, field, value)
+    with pytest.raises(ActionError):
+        ingest(api_channel, message)
+    assert Message.objects.count() == 0 and Contact.objects.count() == 0 and Conversation.objects.count() == 0
+
+
+def test_future_sent_at_is_clamped(api_channel):
+    result = ingest(api_channel, inbound("m1", sent_at=timezone.now() + timedelta(days=3)))
+    assert result.message.sent_at <= timezone.now()
+
+
+def test_hostile_html_is_sanitized_before_storage(api_channel):
+    html = ('<p onclick="steal()">Hi<script>alert(1)</script></p><a href="javascript:alert(2)">x</a>'
+            '<img src=x onerror=alert(3)><iframe src="https://evil"></iframe>')
+    result = ingest(api_channel, inbound("m1", text="", html=html))
+    stored = result.message.html
+    for bad in ("<script", "onclick", "javascript:", "onerror", "<iframe", "alert(1)"):
+        assert bad not in stored
+    assert "Hi" in result.message.text
+
+
+def test_pipeline_runs_steps_and_marks_done(api_channel, settings, django_capture_on_commit_callbacks):
+    seen = []
+    settings.RESONANZ_PIPELINE_STEPS = ["tests.inbox.test_ingest.record_step"]
+    RECORDED.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = ingest(api_channel, inbound("m1"))
+    seen = list(RECORDED)
+    result.message.refresh_from_db()
+    assert seen == [result.message.pk]
+    assert result.message.pipeline_state == "done"
+
+
+def test_message_whose_worker_crashed_is_finished_later(api_channel, settings):
+    settings.RESONANZ_PIPELINE_STEPS = ["tests.inbox.test_ingest.record_step"]
+    RECORDED.clear()
+    # No on-commit callbacks run: as if the broker or worker died right after storing.
+    result = ingest(api_channel, inbound("m1"))
+    stuck = ingest(api_channel, inbound("m2"))
+    Message.objects.filter(pk=stuck.message.pk).update(
+        pipeline_state="running", pipeline_claimed_at=timezone.now() - timedelta(hours=1))
+    assert Message.objects.get(pk=result.message.pk).pipeline_state == "pending"
+    from resonanz.inbox.tasks import process_pending
+
+    assert process_pending() == 2
+    assert sorted(RECORDED) == sorted([result.message.pk, stuck.message.pk])
+    assert set(Message.objects.values_list("pipeline_state", flat=True)) == {"done"}
+
+
+def test_failing_step_does_not_lose_the_batch(api_channel, settings):
+    settings.RESONANZ_PIPELINE_STEPS = ["tests.inbox.test_ingest.broken_step", "tests.inbox.test_ingest.record_step"]
+    RECORDED.clear()
+    result = ingest(api_channel, inbound("m1"))
+    assert pipeline.run_batch() == 1
+    message = Message.objects.get(pk=result.message.pk)
+    assert message.pipeline_state == "done" and "broken_step" in message.pipeline_error
+    assert RECORDED == [result.message.pk]
+
+
+def test_reply_sets_first_response_and_assigns(api_channel, agent_user, django_capture_on_commit_callbacks):
+    result = ingest(api_channel, inbound("m1"))
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = send_reply(result.conversation, agent_user, "Wir kümmern uns darum.")
+    conversation = Conversation.objects.get(pk=result.conversation.pk)
+    assert conversation.first_response_at is not None and not conversation.waiting_for_us
+    assert conversation.status == "open" and conversation.assignee == agent_user
+    reply.refresh_from_db()
+    assert reply.delivery_status == "stored"  # the API channel keeps replies for collection
+    kinds = list(ConversationEvent.objects.filter(conversation=conversation).values_list("kind", flat=True))
+    assert "reply_sent" in kinds and "delivery_stored" in kinds
+
+
+def test_public_channel_reply_is_signed(api_channel, agent_user):
+    api_channel.sign_replies = True
+    api_channel.save()
+    result = ingest(api_channel, inbound("m1"))
+    reply = send_reply(result.conversation, agent_user, "Danke für den Hinweis!")
+    assert reply.text.endswith("^BB")
+
+
+RECORDED: list[int] = []
+
+
+def record_step(messages):
+    RECORDED.extend(m.pk for m in messages)
+
+
+def broken_step(messages):
+    raise RuntimeError("boom")

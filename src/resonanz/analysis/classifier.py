@@ -1,0 +1,154 @@
+"""Stacked classifiers: linear SVM on TF-IDF + logistic regression and kNN on embeddings.
+
+Why stacking: the TF-IDF model knows the words of this data set (product
+names, jargon), the embedding models know meaning and paraphrase across
+German and English; their errors differ. A small logistic regression trained
+on out-of-fold scores of each learns how much to trust which, and gives
+calibrated probabilities at the same time. Without embeddings the stack
+reduces to the SVM plus calibration.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+
+def _dec(model, X) -> np.ndarray:
+    d = model.decision_function(X)
+    return d.reshape(-1, 1) if d.ndim == 1 else d
+
+
+class _EmbKNN:
+    """Per class, the highest cosine similarity to a training example of that class."""
+
+    def fit(self, E: np.ndarray, y: np.ndarray, n_classes: int) -> _EmbKNN:
+        order = np.argsort(y, kind="stable")
+        self.E = E[order]
+        ys = y[order]
+        self.starts = np.searchsorted(ys, np.arange(n_classes))
+        self.present = np.isin(np.arange(n_classes), ys)
+        return self
+
+    def scores(self, E: np.ndarray) -> np.ndarray:
+        out = np.zeros((E.shape[0], len(self.starts)), dtype=np.float32)
+        for i in range(0, E.shape[0], 2048):
+            sims = E[i : i + 2048] @ self.E.T
+            red = np.maximum.reduceat(sims, np.minimum(self.starts, self.E.shape[0] - 1), axis=1)
+            out[i : i + 2048] = np.where(self.present, red, 0.0)
+        return out
+
+
+class StackedClassifier:
+    """Single-label classifier over sparse features X and optional dense embeddings E."""
+
+    def __init__(self, C_svm: float = 0.5, C_emb: float = 20.0, C_meta: float = 1.0, folds: int = 4,
+                 knn: bool = True, seed: int = 0) -> None:
+        self.C_svm, self.C_emb, self.C_meta = C_svm, C_emb, C_meta
+        self.folds, self.knn, self.seed = folds, knn, seed
+
+    def _fit_base(self, X, E, y, w):
+        svm = LinearSVC(C=self.C_svm, class_weight="balanced").fit(X, y, sample_weight=w)
+        emb = knn = None
+        if E is not None:
+            emb = LogisticRegression(C=self.C_emb, max_iter=300, class_weight="balanced").fit(E, y, sample_weight=w)
+            if self.knn:
+                knn = _EmbKNN().fit(E, y, len(self.classes_))
+        return svm, emb, knn
+
+    def _meta_features(self, base, X, E) -> np.ndarray:
+        svm, emb, knn = base
+        parts = [self._expand(svm, _dec(svm, X))]
+        if emb is not None and E is not None:
+            parts.append(self._expand(emb, _dec(emb, E)))
+            if knn is not None:
+                parts.append(knn.scores(E) * 5.0)
+        return np.hstack(parts)
+
+    def _expand(self, model, d: np.ndarray) -> np.ndarray:
+        """Scores in the column order of self.classes_, also when a fold lacked a class."""
+        k = len(self.classes_)
+        if k == 2:
+            if len(model.classes_) == 2:
+                return d
+            return np.full((d.shape[0], 1), 10.0 if model.classes_[0] == 1 else -10.0)
+        out = np.full((d.shape[0], k), -10.0, dtype=np.float64)
+        out[:, model.classes_] = d if len(model.classes_) > 2 else np.hstack([-d, d])
+        return out
+
+    def fit(self, X: sp.csr_matrix, E: np.ndarray | None, labels: list[str], sample_weight=None) -> StackedClassifier:
+        self.classes_ = np.array(sorted(set(labels)))
+        index = {c: i for i, c in enumerate(self.classes_)}
+        y = np.array([index[v] for v in labels])
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.use_emb = E is not None
+        min_count = min(Counter(y.tolist()).values())
+        folds = min(self.folds, min_count)
+        if folds >= 2:
+            oof = None
+            skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
+            for tr, te in skf.split(np.zeros(len(y)), y):
+                base = self._fit_base(X[tr], None if E is None else E[tr], y[tr], w[tr])
+                m = self._meta_features(base, X[te], None if E is None else E[te])
+                if oof is None:
+                    oof = np.zeros((len(y), m.shape[1]))
+                oof[te] = m
+            self.meta = LogisticRegression(C=self.C_meta, max_iter=1000).fit(oof, y, sample_weight=w)
+            # A second calibrator on the SVM columns alone, for when embeddings are unavailable at run time.
+            n_svm = 1 if len(self.classes_) == 2 else len(self.classes_)
+            self.meta_svm = LogisticRegression(C=self.C_meta, max_iter=1000).fit(oof[:, :n_svm], y, sample_weight=w)
+        else:
+            self.meta = self.meta_svm = None
+        self.base = self._fit_base(X, E, y, w)
+        return self
+
+    def predict_proba(self, X: sp.csr_matrix, E: np.ndarray | None) -> np.ndarray:
+        meta = self.meta if (E is not None or not self.use_emb) else self.meta_svm
+        m = self._meta_features(self.base, X, E if self.use_emb else None)
+        if meta is not None:
+            p = meta.predict_proba(m)
+            out = np.zeros((X.shape[0], len(self.classes_)))
+            out[:, meta.classes_] = p
+            return out
+        # Too few examples per class for stacking: softmax over the SVM's scores.
+        d = self._expand(self.base[0], _dec(self.base[0], X))
+        if d.shape[1] == 1:
+            d = np.hstack([-d, d])
+        e = np.exp(d - d.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X, E) -> list[str]:
+        return [str(c) for c in self.classes_[self.predict_proba(X, E).argmax(axis=1)]]
+
+
+class MultiLabelClassifier:
+    """One binary stacked classifier per label (one-vs-rest), for intents that co-occur."""
+
+    def __init__(self, **kw) -> None:
+        self.kw = kw
+        self.models: dict[str, StackedClassifier | float] = {}
+
+    def fit(self, X, E, label_sets: list[list[str]], labels: list[str] | None = None, sample_weight=None):
+        self.labels = sorted(labels or {lab for s in label_sets for lab in s})
+        for lab in self.labels:
+            y = ["yes" if lab in s else "no" for s in label_sets]
+            if len(set(y)) < 2:  # always or never present: a constant
+                self.models[lab] = 1.0 if y[0] == "yes" else 0.0
+                continue
+            self.models[lab] = StackedClassifier(**self.kw).fit(X, E, y, sample_weight)
+        return self
+
+    def predict_proba(self, X, E) -> np.ndarray:
+        out = np.zeros((X.shape[0], len(self.labels)))
+        for j, lab in enumerate(self.labels):
+            m = self.models[lab]
+            if isinstance(m, float):
+                out[:, j] = m
+            else:
+                out[:, j] = m.predict_proba(X, E)[:, list(m.classes_).index("yes")]
+        return out

@@ -1,0 +1,87 @@
+"""A disk cache of sentence embeddings, keyed by embedder name and text.
+
+Embedding is by far the slowest step (about 150 short texts/s on two
+cores), so evaluations and retraining reuse vectors computed once. The cache
+is a single SQLite file: stdlib only, safe to share between processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def default_cache_path() -> Path:
+    """RESONANZ_CACHE_DIR, else ~/.cache/resonanz: outside the repo, never committed."""
+    root = os.environ.get("RESONANZ_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "resonanz")
+    return Path(root) / "embeddings.sqlite"
+
+
+def _key(model: str, text: str) -> bytes:
+    return hashlib.sha1(f"{model}\x00{text}".encode("utf-8", "surrogatepass")).digest()
+
+
+class EmbeddingCache:
+    """Maps (embedder, text) to a float32 vector stored on disk."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path else default_cache_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS emb (k BLOB PRIMARY KEY, v BLOB NOT NULL)")
+
+    def get_many(self, model: str, texts: Sequence[str]) -> list[np.ndarray | None]:
+        keys = [_key(model, t) for t in texts]
+        found: dict[bytes, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for k, v in self._db.execute(f"SELECT k, v FROM emb WHERE k IN ({marks})", chunk):
+                found[bytes(k)] = np.frombuffer(v, dtype=np.float32)
+        return [found.get(k) for k in keys]
+
+    def put_many(self, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [(_key(model, t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors, strict=True)]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)", rows)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def embed_cached(
+    embedder,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None,
+    batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Embeddings for ``texts`` (queries), computing only the ones not in ``cache``."""
+    texts = list(texts)
+    dim = int(embedder.dim)
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    cached = cache.get_many(embedder.name, texts) if cache else [None] * len(texts)
+    missing = [i for i, v in enumerate(cached) if v is None or v.shape[0] != dim]
+    for i, v in enumerate(cached):
+        if v is not None and v.shape[0] == dim:
+            out[i] = v
+    if progress and len(texts) > len(missing):
+        progress(len(texts) - len(missing))
+    # Sort by length so batches hold texts of similar length (less padding work).
+    missing.sort(key=lambda i: len(texts[i]))
+    for start in range(0, len(missing), batch_size):
+        idx = missing[start : start + batch_size]
+        batch = [texts[i] for i in idx]
+        vecs = embedder.embed_queries(batch)
+        out[idx] = vecs
+        if cache:
+            cache.put_many(embedder.name, batch, vecs)
+        if progress:
+            progress(len(idx))
+    return out

@@ -15,7 +15,8 @@ PUBLIC_KINDS = {"mastodon", "bluesky", "twitter", "facebook", "instagram"}
 
 @transaction.atomic
 def create_channel(*, kind: str, name: str, settings: dict | None = None, credentials: dict | None = None,
-                   enabled: bool = True, slug: str = "", default_team=None, is_demo: bool = False) -> Channel:
+                   enabled: bool = True, slug: str = "", default_team=None, is_demo: bool = False,
+                   sign_replies: bool | None = None) -> Channel:
     if kind not in kinds():
         raise ActionError(f"Unknown channel kind {kind!r}; available: {', '.join(kinds())}.", "kind")
     name = (name or "").strip()
@@ -28,7 +29,7 @@ def create_channel(*, kind: str, name: str, settings: dict | None = None, creden
     while Channel.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     channel = Channel(kind=kind, name=name, slug=slug, settings=settings or {}, enabled=enabled,
-                      sign_replies=kind in PUBLIC_KINDS, default_team=default_team, is_demo=is_demo)
+                      sign_replies=kind in PUBLIC_KINDS if sign_replies is None else sign_replies, default_team=default_team, is_demo=is_demo)
     channel.credentials = credentials or {}
     channel.save()
     return channel

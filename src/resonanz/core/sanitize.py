@@ -28,7 +28,7 @@ def sanitize_html(raw: str | None) -> str:
     if not raw:
         return ""
     cleaned = nh3.clean(
-        raw,
+        clean_text(raw, 2_000_000),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -40,7 +40,7 @@ def sanitize_html(raw: str | None) -> str:
 
 
 _TAG = re.compile(r"<[^>]+>")
-_BLOCK = re.compile(r"</?(p|div|br|li|tr|h[1-6]|blockquote)[^>]*>", re.IGNORECASE)
+_BLOCK = re.compile(r"</(p|div|li|tr|h[1-6]|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
 _LINES = re.compile(r"\n{3,}")
 

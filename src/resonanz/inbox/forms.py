@@ -47,6 +47,8 @@ class InviteForm(forms.Form):
 
 
 class AgentForm(forms.ModelForm):
+    avatar_url = forms.URLField(label=_("avatar URL"), required=False, assume_scheme="https")
+
     class Meta:
         model = AgentProfile
         fields = ["display_name", "initials", "avatar_url", "role", "language", "teams", "is_available",
@@ -55,6 +57,8 @@ class AgentForm(forms.ModelForm):
 
 
 class ProfileForm(forms.ModelForm):
+    avatar_url = forms.URLField(label=_("avatar URL"), required=False, assume_scheme="https")
+
     class Meta:
         model = AgentProfile
         fields = ["display_name", "initials", "avatar_url", "language", "is_available"]

@@ -1,0 +1,51 @@
+"""The public contact form of a web-form channel."""
+
+from __future__ import annotations
+
+import pytest
+
+from resonanz.inbox.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+def _token(client, url):
+    page = client.get(url).content.decode()
+    start = page.index('name="token" value="') + len('name="token" value="')
+    return page[start:page.index('"', start)]
+
+
+def test_form_submission_is_ingested_once(client, form_channel):
+    url = f"/contact/{form_channel.slug}/"
+    data = {"name": "Erika", "email": "erika@example.com", "subject": "Kündigung",
+            "message": "Ich möchte kündigen.", "token": _token(client, url), "website": ""}
+    assert client.post(url, data).status_code == 200
+    assert client.post(url, data).status_code == 200  # resent form: stored once
+    message = Message.objects.get()
+    assert message.text == "Ich möchte kündigen." and message.conversation.subject == "Kündigung"
+    assert message.author_contact.identities.get().handle == "erika@example.com"
+
+
+def test_missing_fields_show_form_again_and_keep_input(client, form_channel):
+    url = f"/contact/{form_channel.slug}/"
+    response = client.post(url, {"name": "Erika", "email": "not-an-email", "message": "",
+                                 "token": _token(client, url)})
+    page = response.content.decode()
+    assert response.status_code == 200 and 'value="Erika"' in page and "not-an-email" in page
+    assert page.count('class="error"') >= 2
+    assert Message.objects.count() == 0
+
+
+def test_honeypot_is_silently_dropped(client, form_channel):
+    url = f"/contact/{form_channel.slug}/"
+    client.post(url, {"name": "Bot", "email": "bot@example.com", "message": "spam", "token": "t1",
+                      "website": "http://spam"})
+    assert Message.objects.count() == 0
+
+
+def test_unknown_or_disabled_form_is_404(client, form_channel, api_channel):
+    assert client.get("/contact/nope/").status_code == 404
+    assert client.get(f"/contact/{api_channel.slug}/").status_code == 404
+    form_channel.enabled = False
+    form_channel.save()
+    assert client.get(f"/contact/{form_channel.slug}/").status_code == 404

@@ -1,0 +1,56 @@
+"""The sanitizer: hostile HTML never reaches an agent's browser."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href="&#106;avascript:alert(1)">x</a>',
+    "<svg onload=alert(1)>",
+    '<iframe src="https://evil.example"></iframe>',
+    "<style>body{display:none}</style>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<object data=x></object><embed src=x>",
+    '<form action="https://evil"><input name=password></form>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<<script>script>alert(1)<</script>/script>",
+    '<meta http-equiv="refresh" content="0;url=https://evil">',
+]
+
+
+def test_known_attacks_are_removed():
+    for raw in HOSTILE:
+        cleaned = sanitize_html(raw).lower()
+        for bad in ("<script", "onerror", "onload", "javascript:", "<iframe", "<style", "<object", "<embed",
+                    "<form", "<meta", "style="):
+            assert bad not in cleaned, (raw, cleaned)
+
+
+def test_formatting_survives():
+    cleaned = sanitize_html('<p>Hallo <b>Welt</b> <a href="https://example.com">Link</a></p>')
+    assert "<b>Welt</b>" in cleaned and 'href="https://example.com"' in cleaned and "noopener" in cleaned
+
+
+def test_html_to_text_keeps_paragraphs():
+    assert html_to_text("<p>Erste</p><p>Zweite &amp; dritte</p>") == "Erste\nZweite & dritte"
+
+
+@given(st.text())
+def test_any_text_is_safe(raw):
+    cleaned = sanitize_html(raw).lower()
+    assert "<script" not in cleaned and "javascript:" not in cleaned.replace("&amp;", "&") or "<a" not in cleaned
+    clean_text(raw)
+    html_to_text(raw)
+
+
+@given(st.lists(st.sampled_from(HOSTILE + ["<p>", "</p>", "text", "<b>", "\x00", "\ud800"]), max_size=12))
+def test_combinations_of_attacks_are_safe(parts):
+    cleaned = sanitize_html("".join(parts)).lower()
+    assert "<script" not in cleaned and "onerror=" not in cleaned and "javascript:" not in cleaned

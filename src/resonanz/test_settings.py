@@ -3,10 +3,14 @@
 import os
 
 from resonanz.settings import *  # noqa: F403
-from resonanz.settings import DATABASES, database_config
+from resonanz.settings import DATABASES, VAR_DIR, database_config
 
 if os.environ.get("RESONANZ_TEST_DATABASE_URL"):
     DATABASES["default"] = database_config(os.environ["RESONANZ_TEST_DATABASE_URL"])
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory: browser tests start other processes that write to the test database.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, f"test-{os.getpid()}.sqlite3")}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True

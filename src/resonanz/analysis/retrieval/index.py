@@ -19,7 +19,7 @@ from ..embedder import Embedder
 from . import text
 from .confidence import ConfidenceModel
 from .confidence import fit as fit_confidence
-from .dense import Matrix, max_per_owner
+from .dense import Matrix, QueryMean, centred_norms, centred_sims, matvec, max_per_owner, unit
 from .lexical import FieldIndex
 from .model import Answer, Document, Hit
 from .ranking import RankConfig, fuse, top_k
@@ -77,6 +77,10 @@ class RetrievalIndex:
         self.neg_alive = np.zeros(0, dtype=bool)
         self.prior = np.zeros(0, dtype=np.float32)
         self._owner_arr = np.zeros(0, dtype=np.int64)
+        self.query_mean = QueryMean(self.dim or 1)
+        self.learn_query_mean = True
+        self._version = 0
+        self._centring: tuple | None = None
 
     # ------------------------------------------------------------------ changes
     def __len__(self) -> int:
@@ -120,6 +124,7 @@ class RetrievalIndex:
         for n in rec.negative_slots:
             self.neg_alive[n] = False
         self.records[slot] = None
+        self._version += 1
         self.alive[slot] = False
         self.vec_title.clear(slot)
         self.vec_passage.clear(slot)
@@ -178,9 +183,13 @@ class RetrievalIndex:
         ``query_vector`` lets a caller that already embedded the query (a batch, a
         cache) skip the embedder; without it the configured embedder is asked.
         """
+        if query_vector is None and isinstance(query, str) and query.strip() and len(query) <= MAX_QUERY_CHARS:
+            query_vector = self._embed_query(query) if text.query_forms(query, language) else None
         ranking = self._rank(query, language, query_vector)
         if ranking is None or not len(ranking.order):
             return [], None
+        if self.learn_query_mean and query_vector is not None and self.dim:
+            self.query_mean.observe(np.asarray(query_vector, dtype=np.float64).reshape(-1))
         hits = []
         for slot in ranking.order[:k]:
             rec = self.records[slot]
@@ -220,6 +229,7 @@ class RetrievalIndex:
         slot = len(self.records)
         self.records.append(_Record(Document(d.id, d.title, d.body, lang, []), title_terms, body_terms, grams))
         self.slot_of[d.id] = slot
+        self._version += 1
         self.alive = np.append(self.alive, True)
         self.title.add(slot, title_terms)
         self.body.add(slot, body_terms)
@@ -260,6 +270,7 @@ class RetrievalIndex:
             if vecs is not None:
                 self.vec_hist.set(h, vecs[i])
         self.hist_alive = np.append(self.hist_alive, np.ones(len(items), dtype=bool))
+        self._version += 1
         return len(items)
 
     def _embed_docs(self, docs: list[Document]) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -300,7 +311,7 @@ class RetrievalIndex:
             qv = np.asarray(qv, dtype=np.float32).reshape(-1)
             dense_q, dense_p = self._dense(qv, n, exclude_history)
             parts += [(cfg.w_dense_question, dense_q), (cfg.w_dense_passage, dense_p)]
-        fused = fuse(parts, alive)
+        fused = fuse(parts, alive, cfg.fusion, cfg.z_clip, cfg.rrf_k)
         fused += self._adjustments(qv, n)
         lexical = lex_q + lex_c
         if dense_q is None and not (lexical[alive] > 0).any():
@@ -325,16 +336,35 @@ class RetrievalIndex:
         content = cfg.field_body * b / max(bc, 1e-9) + cfg.field_grams * g / max(gc, 1e-9)
         return question.astype(np.float32), content.astype(np.float32)
 
+    def _centring_state(self) -> tuple:
+        """Means and centred row norms of the vector tables, recomputed only after a change."""
+        if self._centring is not None and self._centring[0] == self._version:
+            return self._centring
+        n = len(self.records)
+        alive = self.alive
+        titles, passages = self.vec_title.view[:n], self.vec_passage.view[:n]
+        hist = self.vec_hist.view[: len(self.hist_alive)]
+        questions = [titles[alive]]
+        if len(hist):
+            questions.append(hist[self.hist_alive[: len(hist)]])
+        q_mean = np.concatenate(questions).mean(axis=0).astype(np.float32)
+        p_mean = passages[alive].mean(axis=0).astype(np.float32)
+        self._centring = (self._version, q_mean, p_mean, centred_norms(titles, q_mean),
+                          centred_norms(passages, p_mean), centred_norms(hist, q_mean))
+        return self._centring
+
     def _dense(self, qv: np.ndarray, n: int, exclude: int | None) -> tuple[np.ndarray, np.ndarray]:
-        dq = self.vec_title.view[:n] @ qv
-        if self.vec_hist.size:
-            sims = self.vec_hist.view @ qv
+        _, q_mean, p_mean, t_norms, p_norms, h_norms = self._centring_state()
+        qc = unit(qv - self.query_mean.value(q_mean))
+        dq = centred_sims(self.vec_title.view[:n], q_mean, qc, t_norms)
+        if len(h_norms):
+            sims = centred_sims(self.vec_hist.view[: len(h_norms)], q_mean, qc, h_norms)
             mask = self.hist_alive[: len(sims)].copy()
             if exclude is not None and exclude < len(mask):
                 mask[exclude] = False
             live = np.flatnonzero(mask)
             dq = np.maximum(dq, max_per_owner(sims[live], self._owners[live], n, fill=-1.0))
-        return dq.astype(np.float32), (self.vec_passage.view[:n] @ qv).astype(np.float32)
+        return dq.astype(np.float32), centred_sims(self.vec_passage.view[:n], p_mean, qc, p_norms)
 
     def _adjustments(self, qv: np.ndarray | None, n: int) -> np.ndarray:
         """Learning from votes: a prior per article and a penalty near queries it failed."""
@@ -342,7 +372,7 @@ class RetrievalIndex:
         adj = np.zeros(n, dtype=np.float32)
         adj[: len(self.prior)] += self.prior[:n]
         if qv is not None and self.vec_neg.size and self.neg_alive.any():
-            sims = self.vec_neg.view @ qv
+            sims = matvec(self.vec_neg.view, qv)
             hit = np.flatnonzero(self.neg_alive[: len(sims)] & (sims >= cfg.negative_sim))
             for i in hit:
                 adj[self.neg_owner[i]] -= cfg.negative_penalty

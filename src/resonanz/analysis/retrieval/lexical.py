@@ -28,6 +28,7 @@ class FieldIndex:
         self.postings: dict[str, dict[int, int]] = {}
         self.lengths: dict[int, int] = {}
         self.total_len = 0
+        self._len_arr = np.zeros(64, dtype=np.float32)
         self._arrays: dict[str, _Arrays] = {}
 
     def __len__(self) -> int:
@@ -40,9 +41,21 @@ class FieldIndex:
         n = sum(counts.values())
         self.lengths[slot] = n
         self.total_len += n
+        if slot >= len(self._len_arr):
+            grown = np.zeros(max(slot + 1, 2 * len(self._len_arr)), dtype=np.float32)
+            grown[: len(self._len_arr)] = self._len_arr
+            self._len_arr = grown
+        self._len_arr[slot] = n
+        postings = self.postings
         for term, tf in counts.items():
-            self.postings.setdefault(term, {})[slot] = tf
-            self._arrays.pop(term, None)
+            plist = postings.get(term)
+            if plist is None:
+                postings[term] = {slot: tf}
+            else:
+                plist[slot] = tf
+        if self._arrays:
+            for term in counts:
+                self._arrays.pop(term, None)
 
     def remove(self, slot: int, terms: Iterable[str]) -> None:
         n = self.lengths.pop(slot, None)
@@ -70,8 +83,7 @@ class FieldIndex:
                 return None
             slots = np.fromiter(plist.keys(), dtype=np.int64, count=len(plist))
             tfs = np.fromiter(plist.values(), dtype=np.float32, count=len(plist))
-            lens = np.fromiter((self.lengths[s] for s in plist), dtype=np.float32, count=len(plist))
-            cached = (slots, tfs, lens)
+            cached = (slots, tfs, self._len_arr[slots])
             self._arrays[term] = cached
         return cached
 

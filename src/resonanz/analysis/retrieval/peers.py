@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from .dense import max_per_owner
+from .dense import matvec, max_per_owner
 from .model import Document
 
 
@@ -54,9 +54,9 @@ class EmbeddingPeer:
 
     def rank(self, qv: np.ndarray, k: int = 10) -> tuple[list[str], float, float]:
         t0 = time.perf_counter()
-        sims = self.passages @ qv
+        sims = matvec(self.passages, qv)
         if self.history is not None and len(self.history):
-            sims = np.maximum(sims, max_per_owner(self.history @ qv, self.owners, len(self.ids), fill=-1.0))
+            sims = np.maximum(sims, max_per_owner(matvec(self.history, qv), self.owners, len(self.ids), fill=-1.0))
         order = np.argsort(-sims)[:k]
         ms = (time.perf_counter() - t0) * 1000
         return [self.ids[i] for i in order], float(sims[order[0]]), ms

@@ -35,6 +35,9 @@ class RankConfig:
     negative_sim: float = 0.92
     negative_penalty: float = 2.0
     vote_weight: float = 0.5
+    fusion: str = "z"
+    z_clip: float = 3.0
+    rrf_k: float = 10.0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -51,12 +54,29 @@ def zscore(x: np.ndarray, alive: np.ndarray) -> np.ndarray:
     return (x - float(vals.mean())) / std
 
 
-def fuse(parts: list[tuple[float, np.ndarray]], alive: np.ndarray) -> np.ndarray:
-    """Weighted sum of z-scored rankers; dead slots get -inf so they never rank."""
+def normalise(x: np.ndarray, alive: np.ndarray, mode: str, clip: float, rrf_k: float) -> np.ndarray:
+    if mode == "z":
+        return zscore(x, alive)
+    if mode == "zclip":
+        return np.minimum(zscore(x, alive), clip)
+    if mode == "max":
+        top, low = float(x[alive].max()), float(x[alive].min())
+        return (x - low) / (top - low) if top > low else np.zeros_like(x)
+    if mode == "rrf":
+        order = np.argsort(-np.where(alive, x, -np.inf), kind="stable")
+        ranks = np.empty(len(x), dtype=np.float32)
+        ranks[order] = np.arange(1, len(x) + 1)
+        return 1.0 / (rrf_k + ranks)
+    raise ValueError(mode)
+
+
+def fuse(parts: list[tuple[float, np.ndarray]], alive: np.ndarray, mode: str = "z", clip: float = 3.0,
+         rrf_k: float = 10.0) -> np.ndarray:
+    """Weighted sum of normalised rankers; dead slots get -inf so they never rank."""
     total = np.zeros(len(alive), dtype=np.float32)
     for weight, scores in parts:
         if weight:
-            total += weight * zscore(scores, alive).astype(np.float32)
+            total += weight * normalise(scores, alive, mode, clip, rrf_k).astype(np.float32)
     total[~alive] = -np.inf
     return total
 

@@ -111,8 +111,11 @@ def _record(rng: random.Random, lang: str, intents: list[str]) -> dict:
     mod = templates_de if lang == "de" else templates_en
     parts: list[tuple[str, str | None]] = []
     texts = []
+    tids = []
     for intent in intents:
-        line, sent = _split(rng.choice(mod.T[intent]))
+        k = rng.randrange(len(mod.T[intent]))
+        tids.append(f"{lang}:{intent}:{k}")
+        line, sent = _split(mod.T[intent][k])
         parts.append((intent, sent))
         texts.append(_fill(rng, line, lang))
     sentiment = _sentiment(parts)
@@ -131,16 +134,18 @@ def _record(rng: random.Random, lang: str, intents: list[str]) -> dict:
     complex_ = emotional or len(intents) > 1 or len(text) > 400 or "legal_threat" in intents
     urgency = round(min(1.0, max(0.0, urgency + rng.uniform(-0.05, 0.05))), 2)
     return {"text": text, "language": lang, "sentiment": sentiment, "intents": sorted(set(intents)),
-            "urgency": urgency, "complexity": "complex" if complex_ else "simple", "channel": channel}
+            "urgency": urgency, "complexity": "complex" if complex_ else "simple", "channel": channel,
+            "template": tids[0]}
 
 
 def _chatter(rng: random.Random, lang: str) -> dict:
     mod = templates_de if lang == "de" else templates_en
-    line, sent = _split(rng.choice(mod.NONE))
+    k = rng.randrange(len(mod.NONE))
+    line, sent = _split(mod.NONE[k])
     channel = rng.choice(("tweet", "chat", "forum"))
     text = _noise(rng, _fill(rng, line, lang), lang, channel, sent or "neutral")
     return {"text": text, "language": lang, "sentiment": sent or "neutral", "intents": [], "urgency": 0.0,
-            "complexity": "simple", "channel": channel}
+            "complexity": "simple", "channel": channel, "template": f"{lang}:none:{k}"}
 
 
 def generate(n: int = 6000, seed: int = 20240611) -> list[dict]:
@@ -152,9 +157,9 @@ def generate(n: int = 6000, seed: int = 20240611) -> list[dict]:
         attempts += 1
         lang = "de" if rng.random() < 0.52 else "en"
         r = rng.random()
-        if r < 0.14:
+        if r < 0.18:
             rec = _chatter(rng, lang)
-        elif r < 0.34:
+        elif r < 0.36:
             rec = _record(rng, lang, list(rng.choice(COMBOS)))
         else:
             rec = _record(rng, lang, [rng.choice(INTENTS)])

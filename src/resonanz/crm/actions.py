@@ -19,7 +19,8 @@ def resolve_contact(kind: str, handle: str, name: str = "", *, is_demo: bool = F
     handle = normalize_handle(kind, handle)
     if not handle:
         raise ActionError("The sender needs a handle (an email address, user name or id).", "sender")
-    identity = Identity.objects.select_related("contact").filter(kind=kind, handle=handle).first()
+    found = list(Identity.objects.select_related("contact").filter(kind=kind, handle=handle)[:1])
+    identity = found[0] if found else None
     if identity:
         contact = identity.contact
         if name and not contact.name:

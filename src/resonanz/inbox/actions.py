@@ -55,9 +55,6 @@ def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) 
     external_id = clean_text(inbound.external_id, 300).strip()
     if not external_id:
         raise ActionError("Every inbound message needs an external id, so redelivery is recognised.", "external_id")
-    existing = _existing(channel, external_id)
-    if existing:
-        return existing
     text = clean_text(inbound.text)
     html = sanitize_html(inbound.html) if inbound.html else ""
     if not text and html:
@@ -66,10 +63,14 @@ def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) 
         raise ActionError("The message has no text.", "text")
     now = timezone.now()
     when = min(inbound.sent_at, now) if inbound.sent_at else now
+    # Insert first and let the unique (channel, external_id) constraint catch redeliveries: new
+    # messages, the common case, cost no extra lookup, and a race between two workers cannot
+    # store a message twice.
     try:
         with transaction.atomic():
             contact, _ = resolve_contact(
-                get_driver(channel).identity_kind_for(inbound.sender_handle or ""), inbound.sender_handle, clean_text(inbound.sender_name, 200), is_demo=is_demo
+                get_driver(channel).identity_kind_for(inbound.sender_handle or ""), inbound.sender_handle,
+                clean_text(inbound.sender_name, 200), is_demo=is_demo,
             )
             conversation, is_new = _thread(channel, contact, inbound, when, is_demo)
             message = Message.objects.create(
@@ -90,25 +91,24 @@ def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) 
                 meta=inbound.meta or {},
             )
             _store_attachments(message, inbound.attachments)
-            updates = {
-                "last_activity_at": when if when > conversation.last_activity_at else conversation.last_activity_at,
-                "last_inbound_at": when,
-                "waiting_for_us": True,
-                "message_count": F("message_count") + 1,
-            }
-            if conversation.status in (Conversation.Status.PENDING, Conversation.Status.RESOLVED):
-                updates["status"] = Conversation.Status.OPEN
-                updates["resolved_at"] = None
+            reopen = conversation.status in (Conversation.Status.PENDING, Conversation.Status.RESOLVED)
+            conversation.last_activity_at = max(when, conversation.last_activity_at)
+            conversation.last_inbound_at = when
+            conversation.waiting_for_us = True
+            conversation.message_count = (0 if is_new else conversation.message_count) + 1
+            updates = {"last_activity_at": conversation.last_activity_at, "last_inbound_at": when,
+                       "waiting_for_us": True, "message_count": F("message_count") + 1}
+            if reopen:
+                conversation.status = updates["status"] = Conversation.Status.OPEN
+                conversation.resolved_at = updates["resolved_at"] = None
             Conversation.objects.filter(pk=conversation.pk).update(**updates)
             record(conversation, "message_received", message_id=message.pk,
-                   reason="reopened by the customer's reply" if "status" in updates else "")
+                   reason="reopened by the customer's reply" if reopen else "")
     except IntegrityError:
-        # Another process stored the same external id first: that one counts.
         existing = _existing(channel, external_id)
         if existing:
             return existing
         raise
-    conversation.refresh_from_db()
     publish("message.received", message_id=message.pk, conversation_id=conversation.pk, new_conversation=is_new)
     transaction.on_commit(_kick_pipeline)
     return IngestResult(message, conversation, contact.pk, True)
@@ -140,12 +140,12 @@ def _thread(channel, contact, inbound: InboundMessage, when: datetime, is_demo: 
         conversation = Conversation.objects.filter(pk=int(match.group(1)), contact=contact).first()
         if conversation and conversation.status != Conversation.Status.CLOSED:
             return conversation, False
-    conversation = (
+    open_ones = list(
         Conversation.objects.filter(contact=contact, channel=channel, status__in=Conversation.OPEN_STATUSES)
-        .order_by("-last_activity_at").first()
+        .order_by("-last_activity_at")[:1]
     )
-    if conversation:
-        return conversation, False
+    if open_ones:
+        return open_ones[0], False
     subject = clean_text(inbound.subject, 300).strip() or _subject_from(clean_text(inbound.text) or inbound.html)
     conversation = Conversation.objects.create(
         subject=subject, channel=channel, contact=contact, team=channel.default_team,

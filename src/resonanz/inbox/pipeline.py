@@ -90,7 +90,7 @@ def run_until_empty(limit: int = 100_000) -> int:
 
 _last_kick = 0.0
 _kick_lock = threading.Lock()
-KICK_INTERVAL = 0.25
+KICK_INTERVAL = 1.0
 
 
 def kick() -> None:

@@ -303,8 +303,8 @@ class RetrievalIndex:
         if not groups:
             return None
         cfg, n, alive = self.config, len(self.records), self.alive
-        lex_q, lex_c = self._lexical(groups, n, exclude_history)
-        parts = [(cfg.w_lex_question, lex_q), (cfg.w_lex_content, lex_c)]
+        lex_q, lex_c, lex_h = self._lexical(groups, n, exclude_history)
+        parts = [(cfg.w_lex_question, lex_q), (cfg.w_lex_content, lex_c), (cfg.w_lex_history, lex_h)]
         qv = query_vector if query_vector is not None else self._embed_query(query)
         dense_q = dense_p = None
         if qv is not None and self.dim and self.vec_title.size:
@@ -318,7 +318,9 @@ class RetrievalIndex:
             return None  # nothing in the query occurs anywhere and no embeddings: no grounds to rank
         return _Ranking(top_k(fused, 50), fused, lexical, dense_q, dense_p)
 
-    def _lexical(self, groups: list[frozenset[str]], n: int, exclude: int | None) -> tuple[np.ndarray, np.ndarray]:
+    def _lexical(self, groups: list[frozenset[str]], n: int,
+                 exclude: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Question-like fields (title or best history question), content fields, history alone."""
         cfg = self.config
         t, tc = self.title.score(groups, n)
         hist = np.zeros(n, dtype=np.float32)
@@ -334,7 +336,7 @@ class RetrievalIndex:
                              key=min)
         g, gc = self.grams.score(gram_groups, n)
         content = cfg.field_body * b / max(bc, 1e-9) + cfg.field_grams * g / max(gc, 1e-9)
-        return question.astype(np.float32), content.astype(np.float32)
+        return question.astype(np.float32), content.astype(np.float32), hist
 
     def _centring_state(self) -> tuple:
         """Means and centred row norms of the vector tables, recomputed only after a change."""

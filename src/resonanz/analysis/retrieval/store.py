@@ -45,6 +45,7 @@ def save(index: RetrievalIndex, directory: str | Path) -> None:
     meta = {
         "format": FORMAT, "embedder": getattr(index.embedder, "name", None), "dim": index.dim,
         "config": index.config.to_json(), "confidence": index.confidence.to_json(),
+        "query_mean": {"sum": index.query_mean.sum.tolist(), "count": index.query_mean.count},
     }
     _write(path / "documents.json", json.dumps(docs, ensure_ascii=False))
     if index.dim:
@@ -73,6 +74,10 @@ def load(directory: str | Path, embedder: Embedder | None = None) -> RetrievalIn
     if not same_model:
         _replay(index, docs)
         return index
+    qm = meta.get("query_mean") or {}
+    if qm.get("count"):
+        index.query_mean.sum = np.asarray(qm["sum"], dtype=np.float64)
+        index.query_mean.count = int(qm["count"])
     vecs = {n: np.load(path / f"{n}.npy") for n in ("title", "passage", "history", "negative")}
     h = n = 0
     for i, d in enumerate(docs):

@@ -2,7 +2,7 @@
 
 Loading the real model takes seconds and embedding 10,000 articles minutes; a
 hashed bag of words costs nothing, is identical on every machine, and still makes
-texts that share words similar, so tests of the dense path can assert rankings.
+texts that share content words similar, so tests of the dense path can assert rankings.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import hashlib
 
 import numpy as np
 
-from .text import raw_tokens
+from .text import is_content, raw_tokens
 
 
 class HashEmbedder:
@@ -22,7 +22,7 @@ class HashEmbedder:
 
     def _vec(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
-        for tok in raw_tokens(text) or [" "]:
+        for tok in [t for t in raw_tokens(text) if is_content(t)] or [" "]:
             h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
             v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
         v[0] += 0.5  # every text shares a little, like real embeddings (cosines of unrelated texts > 0)

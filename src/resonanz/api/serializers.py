@@ -144,14 +144,34 @@ class AttachmentSerializer(serializers.Serializer):
     size = serializers.IntegerField()
 
 
+class AnalysisSerializer(serializers.Serializer):
+    language = serializers.CharField()
+    sentiment = serializers.CharField()
+    sentiment_score = serializers.FloatField()
+    sentiment_confidence = serializers.FloatField()
+    intents = serializers.ListField(child=serializers.CharField())
+    urgency = serializers.FloatField()
+    complexity = serializers.CharField()
+    bot_answerable = serializers.BooleanField()
+    relevance = serializers.FloatField()
+    corrected = serializers.BooleanField()
+    model_version = serializers.CharField()
+    result = serializers.JSONField(help_text="the engine's full answer: every probability, entities, key phrases")
+
+
 class MessageSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
+    analysis = serializers.SerializerMethodField()
+
+    def get_analysis(self, message) -> dict | None:
+        analysis = message.analysis_or_none
+        return AnalysisSerializer(analysis).data if analysis else None
 
     class Meta:
         model = Message
         fields = ["id", "conversation", "channel", "direction", "external_id", "in_reply_to", "author_user",
                   "author_contact", "subject", "text", "html", "is_public", "delivery_status",
-                  "delivery_detail", "sent_at", "received_at", "attachments"]
+                  "delivery_detail", "sent_at", "received_at", "attachments", "analysis"]
         read_only_fields = fields
 
 
@@ -173,3 +193,17 @@ class EventSerializer(serializers.ModelSerializer):
 class MergeSerializer(serializers.Serializer):
     drop = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(),
                                               help_text="The contact merged into this one and removed.")
+
+
+class CorrectionSerializer(serializers.Serializer):
+    sentiment = serializers.ChoiceField(choices=["negative", "neutral", "positive"], required=False)
+    intents = serializers.ListField(child=serializers.CharField(), required=False)
+    language = serializers.ChoiceField(choices=["de", "en", "other"], required=False)
+
+
+class CatalogEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        from resonanz.understanding.models import CatalogEntry
+
+        model = CatalogEntry
+        fields = ["id", "name", "kind", "aliases"]

@@ -14,6 +14,7 @@ router.register("agents", views.AgentViewSet, basename="agent")
 router.register("channels", views.ChannelViewSet, basename="channel")
 router.register("conversations", views.ConversationViewSet, basename="conversation")
 router.register("messages", views.MessageViewSet, basename="message")
+router.register("catalog", views.CatalogViewSet, basename="catalog")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

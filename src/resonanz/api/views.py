@@ -190,6 +190,9 @@ CONVERSATION_FILTERS = [
     OpenApiParameter("status", str), OpenApiParameter("team", int), OpenApiParameter("assignee", str,
     description="a user id, 'me' or 'none'"), OpenApiParameter("channel", int), OpenApiParameter("contact", int),
     OpenApiParameter("tag", str), OpenApiParameter("q", str, description="full-text search in messages"),
+    OpenApiParameter("sentiment", str, description="negative, neutral or positive (any customer message)"),
+    OpenApiParameter("intent", str, description="e.g. legal_threat, complaint (any customer message)"),
+    OpenApiParameter("waiting", bool, description="last message came from the customer"),
 ]
 
 
@@ -226,7 +229,8 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["get"])
     def messages(self, request, pk=None):
         conversation = self.get_object()
-        qs = Message.objects.filter(conversation=conversation).prefetch_related("attachments").order_by("id")
+        qs = (Message.objects.filter(conversation=conversation).select_related("analysis")
+              .prefetch_related("attachments").order_by("id"))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
 
@@ -261,10 +265,52 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.MessageSerializer
 
+    @extend_schema(request=s.CorrectionSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def correction(self, request, pk=None):
+        """Correct sentiment, intents or language of a customer message; it trains the next model version."""
+        from resonanz.understanding.actions import correct
+
+        message = self.get_object()
+        body = s.CorrectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        correct(message, request.user, **body.validated_data)
+        message = Message.objects.select_related("analysis").get(pk=message.pk)
+        return Response(s.MessageSerializer(message).data)
+
     def get_queryset(self):
-        qs = Message.objects.prefetch_related("attachments").order_by("-id")
+        qs = Message.objects.select_related("analysis").prefetch_related("attachments").order_by("-id")
         for field in ("conversation", "channel", "direction", "author_contact"):
             value = self.request.query_params.get(field)
             if value:
                 qs = qs.filter(**{field: value})
         return qs
+
+
+class CatalogViewSet(viewsets.ModelViewSet):
+    """Products, brands, competitors and the company itself: the names the engine looks for."""
+
+    serializer_class = s.CatalogEntrySerializer
+    permission_classes = [AdminWritesOthersRead]
+
+    def get_queryset(self):
+        from resonanz.understanding.models import CatalogEntry
+
+        return CatalogEntry.objects.all()
+
+    def perform_create(self, serializer):
+        from resonanz.understanding.actions import save_catalog_entry
+
+        serializer.instance = save_catalog_entry(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        from resonanz.understanding.actions import save_catalog_entry
+
+        data = {"name": serializer.instance.name, "kind": serializer.instance.kind,
+                "aliases": serializer.instance.aliases, **serializer.validated_data}
+        serializer.instance = save_catalog_entry(entry=serializer.instance, **data)
+
+    def perform_destroy(self, instance):
+        from resonanz.understanding.actions import delete_catalog_entry
+
+        delete_catalog_entry(instance)

@@ -36,7 +36,7 @@ def contact_list(request):
 def contact_detail(request, pk: int):
     contact = get_object_or_404(Contact.objects.select_related("organization", "owner"), pk=pk)
     timeline = (Message.objects.filter(conversation__contact=contact)
-                .select_related("conversation", "channel", "author_user__agent")
+                .select_related("conversation", "channel", "author_user__agent", "analysis")
                 .order_by("-created_at")[:200])
     conversations = contact.conversations.select_related("channel").order_by("-last_activity_at")
     return render(request, "crm/contact.html", {

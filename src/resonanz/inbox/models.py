@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -184,6 +185,14 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.direction} #{self.pk}"
 
+    @property
+    def analysis_or_none(self):
+        """The text-understanding result, or None before the worker has read the message."""
+        try:
+            return self.analysis
+        except ObjectDoesNotExist:
+            return None
+
 
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
@@ -213,3 +222,4 @@ class ConversationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on #{self.conversation_id}"
+

@@ -14,7 +14,8 @@ SORTS = {"activity": ("-last_activity_at", "-id"), "priority": ("-priority", "-l
 
 
 def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
-    """Apply the inbox filters: status, team, assignee (me / none / id), channel, contact, tag, waiting, q."""
+    """Apply the inbox filters: status, team, assignee (me / none / id), channel, contact, tag, waiting,
+    sentiment and intent of any customer message, and q (full text)."""
     status = params.get("status")
     if status == "active":
         qs = qs.filter(status__in=Conversation.OPEN_STATUSES)
@@ -36,6 +37,19 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
         qs = qs.filter(tags__name=tag)
     if params.get("waiting") in ("1", "true", "yes"):
         qs = qs.filter(waiting_for_us=True, status__in=Conversation.OPEN_STATUSES)
+    sentiment = params.get("sentiment")
+    intent = params.get("intent")
+    if sentiment or intent:
+        from django.db.models import Exists, OuterRef
+
+        from resonanz.understanding.models import MessageAnalysis
+
+        analyses = MessageAnalysis.objects.filter(message__conversation=OuterRef("pk"))
+        if sentiment in ("negative", "neutral", "positive"):
+            analyses = analyses.filter(sentiment=sentiment)
+        if intent and intent.replace("_", "").isalpha():
+            analyses = analyses.filter(intent_labels__contains=f",{intent},")
+        qs = qs.filter(Exists(analyses))
     q = (params.get("q") or "").strip()
     if q:
         qs = qs.filter(pk__in=search_conversation_ids(q))
@@ -82,3 +96,14 @@ def search_conversation_ids(query: str, limit: int = 2000) -> list[int]:
                 qs = qs.filter(text__icontains=word)
             return list(qs.values_list("conversation_id", flat=True).distinct()[:limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+def with_latest_analysis(qs: QuerySet) -> QuerySet:
+    """Annotate each conversation with the sentiment and intents of its latest analysed customer message."""
+    from django.db.models import OuterRef, Subquery
+
+    from resonanz.understanding.models import MessageAnalysis
+
+    latest = MessageAnalysis.objects.filter(message__conversation=OuterRef("pk")).order_by("-message_id")
+    return qs.annotate(latest_sentiment=Subquery(latest.values("sentiment")[:1]),
+                       latest_intents=Subquery(latest.values("intent_labels")[:1]))

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,7 +17,8 @@ from resonanz.crm.models import Tag
 from resonanz.inbox import actions
 from resonanz.inbox.forms import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox.models import Conversation, ConversationEvent, Message, Team
-from resonanz.inbox.queries import filter_conversations, status_counts
+from resonanz.inbox.queries import filter_conversations, status_counts, with_latest_analysis
+from resonanz.understanding.models import INTENTS, SENTIMENTS
 
 PAGE_SIZE = 50
 
@@ -28,7 +30,7 @@ def _inbox_context(request) -> dict:
     base = Conversation.objects.select_related("contact", "channel", "team", "assignee__agent")
     scoped = filter_conversations(base, {k: v for k, v in params.items() if k != "status"}, request.user)
     conversations = filter_conversations(base, params, request.user)
-    page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(with_latest_analysis(conversations), PAGE_SIZE).get_page(request.GET.get("page"))
     list(page.object_list)  # evaluate once; the template loops twice
     counts = status_counts(scoped)
     counts["active"] = counts["new"] + counts["open"] + counts["pending"]
@@ -40,7 +42,7 @@ def _inbox_context(request) -> dict:
         "querystring": query.urlencode(),
         "teams": Team.objects.filter(is_active=True), "channels": Channel.objects.all(),
         "tags": Tag.objects.filter(conversations__isnull=False).distinct()[:100],
-        "statuses": Conversation.Status.choices,
+        "statuses": Conversation.Status.choices, "intents": INTENTS, "sentiments": SENTIMENTS,
     }
 
 
@@ -58,11 +60,12 @@ def conversation(request, pk: int):
         Conversation.objects.select_related("contact", "channel", "team", "assignee__agent"), pk=pk
     )
     thread = (Message.objects.filter(conversation=conversation)
-              .select_related("author_user__agent", "author_contact").prefetch_related("attachments"))
+              .select_related("author_user__agent", "author_contact", "analysis").prefetch_related("attachments"))
     if request.GET.get("after"):
         after = int(request.GET["after"]) if request.GET["after"].isdigit() else 0
         return render(request, "inbox/_messages.html", {"thread": thread.filter(id__gt=after),
-                                                        "conversation": conversation})
+                                                        "conversation": conversation, "intents": INTENTS,
+                                                        "sentiments": SENTIMENTS})
     contact = conversation.contact
     history = (Conversation.objects.filter(contact=contact).exclude(pk=pk)
                .select_related("channel").order_by("-last_activity_at")[:50])
@@ -75,7 +78,7 @@ def conversation(request, pk: int):
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
         "events": conversation.events.select_related("actor__agent").order_by("-id")[:50],
-        "last_message": thread[-1].id if thread else 0,
+        "last_message": thread[-1].id if thread else 0, "intents": INTENTS, "sentiments": SENTIMENTS,
         "last_event": ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     })
 
@@ -127,6 +130,22 @@ def update(request, pk: int):
     except ActionError as exc:
         flash.error(request, exc.message)
     return redirect("inbox:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def correct_analysis(request, pk: int):
+    """An agent fixes sentiment, intents or language of a customer message."""
+    from resonanz.understanding.actions import correct
+
+    message = get_object_or_404(Message, pk=pk)
+    try:
+        correct(message, request.user, sentiment=request.POST.get("sentiment") or None,
+                intents=request.POST.getlist("intents"), language=request.POST.get("language") or None)
+        flash.success(request, _("Thanks: the correction is saved and teaches the next model version."))
+    except ActionError as exc:
+        flash.error(request, exc.message)
+    return redirect(f"{reverse('inbox:conversation', args=[message.conversation_id])}#m{message.pk}")
 
 
 @login_required

@@ -162,3 +162,26 @@ def channel_check(request, pk: int):
     (flash.success if ok else flash.error)(request, (_("Connection works: %s") if ok else _("Connection failed: %s"))
                                            % detail)
     return redirect("inbox:admin_channel", pk=pk)
+
+
+@admin_required
+def catalog(request):
+    """Products, brands, competitors and our company: what the text understanding looks for."""
+    from resonanz.understanding import actions as understanding
+    from resonanz.understanding.forms import CatalogEntryForm
+    from resonanz.understanding.models import CatalogEntry
+
+    form = CatalogEntryForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("delete"):
+        entry = get_object_or_404(CatalogEntry, pk=request.POST["delete"])
+        understanding.delete_catalog_entry(entry)
+        flash.success(request, _("Removed from the catalog."))
+        return redirect("inbox:admin_catalog")
+    if request.method == "POST" and form.is_valid():
+        try:
+            understanding.save_catalog_entry(**form.cleaned_data)
+            flash.success(request, _("Added to the catalog."))
+            return redirect("inbox:admin_catalog")
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    return render(request, "admin/catalog.html", {"form": form, "entries": CatalogEntry.objects.all()})

@@ -1,0 +1,93 @@
+"""One analyzer per process, loaded from the model store under var/models.
+
+Analysis runs in the worker (pipeline step) and in CLI commands, never in a web request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from resonanz.analysis import Analyzer, Catalog, ModelStore, NoActiveModel, build_seed_model
+from resonanz.analysis.errors import ModelFileError
+
+log = logging.getLogger("resonanz.understanding")
+_lock = threading.Lock()
+_analyzer: Analyzer | None = None
+
+
+def model_dir() -> Path:
+    path = Path(settings.RESONANZ_MODEL_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store() -> ModelStore:
+    return ModelStore(model_dir())
+
+
+def embedder():
+    from resonanz.analysis.embedder import get_embedder
+
+    return get_embedder(settings.RESONANZ_EMBEDDER)
+
+
+def embedding_cache():
+    """Embeddings of texts seen before, so retraining does not embed the seed corpus again."""
+    from resonanz.analysis.embcache import EmbeddingCache
+
+    path = Path(settings.VAR_DIR) / "cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return EmbeddingCache(path / "embeddings.sqlite3")
+
+
+def ensure_model(stdout=None) -> str:
+    """Build the out-of-the-box model from the team's seed corpus when no version is active."""
+    s = store()
+    active = s.active_version()
+    if active:
+        return active
+    if stdout:
+        stdout.write("Building the text-understanding model from the seed corpus (once, about a minute)…")
+    from resonanz.core.progress import Progress
+
+    with Progress("embedding the seed corpus") as progress:
+        return build_seed_model(s, embedder=embedder(), cache=embedding_cache(), progress=progress)
+
+
+def get_analyzer() -> Analyzer:
+    """The active model; lexicon-only when none is built yet (a warning says how to build it)."""
+    global _analyzer
+    with _lock:
+        if _analyzer is None:
+            try:
+                _analyzer = Analyzer(model_dir(), embedder=embedder())
+            except (NoActiveModel, ModelFileError) as exc:
+                log.warning("no usable model (%s); analysing with lexicons only until `resonanz setup` builds one",
+                            exc)
+                _analyzer = Analyzer(None)
+        elif _analyzer.store and _analyzer.version != _analyzer.store.active_version():
+            try:
+                _analyzer.reload()  # `resonanz train` or a rollback changed the active version
+            except (NoActiveModel, ModelFileError) as exc:
+                log.error("keeping model %s: %s", _analyzer.version, exc)
+        return _analyzer
+
+
+def reset() -> None:
+    global _analyzer
+    with _lock:
+        _analyzer = None
+
+
+def catalog() -> Catalog:
+    from resonanz.understanding.models import CatalogEntry
+
+    data: dict[str, list] = {"company": [], "products": [], "brands": [], "competitors": []}
+    key = {"company": "company", "product": "products", "brand": "brands", "competitor": "competitors"}
+    for entry in CatalogEntry.objects.all():
+        data[key[entry.kind]].append({"name": entry.name, "aliases": entry.alias_list})
+    return Catalog.from_dict(data)

@@ -12,6 +12,10 @@ class Channel(models.Model):
     class Kind(models.TextChoices):
         API = "api", _("API")
         WEB_FORM = "web_form", _("Web form")
+        EMAIL = "email", _("Email")
+        FEED = "feed", _("RSS/Atom feeds")
+        WEBHOOK = "webhook", _("Signed webhook")
+        IMPORT = "import", _("Bulk import")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=120, unique=True)
@@ -26,6 +30,9 @@ class Channel(models.Model):
     default_team = models.ForeignKey(
         "inbox.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    poll_interval = models.PositiveIntegerField(
+        _("poll every (seconds)"), default=60, help_text=_("For channels that fetch messages (email, feeds)."))
+    last_poll_at = models.DateTimeField(null=True, blank=True)
     last_ok_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

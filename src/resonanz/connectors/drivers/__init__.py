@@ -30,8 +30,21 @@ def kinds() -> list[str]:
     return sorted(_REGISTRY)
 
 
+_loaded = False
+
+
 def _load_builtin() -> None:
-    from resonanz.connectors.drivers import api, web_form  # noqa: F401
+    """Import every driver module of this package once; each registers its kind."""
+    global _loaded
+    if _loaded:
+        return
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name != "base":
+            importlib.import_module(f"{__name__}.{module.name}")
+    _loaded = True
 
 
 __all__ = ["Driver", "DriverError", "SendResult", "get_driver", "kinds", "register"]

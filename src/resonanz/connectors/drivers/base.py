@@ -47,9 +47,23 @@ class Driver:
         """The identity kind of a sender's handle on this channel."""
         return self.identity_kind
 
+    #: Drivers that fetch messages (email, feeds) set this; the worker's scheduler then calls poll().
+    polls: bool = False
+
     def receive(self) -> list[InboundMessage]:
-        """Poll for new messages; push-based channels (API, forms, webhooks) return nothing here."""
+        """Fetch new messages; push-based channels (API, forms, webhooks) return nothing here."""
         return []
+
+    def poll(self) -> int:
+        """Fetch and ingest what is new; returns how many messages were new.
+
+        The default hands every received message to ``ingest()``, which ignores redeliveries.
+        Drivers that must acknowledge messages at the source (flag an IMAP mail as seen)
+        override this to acknowledge only after ``ingest()`` stored the message.
+        """
+        from resonanz.inbox.actions import ingest
+
+        return sum(1 for message in self.receive() if ingest(self.channel, message).created)
 
     def send(self, message) -> SendResult:
         raise NotImplementedError(f"{self.kind} channels cannot send")

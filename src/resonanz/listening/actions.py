@@ -1,0 +1,149 @@
+"""Every change to public posts goes through here.
+
+``ingest_post`` stores a post once per (channel, external id). A post that the source changed
+later (same id, different title or text) is updated in place and analysed again; it never
+becomes a second post, and a conversation already made from it is left as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from resonanz.connectors.drivers.base import InboundMessage
+from resonanz.core.errors import ActionError
+from resonanz.core.events import publish
+from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
+from resonanz.listening.models import Post
+
+log = logging.getLogger("resonanz.listening")
+
+
+@dataclass
+class InboundPost:
+    """What a listening driver hands to ``ingest_post()``."""
+
+    external_id: str
+    text: str = ""
+    html: str = ""
+    title: str = ""
+    author: str = ""
+    author_handle: str = ""
+    link: str = ""
+    published_at: datetime | None = None
+    source: str = ""
+    source_title: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class PostResult:
+    post: Post
+    status: str  # "created", "updated" or "unchanged"
+
+    @property
+    def created(self) -> bool:
+        return self.status == "created"
+
+
+def _hash(title: str, text: str) -> str:
+    return hashlib.sha256(f"{title}\x00{text}".encode()).hexdigest()
+
+
+def ingest_post(channel, inbound: InboundPost, *, is_demo: bool = False) -> PostResult:
+    external_id = clean_text(inbound.external_id, 500).strip()
+    if not external_id:
+        raise ActionError("Every post needs an external id, so a refetch is recognised.", "external_id")
+    html = sanitize_html(inbound.html) if inbound.html else ""
+    text = clean_text(inbound.text) or (html_to_text(html) if html else "")
+    title = clean_text(inbound.title, 500).strip()
+    if not text.strip() and not title:
+        raise ActionError("The post has neither title nor text.", "text")
+    now = timezone.now()
+    published = min(inbound.published_at, now) if inbound.published_at else now
+    digest = _hash(title, text)
+    values = dict(
+        source=clean_text(inbound.source, 500), source_title=clean_text(inbound.source_title, 300),
+        author=clean_text(inbound.author, 200), author_handle=clean_text(inbound.author_handle, 320),
+        link=clean_text(inbound.link, 2000) if inbound.link.startswith(("http://", "https://")) else "",
+        title=title, text=text, html=html or text_to_html(text), content_hash=digest,
+    )
+    existing = Post.objects.filter(channel=channel, external_id=external_id).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                post = Post.objects.create(channel=channel, external_id=external_id, published_at=published,
+                                           fetched_at=now, is_demo=is_demo, **values)
+        except IntegrityError:  # a concurrent poll stored it first
+            existing = Post.objects.get(channel=channel, external_id=external_id)
+        else:
+            publish("post.received", post_id=post.pk, channel_id=channel.pk)
+            return PostResult(post, "created")
+    if existing.content_hash == digest:
+        return PostResult(existing, "unchanged")
+    for key, value in values.items():
+        setattr(existing, key, value)
+    existing.updated_at = now
+    existing.analyzed_at = None  # read the new text again
+    existing.save()
+    publish("post.updated", post_id=existing.pk, channel_id=channel.pk)
+    return PostResult(existing, "updated")
+
+
+def store_post_analyses(pairs) -> None:
+    """Keep what the engine read in each post (list of (post, AnalysisResult))."""
+    now = timezone.now()
+    with transaction.atomic():
+        for post, result in pairs:
+            post.language = result.language.code
+            post.sentiment = result.sentiment.label
+            post.sentiment_score = result.sentiment.score
+            post.relevance = result.relevance
+            post.intent_labels = ",".join(result.intents.labels)[:300]
+            post.analysis = result.to_dict()
+            post.analyzed_at = now
+            Post.objects.filter(pk=post.pk).update(
+                language=post.language, sentiment=post.sentiment, sentiment_score=post.sentiment_score,
+                relevance=post.relevance, intent_labels=post.intent_labels, analysis=post.analysis,
+                analyzed_at=now,
+            )
+
+
+def analyze_posts(limit: int = 500) -> int:
+    """Analyse posts the engine has not read yet (worker or CLI only, never in a web request)."""
+    from resonanz.understanding.engine import catalog, get_analyzer
+
+    posts = list(Post.objects.filter(analyzed_at__isnull=True).order_by("id")[:limit])
+    if not posts:
+        return 0
+    texts = [f"{p.title}\n{p.text}".strip() for p in posts]
+    results = get_analyzer().analyze_batch(texts, kind="post", catalog=catalog())
+    store_post_analyses(zip(posts, results, strict=True))
+    return len(posts)
+
+
+def turn_into_conversation(post: Post, agent=None):
+    """Make the post a public inbound message in the inbox (once); returns the conversation."""
+    from resonanz.inbox.actions import ingest, record
+
+    if post.conversation_id:
+        return post.conversation
+    handle = post.author_handle or post.author or post.link or post.source or f"post-{post.pk}"
+    result = ingest(post.channel, InboundMessage(
+        external_id=post.message_external_id, sender_handle=handle, sender_name=post.author,
+        subject=post.title, text=post.text or post.title, html=post.html, sent_at=post.published_at,
+        is_public=True, meta={"post_id": post.pk, "link": post.link, "source": post.source},
+    ), is_demo=post.is_demo)
+    with transaction.atomic():
+        updated = Post.objects.filter(pk=post.pk, conversation__isnull=True).update(conversation=result.conversation)
+        if updated:
+            record(result.conversation, "post_turned_into_conversation", actor=agent, post_id=post.pk,
+                   link=post.link, reason="from the listening stream")
+    post.conversation = result.conversation
+    publish("post.converted", post_id=post.pk, conversation_id=result.conversation.pk)
+    return result.conversation

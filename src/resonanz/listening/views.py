@@ -1,0 +1,77 @@
+"""The listening stream: public posts by source, with their analysis, filterable; no analysis runs here."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from resonanz.connectors.models import Channel
+from resonanz.core.errors import ActionError
+from resonanz.listening import actions
+from resonanz.listening.models import FeedState, Post
+from resonanz.understanding.models import SENTIMENTS
+
+PAGE_SIZE = 30
+
+
+def filter_posts(qs, params):
+    channel = params.get("channel", "")
+    if channel.isdigit():
+        qs = qs.filter(channel_id=int(channel))
+    if params.get("source"):
+        qs = qs.filter(source=params["source"])
+    if params.get("sentiment") in {v for v, _label in SENTIMENTS}:
+        qs = qs.filter(sentiment=params["sentiment"])
+    try:
+        threshold = float(params.get("relevance") or 0)
+    except ValueError:
+        threshold = 0.0
+    if threshold > 0:
+        qs = qs.filter(relevance__gte=threshold)
+    q = (params.get("q") or "").strip()
+    if q:
+        for word in q.split()[:8]:
+            qs = qs.filter(Q(title__icontains=word) | Q(text__icontains=word) | Q(author__icontains=word))
+    state = params.get("state")
+    if state == "open":
+        qs = qs.filter(conversation__isnull=True)
+    elif state == "converted":
+        qs = qs.filter(conversation__isnull=False)
+    return qs
+
+
+@login_required
+@require_GET
+def stream(request):
+    params = request.GET
+    posts = filter_posts(Post.objects.select_related("channel", "conversation"), params)
+    page = Paginator(posts, PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    sources = (Post.objects.values("channel_id", "channel__name", "source", "source_title")
+               .annotate(n=Count("id")).order_by("channel__name", "source_title", "source"))
+    return render(request, "listening/stream.html", {
+        "page": page, "params": params, "querystring": query.urlencode(), "sentiments": SENTIMENTS,
+        "channels": Channel.objects.filter(kind__in=["feed"]).order_by("name"), "sources": sources,
+        "feed_problems": FeedState.objects.filter(last_error_at__isnull=False).select_related("channel")
+        .exclude(consecutive_errors=0),
+        "relevance_choices": [("0.3", "≥ 0.3"), ("0.5", "≥ 0.5"), ("0.7", "≥ 0.7")],
+    })
+
+
+@login_required
+@require_POST
+def convert(request, pk: int):
+    post = get_object_or_404(Post.objects.select_related("channel"), pk=pk)
+    try:
+        conversation = actions.turn_into_conversation(post, request.user)
+    except ActionError as exc:
+        flash.error(request, exc.message)
+        return redirect("listening:stream")
+    flash.success(request, _("The post is now conversation %(ref)s.") % {"ref": conversation.reference})
+    return redirect("inbox:conversation", conversation.pk)

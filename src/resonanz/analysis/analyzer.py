@@ -16,7 +16,7 @@ import numpy as np
 
 from . import lexicon
 from .entities import Catalog, find_entities, key_phrases
-from .features import _vader_compound, clean_text
+from .features import clean_text
 from .language import detect_language, has_content
 from .model import DEFAULT_INTENTS, EngineModel, embed_texts
 from .result import (
@@ -104,7 +104,7 @@ class Analyzer:
                     int_p = np.zeros((len(texts), ip.shape[1]))
                     int_p[real] = ip
             else:
-                sent_p[real] = [self._lexicon_probs(t) for t in sub]
+                sent_p[real] = [lexicon.probabilities(t) for t in sub]
         labels = self.model.intent_labels if self.model is not None else []
         results = []
         for i, t in enumerate(texts):
@@ -113,14 +113,6 @@ class Analyzer:
                 probs = {k: v for k, v in probs.items() if k in self.labels}
             results.append(self._result(t, langs[i], sent_p[i], probs, i in set(real), catalog, kind, used_emb))
         return results
-
-    @staticmethod
-    def _lexicon_probs(text: str) -> list[float]:
-        pol = 0.6 * lexicon.score(text)[0] + 0.4 * _vader_compound(text)
-        if abs(pol) < 0.1:
-            return [0.15, 0.7, 0.15]
-        strong = 0.5 + 0.5 * min(1.0, abs(pol) * 1.5)
-        return [strong, 1.0 - strong, 0.0] if pol < 0 else [0.0, 1.0 - strong, strong]
 
     def _result(self, text, lang, sp, probs, real, catalog, kind, used_emb) -> AnalysisResult:
         j = int(np.argmax(sp))

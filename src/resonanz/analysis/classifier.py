@@ -47,16 +47,20 @@ class _EmbKNN:
 class StackedClassifier:
     """Single-label classifier over sparse features X and optional dense embeddings E."""
 
-    def __init__(self, C_svm: float = 0.5, C_emb: float = 20.0, C_meta: float = 1.0, folds: int = 4,
-                 knn: bool = True, seed: int = 0) -> None:
+    def __init__(self, C_svm: float = 1.0, C_emb: float = 20.0, C_meta: float = 1.0, folds: int = 4,
+                 knn: bool = True, seed: int = 0, meta_cols: int = 0,
+                 balanced: bool = True) -> None:
+        self.balanced = balanced
         self.C_svm, self.C_emb, self.C_meta = C_svm, C_emb, C_meta
+        self.meta_cols = meta_cols  # last columns of X (dense cues) the meta learner also reads
         self.folds, self.knn, self.seed = folds, knn, seed
 
     def _fit_base(self, X, E, y, w):
-        svm = LinearSVC(C=self.C_svm, class_weight="balanced").fit(X, y, sample_weight=w)
+        cw = "balanced" if self.balanced else None
+        svm = LinearSVC(C=self.C_svm, class_weight=cw).fit(X, y, sample_weight=w)
         emb = knn = None
         if E is not None:
-            emb = LogisticRegression(C=self.C_emb, max_iter=300, class_weight="balanced").fit(E, y, sample_weight=w)
+            emb = LogisticRegression(C=self.C_emb, max_iter=300, class_weight=cw).fit(E, y, sample_weight=w)
             if self.knn:
                 knn = _EmbKNN().fit(E, y, len(self.classes_))
         return svm, emb, knn
@@ -68,6 +72,8 @@ class StackedClassifier:
             parts.append(self._expand(emb, _dec(emb, E)))
             if knn is not None:
                 parts.append(knn.scores(E) * 5.0)
+        if self.meta_cols:
+            parts.append(X[:, -self.meta_cols :].toarray())
         return np.hstack(parts)
 
     def _expand(self, model, d: np.ndarray) -> np.ndarray:
@@ -101,7 +107,8 @@ class StackedClassifier:
             self.meta = LogisticRegression(C=self.C_meta, max_iter=1000).fit(oof, y, sample_weight=w)
             # A second calibrator on the SVM columns alone, for when embeddings are unavailable at run time.
             n_svm = 1 if len(self.classes_) == 2 else len(self.classes_)
-            self.meta_svm = LogisticRegression(C=self.C_meta, max_iter=1000).fit(oof[:, :n_svm], y, sample_weight=w)
+            cols = list(range(n_svm)) + list(range(oof.shape[1] - self.meta_cols, oof.shape[1]))
+            self.meta_svm = LogisticRegression(C=self.C_meta, max_iter=1000).fit(oof[:, cols], y, sample_weight=w)
         else:
             self.meta = self.meta_svm = None
         self.base = self._fit_base(X, E, y, w)

@@ -55,7 +55,7 @@ def _run_ours(split, embedder, quick: bool) -> tuple[list[str], dict]:
         Ete = _embed(embedder, split.test_texts, "test")
     t0 = time.perf_counter()
     feat = Featurizer(cues=split.task != "intent").fit(tr)
-    clf = StackedClassifier(folds=3 if quick else 4, C_svm=0.5)
+    clf = StackedClassifier(folds=3 if quick else 4, C_svm=1.0)
     clf.fit(feat.transform(tr), Etr, split.train_labels)
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()

@@ -87,3 +87,14 @@ def score(text: str) -> tuple[float, int, int]:
     # Squash: one strong word gives about 0.6, several saturate towards 1.
     polarity = total / (abs(total) + 0.5) if total else 0.0
     return polarity, pos, neg
+
+
+def probabilities(text: str) -> list[float]:
+    """Negative/neutral/positive probabilities from the lexicon and VADER alone (no trained model)."""
+    from .features import _vader_compound
+
+    pol = 0.6 * score(text)[0] + 0.4 * _vader_compound(text)
+    if abs(pol) < 0.1:
+        return [0.15, 0.7, 0.15]
+    strong = 0.5 + 0.5 * min(1.0, abs(pol) * 1.5)
+    return [strong, 1.0 - strong, 0.0] if pol < 0 else [0.0, 1.0 - strong, strong]

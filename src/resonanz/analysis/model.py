@@ -33,6 +33,9 @@ class EngineModel:
     intents: MultiLabelClassifier | None
     embedder_name: str | None
     counts: dict = field(default_factory=dict)
+    # Share of the team's lexicon (+VADER) in the sentiment output. The seed corpus is ours and narrow;
+    # the lexicon is independent knowledge that carries over to texts unlike the corpus (general tweets).
+    lexicon_weight: float = 0.0
 
     def predict(self, texts: list[str], E: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(sentiment probabilities over negative/neutral/positive, intent probabilities) per text."""
@@ -44,6 +47,11 @@ class EngineModel:
             sent = np.zeros((len(texts), 3))
             for j, c in enumerate(self.sentiment.classes_):
                 sent[:, ("negative", "neutral", "positive").index(c)] = p[:, j]
+            if self.lexicon_weight:
+                from .lexicon import probabilities
+
+                lex = np.array([probabilities(t) for t in texts])
+                sent = (1 - self.lexicon_weight) * sent + self.lexicon_weight * lex
         intents = self.intents.predict_proba(X, E) if self.intents is not None else None
         return sent, intents
 

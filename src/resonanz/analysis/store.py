@@ -31,6 +31,9 @@ from .metrics import score_model
 from .model import EngineModel, seed_examples, train_model
 
 MODEL_FILE = "model.joblib"
+# Fixed a priori (equal trust), not tuned on any benchmark: see EngineModel.lexicon_weight.
+SEED_LEXICON_WEIGHT = 0.5
+TRAINED_LEXICON_WEIGHT = 0.25
 MANIFEST = "manifest.json"
 
 
@@ -170,6 +173,7 @@ class ModelStore:
                     for e in (examples[i] for i in idx[n_hold:])]
         base = seed_examples() if include_seed else []
         candidate = train_model(base + train_ex, embedder, cache, intent_labels, progress)
+        candidate.lexicon_weight = TRAINED_LEXICON_WEIGHT if include_seed else 0.0
         if not hold:  # too little data to hold anything back: score on the seed model's own terms
             hold = [examples[i] for i in idx]
         cand_score = score_model(candidate, hold, embedder, cache)
@@ -204,9 +208,11 @@ def build_seed_model(store: ModelStore, embedder=None, cache=None, activate: boo
     train_part = [e for e in examples if e.meta.get("template", "") not in held]
     hold_part = [e for e in examples if e.meta.get("template", "") in held]
     check = train_model(train_part, embedder, cache, progress=progress)
+    check.lexicon_weight = SEED_LEXICON_WEIGHT
     metrics = {"seed_holdout_score": score_model(check, hold_part, embedder, cache),
                "seed_holdout": "20% of templates held out"}
     model = train_model(examples, embedder, cache, progress=progress)
+    model.lexicon_weight = check.lexicon_weight = SEED_LEXICON_WEIGHT
     version = store.save(model, "seed", metrics)
     if activate:
         store.activate(version)

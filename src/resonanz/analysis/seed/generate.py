@@ -148,8 +148,18 @@ def _chatter(rng: random.Random, lang: str) -> dict:
             "complexity": "simple", "channel": channel, "template": f"{lang}:none:{k}"}
 
 
-def generate(n: int = 6000, seed: int = 20240611) -> list[dict]:
-    """``n`` records, about half German, half English; deduplicated by text."""
+def _neutral(rng: random.Random, lang: str) -> dict:
+    mod = templates_de if lang == "de" else templates_en
+    k = rng.randrange(len(mod.NEUTRAL))
+    channel = rng.choice(("tweet", "chat", "forum", "email"))
+    text = _noise(rng, _fill(rng, mod.NEUTRAL[k], lang), lang, channel, "neutral")
+    return {"text": text, "language": lang, "sentiment": "neutral", "intents": [], "urgency": 0.0,
+            "complexity": "simple", "channel": channel, "template": f"{lang}:neutral:{k}"}
+
+
+def generate(n: int = 6000, seed: int = 20240611, n_neutral: int = 900) -> list[dict]:
+    """``n`` records, about half German, half English, then ``n_neutral`` plain neutral statements
+    (drawn from a second random stream, so adding them left the first part unchanged); deduplicated by text."""
     rng = random.Random(seed)
     out: dict[str, dict] = {}
     attempts = 0
@@ -163,6 +173,13 @@ def generate(n: int = 6000, seed: int = 20240611) -> list[dict]:
             rec = _record(rng, lang, list(rng.choice(COMBOS)))
         else:
             rec = _record(rng, lang, [rng.choice(INTENTS)])
+        out.setdefault(rec["text"], rec)
+    rng2 = random.Random(seed + 1)
+    target = len(out) + n_neutral
+    attempts = 0
+    while len(out) < target and attempts < n_neutral * 20:
+        attempts += 1
+        rec = _neutral(rng2, "de" if rng2.random() < 0.52 else "en")
         out.setdefault(rec["text"], rec)
     return list(out.values())
 

@@ -231,3 +231,23 @@ CLOSE = {
     "forum": [" Hat jemand eine Idee?", " Danke schon mal!", "", " Grüße"],
 }
 URGENT = [" Bitte dringend melden!", " Es ist eilig!!", " SOFORT!!!", " Brauche das heute noch.", " Dringend!"]
+
+# Neutral statements: information, news, plain facts. Most public posts are like this.
+NEUTRAL = [
+    "Ich habe die Unterlagen gestern per Post geschickt.", "Meine Kundennummer ist {o}.",
+    "Die Lieferung kam heute um 10 Uhr.", "Bin gerade in {city} angekommen.", "Wir ziehen nächsten Monat um.",
+    "Der neue {p} wird ab Juni verkauft, meldet die Presse.", "Die Preise für Strom steigen laut Bericht um 5 Prozent.",
+    "In {city} beginnt heute das Stadtfest.", "Die Sitzung wurde auf Donnerstag verschoben.",
+    "Um 20:15 läuft eine Doku über Bienen.", "Laut Wetterbericht wird es morgen bewölkt.",
+    "Das Update auf Version 2.3 ist jetzt verfügbar.", "Ich hab mir die Bedingungen durchgelesen.",
+    "Der Termin ist am 12. um 14 Uhr.", "Die Bahn fährt ab nächster Woche nach neuem Fahrplan.",
+    "Unser Büro ist zwischen den Jahren geschlossen.", "Heute erscheint die neue Ausgabe des Magazins.",
+    "Der Bundestag debattiert heute über den Haushalt.", "Die Messe in {city} öffnet am Freitag.",
+    "Hier der Link zum Artikel: http://example.org/artikel", "Mein Bruder arbeitet jetzt bei {c}.",
+    "Ich nutze den {p} seit März.", "Die Aktie von {c} schloss bei 12,40 Euro.", "Morgen gehe ich zum Arzt.",
+    "Gleich beginnt das Spiel, 1:0 steht es noch nicht.", "Das Paket ist laut Tracking in {city}.",
+    "Für die Rückfrage: Vertrag läuft auf {n} {s}.", "Im Anhang finden Sie die Rechnung.",
+    "Ich bin ab Montag im Urlaub.", "Heute ist der letzte Tag der Aktion.", "Die Filiale zieht in die Hauptstraße.",
+    "Wir testen gerade verschiedene Anbieter.", "Neue Studie: Deutsche nutzen das Handy 3 Stunden am Tag.",
+    "Der Zug steht in {city} Hbf auf Gleis 4.", "#Tatort heute aus {city}", "Live-Ticker zum Spiel ab 18 Uhr.",
+]

@@ -209,3 +209,19 @@ CLOSE = {
     "forum": [" Any ideas?", " Thanks in advance!", "", " Cheers"],
 }
 URGENT = [" Please respond urgently!", " This is urgent!!", " ASAP!!!", " I need this today.", " Urgent!"]
+
+NEUTRAL = [
+    "I posted the documents yesterday.", "My customer number is {o}.", "The delivery came at 10 today.",
+    "Just arrived in {city}.", "We're moving next month.", "The new {p} goes on sale in June, the press reports.",
+    "Electricity prices to rise 5 percent, report says.", "The city festival starts today in {city}.",
+    "The meeting has been moved to Thursday.", "There's a documentary about bees at 8pm.",
+    "Forecast says cloudy tomorrow.", "Version 2.3 is now available.", "I read through the terms.",
+    "The appointment is on the 12th at 2pm.", "New timetable starts next week.", "Our office is closed over the holidays.",
+    "The new issue of the magazine is out today.", "Parliament debates the budget today.",
+    "Here's the link to the article: http://example.org/article", "My brother works at {c} now.",
+    "I've been using the {p} since March.", "{c} shares closed at 12.40.", "Going to the doctor tomorrow.",
+    "Tracking says the parcel is in {city}.", "The contract is in the name of {n} {s}.",
+    "Please find the invoice attached.", "I'm on holiday from Monday.", "Today is the last day of the promotion.",
+    "We're testing a few providers at the moment.", "Study: people use their phone 3 hours a day.",
+    "Live ticker for the match from 6pm.",
+]

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from resonanz.analysis.model import seed_examples, train_model
-from resonanz.analysis.store import ModelStore
+from resonanz.analysis.store import SEED_LEXICON_WEIGHT, ModelStore
 
 
 def small_seed(n: int = 1500, seed: int = 3):
@@ -23,7 +23,9 @@ def small_examples():
 
 @pytest.fixture(scope="session")
 def small_model(small_examples):
-    return train_model(small_examples, embedder=None, folds=3)
+    model = train_model(small_examples, embedder=None, folds=3)
+    model.lexicon_weight = SEED_LEXICON_WEIGHT  # as build_seed_model does
+    return model
 
 
 @pytest.fixture(scope="session")

@@ -187,6 +187,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "finish-pending-pipelines": {"task": "resonanz.inbox.tasks.process_pending", "schedule": 10.0},
     "poll-channels": {"task": "resonanz.connectors.tasks.poll_due_channels", "schedule": 15.0},
+    "propose-articles": {"task": "resonanz.knowledge.tasks.propose_articles", "schedule": 24 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("conversations/<int:pk>/update/", views.update, name="update"),
     path("conversations/<int:pk>/take/", views.take, name="take"),
     path("messages/<int:pk>/correct/", views.correct_analysis, name="correct"),
+    path("messages/<int:pk>/suggestion/", views.suggestion_feedback, name="suggestion_feedback"),
     path("settings/agents/", views_admin.agents, name="admin_agents"),
     path("settings/agents/<int:pk>/", views_admin.agent_edit, name="admin_agent"),
     path("settings/agents/<int:pk>/active/", views_admin.agent_active, name="admin_agent_active"),

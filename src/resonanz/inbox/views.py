@@ -74,13 +74,54 @@ def conversation(request, pk: int):
         "assignee": conversation.assignee, "tags": ", ".join(conversation.tags.values_list("name", flat=True)),
     })
     thread = list(thread)
+    suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
+        "suggestions": suggestions,
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
         "events": conversation.events.select_related("actor__agent").order_by("-id")[:50],
         "last_message": thread[-1].id if thread else 0, "intents": INTENTS, "sentiments": SENTIMENTS,
         "last_event": ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     })
+
+
+def _suggestions(conversation, thread) -> dict | None:
+    """What the worker found for the latest customer message: articles and earlier replies, fitted to the channel."""
+    from resonanz.knowledge.bot import fit_to_channel
+    from resonanz.knowledge.models import Article, Suggestion
+
+    latest = next((m for m in reversed(thread) if m.direction == Message.Direction.INBOUND), None)
+    if latest is None:
+        return None
+    suggestion = Suggestion.objects.filter(message=latest).first()
+    if suggestion is None:
+        return {"pending": True}
+    by_id = Article.objects.in_bulk([a["id"] for a in suggestion.articles])
+    articles = [{"article": by_id[a["id"]], "text": fit_to_channel(by_id[a["id"]], conversation.channel)}
+                for a in suggestion.articles if a["id"] in by_id and by_id[a["id"]].is_live]
+    reply_ids = [r["message_id"] for r in suggestion.replies]
+    texts = dict(Message.objects.filter(pk__in=reply_ids).values_list("pk", "text"))
+    replies = [{"text": texts[r["message_id"]], "conversation_id": r["conversation_id"]}
+               for r in suggestion.replies if r["message_id"] in texts]
+    return {"message": latest, "articles": articles, "replies": replies, "decision": suggestion.bot_decision,
+            "confidence": suggestion.answer_confidence}
+
+
+@login_required
+@require_POST
+def suggestion_feedback(request, pk: int):
+    """An agent used or dismissed a suggested article: it moves the article up or down for similar questions."""
+    from resonanz.knowledge.actions import record_feedback
+    from resonanz.knowledge.models import Article
+
+    message = get_object_or_404(Message, pk=pk, direction=Message.Direction.INBOUND)
+    article = get_object_or_404(Article, pk=request.POST.get("article"))
+    used = request.POST.get("action") == "used"
+    record_feedback(article, used, query=message.text[:500], agent=request.user,
+                    source="suggestion_used" if used else "suggestion_dismissed")
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"ok": True})
+    return redirect("inbox:conversation", pk=message.conversation_id)
 
 
 @login_required

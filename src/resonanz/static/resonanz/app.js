@@ -99,3 +99,32 @@
     }
   });
 })();
+
+/* Suggestions: one click puts the text into the reply box and tells the ranking it was used. */
+(function () {
+  "use strict";
+  function csrf() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function feedback(button, action) {
+    var box = button.closest(".suggestion");
+    if (!button.dataset.feedback || !box || !box.dataset.article) return;
+    var body = new URLSearchParams({ article: box.dataset.article, action: action });
+    fetch(button.dataset.feedback, { method: "POST", credentials: "same-origin", body: body,
+      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" } });
+  }
+  document.addEventListener("click", function (e) {
+    var use = e.target.closest(".use-suggestion"), dismiss = e.target.closest(".dismiss-suggestion");
+    var reply = document.getElementById("reply-text");
+    if (use && reply) {
+      reply.value = reply.value ? reply.value + "\n\n" + use.dataset.text : use.dataset.text;
+      reply.focus();
+      feedback(use, "used");
+    }
+    if (dismiss) {
+      feedback(dismiss, "dismissed");
+      dismiss.closest(".suggestion").remove();
+    }
+  });
+})();

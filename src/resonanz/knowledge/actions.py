@@ -102,6 +102,18 @@ def link_translation(article: Article, other: Article) -> None:
     article.translation_group = group
 
 
+def unlink_translation(article: Article) -> None:
+    """The article no longer translates the others of its group."""
+    if not article.translation_group:
+        return
+    group = article.translation_group
+    Article.objects.filter(pk=article.pk).update(translation_group=None)
+    article.translation_group = None
+    rest = Article.objects.filter(translation_group=group)
+    if rest.count() == 1:
+        rest.update(translation_group=None)
+
+
 def create_category(name: str, name_de: str = "", description: str = "") -> Category:
     if not name.strip():
         raise ActionError("A category needs a name.", "name")
@@ -110,6 +122,18 @@ def create_category(name: str, name_de: str = "", description: str = "") -> Cate
     while Category.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return Category.objects.create(name=name.strip(), name_de=name_de.strip(), slug=slug, description=description)
+
+
+def update_category(category: Category, *, name: str, name_de: str = "", description: str = "",
+                    position: int | None = None) -> Category:
+    """Rename or describe a category; its slug (and so its help center address) stays."""
+    if not (name or "").strip():
+        raise ActionError("A category needs a name.", "name")
+    category.name, category.name_de, category.description = name.strip(), (name_de or "").strip(), description
+    if position is not None:
+        category.position = max(0, int(position))
+    category.save()
+    return category
 
 
 def record_feedback(article: Article, helpful: bool, *, query: str = "", source: str = "help_center",

@@ -1,0 +1,14 @@
+from django.urls import path, re_path
+
+from resonanz.knowledge import help_views
+
+app_name = "help"
+LANG = r"(?P<lang>de|en)"
+urlpatterns = [
+    path("", help_views.root, name="root"),
+    re_path(rf"^{LANG}/$", help_views.home, name="home"),
+    re_path(rf"^{LANG}/search/$", help_views.search, name="search"),
+    re_path(rf"^{LANG}/c/(?P<slug>[-\w]+)/$", help_views.category, name="category"),
+    re_path(rf"^{LANG}/(?P<pk>\d+)-(?P<slug>[-\w]*)/$", help_views.article, name="article"),
+    re_path(rf"^{LANG}/(?P<pk>\d+)/feedback/$", help_views.feedback, name="feedback"),
+]

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from resonanz.knowledge import views
+
+app_name = "knowledge"
+urlpatterns = [
+    path("", views.article_list, name="list"),
+    path("new/", views.article_new, name="new"),
+    path("preview/", views.preview, name="preview"),
+    path("<int:pk>/", views.article_detail, name="detail"),
+    path("<int:pk>/edit/", views.article_edit, name="edit"),
+    path("<int:pk>/status/", views.article_status, name="status"),
+    path("<int:pk>/history/", views.history, name="history"),
+    path("<int:pk>/history/<int:number>/", views.version, name="version"),
+    path("<int:pk>/history/<int:number>/restore/", views.restore, name="restore"),
+    path("categories/", views.categories, name="categories"),
+    path("categories/<int:pk>/", views.category_edit, name="category_edit"),
+    path("transfer/", views.transfer_page, name="transfer"),
+    path("export.json", views.export_json, name="export_json"),
+    path("export.zip", views.export_zip, name="export_zip"),
+]

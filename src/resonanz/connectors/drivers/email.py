@@ -1,0 +1,340 @@
+"""The email channel: IMAP in, SMTP out.
+
+Settings (not secret): imap_host, imap_port, imap_security (ssl|starttls|none), imap_folder
+(INBOX), processed ("flag": mark \\Seen and $ResonanzProcessed, or "move" to processed_folder),
+smtp_host, smtp_port, smtp_security, from_address, from_name, max_attachment_bytes (25 MB),
+tls_verify (true), tls_ca_file. Credentials (encrypted): imap_username, imap_password,
+smtp_username, smtp_password.
+
+A mail is marked processed only after ``ingest()`` stored it: a crash in between re-reads it
+on the next poll and ingest's idempotency on the Message-ID stores it once.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+from collections.abc import Iterable
+
+from django.db import InterfaceError, OperationalError, transaction
+
+from resonanz.connectors.drivers import register
+from resonanz.connectors.drivers.base import Driver, InboundMessage, SendResult
+from resonanz.connectors.mail import compose, noise, transport
+from resonanz.connectors.mail.parse import DEFAULT_MAX_ATTACHMENT_BYTES, ParsedMail, message_ids, parse_mail
+
+log = logging.getLogger("resonanz.connectors.email")
+
+PROCESSED = b"$ResonanzProcessed"
+FAILED = b"$ResonanzFailed"  # kept unread and flagged, so a person notices it in a mail client
+SEEN = b"\\Seen"
+BATCH = 20
+
+# Outcomes of one mail, as poll() counts them.
+NEW, KNOWN, FAILED_OUTCOME = "new", "known", "failed"
+
+
+@register("email")
+class EmailDriver(Driver):
+    identity_kind = "email"
+    polls = True
+
+    # --- configuration -------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> dict:
+        return self.channel.settings or {}
+
+    @property
+    def from_address(self) -> str:
+        return str(self.settings.get("from_address") or "").strip().lower()
+
+    @property
+    def own_addresses(self) -> set[str]:
+        creds = self.channel.credentials
+        candidates = [self.from_address, creds.get("imap_username", ""), creds.get("smtp_username", "")]
+        return {str(a).strip().lower() for a in candidates if "@" in str(a or "")}
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        try:
+            return int(self.settings.get("max_attachment_bytes") or DEFAULT_MAX_ATTACHMENT_BYTES)
+        except (TypeError, ValueError):
+            return DEFAULT_MAX_ATTACHMENT_BYTES
+
+    def _endpoint(self, prefix: str) -> transport.Endpoint:
+        return transport.endpoint(self.settings, self.channel.credentials, prefix)
+
+    # --- inbound -------------------------------------------------------------------------------
+
+    def poll(self) -> int:
+        """Read every unprocessed mail once; reconnect once if the connection drops midway."""
+        new = 0
+        for attempt in (1, 2):
+            try:
+                client = transport.imap_connect(self._endpoint("imap"))
+            except (OSError, imaplib.IMAP4.abort):
+                if attempt == 2:
+                    raise
+                continue
+            try:
+                new += self._poll_session(client)
+                return new
+            except (OSError, imaplib.IMAP4.abort) as exc:
+                if attempt == 2:
+                    raise
+                log.warning("IMAP connection of %s lost (%s); reconnecting", self.channel, exc)
+            finally:
+                _logout(client)
+        return new
+
+    def _poll_session(self, client) -> int:
+        folder = str(self.settings.get("imap_folder") or "INBOX")
+        info = client.select_folder(folder)
+        keywords = b"\\*" in tuple(info.get(b"PERMANENTFLAGS", ()))
+        move_to = self._processed_folder(client)
+        if keywords:
+            criteria: list = ["NOT", "KEYWORD", PROCESSED.decode(), "NOT", "DELETED"]
+        else:
+            log.warning("%s: the server keeps no custom keywords; unread mail counts as unprocessed", folder)
+            criteria = ["UNSEEN", "NOT", "DELETED"]
+        new = 0
+        for batch in _chunks(sorted(client.search(criteria)), BATCH):
+            fetched = client.fetch(batch, ["BODY.PEEK[]"])
+            for uid in batch:
+                raw = (fetched.get(uid) or {}).get(b"BODY[]")
+                if raw is None:
+                    continue  # expunged meanwhile
+                outcome = self.handle_raw(raw)
+                self._mark_processed(client, uid, failed=outcome == FAILED_OUTCOME, keywords=keywords,
+                                     move_to=move_to)
+                new += outcome == NEW
+        return new
+
+    def _processed_folder(self, client) -> str:
+        if str(self.settings.get("processed") or "flag") != "move":
+            return ""
+        folder = str(self.settings.get("processed_folder") or "Processed")
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        return folder
+
+    def _mark_processed(self, client, uid: int, *, failed: bool, keywords: bool, move_to: str) -> None:
+        if failed:
+            client.add_flags([uid], [FAILED, PROCESSED, b"\\Flagged"] if keywords else [b"\\Flagged", SEEN])
+            return
+        client.add_flags([uid], [SEEN, PROCESSED] if keywords else [SEEN])
+        if move_to:
+            if client.has_capability("MOVE"):
+                client.move([uid], move_to)
+            else:
+                client.copy([uid], move_to)
+                client.delete_messages([uid])
+                if client.has_capability("UIDPLUS"):
+                    client.uid_expunge([uid])
+                else:
+                    client.expunge()
+
+    def handle_raw(self, raw: bytes) -> str:
+        """Parse, sort out noise, ingest. Returns new/known/failed or the kind of noise.
+
+        A broken mail is logged and reported as failed; only an unreachable database
+        propagates, because then nothing can be stored and the mail must stay unprocessed.
+        """
+        try:
+            mail = parse_mail(raw, max_attachment_bytes=self.max_attachment_bytes)
+            verdict = noise.classify(mail, self.own_addresses)
+            if verdict.kind == "bounce":
+                if noise.is_failure(mail):
+                    mark_bounced(self.channel, mail, verdict.reason)
+                return verdict.kind
+            if not verdict.is_conversation:
+                log.info("%s: not a conversation (%s): %s", self.channel, verdict.reason, mail.external_id)
+                note_auto_reply(self.channel, mail, verdict)
+                return verdict.kind
+            return self._ingest(mail)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            log.exception("%s: could not store a mail; it stays in the mailbox flagged %s",
+                          self.channel, FAILED.decode())
+            return FAILED_OUTCOME
+
+    def _ingest(self, mail: ParsedMail) -> str:
+        from resonanz.inbox.actions import ingest
+
+        sender = mail.from_address or mail.reply_to
+        if not sender:
+            raise ValueError(f"mail {mail.external_id} has no sender address")
+        attachments = [{k: v for k, v in a.items() if k in ("filename", "content_type", "size", "content",
+                                                          "content_id")} for a in mail.attachments]
+        text = mail.text.strip() or ("" if attachments else (mail.subject or "(empty mail)"))
+        meta = {"email": {
+            "message_id": mail.message_id, "from": mail.from_address, "reply_to": mail.reply_to,
+            "to": mail.to[:20], "references": mail.references[-50:],
+            "problems": mail.problems[:20],
+            "omitted_attachments": [{"filename": a["filename"], "size": a["size"], "reason": a["omitted"]}
+                                    for a in mail.attachments if "omitted" in a],
+        }}
+        result = ingest(self.channel, InboundMessage(
+            external_id=mail.external_id, sender_handle=sender, sender_name=mail.from_name,
+            subject=mail.subject, text=text, html=mail.html, in_reply_to=mail.in_reply_to,
+            references=mail.references, sent_at=mail.date, attachments=attachments, meta=meta,
+        ))
+        return NEW if result.created else KNOWN
+
+    # --- outbound ------------------------------------------------------------------------------
+
+    def send(self, message) -> SendResult:
+        """Send an agent's reply so the customer's client threads it; return our Message-ID."""
+        if not self.from_address:
+            return SendResult("failed", detail="The channel has no from_address; set it in the channel settings.")
+        last = _last_inbound(message)
+        email_meta = (last.meta or {}).get("email", {}) if last else {}
+        to = email_meta.get("reply_to") or email_meta.get("from") or _contact_email(message.conversation)
+        if not to:
+            return SendResult("failed", detail="The customer has no email address to reply to.")
+        parent = email_meta.get("message_id", "")
+        message_id = compose.new_message_id(self.from_address)
+        mail = compose.build(compose.Reply(
+            from_address=self.from_address, from_name=str(self.settings.get("from_name") or ""),
+            to_address=to, subject=message.subject or message.conversation.subject, text=message.text,
+            in_reply_to=parent, references=list(email_meta.get("references", [])),
+        ), message_id)
+        try:
+            ep = self._endpoint("smtp")
+        except ValueError as exc:
+            return SendResult("failed", detail=transport.explain(exc, None, "smtp"))
+        try:
+            transport.smtp_send(ep, mail, self.from_address, [to])
+        except Exception as exc:
+            log.warning("%s: sending message %s failed: %s", self.channel, message.pk, exc)
+            return SendResult("failed", detail=transport.explain(exc, ep, "smtp"))
+        return SendResult("sent", external_id=message_id)
+
+    # --- administration ------------------------------------------------------------------------
+
+    def check_connection(self) -> tuple[bool, str]:
+        """Log in to IMAP and SMTP; say what failed and what to change."""
+        results = [self._check_imap(), self._check_smtp()]
+        if not self.from_address:
+            results.append((False, "from_address is not set; replies cannot be sent."))
+        return all(ok for ok, _ in results), " ".join(text for _, text in results)
+
+    def _check_imap(self) -> tuple[bool, str]:
+        ep = None
+        try:
+            ep = self._endpoint("imap")
+            client = transport.imap_connect(ep)
+        except Exception as exc:
+            return False, transport.explain(exc, ep, "imap")
+        folder = str(self.settings.get("imap_folder") or "INBOX")
+        try:
+            if not client.folder_exists(folder):
+                names = ", ".join(name for _, _, name in client.list_folders()[:20])
+                return False, f"IMAP: logged in, but folder {folder!r} does not exist; folders: {names}."
+            count = client.folder_status(folder, ["MESSAGES"]).get(b"MESSAGES", 0)
+            return True, f"IMAP: logged in to {ep.host}, {folder} holds {count} messages."
+        except Exception as exc:
+            return False, transport.explain(exc, ep, "imap")
+        finally:
+            _logout(client)
+
+    def _check_smtp(self) -> tuple[bool, str]:
+        ep = None
+        try:
+            ep = self._endpoint("smtp")
+            smtp = transport.smtp_connect(ep)
+            smtp.noop()
+            smtp.quit()
+        except Exception as exc:
+            return False, transport.explain(exc, ep, "smtp")
+        return True, f"SMTP: connected to {ep.host}" + (" and logged in." if ep.username else ".")
+
+
+# --- bounces and auto-replies ----------------------------------------------------------------------
+
+
+def _referenced_outbound(channel, mail: ParsedMail):
+    from resonanz.inbox.models import Message
+
+    ids = {*mail.embedded_ids, *mail.references, *message_ids(mail.text)}
+    if mail.in_reply_to:
+        ids.add(mail.in_reply_to)
+    ids.discard("")
+    if not ids:
+        return Message.objects.none()
+    return Message.objects.select_related("conversation").filter(
+        channel=channel, direction=Message.Direction.OUTBOUND, external_id__in=list(ids)[:200])
+
+
+def mark_bounced(channel, mail: ParsedMail, reason: str = "") -> int:
+    """Mark our outbound messages a bounce refers to as failed; show it in their conversations."""
+    from resonanz.core.events import publish
+    from resonanz.inbox.actions import record
+    from resonanz.inbox.models import Message
+
+    report = mail.report
+    parts = [report.get("status", ""), report.get("diagnostic-code", "") or reason,
+             f"recipient {report['final-recipient']}" if report.get("final-recipient") else ""]
+    detail = "Bounced: " + "; ".join(p for p in parts if p)
+    marked = 0
+    for message in _referenced_outbound(channel, mail):
+        if message.delivery_status == Message.Delivery.FAILED:
+            continue  # the same bounce read again
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk).update(delivery_status=Message.Delivery.FAILED,
+                                                         delivery_detail=detail[:2000])
+            record(message.conversation, "delivery_failed", message_id=message.pk, reason=detail,
+                   bounce=mail.external_id)
+        publish("message.delivery", message_id=message.pk, conversation_id=message.conversation_id)
+        marked += 1
+    if not marked:
+        log.info("%s: bounce %s matches none of our messages", channel, mail.external_id)
+    return marked
+
+
+def note_auto_reply(channel, mail: ParsedMail, verdict: noise.Verdict) -> None:
+    """An out-of-office answer to one of our replies is shown as an event, never as a message."""
+    from resonanz.inbox.actions import record
+    from resonanz.inbox.models import ConversationEvent
+
+    if verdict.kind != "auto_reply":
+        return
+    for message in _referenced_outbound(channel, mail)[:1]:
+        seen = ConversationEvent.objects.filter(conversation=message.conversation, kind="auto_reply_received",
+                                                data__mail=mail.external_id)
+        if not seen.exists():
+            record(message.conversation, "auto_reply_received", message_id=message.pk, mail=mail.external_id,
+                   reason=f"{mail.subject} ({verdict.reason})")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _last_inbound(message):
+    from resonanz.inbox.models import Message
+
+    return (Message.objects.filter(conversation=message.conversation_id, channel=message.channel_id,
+                                   direction=Message.Direction.INBOUND, id__lt=message.pk)
+            .order_by("-id").first())
+
+
+def _contact_email(conversation) -> str:
+    identity = conversation.contact.identities.filter(kind="email").order_by("id").first()
+    return identity.handle if identity else ""
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _logout(client) -> None:
+    try:
+        client.logout()
+    except Exception:
+        try:
+            client.shutdown()
+        except Exception:
+            pass

@@ -1,0 +1,56 @@
+"""The outbound reply: headers that make the customer's mail client thread it under their mail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+MAX_REFERENCES = 20  # RFC 5322 allows trimming; long chains break some servers
+
+
+@dataclass
+class Reply:
+    from_address: str
+    to_address: str
+    subject: str
+    text: str
+    from_name: str = ""
+    html: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+
+
+def new_message_id(from_address: str) -> str:
+    domain = from_address.rpartition("@")[2] or "resonanz.invalid"
+    return make_msgid(idstring="rz", domain=domain)
+
+
+def build(reply: Reply, message_id: str) -> EmailMessage:
+    """A plain-text mail (with an HTML alternative when given); never marked Auto-Submitted.
+
+    Agents' replies are personal mail: Auto-Submitted would make the customer's autoresponder
+    (correctly) ignore them, and some clients hide such mail.
+    """
+    mail = EmailMessage()
+    mail["From"] = formataddr((reply.from_name, reply.from_address)) if reply.from_name else reply.from_address
+    mail["To"] = reply.to_address
+    mail["Subject"] = reply.subject
+    mail["Date"] = format_datetime(datetime.now(UTC))
+    mail["Message-ID"] = message_id
+    if reply.in_reply_to:
+        mail["In-Reply-To"] = reply.in_reply_to
+    references = [r for r in reply.references if r]
+    if reply.in_reply_to and reply.in_reply_to not in references:
+        references.append(reply.in_reply_to)
+    if references:
+        # Keep the first (thread root) and the most recent ones.
+        if len(references) > MAX_REFERENCES:
+            references = references[:1] + references[-(MAX_REFERENCES - 1):]
+        mail["References"] = " ".join(references)
+    mail["X-Mailer"] = "Resonanz"
+    mail.set_content(reply.text)
+    if reply.html:
+        mail.add_alternative(reply.html, subtype="html")
+    return mail

@@ -1,0 +1,194 @@
+"""The email channel end to end: a real Dovecot mailbox in, a real SMTP server out."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+import pytest
+
+from resonanz.connectors.actions import check_channel, update_channel
+from resonanz.connectors.drivers import get_driver
+from resonanz.connectors.drivers.email import EmailDriver
+from resonanz.connectors.tasks import poll_channel
+from resonanz.inbox.actions import deliver, send_reply, update_conversation
+from resonanz.inbox.models import Attachment, Conversation, ConversationEvent, Message
+
+from . import samples
+from .conftest import FROM_ADDRESS, SMTP_USER
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
+
+PROCESSED, FAILED = b"$ResonanzProcessed", b"$ResonanzFailed"
+
+
+def _settings(channel, **changes):
+    update_channel(channel, settings={**channel.settings, **changes})
+    return channel
+
+
+def test_mail_becomes_a_conversation_once_and_is_marked(email_channel, mailbox):
+    mailbox.append(samples.plain())
+    assert poll_channel(email_channel) == 1
+    message = Message.objects.get()
+    assert message.conversation.subject == "Bestellung 4711 fehlt"
+    assert message.text.startswith("Hallo, meine Bestellung")
+    assert message.external_id == "<m1@kunde.example>"
+    assert message.author_contact.identities.get().handle == "erika@kunde.example"
+    assert message.author_contact.name == "Erika Muster"
+    assert {b"\\Seen", PROCESSED} <= set(mailbox.flags()[1])
+    assert poll_channel(email_channel) == 0
+    assert Message.objects.count() == 1
+    email_channel.refresh_from_db()
+    assert email_channel.healthy and email_channel.last_ok_at
+
+
+def test_broken_and_hostile_mail_is_stored_as_well_as_possible(email_channel, mailbox):
+    _settings(email_channel, max_attachment_bytes=200_000)
+    for raw in (samples.no_headers(), samples.wrong_charsets(), samples.alternative_with_script(),
+                samples.nested_with_attachments(big=300_000), samples.missing_message_id(),
+                samples.auto_reply(), samples.mailing_list(), samples.own_mail()):
+        mailbox.append(raw)
+    assert get_driver(email_channel).poll() == 4
+    by_subject = {m.subject: m for m in Message.objects.all()}
+    assert set(by_subject) == {"Umlaute", "Rückfrage zur Kündigung", "Rechnung mit Bild", "ID fehlt"}
+    assert "Grüße aus Köln" in by_subject["Umlaute"].text
+
+    hostile = by_subject["Rückfrage zur Kündigung"]
+    assert "<script" not in hostile.html and "onerror" not in hostile.html and "javascript:" not in hostile.html
+    assert hostile.text.strip() == "Ich möchte kündigen."
+
+    nested = by_subject["Rechnung mit Bild"]
+    files = {a.filename: a for a in Attachment.objects.filter(message=nested)}
+    assert set(files) == {"bild.png", "Rechnung März.pdf", "riesig.bin"}
+    assert files["bild.png"].content_id == "bild1@kunde.example" and files["bild.png"].file
+    assert files["Rechnung März.pdf"].file.read() == b"%PDF-1.4 fake"
+    assert files["riesig.bin"].size == 300_000 and not files["riesig.bin"].file
+    assert nested.meta["email"]["omitted_attachments"][0]["filename"] == "riesig.bin"
+
+    flags = mailbox.flags()
+    assert all(PROCESSED in f for f in flags.values())
+    assert FAILED in flags[1] and b"\\Seen" not in flags[1]  # no sender: left for a person to look at
+    assert get_driver(email_channel).poll() == 0 and Message.objects.count() == 4
+
+
+def test_agent_reply_threads_and_the_customer_answer_returns_to_the_conversation(
+        email_channel, mailbox, smtp, agent_user):
+    mailbox.append(samples.plain(extra="References: <earlier@kunde.example>\n"))
+    get_driver(email_channel).poll()
+    conversation = Conversation.objects.get()
+    reply = deliver(send_reply(conversation, agent_user, "Wir schicken die Bestellung erneut."))
+    assert reply.delivery_status == "sent", reply.delivery_detail
+
+    [received] = smtp.messages
+    assert smtp.logins == [SMTP_USER]
+    sent = message_from_bytes(received.content, policy=policy.default)
+    assert received.rcpt_tos == ["erika@kunde.example"] and received.mail_from == FROM_ADDRESS
+    assert sent["Message-ID"] == reply.external_id
+    assert sent["In-Reply-To"] == "<m1@kunde.example>"
+    assert sent["References"].split() == ["<earlier@kunde.example>", "<m1@kunde.example>"]
+    assert f"[RZ-{conversation.pk}]" in sent["Subject"] and "Auto-Submitted" not in sent
+    assert sent["From"].addresses[0].addr_spec == FROM_ADDRESS
+    assert "Wir schicken die Bestellung erneut." in sent.get_body(("plain",)).get_content()
+
+    # Resolved, and the answer has another subject without the ticket reference: only headers thread it.
+    update_conversation(conversation, agent_user, status="resolved")
+    mailbox.append(samples.plain(message_id="<m2@kunde.example>", subject="Danke!", body="Danke, angekommen.",
+                                 extra=f"In-Reply-To: {sent['Message-ID']}\n"
+                                       f"References: <m1@kunde.example> {sent['Message-ID']}\n"))
+    assert get_driver(email_channel).poll() == 1
+    answer = Message.objects.get(external_id="<m2@kunde.example>")
+    assert answer.conversation_id == conversation.pk
+    conversation.refresh_from_db()
+    assert conversation.status == "open" and Conversation.objects.count() == 1
+
+
+def test_crash_between_ingest_and_marking_stores_nothing_twice(email_channel, mailbox, monkeypatch):
+    mailbox.append(samples.plain())
+    mailbox.append(samples.plain(message_id="<m2@kunde.example>", subject="Zweite"))
+
+    def crash(self, client, uid, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(EmailDriver, "_mark_processed", crash)
+    with pytest.raises(RuntimeError):
+        get_driver(email_channel).poll()
+    assert Message.objects.count() == 1 and all(PROCESSED not in f for f in mailbox.flags().values())
+    monkeypatch.undo()
+    assert get_driver(email_channel).poll() == 1  # the first one again (known), then the second
+    assert Message.objects.count() == 2
+    assert all(PROCESSED in f for f in mailbox.flags().values())
+
+
+def test_lost_connection_is_reconnected(email_channel, mailbox, monkeypatch):
+    mailbox.append(samples.plain())
+    original, calls = EmailDriver._poll_session, []
+
+    def flaky(self, client):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionResetError("connection reset by peer")
+        return original(self, client)
+
+    monkeypatch.setattr(EmailDriver, "_poll_session", flaky)
+    assert get_driver(email_channel).poll() == 1 and len(calls) == 2
+
+
+def test_bounce_marks_our_reply_failed_and_auto_reply_is_only_an_event(email_channel, mailbox, smtp, agent_user):
+    mailbox.append(samples.plain())
+    get_driver(email_channel).poll()
+    conversation = Conversation.objects.get()
+    reply = deliver(send_reply(conversation, agent_user, "Antwort"))
+    mailbox.append(samples.auto_reply(in_reply_to=reply.external_id))
+    mailbox.append(samples.bounce(reply.external_id))
+    assert get_driver(email_channel).poll() == 0
+    reply.refresh_from_db()
+    assert reply.delivery_status == "failed" and "5.1.1" in reply.delivery_detail
+    assert "User unknown" in reply.delivery_detail
+    kinds = list(ConversationEvent.objects.filter(conversation=conversation).values_list("kind", flat=True))
+    assert "delivery_failed" in kinds and "auto_reply_received" in kinds
+    assert Message.objects.filter(direction="inbound").count() == 1  # neither became a message
+    assert len(smtp.messages) == 1  # and nothing was answered
+    assert all(PROCESSED in f for f in mailbox.flags().values())
+
+
+def test_move_mode_moves_processed_mail(email_channel, mailbox):
+    _settings(email_channel, processed="move", processed_folder="Erledigt")
+    mailbox.append(samples.plain())
+    assert get_driver(email_channel).poll() == 1
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Erledigt") == 1
+    assert get_driver(email_channel).poll() == 0
+
+
+def test_check_connection_says_what_to_fix(email_channel, dovecot):
+    ok, detail = check_channel(email_channel)
+    assert ok, detail
+    assert "IMAP: logged in" in detail and "SMTP: connected" in detail
+
+    update_channel(email_channel, credentials={"imap_password": "wrong", "smtp_password": "wrong"})
+    ok, detail = check_channel(email_channel)
+    assert not ok and "imap_password" in detail and "smtp_password" in detail
+
+    _settings(email_channel, imap_port=1, imap_folder="Nope")
+    ok, detail = get_driver(email_channel).check_connection()
+    assert not ok and "connection refused" in detail and "imap_port" in detail
+    email_channel.refresh_from_db()
+    assert not email_channel.healthy
+
+
+def test_missing_folder_is_reported(email_channel):
+    _settings(email_channel, imap_folder="Nope")
+    ok, detail = get_driver(email_channel).check_connection()
+    assert not ok and "'Nope' does not exist" in detail
+
+
+def test_plain_smtp_and_unreachable_smtp(email_channel, mailbox, smtp, agent_user):
+    _settings(email_channel, smtp_security="none")
+    mailbox.append(samples.plain())
+    get_driver(email_channel).poll()
+    conversation = Conversation.objects.get()
+    assert deliver(send_reply(conversation, agent_user, "eins")).delivery_status == "sent"
+    _settings(email_channel, smtp_port=1)
+    failed = deliver(send_reply(Conversation.objects.get(), agent_user, "zwei"))
+    assert failed.delivery_status == "failed" and "smtp_port" in failed.delivery_detail
+    assert len(smtp.messages) == 1

@@ -175,3 +175,12 @@ def test_categories_page(editor):
     category.refresh_from_db()
     assert category.name == "Orders and returns" and category.slug == "orders"
     assert "Orders and returns" in editor.get(reverse("knowledge:categories")).content.decode()
+
+
+def test_pages_render_and_translation_is_prefilled(editor, article):
+    for url in [reverse("knowledge:new"), reverse("knowledge:transfer"), reverse("knowledge:categories"),
+                reverse("knowledge:list") + "?proposed=1&status=draft",
+                reverse("knowledge:list") + "?q=password&status=archived"]:
+        assert editor.get(url).status_code == 200, url
+    html = editor.get(reverse("knowledge:new"), {"translate": article.pk}).content.decode()
+    assert '<option value="de" selected>' in html and f'<option value="{article.pk}" selected>' in html

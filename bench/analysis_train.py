@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cold", action="store_true")
     args = ap.parse_args(argv)
     print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
-    recs = generate(n=args.n, seed=99)
+    recs = generate(n=args.n, seed=99, n_neutral=0)
     examples = [Example(r["text"], r["sentiment"], r["intents"], r["language"]) for r in recs]
     emb = None
     if not args.no_embeddings:

@@ -87,8 +87,13 @@ def _run_zero_shot(split, embedder, model_dir: Path) -> tuple[list[str], dict]:
     dt = time.perf_counter() - t
     names = ("negative", "neutral", "positive")
     pred = [names[int(i)] for i in sent.argmax(axis=1)]
-    return pred, {"model_version": version, "texts_per_second_without_embeddings": round(len(te) / dt, 1),
-                  "texts_per_second": round(len(te) / dt, 1)}
+    info = {"model_version": version, "texts_per_second_without_embeddings": round(len(te) / dt, 1),
+            "texts_per_second": round(len(te) / dt, 1)}
+    if E is not None:
+        rate = _embed_rate(embedder, te)
+        info.update(embedder=embedder.name, embedder_texts_per_second=round(rate, 1),
+                    texts_per_second=round(1 / (dt / len(te) + 1 / rate), 1))
+    return pred, info
 
 
 def _peer(name: str, fn, texts, truth) -> dict:
@@ -198,7 +203,10 @@ def format_table(r: dict) -> str:
     for p in rows:
         lines.append(f"{p['name']:<34} {p['accuracy']:>9.4f} {p['micro_f1']:>9.4f} {p['macro_f1']:>9.4f} "
                      f"{p['texts_per_second']:>9.1f}")
-    lines.append("per-class F1 (resonanz): " + ", ".join(f"{k}={v:.3f}" for k, v in r["per_class_f1"].items()))
+    per = sorted(r["per_class_f1"].items(), key=lambda kv: kv[1])
+    shown = per if len(per) <= 12 else per[:12]
+    lines.append(("per-class F1 (resonanz)" if len(per) <= 12 else f"lowest 12 of {len(per)} per-class F1")
+                 + ": " + ", ".join(f"{k}={v:.3f}" for k, v in shown))
     if r.get("label_mapping"):
         lines.append("label mapping: " + ", ".join(f"{k}->{v}" for k, v in r["label_mapping"].items()))
     extra = {k: r[k] for k in ("texts_per_second_without_embeddings", "embedder_texts_per_second", "train_seconds",

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "resonanz.connectors",
     "resonanz.inbox",
     "resonanz.understanding",
+    "resonanz.automation",
     "resonanz.listening",
     "resonanz.knowledge",
     "resonanz.api",
@@ -188,6 +189,9 @@ CELERY_BEAT_SCHEDULE = {
     "finish-pending-pipelines": {"task": "resonanz.inbox.tasks.process_pending", "schedule": 10.0},
     "poll-channels": {"task": "resonanz.connectors.tasks.poll_due_channels", "schedule": 15.0},
     "propose-articles": {"task": "resonanz.knowledge.tasks.propose_articles", "schedule": 24 * 3600.0},
+    "automation-slas": {"task": "resonanz.automation.tasks.check_slas", "schedule": 60.0},
+    "automation-time-rules": {"task": "resonanz.automation.tasks.run_time_rules", "schedule": 300.0},
+    "automation-post-rules": {"task": "resonanz.automation.tasks.run_post_rules", "schedule": 30.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

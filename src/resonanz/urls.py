@@ -20,6 +20,7 @@ urlpatterns = [
     path("contact/<slug:slug>/", contact_form, name="contact_form"),
     path("hooks/<slug:slug>/", webhook_view, name="webhook"),
     path("listening/", include("resonanz.listening.urls")),
+    path("automation/", include("resonanz.automation.urls")),
     path("knowledge/", include("resonanz.knowledge.urls")),
     path("help/", include("resonanz.knowledge.help_urls")),
     path("api/", include("resonanz.api.urls")),

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from resonanz.api import views
+from resonanz.api import automation, views
 
 router = DefaultRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
@@ -15,10 +15,16 @@ router.register("channels", views.ChannelViewSet, basename="channel")
 router.register("conversations", views.ConversationViewSet, basename="conversation")
 router.register("messages", views.MessageViewSet, basename="message")
 router.register("catalog", views.CatalogViewSet, basename="catalog")
+router.register("rules", automation.RuleViewSet, basename="rule")
+router.register("rule-runs", automation.RuleRunViewSet, basename="rule-run")
+router.register("sla-policies", automation.SLAPolicyViewSet, basename="sla-policy")
+router.register("calendars", automation.CalendarViewSet, basename="calendar")
+router.register("pending-replies", automation.PendingReplyViewSet, basename="pending-reply")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("", include(router.urls)),
 ]

@@ -198,6 +198,13 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     channel = conversation.channel
     if channel.sign_replies and agent and agent.initials and not text.rstrip().endswith(f"^{agent.initials}"):
         text = f"{text} ^{agent.initials}"
+    # --- automation hook: approval of replies and guideline checks (resonanz.automation.approval) ---
+    # Raises ReplyHeld (an ActionError) when the reply must wait for a supervisor; records guideline
+    # warnings of replies that go out. A supervisor's approval sends it through this function again.
+    from resonanz.automation.approval import review_reply
+
+    review_reply(conversation, author, text, status=status, is_public=is_public)
+    # --- end of automation hook ---
     now = timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)

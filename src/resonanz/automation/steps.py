@@ -1,0 +1,40 @@
+"""The pipeline step after text understanding and before the bot: rules on every inbound message.
+
+Rules run before the knowledge step on purpose: routing (legal threats to Legal, spam closed,
+a "stop" on sensitive topics) is decided before the bot may answer, and the bot then sees the
+team, tags and status the rules set. A legal threat is never bot-answered in any case (the bot
+refuses legal_threat itself), and the default legal rule also tags the conversation
+``bot-handover`` so the bot keeps out of it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from resonanz.automation import actions, sla
+from resonanz.inbox.models import Message
+
+log = logging.getLogger("resonanz.automation")
+
+
+def apply_rules(messages: list[Message]) -> None:
+    inbound = [m for m in messages if m.direction == Message.Direction.INBOUND]
+    if not inbound:
+        return
+    first_ids = _first_inbound_ids({m.conversation_id for m in inbound})
+    for message in inbound:
+        try:
+            is_new = first_ids.get(message.conversation_id) == message.pk
+            if is_new:
+                sla.refresh(message.conversation)
+            actions.run_for_message(message, is_new=is_new)
+        except Exception:  # never block the pipeline; failing rules switch themselves off in run_*
+            log.exception("rules on message %s failed", message.pk)
+
+
+def _first_inbound_ids(conversation_ids: set[int]) -> dict[int, int]:
+    from django.db.models import Min
+
+    rows = (Message.objects.filter(conversation_id__in=conversation_ids, direction=Message.Direction.INBOUND)
+            .values("conversation_id").annotate(first=Min("id")))
+    return {r["conversation_id"]: r["first"] for r in rows}

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from resonanz.automation import views
+
+app_name = "automation"
+urlpatterns = [
+    path("rules/", views.rules, name="rules"),
+    path("rules/new/", views.rule_edit, name="rule_new"),
+    path("rules/<int:pk>/", views.rule_edit, name="rule"),
+    path("rules/<int:pk>/toggle/", views.rule_toggle, name="rule_toggle"),
+    path("rules/<int:pk>/move/", views.rule_move, name="rule_move"),
+    path("rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
+    path("slas/", views.slas, name="slas"),
+    path("slas/policies/<int:pk>/", views.policy_edit, name="policy"),
+    path("slas/calendars/<int:pk>/", views.calendar_edit, name="calendar"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("approvals/<int:pk>/", views.approval_decide, name="approval_decide"),
+    path("guidelines/", views.guidelines, name="guidelines"),
+    path("conversations/<int:pk>/check-reply/", views.check_reply, name="check_reply"),
+]

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from resonanz.api import automation, views
+from resonanz.api import automation, knowledge, views
 
 router = DefaultRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
@@ -20,11 +20,16 @@ router.register("rule-runs", automation.RuleRunViewSet, basename="rule-run")
 router.register("sla-policies", automation.SLAPolicyViewSet, basename="sla-policy")
 router.register("calendars", automation.CalendarViewSet, basename="calendar")
 router.register("pending-replies", automation.PendingReplyViewSet, basename="pending-reply")
+router.register("articles", knowledge.ArticleViewSet, basename="article")
+router.register("categories", knowledge.CategoryViewSet, basename="category")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge-search"),
+    path("conversations/<int:pk>/suggestions/", knowledge.ConversationSuggestionsView.as_view(),
+         name="conversation-suggestions"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("", include(router.urls)),
 ]

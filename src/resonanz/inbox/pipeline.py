@@ -88,27 +88,50 @@ def run_until_empty(limit: int = 100_000) -> int:
     return done
 
 
-_last_kick = 0.0
-_kick_lock = threading.Lock()
-KICK_INTERVAL = 1.0
+class _Kicker:
+    """Sends ``process_pending`` from a background thread, at most once per interval.
 
-
-def kick() -> None:
-    """Ask the worker to process pending messages; throttled so a burst of ingests sends one task.
-
-    If the broker is unreachable nothing is lost: the periodic sweep finds the pending messages.
+    Enqueuing costs a broker round trip (tens of milliseconds on the SQLite broker); a web request or
+    an import must not wait for it. If the broker is unreachable nothing is lost: the periodic
+    sweep finds the pending messages.
     """
-    global _last_kick
+
+    interval = 1.0
+
+    def __init__(self) -> None:
+        self.wanted = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def request(self) -> None:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            _send()  # tests and eager mode: run the pipeline now, in this thread
+            return
+        self.wanted.set()
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="resonanz-pipeline-kick", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while self.wanted.wait(timeout=60):
+            self.wanted.clear()
+            _send()
+            time.sleep(self.interval)
+
+
+def _send() -> None:
     from resonanz.inbox.tasks import process_pending
 
-    with _kick_lock:
-        now = time.monotonic()
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            pass
-        elif now - _last_kick < KICK_INTERVAL:
-            return
-        _last_kick = now
     try:
         process_pending.delay()
     except Exception:
         log.warning("broker unreachable; pending messages will be picked up by the next sweep", exc_info=True)
+
+
+_kicker = _Kicker()
+
+
+def kick() -> None:
+    """Ask the worker to process pending messages soon; never blocks the caller."""
+    _kicker.request()

@@ -271,6 +271,12 @@ def channel_settings(dovecot: Dovecot, smtp_server: SmtpServer, **overrides) -> 
     return settings
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Attachments of test mail are written to a temporary directory, not the instance's media."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def email_channel(db, dovecot, smtp_server, mailbox):
     from resonanz.connectors.actions import create_channel

@@ -179,3 +179,24 @@ Subject: Re: Bestellung [RZ-1]
 Message-ID: {original_id}
 --rep--
 """)
+
+
+def hostile_attachment_names() -> bytes:
+    parts = "".join(f"""--b
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename="{name}"
+
+data
+""" for name in ("..", "../../etc/passwd", "a." + "x" * 200, "y" * 300 + ".txt", "!!!"))
+    return raw(f"""\
+From: evil@kunde.example
+Subject: Dateinamen
+Message-ID: <names@kunde.example>
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Anhang
+{parts}--b--
+""")

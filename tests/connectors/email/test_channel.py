@@ -47,11 +47,13 @@ def test_broken_and_hostile_mail_is_stored_as_well_as_possible(email_channel, ma
     _settings(email_channel, max_attachment_bytes=200_000)
     for raw in (samples.no_headers(), samples.wrong_charsets(), samples.alternative_with_script(),
                 samples.nested_with_attachments(big=300_000), samples.missing_message_id(),
-                samples.auto_reply(), samples.mailing_list(), samples.own_mail()):
+                samples.auto_reply(), samples.mailing_list(), samples.own_mail(), samples.hostile_attachment_names()):
         mailbox.append(raw)
-    assert get_driver(email_channel).poll() == 4
+    assert get_driver(email_channel).poll() == 5
     by_subject = {m.subject: m for m in Message.objects.all()}
-    assert set(by_subject) == {"Umlaute", "Rückfrage zur Kündigung", "Rechnung mit Bild", "ID fehlt"}
+    assert set(by_subject) == {"Umlaute", "Rückfrage zur Kündigung", "Rechnung mit Bild", "ID fehlt", "Dateinamen"}
+    names = [a.file.name for a in Attachment.objects.filter(message=by_subject["Dateinamen"])]
+    assert len(names) == 5 and all(n.startswith("attachments/") and ".." not in n.split("/") for n in names)
     assert "Grüße aus Köln" in by_subject["Umlaute"].text
 
     hostile = by_subject["Rückfrage zur Kündigung"]
@@ -69,7 +71,7 @@ def test_broken_and_hostile_mail_is_stored_as_well_as_possible(email_channel, ma
     flags = mailbox.flags()
     assert all(PROCESSED in f for f in flags.values())
     assert FAILED in flags[1] and b"\\Seen" not in flags[1]  # no sender: left for a person to look at
-    assert get_driver(email_channel).poll() == 0 and Message.objects.count() == 4
+    assert get_driver(email_channel).poll() == 0 and Message.objects.count() == 5
 
 
 def test_agent_reply_threads_and_the_customer_answer_returns_to_the_conversation(

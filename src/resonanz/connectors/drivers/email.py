@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import re
 from collections.abc import Iterable
 
 from django.db import InterfaceError, OperationalError, transaction
@@ -198,7 +199,8 @@ class EmailDriver(Driver):
         message_id = compose.new_message_id(self.from_address)
         mail = compose.build(compose.Reply(
             from_address=self.from_address, from_name=str(self.settings.get("from_name") or ""),
-            to_address=to, subject=message.subject or message.conversation.subject, text=message.text,
+            to_address=to, subject=_reply_subject(message.subject or message.conversation.subject),
+            text=message.text,
             in_reply_to=parent, references=list(email_meta.get("references", [])),
         ), message_id)
         try:
@@ -318,6 +320,12 @@ def _last_inbound(message):
     return (Message.objects.filter(conversation=message.conversation_id, channel=message.channel_id,
                                    direction=Message.Direction.INBOUND, id__lt=message.pk)
             .order_by("-id").first())
+
+
+def _reply_subject(subject: str) -> str:
+    """Mail clients show "Re:" for answers; the ticket reference in it stays as send_reply set it."""
+    subject = " ".join((subject or "").split())
+    return subject if re.match(r"(?i)^(re|aw|sv|antw)\s*:", subject) else f"Re: {subject}".strip()
 
 
 def _contact_email(conversation) -> str:

@@ -9,6 +9,7 @@ the mailbox behind it.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -252,8 +253,9 @@ def _attachment(part: EmailMessage, ctype: str, filename: str, mail: ParsedMail,
 
 
 def _default_name(ctype: str) -> str:
-    main, _, sub = ctype.partition("/")
-    return f"{main or 'attachment'}.{sub or 'bin'}" if sub else "attachment.bin"
+    main = ctype.partition("/")[0]
+    extension = mimetypes.guess_extension(ctype) or ".bin"
+    return ("image" if main == "image" else "attachment") + extension
 
 
 def _payload(part: EmailMessage, mail: ParsedMail) -> bytes:
@@ -287,6 +289,11 @@ def _filename(part: EmailMessage) -> str:
     except Exception:
         name = ""
     name = _clean(str(name)).replace("/", "_").replace("\\", "_").strip()
+    if re.sub(r"[^-\w.]", "", name.replace(" ", "_")).strip(".") == "":
+        return ""  # nothing a file store can name a file by ("..", "!!!"): a default name is used
+    root, dot, ext = name.rpartition(".")
+    if dot and len(ext) > 16:  # file stores shorten the root, never the extension
+        name = f"{root}_{ext}"
     return name[:255]
 
 

@@ -183,3 +183,19 @@ def record_step(messages):
 
 def broken_step(messages):
     raise RuntimeError("boom")
+
+
+def test_passing_delivery_problem_is_retried_then_given_up(api_channel, agent_user, monkeypatch):
+    from resonanz.connectors.drivers.api import ApiDriver
+    from resonanz.connectors.drivers.base import SendResult
+    from resonanz.inbox.actions import MAX_DELIVERY_ATTEMPTS, deliver
+
+    monkeypatch.setattr(ApiDriver, "send", lambda self, message: SendResult("retry", detail="connection refused"))
+    result = ingest(api_channel, inbound("m1"))
+    reply = send_reply(result.conversation, agent_user, "Antwort")
+    for _ in range(MAX_DELIVERY_ATTEMPTS - 1):
+        deliver(Message.objects.get(pk=reply.pk))
+        assert Message.objects.get(pk=reply.pk).delivery_status == "queued"
+    deliver(Message.objects.get(pk=reply.pk))
+    final = Message.objects.get(pk=reply.pk)
+    assert final.delivery_status == "failed" and "gave up" in final.delivery_detail

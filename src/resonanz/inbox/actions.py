@@ -29,6 +29,7 @@ from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent,
 log = logging.getLogger("resonanz.inbox")
 User = get_user_model()
 REFERENCE_IN_SUBJECT = re.compile(r"\[RZ-(\d+)\]")
+MAX_DELIVERY_ATTEMPTS = 5
 
 
 @dataclass
@@ -262,10 +263,19 @@ def deliver(message: Message) -> Message:
         result_status, detail, external_id = Message.Delivery.FAILED, str(exc)[:2000], ""
     else:
         result_status, detail, external_id = result.status, result.detail, result.external_id
+    if result_status == "retry":
+        attempts = int((message.meta or {}).get("delivery_attempts", 0)) + 1
+        message.meta = {**(message.meta or {}), "delivery_attempts": attempts}
+        if attempts < MAX_DELIVERY_ATTEMPTS:
+            Message.objects.filter(pk=message.pk).update(meta=message.meta, delivery_detail=f"attempt {attempts} "
+                                                         f"of {MAX_DELIVERY_ATTEMPTS} failed, will retry: {detail}")
+            record(message.conversation, "delivery_retry", message_id=message.pk, reason=detail)
+            return message
+        result_status, detail = Message.Delivery.FAILED, f"gave up after {attempts} attempts: {detail}"
     with transaction.atomic():
         message.delivery_status = result_status
         message.delivery_detail = detail
-        fields = ["delivery_status", "delivery_detail"]
+        fields = ["delivery_status", "delivery_detail", "meta"]
         if external_id:
             message.external_id = external_id
             fields.append("external_id")

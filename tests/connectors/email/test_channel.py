@@ -191,6 +191,14 @@ def test_plain_smtp_and_unreachable_smtp(email_channel, mailbox, smtp, agent_use
     conversation = Conversation.objects.get()
     assert deliver(send_reply(conversation, agent_user, "eins")).delivery_status == "sent"
     _settings(email_channel, smtp_port=1)
-    failed = deliver(send_reply(Conversation.objects.get(), agent_user, "zwei"))
+    pending = deliver(send_reply(Conversation.objects.get(), agent_user, "zwei"))
+    pending.refresh_from_db()
+    # a refused connection passes: the reply stays queued for the sweep, then fails for good
+    assert pending.delivery_status == "queued" and "smtp_port" in pending.delivery_detail
+    from resonanz.inbox.actions import MAX_DELIVERY_ATTEMPTS
+    from resonanz.inbox.models import Message
+
+    for _ in range(MAX_DELIVERY_ATTEMPTS - 1):
+        failed = deliver(Message.objects.get(pk=pending.pk))
     assert failed.delivery_status == "failed" and "smtp_port" in failed.delivery_detail
     assert len(smtp.messages) == 1

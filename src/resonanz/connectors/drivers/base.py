@@ -12,7 +12,9 @@ class DriverError(Exception):
 
 @dataclass
 class SendResult:
-    status: str  # "sent", "stored" (kept until the channel can deliver or a client collects it), "failed"
+    # "sent"; "stored" (kept until the channel can deliver or a client collects it); "retry" (a passing
+    # problem: stays queued and is sent again by the sweep); "failed"
+    status: str
     external_id: str = ""
     detail: str = ""
 

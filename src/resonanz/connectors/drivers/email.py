@@ -211,7 +211,8 @@ class EmailDriver(Driver):
             transport.smtp_send(ep, mail, self.from_address, [to])
         except Exception as exc:
             log.warning("%s: sending message %s failed: %s", self.channel, message.pk, exc)
-            return SendResult("failed", detail=transport.explain(exc, ep, "smtp"))
+            status = "retry" if _temporary(exc) else "failed"
+            return SendResult(status, detail=transport.explain(exc, ep, "smtp"))
         return SendResult("sent", external_id=message_id)
 
     # --- administration ------------------------------------------------------------------------
@@ -346,3 +347,16 @@ def _logout(client) -> None:
             client.shutdown()
         except Exception:
             pass
+
+
+def _temporary(exc: Exception) -> bool:
+    """Network trouble and SMTP 4xx answers pass; the reply stays queued and is sent again later."""
+    import smtplib
+    import socket
+
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, socket.timeout,
+                            ConnectionError, TimeoutError))

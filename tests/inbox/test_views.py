@@ -121,3 +121,21 @@ def test_healthz_names_the_broken_broker(client, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
     assert response.status_code == 503 and "broker" in response.json()["failing"]
+
+
+def test_inline_images_show_and_other_attachments_download(agent_client, api_channel):
+    from resonanz.connectors.drivers.base import InboundMessage
+
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 20
+    result = ingest(api_channel, InboundMessage(
+        external_id="m1", sender_handle="a@example.com", text="Foto anbei",
+        html='<p>Foto:</p><img src="cid:foto1@example">',
+        attachments=[{"filename": "foto.png", "content_type": "image/png", "content": png, "content_id": "<foto1@example>"},
+                     {"filename": "evil.svg", "content_type": "image/svg+xml", "content": b"<svg onload=alert(1)>"}]))
+    page = agent_client.get(f"/inbox/conversations/{result.conversation.pk}/").content.decode()
+    image, svg = result.message.attachments.order_by("id")
+    assert f'src="/inbox/attachments/{image.pk}/?inline=1"' in page
+    shown = agent_client.get(f"/inbox/attachments/{image.pk}/?inline=1")
+    assert shown["Content-Type"] == "image/png" and "attachment" not in shown.get("Content-Disposition", "")
+    forced = agent_client.get(f"/inbox/attachments/{svg.pk}/?inline=1")
+    assert forced["Content-Type"] == "application/octet-stream" and "attachment" in forced["Content-Disposition"]

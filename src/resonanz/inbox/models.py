@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
@@ -184,6 +186,17 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} #{self.pk}"
+
+    @property
+    def display_html(self) -> str:
+        """The sanitized HTML with inline images (cid:) pointing at their stored attachments."""
+        if "cid:" not in self.html:
+            return self.html
+        from django.urls import reverse
+
+        urls = {a.content_id.strip("<>"): reverse("inbox:attachment", args=[a.pk]) + "?inline=1"
+                for a in self.attachments.all() if a.content_id}
+        return re.sub(r'cid:([^"\'\s>]+)', lambda m: urls.get(m.group(1), m.group(0)), self.html)
 
     @property
     def analysis_or_none(self):

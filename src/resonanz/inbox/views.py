@@ -21,6 +21,8 @@ from resonanz.inbox.queries import filter_conversations, status_counts, with_lat
 from resonanz.understanding.models import INTENTS, SENTIMENTS
 
 PAGE_SIZE = 50
+# Raster images only: SVG can carry script, so it is always a download.
+INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def _inbox_context(request) -> dict:
@@ -237,7 +239,8 @@ def attachment(request, pk: int):
     item = get_object_or_404(Attachment, pk=pk)
     if not item.file:
         raise Http404("the attachment's content was not stored")
-    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename,
-                            content_type="application/octet-stream")
+    inline = request.GET.get("inline") == "1" and item.content_type in INLINE_IMAGE_TYPES
+    response = FileResponse(item.file.open("rb"), as_attachment=not inline, filename=item.filename,
+                            content_type=item.content_type if inline else "application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -139,3 +139,35 @@ def test_inline_images_show_and_other_attachments_download(agent_client, api_cha
     assert shown["Content-Type"] == "image/png" and "attachment" not in shown.get("Content-Disposition", "")
     forced = agent_client.get(f"/inbox/attachments/{svg.pk}/?inline=1")
     assert forced["Content-Type"] == "application/octet-stream" and "attachment" in forced["Content-Disposition"]
+
+
+def test_channel_settings_and_credentials_in_the_ui(admin_client_):
+    from resonanz.connectors.models import Channel
+
+    response = admin_client_.post("/inbox/settings/channels/", {
+        "kind": "email", "name": "Support-Mail", "enabled": "on", "poll_interval": "60",
+        "settings": '{"imap_host": "127.0.0.1", "imap_port": 1}', "credentials": '{"imap_password": "geheim-123"}'})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    channel = Channel.objects.get(name="Support-Mail")
+    assert channel.settings["imap_host"] == "127.0.0.1" and channel.credentials["imap_password"] == "geheim-123"
+    page = admin_client_.get(response["Location"]).content.decode()
+    assert "geheim-123" not in page and "ge••••••23" in page
+    # saving without credentials keeps them; broken JSON is refused with a message
+    admin_client_.post(response["Location"], {"name": "Support-Mail", "enabled": "on", "poll_interval": "120",
+                                              "settings": '{"imap_host": "mail.example.com"}', "credentials": ""})
+    channel.refresh_from_db()
+    assert channel.credentials["imap_password"] == "geheim-123" and channel.poll_interval == 120
+    bad = admin_client_.post(response["Location"], {"name": "Support-Mail", "poll_interval": "60",
+                                                    "settings": "{nope"}).content.decode()
+    assert "JSON" in bad
+
+
+def test_webhook_secret_is_shown_once(admin_client_):
+    from resonanz.connectors.actions import create_channel
+
+    channel = create_channel(kind="webhook", name="Shop-Hook")
+    page = admin_client_.post(f"/inbox/settings/channels/{channel.pk}/secret/", follow=True).content.decode()
+    channel.refresh_from_db()
+    secret = channel.credentials["secret"]
+    assert secret in page
+    assert secret not in admin_client_.get(f"/inbox/settings/channels/{channel.pk}/").content.decode()

@@ -16,7 +16,7 @@ PUBLIC_KINDS = {"mastodon", "bluesky", "twitter", "facebook", "instagram"}
 @transaction.atomic
 def create_channel(*, kind: str, name: str, settings: dict | None = None, credentials: dict | None = None,
                    enabled: bool = True, slug: str = "", default_team=None, is_demo: bool = False,
-                   sign_replies: bool | None = None) -> Channel:
+                   sign_replies: bool | None = None, poll_interval: int | None = None) -> Channel:
     if kind not in kinds():
         raise ActionError(f"Unknown channel kind {kind!r}; available: {', '.join(kinds())}.", "kind")
     name = (name or "").strip()
@@ -30,6 +30,8 @@ def create_channel(*, kind: str, name: str, settings: dict | None = None, creden
         slug, n = f"{base}-{n}", n + 1
     channel = Channel(kind=kind, name=name, slug=slug, settings=settings or {}, enabled=enabled,
                       sign_replies=kind in PUBLIC_KINDS if sign_replies is None else sign_replies, default_team=default_team, is_demo=is_demo)
+    if poll_interval:
+        channel.poll_interval = max(15, int(poll_interval))
     channel.credentials = credentials or {}
     channel.save()
     return channel
@@ -37,7 +39,7 @@ def create_channel(*, kind: str, name: str, settings: dict | None = None, creden
 
 @transaction.atomic
 def update_channel(channel: Channel, *, credentials: dict | None = None, **fields) -> Channel:
-    allowed = {"name", "settings", "enabled", "sign_replies", "default_team"}
+    allowed = {"name", "settings", "enabled", "sign_replies", "default_team", "poll_interval"}
     unknown = set(fields) - allowed
     if unknown:
         raise ActionError(f"Unknown channel fields: {', '.join(sorted(unknown))}.")
@@ -48,6 +50,10 @@ def update_channel(channel: Channel, *, credentials: dict | None = None, **field
         if Channel.objects.filter(name__iexact=name).exclude(pk=channel.pk).exists():
             raise ActionError(f"A channel named {name!r} exists already.", "name")
         fields["name"] = name
+    if "settings" in fields and not isinstance(fields["settings"], dict):
+        raise ActionError("Settings must be a JSON object.", "settings")
+    if "poll_interval" in fields:
+        fields["poll_interval"] = max(15, int(fields["poll_interval"] or channel.poll_interval or 60))
     for key, value in fields.items():
         setattr(channel, key, value)
     if credentials:
@@ -76,3 +82,14 @@ def record_health(channel: Channel, ok: bool, detail: str = "") -> None:
     else:
         Channel.objects.filter(pk=channel.pk).update(last_error=detail[:2000], last_error_at=now)
         channel.last_error, channel.last_error_at = detail[:2000], now
+
+
+def new_webhook_secret(channel: Channel) -> str:
+    """A fresh signing secret for a webhook channel; the caller shows it once, it is never shown again."""
+    import secrets
+
+    if channel.kind != "webhook":
+        raise ActionError("Only webhook channels have a signing secret.", "kind")
+    secret = secrets.token_urlsafe(32)
+    update_channel(channel, credentials={"secret": secret})
+    return secret

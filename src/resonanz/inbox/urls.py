@@ -24,4 +24,5 @@ urlpatterns = [
     path("settings/channels/", views_admin.channels, name="admin_channels"),
     path("settings/channels/<int:pk>/", views_admin.channel_detail, name="admin_channel"),
     path("settings/channels/<int:pk>/check/", views_admin.channel_check, name="admin_channel_check"),
+    path("settings/channels/<int:pk>/secret/", views_admin.channel_secret, name="admin_channel_secret"),
 ]

@@ -156,6 +156,20 @@ def channel_detail(request, pk: int):
 
 @admin_required
 @require_POST
+def channel_secret(request, pk: int):
+    channel = get_object_or_404(Channel, pk=pk)
+    try:
+        secret = channel_actions.new_webhook_secret(channel)
+    except ActionError as exc:
+        flash.error(request, exc.message)
+    else:
+        flash.warning(request, _("New signing secret (shown only now; the old one stops working): %(secret)s")
+                      % {"secret": secret})
+    return redirect("inbox:admin_channel", pk=pk)
+
+
+@admin_required
+@require_POST
 def channel_check(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
     ok, detail = channel_actions.check_channel(channel)

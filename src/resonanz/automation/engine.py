@@ -28,6 +28,7 @@ from resonanz.automation.fields import (
     field_for,
 )
 
+_TOKEN = re.compile(r"\w+")
 MAX_DEPTH = 6
 MAX_LEAVES = 100
 
@@ -295,6 +296,7 @@ class _Builder:
         self.vars: dict[str, str] = {}  # field name (with key) -> local var
         self.prelude: list[str] = []
         self.needed: set[str] = set()
+        self.token_vars: set[str] = set()
 
     def const(self, value) -> str:
         key = (type(value).__name__, repr(value))
@@ -322,6 +324,13 @@ class _Builder:
         self.prelude.append(f"    {local} = {fetch}")
         return local
 
+    def tokens(self, local: str) -> str:
+        name = f"{local}t"
+        if name not in self.token_vars:
+            self.token_vars.add(name)
+            self.prelude.append(f"    {name} = frozenset({self.const(_TOKEN.findall)}({local}))")
+        return name
+
     def node(self, node: dict) -> str:
         if not node:
             return "True"
@@ -340,6 +349,9 @@ class _Builder:
             value = [x.lower() for x in value] if isinstance(value, list) else str(value).lower()
         if op in ("matches", "not_matches"):
             c = self.const(re.compile(value, re.IGNORECASE))
+        elif op == "words" and all(_TOKEN.fullmatch(w) for w in value):
+            # Single words: one set of the text's tokens per message, then a set intersection per rule.
+            return f"(not {self.const(frozenset(value))}.isdisjoint({self.tokens(v)}))"
         elif op == "words":
             c = self.const(re.compile(_words_pattern(value), re.IGNORECASE))
         elif op in ("in", "not_in"):
@@ -368,9 +380,12 @@ def compile_rules(conditions_list: list[dict]) -> CompiledRules:
     pred_lines = []
     for i, e in enumerate(exprs):
         # A predicate fetches only what its own expression reads.
-        used = sorted({v for v in b.vars.values() if re.search(rf"\b{v}\b", e)}, key=lambda x: int(x[1:]))
+        tokens = set(re.findall(r"\bv\d+t?\b", e))
+        used = tokens | {t[:-1] for t in tokens if t.endswith("t")}
         fetch = [line for line in b.prelude if line.split(" = ")[0].strip() in used]
-        pred_lines.append("\n".join([f"def _p{i}(s, {args}):", *fetch, f"    return bool({e})"]))
+        body = "\n".join([*fetch, f"    return bool({e})"])
+        own = ", ".join(f"{k}={k}" for k in sorted(set(re.findall(r"\b_k\d+\b", body)), key=lambda k: int(k[2:])))
+        pred_lines.append(f"def _p{i}(s, {own + ', ' if own else ''}_EMPTY=_EMPTY):\n{body}")
     source = "\n".join(lines) + "\n\n" + "\n\n".join(pred_lines) + "\n"
     namespace: dict = {f"_k{i}": c for i, c in enumerate(b.consts)}
     namespace["_EMPTY"] = {}

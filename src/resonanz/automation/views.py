@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -158,7 +159,7 @@ def slas(request):
     calendars = [{"calendar": c, "hours": sla.format_hours(c.hours)} for c in BusinessCalendar.objects.all()]
     return render(request, "automation/slas.html", {
         "policies": SLAPolicy.objects.select_related("team", "channel", "calendar"), "calendars": calendars,
-        "policy_form": policy_form, "calendar_form": calendar_form})
+        "policy_form": policy_form, "calendar_form": calendar_form, "time_zone": settings.TIME_ZONE})
 
 
 @supervisor_required

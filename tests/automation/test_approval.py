@@ -65,3 +65,19 @@ def test_guideline_warnings(teams, agent_user, api_channel):
     assert check_reply(conversation, agent_user, "Wir haben die Rechnung korrigiert, sie kommt morgen.") == []
     send_reply(conversation, agent_user, "Das ist leider nein, wir können das nicht korrigieren.")
     assert conversation.events.filter(kind="guideline_warnings").exists()
+
+
+def test_held_reply_is_accepted_not_an_error_in_ui_and_api(api, agent_user, admin_user, api_channel):
+    from django.test import Client
+
+    from resonanz.inbox.actions import ingest
+    from tests.conftest import inbound
+
+    set_requirement(agent=agent_user, note="trainee")
+    conversation = ingest(api_channel, inbound("m1")).conversation
+    response = api.post(f"/api/conversations/{conversation.pk}/reply/", {"text": "Hallo!"}, format="json")
+    assert response.status_code == 202 and response.json()["pending_reply_id"]
+    client = Client()
+    client.login(username="berta@example.com", password="pw-agent-123")
+    page = client.post(f"/inbox/conversations/{conversation.pk}/reply/", {"text": "Noch mal"}, follow=True)
+    assert 'class="info"' in page.content.decode()

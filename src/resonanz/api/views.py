@@ -247,8 +247,15 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         conversation = self.get_object()
         body = s.ReplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        message = inbox_actions.send_reply(conversation, request.user, body.validated_data["text"],
-                                           status=body.validated_data.get("status"))
+        try:
+            message = inbox_actions.send_reply(conversation, request.user, body.validated_data["text"],
+                                               status=body.validated_data.get("status"))
+        except ActionError as exc:
+            pending = getattr(exc, "pending", None)
+            if pending is None:
+                raise
+            # Accepted, not sent: a supervisor approves it first (see /api/pending-replies/).
+            return Response({"detail": exc.message, "pending_reply_id": pending.pk}, status=status.HTTP_202_ACCEPTED)
         message.refresh_from_db()
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 

@@ -137,7 +137,10 @@ def reply(request, pk: int):
                                status=form.cleaned_data["status"] or None)
             flash.success(request, _("Reply sent."))
         except ActionError as exc:
-            flash.error(request, exc.message)
+            if getattr(exc, "pending", None) is not None:  # held for a supervisor's approval: not an error
+                flash.info(request, _("Your reply waits for a supervisor's approval before it is sent."))
+            else:
+                flash.error(request, exc.message)
     else:
         flash.error(request, _("The reply is empty."))
     return redirect("inbox:conversation", pk=pk)

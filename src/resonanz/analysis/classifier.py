@@ -10,6 +10,7 @@ reduces to the SVM plus calibration.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import numpy as np
@@ -42,6 +43,48 @@ class _EmbKNN:
             red = np.maximum.reduceat(sims, np.minimum(self.starts, self.E.shape[0] - 1), axis=1)
             out[i : i + 2048] = np.where(self.present, red, 0.0)
         return out
+
+
+class _TiedMeta:
+    """Many classes: one weight per base model (shared by all classes) plus a temperature.
+
+    A full logistic regression over k x models scores has k*k*models weights
+    (77 intents: 17,000+) and overfits ten thousand examples; tying the weights
+    keeps the combination to a handful of numbers chosen on out-of-fold scores.
+    """
+
+    def fit(self, parts: list[np.ndarray], y: np.ndarray) -> _TiedMeta:
+        self.scale = [float(p.std()) or 1.0 for p in parts]
+        z = [p / s for p, s in zip(parts, self.scale, strict=True)]
+        grid = [0.0, 0.25, 0.5, 1.0, 2.0]
+        best = (-1.0, None)
+        for ws in itertools.product(grid, repeat=len(z)):
+            if not any(ws):
+                continue
+            acc = float((sum(w * p for w, p in zip(ws, z, strict=True)).argmax(axis=1) == y).mean())
+            if acc > best[0] + 1e-9:
+                best = (acc, ws)
+        self.weights = best[1]
+        comb = self._combine(z)
+        losses = {}
+        for t in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0):
+            p = _softmax(comb * t)
+            losses[t] = -float(np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
+        self.temperature = min(losses, key=losses.get)
+        self.classes_ = np.arange(parts[0].shape[1])
+        return self
+
+    def _combine(self, z: list[np.ndarray]) -> np.ndarray:
+        return sum(w * p for w, p in zip(self.weights, z, strict=True))
+
+    def predict_proba(self, parts: list[np.ndarray]) -> np.ndarray:
+        z = [p / s for p, s in zip(parts, self.scale, strict=True)]
+        return _softmax(self._combine(z) * self.temperature)
+
+
+def _softmax(d: np.ndarray) -> np.ndarray:
+    e = np.exp(d - d.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 class StackedClassifier:
@@ -104,6 +147,15 @@ class StackedClassifier:
                 if oof is None:
                     oof = np.zeros((len(y), m.shape[1]))
                 oof[te] = m
+            k = len(self.classes_)
+            if k > 10:  # many classes: tied weights (see _TiedMeta)
+                n_parts = oof.shape[1] // k
+                parts = [oof[:, i * k : (i + 1) * k] for i in range(n_parts)]
+                self.meta = _TiedMeta().fit(parts, y)
+                self.meta_svm = _TiedMeta().fit(parts[:1], y)
+                self.tied = True
+                self.base = self._fit_base(X, E, y, w)
+                return self
             self.meta = LogisticRegression(C=self.C_meta, max_iter=1000).fit(oof, y, sample_weight=w)
             # A second calibrator on the SVM columns alone, for when embeddings are unavailable at run time.
             n_svm = 1 if len(self.classes_) == 2 else len(self.classes_)
@@ -117,6 +169,9 @@ class StackedClassifier:
     def predict_proba(self, X: sp.csr_matrix, E: np.ndarray | None) -> np.ndarray:
         meta = self.meta if (E is not None or not self.use_emb) else self.meta_svm
         m = self._meta_features(self.base, X, E if self.use_emb else None)
+        if getattr(self, "tied", False):
+            k = len(self.classes_)
+            return meta.predict_proba([m[:, i * k : (i + 1) * k] for i in range(m.shape[1] // k)][: len(meta.weights)])
         if meta is not None:
             p = meta.predict_proba(m)
             out = np.zeros((X.shape[0], len(self.classes_)))

@@ -1,6 +1,7 @@
 """Settings for the test suite: the same as production, with RESONANZ_TEST_DATABASE_URL honoured."""
 
 import os
+import tempfile
 
 from resonanz.settings import *  # noqa: F403
 from resonanz.settings import DATABASES, VAR_DIR, database_config
@@ -14,7 +15,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 # Tests that need a trained model build one without embeddings in a temporary directory (tests/conftest.py).
 RESONANZ_EMBEDDER = os.environ.get("RESONANZ_TEST_EMBEDDER", "none")
-RESONANZ_MODEL_DIR = os.path.join(VAR_DIR, f"test-models-{os.getpid()}")
+RESONANZ_MODEL_DIR = os.path.join(tempfile.gettempdir(), f"resonanz-test-models-{os.getpid()}")
+MEDIA_ROOT = os.path.join(tempfile.gettempdir(), f"resonanz-test-media-{os.getpid()}")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -22,6 +22,7 @@ from resonanz.connectors.drivers.base import InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
+from resonanz.core.fastsql import insert
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
 from resonanz.crm.actions import get_tags, resolve_contact
 from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message, Team
@@ -30,6 +31,11 @@ log = logging.getLogger("resonanz.inbox")
 User = get_user_model()
 REFERENCE_IN_SUBJECT = re.compile(r"\[RZ-(\d+)\]")
 MAX_DELIVERY_ATTEMPTS = 5
+# Ingestion's other hot lookup as plain SQL (see crm.actions._CONTACT_BY_HANDLE for why).
+_OPEN_CONVERSATION = (
+    f"SELECT * FROM {Conversation._meta.db_table} WHERE contact_id = %s AND channel_id = %s "
+    "AND status IN ('new', 'open', 'pending') ORDER BY last_activity_at DESC LIMIT 1"
+)
 
 
 @dataclass
@@ -74,7 +80,7 @@ def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) 
                 clean_text(inbound.sender_name, 200), is_demo=is_demo,
             )
             conversation, is_new = _thread(channel, contact, inbound, when, is_demo)
-            message = Message.objects.create(
+            message = insert(Message(
                 conversation=conversation,
                 channel=channel,
                 direction=Message.Direction.INBOUND,
@@ -90,21 +96,20 @@ def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) 
                 received_at=now,
                 pipeline_state=Message.Pipeline.PENDING,
                 meta=inbound.meta or {},
-            )
+            ))
             _store_attachments(message, inbound.attachments)
             reopen = conversation.status in (Conversation.Status.PENDING, Conversation.Status.RESOLVED)
             conversation.last_activity_at = max(when, conversation.last_activity_at)
             conversation.last_inbound_at = when
             conversation.waiting_for_us = True
             conversation.message_count = (0 if is_new else conversation.message_count) + 1
-            updates = {"last_activity_at": conversation.last_activity_at, "last_inbound_at": when,
-                       "waiting_for_us": True, "message_count": F("message_count") + 1}
             if reopen:
-                conversation.status = updates["status"] = Conversation.Status.OPEN
-                conversation.resolved_at = updates["resolved_at"] = None
-            Conversation.objects.filter(pk=conversation.pk).update(**updates)
-            record(conversation, "message_received", message_id=message.pk,
-                   reason="reopened by the customer's reply" if reopen else "")
+                conversation.status = Conversation.Status.OPEN
+                conversation.resolved_at = None
+            _touch_conversation(conversation, when, reopen)
+            insert(ConversationEvent(conversation=conversation, kind="message_received",
+                                     data={"message_id": message.pk},
+                                     reason="reopened by the customer's reply" if reopen else ""))
     except IntegrityError:
         existing = _existing(channel, external_id)
         if existing:
@@ -113,6 +118,37 @@ def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) 
     publish("message.received", message_id=message.pk, conversation_id=conversation.pk, new_conversation=is_new)
     transaction.on_commit(_kick_pipeline)
     return IngestResult(message, conversation, contact.pk, True)
+
+
+def ingest_many(channel: Channel, messages: list[InboundMessage], *, batch_size: int = 200,
+                is_demo: bool = False) -> list[IngestResult | ActionError]:
+    """Ingest a batch from one channel (a poll, an import): one commit per ``batch_size`` messages.
+
+    Each message keeps its own savepoint, so a refused message is reported in its place and the
+    others are stored; the results come back in the order of ``messages``.
+    """
+    results: list[IngestResult | ActionError] = []
+    for start in range(0, len(messages), batch_size):
+        with transaction.atomic():
+            for inbound in messages[start:start + batch_size]:
+                try:
+                    results.append(ingest(channel, inbound, is_demo=is_demo))
+                except ActionError as exc:
+                    results.append(exc)
+    return results
+
+
+def _touch_conversation(conversation: Conversation, when: datetime, reopen: bool) -> None:
+    """The conversation's bookkeeping for a new inbound message, as one plain UPDATE (hot path)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = (f"UPDATE {Conversation._meta.db_table} SET last_activity_at = %s, last_inbound_at = %s, "
+           "waiting_for_us = %s, message_count = message_count + 1")
+    params = [adapt(conversation.last_activity_at), adapt(when), True]
+    if reopen:
+        sql += ", status = %s, resolved_at = NULL"
+        params.append(Conversation.Status.OPEN)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " WHERE id = %s", [*params, conversation.pk])
 
 
 def _existing(channel: Channel, external_id: str) -> IngestResult | None:
@@ -141,10 +177,7 @@ def _thread(channel, contact, inbound: InboundMessage, when: datetime, is_demo: 
         conversation = Conversation.objects.filter(pk=int(match.group(1)), contact=contact).first()
         if conversation and conversation.status != Conversation.Status.CLOSED:
             return conversation, False
-    open_ones = list(
-        Conversation.objects.filter(contact=contact, channel=channel, status__in=Conversation.OPEN_STATUSES)
-        .order_by("-last_activity_at")[:1]
-    )
+    open_ones = list(Conversation.objects.raw(_OPEN_CONVERSATION, [contact.pk, channel.pk]))
     if open_ones:
         return open_ones[0], False
     subject = clean_text(inbound.subject, 300).strip() or _subject_from(clean_text(inbound.text) or inbound.html)

@@ -120,13 +120,19 @@ class _Kicker:
             time.sleep(self.interval)
 
 
+_last_warning = 0.0
+
+
 def _send() -> None:
+    global _last_warning
     from resonanz.inbox.tasks import process_pending
 
     try:
         process_pending.delay()
-    except Exception:
-        log.warning("broker unreachable; pending messages will be picked up by the next sweep", exc_info=True)
+    except Exception as exc:
+        if time.monotonic() - _last_warning > 60:  # one line a minute, not a traceback a second
+            _last_warning = time.monotonic()
+            log.warning("broker unreachable (%s); pending messages will be picked up by the next sweep", exc)
 
 
 _kicker = _Kicker()

@@ -63,9 +63,10 @@ class Driver:
         Drivers that must acknowledge messages at the source (flag an IMAP mail as seen)
         override this to acknowledge only after ``ingest()`` stored the message.
         """
-        from resonanz.inbox.actions import ingest
+        from resonanz.inbox.actions import IngestResult, ingest_many
 
-        return sum(1 for message in self.receive() if ingest(self.channel, message).created)
+        results = ingest_many(self.channel, self.receive())
+        return sum(1 for r in results if isinstance(r, IngestResult) and r.created)
 
     def send(self, message) -> SendResult:
         raise NotImplementedError(f"{self.kind} channels cannot send")

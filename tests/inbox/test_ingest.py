@@ -199,3 +199,35 @@ def test_passing_delivery_problem_is_retried_then_given_up(api_channel, agent_us
     deliver(Message.objects.get(pk=reply.pk))
     final = Message.objects.get(pk=reply.pk)
     assert final.delivery_status == "failed" and "gave up" in final.delivery_detail
+
+
+def test_ingest_many_stores_a_batch_once_and_reports_refusals(api_channel):
+    from resonanz.inbox.actions import IngestResult, ingest_many
+
+    batch = [inbound(f"b{i}", f"k{i % 3}@example.com", text=f"Nachricht {i}") for i in range(10)]
+    batch.insert(4, inbound("bad", "x@example.com", text="  "))
+    batch.append(inbound("b1", "k1@example.com", text="Nachricht 1"))  # redelivered within the batch
+    results = ingest_many(api_channel, batch, batch_size=4)
+    assert isinstance(results[4], ActionError)
+    assert [r.created for r in results if isinstance(r, IngestResult)] == [True] * 10 + [False]
+    assert Message.objects.count() == 10 and Conversation.objects.count() == 3
+    again = ingest_many(api_channel, batch)
+    assert not any(r.created for r in again if isinstance(r, IngestResult))
+    assert Message.objects.count() == 10
+
+
+def test_ingest_many_survives_a_race_on_one_message(api_channel, monkeypatch):
+    from resonanz.inbox import actions
+
+    real = actions.ingest
+    calls = {"n": 0}
+
+    def flaky(channel, message, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3 and kwargs.get("_savepoint") is False:
+            raise RuntimeError("another worker stored it first")
+        return real(channel, message, **kwargs)
+
+    monkeypatch.setattr(actions, "ingest", flaky)
+    results = actions.ingest_many(api_channel, [inbound(f"r{i}", text=f"Text {i}") for i in range(5)])
+    assert len(results) == 5 and Message.objects.count() == 5

@@ -52,7 +52,8 @@ def record(conversation: Conversation, kind: str, *, actor=None, reason: str = "
     )
 
 
-def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) -> IngestResult:
+def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False,
+           _savepoint: bool = True) -> IngestResult:
     """The single entry for every inbound message, whatever the channel.
 
     Stores the message first (idempotent on channel + external id), resolves the
@@ -68,13 +69,15 @@ def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) 
         text = html_to_text(html)
     if not text.strip() and not inbound.attachments:
         raise ActionError("The message has no text.", "text")
+    if not (inbound.sender_handle or "").strip():
+        raise ActionError("The sender needs a handle (an email address, user name or id).", "sender")
     now = timezone.now()
     when = min(inbound.sent_at, now) if inbound.sent_at else now
     # Insert first and let the unique (channel, external_id) constraint catch redeliveries: new
     # messages, the common case, cost no extra lookup, and a race between two workers cannot
     # store a message twice.
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=_savepoint):
             contact, _ = resolve_contact(
                 get_driver(channel).identity_kind_for(inbound.sender_handle or ""), inbound.sender_handle,
                 clean_text(inbound.sender_name, 200), is_demo=is_demo,
@@ -124,17 +127,37 @@ def ingest_many(channel: Channel, messages: list[InboundMessage], *, batch_size:
                 is_demo: bool = False) -> list[IngestResult | ActionError]:
     """Ingest a batch from one channel (a poll, an import): one commit per ``batch_size`` messages.
 
-    Each message keeps its own savepoint, so a refused message is reported in its place and the
-    others are stored; the results come back in the order of ``messages``.
+    Messages stored already are found with one query per batch. The new ones are written in one
+    transaction without a savepoint each; if anything goes wrong in it (a race with another
+    worker, a refused message), the batch is rolled back and done again message by message, each
+    in its own savepoint. Results come back in the order of ``messages``, a refused message as its
+    ActionError.
     """
     results: list[IngestResult | ActionError] = []
     for start in range(0, len(messages), batch_size):
-        with transaction.atomic():
-            for inbound in messages[start:start + batch_size]:
+        chunk = messages[start:start + batch_size]
+        ids = [clean_text(m.external_id, 300).strip() for m in chunk]
+        stored = set(Message.objects.filter(channel=channel, external_id__in=[i for i in ids if i])
+                     .values_list("external_id", flat=True))
+        try:
+            with transaction.atomic():
+                seen: set[str] = set()
+                fast: list[IngestResult | ActionError | None] = []
+                for inbound, external_id in zip(chunk, ids, strict=True):
+                    if external_id in stored or external_id in seen:
+                        fast.append(None)  # a redelivery: answered after the batch is stored
+                        continue
+                    seen.add(external_id)
+                    fast.append(ingest(channel, inbound, is_demo=is_demo, _savepoint=False))
+        except Exception:
+            fast = [None] * len(chunk)
+        for inbound, result in zip(chunk, fast, strict=True):
+            if result is None:
                 try:
-                    results.append(ingest(channel, inbound, is_demo=is_demo))
+                    result = ingest(channel, inbound, is_demo=is_demo)
                 except ActionError as exc:
-                    results.append(exc)
+                    result = exc
+            results.append(result)
     return results
 
 

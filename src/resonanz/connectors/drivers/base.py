@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHONE = re.compile(r"\+?[0-9][0-9 ()/-]{6,20}")
 
 
 class DriverError(Exception):
@@ -45,8 +49,19 @@ class Driver:
     def __init__(self, channel) -> None:
         self.channel = channel
 
+    #: Channels whose senders may be known by anything (API, webhooks, imports) set this: handles that
+    #: look like an email address or a phone number become email/phone identities, so the customer's
+    #: messages there meet their email and form messages on one contact.
+    recognises_handles: bool = False
+
     def identity_kind_for(self, handle: str) -> str:
         """The identity kind of a sender's handle on this channel."""
+        if self.recognises_handles:
+            handle = handle.strip()
+            if EMAIL.fullmatch(handle):
+                return "email"
+            if PHONE.fullmatch(handle):
+                return "phone"
         return self.identity_kind
 
     #: Drivers that fetch messages (email, feeds) set this; the worker's scheduler then calls poll().

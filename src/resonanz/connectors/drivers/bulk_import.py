@@ -5,13 +5,13 @@ Resonanz to an imported conversation are stored, not sent.
 """
 
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.api import EMAIL, PHONE
 from resonanz.connectors.drivers.base import Driver, SendResult
 
 
 @register("import")
 class ImportDriver(Driver):
     identity_kind = "other"
+    recognises_handles = True
     settings_help = (
         "Filled by `resonanz import FILE --channel NAME [--mapping FILE]`: "
         '{"layout": "twcs" or "mapping", "identity_kind": "twitter", "public": true, "last_import": {...}}. '
@@ -22,12 +22,7 @@ class ImportDriver(Driver):
         configured = (self.channel.settings or {}).get("identity_kind")
         if configured:
             return configured
-        handle = handle.strip()
-        if EMAIL.fullmatch(handle):
-            return "email"
-        if PHONE.fullmatch(handle):
-            return "phone"
-        return self.identity_kind
+        return super().identity_kind_for(handle)
 
     def send(self, message) -> SendResult:
         return SendResult(status="stored", detail="imported history: replies are kept, not sent")

@@ -15,7 +15,6 @@ import time
 from datetime import UTC, datetime
 
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.api import EMAIL, PHONE
 from resonanz.connectors.drivers.base import Driver, DriverError, InboundMessage, SendResult
 
 MAX_SKEW = 300
@@ -137,13 +136,7 @@ class WebhookDriver(Driver):
         "(unix seconds) and X-Resonanz-Signature: sha256=<hex HMAC-SHA256(secret, \"<timestamp>.<raw body>\")>."
     )
 
-    def identity_kind_for(self, handle: str) -> str:
-        handle = handle.strip()
-        if EMAIL.fullmatch(handle):
-            return "email"
-        if PHONE.fullmatch(handle):
-            return "phone"
-        return self.identity_kind
+    recognises_handles = True
 
     def secret(self) -> str:
         """The channel's secret, generated and stored (encrypted) on first use."""

@@ -9,7 +9,7 @@ from resonanz.knowledge.actions import create_article
 from resonanz.knowledge.models import Article, ArticleFeedback, Suggestion
 from tests.conftest import inbound
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.knowledge.api_urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

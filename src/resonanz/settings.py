@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "resonanz.automation",
     "resonanz.listening",
     "resonanz.knowledge",
+    "resonanz.desk",
+    "resonanz.portal",
     "resonanz.api",
 ]
 

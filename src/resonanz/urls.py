@@ -3,9 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from resonanz.connectors.views import contact_form
 from resonanz.connectors.webhook_views import webhook_view
 from resonanz.core.views import healthz
+from resonanz.portal.contact import contact_form
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox:index", permanent=False)),
@@ -15,14 +15,14 @@ urlpatterns = [
     path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
         success_url="/accounts/login/"), name="password_reset_confirm"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("inbox/", include("resonanz.inbox.urls")),
-    path("contacts/", include("resonanz.crm.urls")),
+    path("inbox/", include("resonanz.desk.urls.inbox")),
+    path("contacts/", include("resonanz.desk.urls.contacts")),
     path("contact/<slug:slug>/", contact_form, name="contact_form"),
     path("hooks/<slug:slug>/", webhook_view, name="webhook"),
-    path("listening/", include("resonanz.listening.urls")),
-    path("automation/", include("resonanz.automation.urls")),
-    path("knowledge/", include("resonanz.knowledge.urls")),
-    path("help/", include("resonanz.knowledge.help_urls")),
+    path("listening/", include("resonanz.desk.urls.listening")),
+    path("automation/", include("resonanz.desk.urls.automation")),
+    path("knowledge/", include("resonanz.desk.urls.knowledge")),
+    path("help/", include("resonanz.portal.urls_help")),
     path("api/", include("resonanz.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -8,23 +8,15 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resonanz.automation import actions, approval, sla
 from resonanz.automation.models import BusinessCalendar, PendingReply, Rule, RuleRun, SLAPolicy
-from resonanz.automation.views import is_supervisor
+from resonanz.core.permissions import WritesNeed
 from resonanz.inbox.models import Conversation
 
-
-class SupervisorWritesOthersRead(BasePermission):
-    message = "Only supervisors can change this."
-
-    def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        return request.method in SAFE_METHODS or is_supervisor(request.user)
+SupervisorWritesOthersRead = WritesNeed.of("rules.edit")
 
 
 class RuleSerializer(serializers.ModelSerializer):

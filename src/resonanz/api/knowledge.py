@@ -9,11 +9,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resonanz.api.serializers import TagListField
+from resonanz.core.permissions import WritesNeed
 from resonanz.inbox.models import Conversation, Message
 from resonanz.knowledge import actions
 from resonanz.knowledge.models import Article, ArticleVersion, Category, Suggestion
@@ -27,17 +28,7 @@ def _help_url(request, article: Article) -> str | None:
     return request.build_absolute_uri(f"/help/{article.language}/{article.pk}-{article.slug}/") if request else None
 
 
-class EditorsWriteOthersRead(BasePermission):
-    """Every agent may read the knowledge base; supervisors and administrators change it."""
-
-    message = "Only supervisors and administrators can change the knowledge base."
-
-    def has_permission(self, request, view):
-        from resonanz.knowledge.views import can_edit
-
-        if not request.user or not request.user.is_authenticated:
-            return False
-        return request.method in SAFE_METHODS or can_edit(request.user)
+EditorsWriteOthersRead = WritesNeed.of("knowledge.edit")
 
 
 class CategorySerializer(serializers.ModelSerializer):

@@ -11,17 +11,21 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from resonanz.api import serializers as s
-from resonanz.api.permissions import AdminWritesOthersRead
 from resonanz.connectors import actions as channel_actions
 from resonanz.connectors.drivers.base import InboundMessage
 from resonanz.connectors.models import Channel
+from resonanz.core.accounts import set_password_link
 from resonanz.core.errors import ActionError
+from resonanz.core.permissions import WritesNeed
 from resonanz.crm import actions as crm_actions
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox import actions as inbox_actions
 from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
 
 User = get_user_model()
+
+
+AdminWritesOthersRead = WritesNeed.of("settings.manage")
 
 
 class ContactViewSet(viewsets.ModelViewSet):
@@ -128,8 +132,6 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
         )
         data = s.AgentSerializer(user.agent).data
         if not d.get("password"):
-            from resonanz.inbox.views_admin import set_password_link
-
             data["set_password_url"] = request.build_absolute_uri(set_password_link(user))
         return Response(data, status=status.HTTP_201_CREATED)
 

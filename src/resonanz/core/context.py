@@ -2,11 +2,15 @@
 
 from django.conf import settings
 
+from resonanz.core.permissions import can, is_admin
+
 
 def navigation(request) -> dict:
-    agent = getattr(request.user, "agent", None) if getattr(request, "user", None) else None
+    user = getattr(request, "user", None)
+    agent = getattr(user, "agent", None) if user is not None else None
     return {
         "current_agent": agent,
-        "is_admin": bool(request.user.is_authenticated and (request.user.is_superuser or (agent and agent.role == "admin"))),
+        "is_admin": is_admin(user),
+        "can_edit_rules": can(user, "rules.edit"),
         "LANGUAGES": settings.LANGUAGES,
     }

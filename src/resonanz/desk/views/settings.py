@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from resonanz.api.permissions import is_admin
 from resonanz.connectors import actions as channel_actions
-from resonanz.connectors.forms import ChannelForm
 from resonanz.connectors.models import Channel
+from resonanz.core.accounts import set_password_link
 from resonanz.core.errors import ActionError
+from resonanz.core.permissions import permission_required
+from resonanz.desk.forms.channels import ChannelForm
+from resonanz.desk.forms.inbox import AgentForm, InviteForm, TeamForm
 from resonanz.inbox import actions
-from resonanz.inbox.forms import AgentForm, InviteForm, TeamForm
 from resonanz.inbox.models import AgentProfile, Team
 
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_admin(request.user):
-            raise PermissionDenied(_("Only administrators can do this."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def set_password_link(user) -> str:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": default_token_generator.make_token(user)})
+admin_required = permission_required("settings.manage")
 
 
 @admin_required
@@ -181,8 +160,8 @@ def channel_check(request, pk: int):
 @admin_required
 def catalog(request):
     """Products, brands, competitors and our company: what the text understanding looks for."""
+    from resonanz.desk.forms.catalog import CatalogEntryForm
     from resonanz.understanding import actions as understanding
-    from resonanz.understanding.forms import CatalogEntryForm
     from resonanz.understanding.models import CatalogEntry
 
     form = CatalogEntryForm(request.POST or None)

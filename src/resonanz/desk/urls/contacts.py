@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resonanz.crm import views
+from resonanz.desk.views import contacts as views
 
 app_name = "crm"
 urlpatterns = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from resonanz.api.permissions import is_admin
 from resonanz.core.errors import ActionError
+from resonanz.core.permissions import can, permission_required
+from resonanz.desk.forms.knowledge import ArticleForm, CategoryForm, ImportForm
 from resonanz.knowledge import actions, transfer
-from resonanz.knowledge.forms import ArticleForm, CategoryForm, ImportForm
 from resonanz.knowledge.models import Article, ArticleVersion, Category
 from resonanz.knowledge.rendering import render_markdown
 from resonanz.knowledge.search import articles as ranking
@@ -27,19 +25,10 @@ PAGE_SIZE = 50
 
 
 def can_edit(user) -> bool:
-    agent = getattr(user, "agent", None)
-    return bool(user and user.is_authenticated and (is_admin(user) or (agent and agent.is_supervisor)))
+    return can(user, "knowledge.edit")
 
 
-def editor_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not can_edit(request.user):
-            raise PermissionDenied(_("Only supervisors and administrators can change the knowledge base."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+editor_required = permission_required("knowledge.edit")
 
 
 def _filters(request) -> dict:

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.crm.models import Tag
+from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox import actions
-from resonanz.inbox.forms import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox.models import Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import filter_conversations, status_counts, with_latest_analysis
 from resonanz.understanding.models import INTENTS, SENTIMENTS

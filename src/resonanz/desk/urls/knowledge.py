@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resonanz.knowledge import views
+from resonanz.desk.views import knowledge as views
 
 app_name = "knowledge"
 urlpatterns = [

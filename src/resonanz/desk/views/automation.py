@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from resonanz.automation import actions, approval, sla
 from resonanz.automation.fields import FIELDS, LIST_VALUE, NO_VALUE, OPERATORS
-from resonanz.automation.forms import CalendarForm, GuidelinesForm, RuleForm, SLAPolicyForm
 from resonanz.automation.models import (
     ApprovalRequirement,
     BusinessCalendar,
@@ -27,25 +23,14 @@ from resonanz.automation.models import (
 )
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
+from resonanz.core.permissions import permission_required
+from resonanz.desk.forms.automation import CalendarForm, GuidelinesForm, RuleForm, SLAPolicyForm
 from resonanz.inbox.models import Conversation, Team
 
 User = get_user_model()
 
 
-def is_supervisor(user) -> bool:
-    agent = getattr(user, "agent", None)
-    return bool(user.is_authenticated and (user.is_superuser or (agent and agent.is_supervisor)))
-
-
-def supervisor_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_supervisor(request.user):
-            raise PermissionDenied(_("Only supervisors can do this."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+supervisor_required = permission_required("rules.edit")
 
 
 # --- rules ----------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from resonanz.knowledge import help_views
+from resonanz.portal import help as help_views
 
 app_name = "help"
 LANG = r"(?P<lang>de|en)"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resonanz.listening import views
+from resonanz.desk.views import listening as views
 
 app_name = "listening"
 urlpatterns = [

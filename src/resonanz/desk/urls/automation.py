@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resonanz.automation import views
+from resonanz.desk.views import automation as views
 
 app_name = "automation"
 urlpatterns = [

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from resonanz.core.errors import ActionError
 from resonanz.crm import actions
-from resonanz.crm.forms import ContactForm, IdentityForm, MergeForm
 from resonanz.crm.models import Contact
+from resonanz.desk.forms.contacts import ContactForm, IdentityForm, MergeForm
 from resonanz.inbox.models import Message
 
 

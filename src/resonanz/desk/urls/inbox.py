@@ -1,6 +1,7 @@
 from django.urls import path
 
-from resonanz.inbox import views, views_admin
+from resonanz.desk.views import inbox as views
+from resonanz.desk.views import settings as views_admin
 
 app_name = "inbox"
 urlpatterns = [

@@ -188,17 +188,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
-    "finish-pending-pipelines": {"task": "resonanz.inbox.tasks.process_pending", "schedule": 10.0},
+    "finish-pending-pipelines": {"task": "resonanz.core.tasks.process_pending", "schedule": 10.0},
+    "deliver-queued-replies": {"task": "resonanz.inbox.tasks.deliver_queued", "schedule": 30.0},
     "poll-channels": {"task": "resonanz.connectors.tasks.poll_due_channels", "schedule": 15.0},
     "propose-articles": {"task": "resonanz.knowledge.tasks.propose_articles", "schedule": 24 * 3600.0},
     "automation-slas": {"task": "resonanz.automation.tasks.check_slas", "schedule": 60.0},
     "automation-time-rules": {"task": "resonanz.automation.tasks.run_time_rules", "schedule": 300.0},
-    "automation-post-rules": {"task": "resonanz.automation.tasks.run_post_rules", "schedule": 30.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The pipeline every stored inbound message passes through in the worker, in order.
-# Each entry is a dotted path to a function taking a list of messages (see resonanz.inbox.pipeline).
+# Each entry is a dotted path to a function taking a list of items (see resonanz.core.pipeline).
 RESONANZ_PIPELINE_STEPS = [
     s.strip()
     for s in os.environ.get("RESONANZ_PIPELINE_STEPS", "").split(",")

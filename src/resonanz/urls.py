@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from resonanz.connectors.webhook_views import webhook_view
+from resonanz.connectors.views import push
 from resonanz.core.views import healthz
 from resonanz.portal.contact import contact_form
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("inbox/", include("resonanz.desk.urls.inbox")),
     path("contacts/", include("resonanz.desk.urls.contacts")),
     path("contact/<slug:slug>/", contact_form, name="contact_form"),
-    path("hooks/<slug:slug>/", webhook_view, name="webhook"),
+    path("hooks/<slug:slug>/", push, name="webhook"),
     path("listening/", include("resonanz.desk.urls.listening")),
     path("automation/", include("resonanz.desk.urls.automation")),
     path("knowledge/", include("resonanz.desk.urls.knowledge")),

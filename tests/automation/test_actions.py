@@ -160,11 +160,13 @@ def test_conversation_updated_by_a_person_triggers_rules_but_rule_changes_do_not
 
 
 def test_public_post_from_large_account_becomes_a_pr_conversation(defaults, settings):
-    from resonanz.automation.tasks import run_post_rules
     from resonanz.connectors.actions import create_channel
+    from resonanz.core.pipeline import run_until_empty
     from resonanz.crm.actions import resolve_contact
     from resonanz.listening.actions import InboundPost, ingest_post
     from resonanz.listening.models import Post
+    from resonanz.understanding.models import Analysis
+    from resonanz.understanding.steps import text_hash
 
     feed = create_channel(kind="feed", name="News")
     contact, _ = resolve_contact("email", "star@example.com", "Star")
@@ -175,10 +177,15 @@ def test_public_post_from_large_account_becomes_a_pr_conversation(defaults, sett
                                          author="Star", author_handle="star@example.com")).post
     quiet = ingest_post(feed, InboundPost(external_id="p2", text="Worst service ever, never again.",
                                           author="Nobody", author_handle="nobody@example.com")).post
-    Post.objects.filter(pk__in=[post.pk, quiet.pk]).update(sentiment="negative", analyzed_at=timezone.now(),
-                                                           intent_labels="complaint")
-    assert run_post_rules() == 2
-    assert run_post_rules() == 0
+    for p in (post, quiet):  # what the engine read (fixed here, so the rule's conditions are certain)
+        Analysis.objects.create(post=p, language="en", sentiment="negative", sentiment_score=-0.9,
+                                sentiment_confidence=0.9, intent_labels=",complaint,", urgency=0.2,
+                                complexity="simple", relevance=0.9, result={}, model_version="test",
+                                text_hash=text_hash(p.analysis_text))
+    assert Post.objects.filter(pipeline_state="pending").count() == 2
+    # the pipeline runs "post received" rules on both posts, then reads the message the rule made of one
+    assert run_until_empty() == 3
+    assert run_until_empty() == 0 and RuleRun.objects.filter(post_id__isnull=False).count() == 1
     post.refresh_from_db()
     quiet.refresh_from_db()
     assert post.conversation is not None and quiet.conversation is None

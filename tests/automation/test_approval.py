@@ -49,14 +49,14 @@ def test_channel_requirement_and_returning_a_reply(agent_user, supervisor, api_c
 
 
 def test_guideline_warnings(teams, agent_user, api_channel):
-    from resonanz.understanding.models import MessageAnalysis
+    from resonanz.understanding.models import Analysis
 
     Guidelines.objects.create(forbidden_words="leider nein\nunmöglich", advertising_words="Rabatt\nbuy now")
     result = ingest(api_channel, inbound("g1", text="Meine Rechnung ist falsch, bitte korrigieren."))
     conversation = result.conversation
     conversation.team = teams["Support"]
     conversation.save()
-    MessageAnalysis.objects.create(message=result.message, language="de", sentiment="negative", sentiment_score=-0.5,
+    Analysis.objects.create(message=result.message, language="de", sentiment="negative", sentiment_score=-0.5,
                                    sentiment_confidence=0.9, intent_labels=",complaint,", urgency=0.3,
                                    complexity="simple", relevance=1.0, result={}, model_version="t")
     codes = {w["code"] for w in check_reply(conversation, agent_user,

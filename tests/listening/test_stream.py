@@ -9,9 +9,11 @@ from django.test import Client
 
 from resonanz.connectors.actions import create_channel
 from resonanz.core.errors import ActionError
+from resonanz.core.pipeline import run_until_empty
 from resonanz.inbox.models import Conversation, Message
-from resonanz.listening.actions import InboundPost, analyze_posts, ingest_post, turn_into_conversation
+from resonanz.listening.actions import InboundPost, ingest_post, turn_into_conversation
 from resonanz.listening.models import Post
+from resonanz.understanding.models import Analysis
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +46,7 @@ def test_stream_needs_login_and_filters(feed, agent_user):
     good = add(feed, "b", "Great kettle, I love it, wonderful and excellent!", title="Lob", author="Ria")
     other = create_channel(kind="feed", name="Foren", settings={})
     add(other, "c", "Neutraler Beitrag über Wasserkocher", title="Forum")
-    analyze_posts()
+    run_until_empty()
     assert Client().get("/listening/").status_code == 302  # login required
     client = Client()
     client.force_login(agent_user)
@@ -56,12 +58,12 @@ def test_stream_needs_login_and_filters(feed, agent_user):
     assert "Forum" not in client.get("/listening/", {"channel": feed.pk}).content.decode()
     bad.refresh_from_db()
     good.refresh_from_db()
-    by_sentiment = client.get("/listening/", {"sentiment": good.sentiment}).content.decode()
+    by_sentiment = client.get("/listening/", {"sentiment": good.analysis.sentiment}).content.decode()
     assert "Lob" in by_sentiment
-    if bad.sentiment != good.sentiment:
+    if bad.analysis.sentiment != good.analysis.sentiment:
         assert "Ärger" not in by_sentiment
-    Post.objects.filter(pk=good.pk).update(relevance=0.9)
-    Post.objects.exclude(pk=good.pk).update(relevance=0.1)
+    Analysis.objects.filter(post=good).update(relevance=0.9)
+    Analysis.objects.exclude(post=good).update(relevance=0.1)
     relevant = client.get("/listening/", {"relevance": "0.5"}).content.decode()
     assert "Lob" in relevant and "Ärger" not in relevant
     assert client.get("/listening/", {"relevance": "abc", "page": "x"}).status_code == 200

@@ -10,7 +10,7 @@ from django.test import Client
 
 from resonanz.inbox.actions import ingest
 from resonanz.inbox.models import ConversationEvent
-from resonanz.understanding.models import Correction, MessageAnalysis
+from resonanz.understanding.models import Analysis, Correction
 from tests.conftest import inbound
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def ingest_and_analyse(channel, external_id, text, handle="kunde@example.com", c
 
 def test_every_inbound_message_is_analysed(model_dir, api_channel, django_capture_on_commit_callbacks):
     result = ingest_and_analyse(api_channel, "m1", ANGRY, capture=django_capture_on_commit_callbacks)
-    analysis = MessageAnalysis.objects.get(message=result.message)
+    analysis = Analysis.objects.get(message=result.message)
     assert analysis.language == "de" and analysis.sentiment == "negative"
     assert analysis.model_version.startswith("seed-")
     assert 0 <= analysis.urgency <= 1 and analysis.result["sentiment"]["confidence"] > 0.5
@@ -34,7 +34,7 @@ def test_every_inbound_message_is_analysed(model_dir, api_channel, django_captur
     assert result.conversation.contact.preferred_language == "de"
     assert ConversationEvent.objects.filter(conversation=result.conversation, kind="analysed").exists()
     other = ingest_and_analyse(api_channel, "m2", HAPPY, "happy@example.com", capture=django_capture_on_commit_callbacks)
-    happy = MessageAnalysis.objects.get(message=other.message)
+    happy = Analysis.objects.get(message=other.message)
     assert happy.language == "en" and happy.sentiment == "positive"
 
 
@@ -44,7 +44,7 @@ def test_without_a_model_the_lexicons_still_answer(settings, tmp_path, api_chann
     settings.RESONANZ_MODEL_DIR = tmp_path / "empty"
     engine.reset()
     result = ingest_and_analyse(api_channel, "m1", ANGRY, capture=django_capture_on_commit_callbacks)
-    assert MessageAnalysis.objects.get(message=result.message).model_version == "lexicon-only"
+    assert Analysis.objects.get(message=result.message).model_version == "lexicon-only"
     engine.reset()
 
 
@@ -72,7 +72,7 @@ def test_corrections_through_ui_and_api_then_train_and_roll_back(model_dir, api,
     response = client.post(f"/inbox/messages/{first.message.pk}/correct/",
                            {"sentiment": "negative", "intents": ["question", "complaint"], "language": "de"})
     assert response.status_code == 302
-    analysis = MessageAnalysis.objects.get(message=first.message)
+    analysis = Analysis.objects.get(message=first.message)
     assert analysis.corrected and analysis.sentiment == "negative" and analysis.intents == ["complaint", "question"]
     second = ingest_and_analyse(api_channel, "m2", "Ich will einen Vertrag für 20 Lizenzen abschließen.",
                                 "sales@example.com", capture=django_capture_on_commit_callbacks)
@@ -119,5 +119,5 @@ def test_catalog_entities(model_dir, admin_api, api_channel, django_capture_on_c
                           format="json").status_code == 400
     result = ingest_and_analyse(api_channel, "m1", "Mein Hub X2 startet nicht mehr seit dem Update.",
                                 capture=django_capture_on_commit_callbacks)
-    entities = MessageAnalysis.objects.get(message=result.message).entities
+    entities = Analysis.objects.get(message=result.message).entities
     assert [e["name"] for e in entities] == ["Resonanz Hub X2"]

@@ -8,11 +8,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from resonanz.api import serializers as s
 from resonanz.connectors import actions as channel_actions
-from resonanz.connectors.drivers.base import InboundMessage
+from resonanz.connectors import intake
+from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.core.accounts import set_password_link
 from resonanz.core.errors import ActionError
@@ -159,18 +161,20 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def inbound(self, request, pk=None):
         """Ingest one message from the client system; redelivery of the same external_id is harmless."""
         channel = get_object_or_404(Channel, pk=pk)
-        if channel.kind != "api":
+        if not channel.driver.accepts_api:
             raise ActionError(f"Channel {channel} is a {channel.kind} channel; post to an API channel.", "channel")
         if not channel.enabled:
             raise ActionError(f"Channel {channel} is disabled; enable it to accept messages.", "channel")
         body = s.InboundSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         d = body.validated_data
-        result = inbox_actions.ingest(channel, InboundMessage(
+        result = intake.submit(channel, [InboundMessage(
             external_id=d["external_id"], sender_handle=d["sender"]["handle"], sender_name=d["sender"]["name"],
             text=d["text"], html=d["html"], subject=d["subject"], in_reply_to=d["in_reply_to"],
             sent_at=d["sent_at"],
-        ))
+        )])[0]
+        if isinstance(result, ActionError):
+            raise result
         payload = {"message_id": result.message.pk, "conversation_id": result.conversation.pk,
                    "contact_id": result.contact_id}
         return Response(payload, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
@@ -182,8 +186,6 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def get_permissions(self):
         if self.action == "inbound":
-            from rest_framework.permissions import IsAuthenticated
-
             return [IsAuthenticated()]
         return super().get_permissions()
 

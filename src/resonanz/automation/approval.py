@@ -16,9 +16,13 @@ import threading
 from django.db import transaction
 from django.utils import timezone
 
+from resonanz.analysis.language import detect_language
 from resonanz.automation.models import ApprovalRequirement, Guidelines, PendingReply
+from resonanz.connectors.drivers import get_driver
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
+from resonanz.inbox.actions import record, send_reply
+from resonanz.understanding.models import Analysis
 
 _bypass = threading.local()
 DEFAULT_ADVERTISING = ["sonderangebot", "rabatt", "gutschein", "jetzt kaufen", "nur heute", "angebot des tages",
@@ -52,8 +56,6 @@ def review_reply(conversation, author, text: str, *, status=None, is_public=None
     """The hook in send_reply: hold the reply for approval, or note guideline warnings and let it go."""
     if getattr(_bypass, "active", False):
         return
-    from resonanz.inbox.actions import record
-
     warnings = check_reply(conversation, author, text)
     reason = needs_approval(conversation, author)
     if reason:
@@ -72,8 +74,6 @@ def review_reply(conversation, author, text: str, *, status=None, is_public=None
 
 def approve(pending: PendingReply, supervisor, *, text: str | None = None):
     """Send the reply as its author through the normal delivery; the supervisor may have edited it."""
-    from resonanz.inbox.actions import record, send_reply
-
     _require_supervisor(supervisor)
     with transaction.atomic():
         pending = PendingReply.objects.select_for_update().get(pk=pending.pk)
@@ -98,8 +98,6 @@ def approve(pending: PendingReply, supervisor, *, text: str | None = None):
 
 
 def return_reply(pending: PendingReply, supervisor, note: str = "") -> PendingReply:
-    from resonanz.inbox.actions import record
-
     _require_supervisor(supervisor)
     with transaction.atomic():
         pending = PendingReply.objects.select_for_update().get(pk=pending.pk)
@@ -149,17 +147,13 @@ def _find(words: list[str], text: str) -> list[str]:
 
 
 def customer_language(conversation) -> str:
-    from resonanz.understanding.models import MessageAnalysis
-
-    latest = (MessageAnalysis.objects.filter(message__conversation=conversation).order_by("-message_id")
+    latest = (Analysis.objects.filter(message__conversation=conversation).order_by("-message_id")
               .values_list("language", flat=True).first())
     return latest or conversation.contact.preferred_language or ""
 
 
 def check_reply(conversation, author, text: str) -> list[dict]:
     """Warnings for a reply before it is sent: [{"code", "message"}]. Never blocks by itself."""
-    from resonanz.connectors.drivers import get_driver
-
     agent = getattr(author, "agent", None)
     if agent is not None and agent.is_bot:
         return []
@@ -184,8 +178,6 @@ def check_reply(conversation, author, text: str) -> list[dict]:
             warnings.append({"code": "signature", "message": "a public reply without signature "
                              f"(end it with ^{initials or 'initials'})"})
     if rules.check_language:
-        from resonanz.analysis.language import detect_language
-
         expected = customer_language(conversation)
         found = detect_language(text)
         if expected in ("de", "en") and found.code in ("de", "en", "other") and found.confidence >= 0.5 \

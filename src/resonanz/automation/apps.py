@@ -9,12 +9,16 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation")
 
     def ready(self) -> None:
+        from resonanz.automation.approval import review_reply
+        from resonanz.core import hooks
         from resonanz.core.events import subscribe
-        from resonanz.inbox.pipeline import register_step
+        from resonanz.core.pipeline import register_step
 
         # After understanding (conditions read its analysis), before knowledge (the bot sees the routing).
-        register_step("resonanz.automation.steps.apply_rules")
+        register_step("resonanz.automation.steps.apply_rules", kinds=("message", "post"))
         subscribe("conversation.updated", _on_conversation_updated)
+        # Approval of replies and guideline checks, inside inbox.actions.send_reply.
+        hooks.register("reply_check", review_reply)
 
     @staticmethod
     def on_setup(stdout) -> None:

@@ -13,6 +13,11 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.connectors.drivers import get_driver
+from resonanz.crm.models import Identity
+from resonanz.inbox.models import Message
+from resonanz.understanding.models import Analysis
+
 TEXT, CHOICE, NUMBER, BOOL, LIST, REF = "text", "choice", "number", "bool", "list", "ref"
 
 
@@ -133,8 +138,6 @@ def reach_of(contact) -> int:
 
 
 def reach_of_handle(handle: str) -> int:
-    from resonanz.crm.models import Identity
-
     if not handle:
         return 0
     identity = Identity.objects.filter(handle__iexact=handle.lstrip("@")).select_related("contact").first()
@@ -155,43 +158,22 @@ RISING_FACTOR = 2.0
 
 def topic_rising(labels: list[str], now=None) -> bool:
     """An approximation: messages and posts sharing an entity (else the intent) in the last 24 hours are
-    at least 5 and at least twice the daily average of the 7 days before."""
-    from resonanz.understanding.models import MessageAnalysis
-
+    at least 5 and at least twice the daily average of the 7 days before (one table holds both readings)."""
     now = now or timezone.now()
     for label in labels[:3]:
         if not label:
             continue
         if label.startswith("entity:"):
-            base = MessageAnalysis.objects.filter(result__icontains=f'"name": "{label[7:]}"')
+            base = Analysis.objects.filter(result__icontains=f'"name": "{label[7:]}"')
         else:
-            base = MessageAnalysis.objects.filter(intent_labels__contains=f",{label},")
-        posts = _posts_about(label)
+            base = Analysis.objects.filter(intent_labels__contains=f",{label},")
         recent = base.filter(analyzed_at__gte=now - RISING_WINDOW).count()
-        if posts is not None:
-            recent += posts.filter(analyzed_at__gte=now - RISING_WINDOW).count()
         if recent < RISING_MIN:
             continue
-        window = {"analyzed_at__lt": now - RISING_WINDOW, "analyzed_at__gte": now - 8 * RISING_WINDOW}
-        before = base.filter(**window).count() + (posts.filter(**window).count() if posts is not None else 0)
+        before = base.filter(analyzed_at__lt=now - RISING_WINDOW, analyzed_at__gte=now - 8 * RISING_WINDOW).count()
         if recent >= RISING_FACTOR * max(before / 7, 1):
             return True
     return False
-
-
-def _posts_about(label: str):
-    """Public posts on the same topic, when the listening app is installed."""
-    from django.apps import apps
-    from django.db.models import Q
-
-    if not apps.is_installed("resonanz.listening"):
-        return None
-    from resonanz.listening.models import Post
-
-    if label.startswith("entity:"):
-        return Post.objects.filter(analysis__icontains=f'"name": "{label[7:]}"')
-    return Post.objects.filter(Q(intent_labels=label) | Q(intent_labels__startswith=f"{label},")
-                               | Q(intent_labels__endswith=f",{label}") | Q(intent_labels__contains=f",{label},"))
 
 
 def _analysis_fields(language, sentiment, score, intents, probabilities, urgency, complexity, answerable,
@@ -248,8 +230,6 @@ def contact_fields(contact, needed: set[str]) -> dict:
 
 
 def channel_fields(channel) -> dict:
-    from resonanz.connectors.drivers import get_driver
-
     try:
         public = bool(get_driver(channel).public)
     except Exception:  # an unknown kind (driver of a later version) is not public
@@ -289,8 +269,6 @@ def snapshot_for_message(message, *, is_new: bool, needed: set[str] = frozenset(
 
 def snapshot_for_conversation(conversation, *, needed: set[str] = frozenset(), now=None, sla_target=None) -> dict:
     """Time, SLA and update events: the conversation with its latest customer message."""
-    from resonanz.inbox.models import Message
-
     latest = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
               .select_related("analysis", "channel", "author_contact", "conversation").order_by("-id").first())
     if latest is not None:
@@ -306,25 +284,25 @@ def snapshot_for_conversation(conversation, *, needed: set[str] = frozenset(), n
 
 
 def snapshot_for_post(post, *, needed: set[str] = frozenset(), now=None) -> dict:
-    analysis = post.analysis or {}
+    reading = post.analysis_or_none
+    analysis = reading.result if reading is not None else {}
     snap = {
         "message.id": None,
         "message.text": f"{post.title}\n{post.text}".strip(),
         "message.subject": post.title or "",
         "message.is_public": True,
         "message.has_attachments": False,
-        **_analysis_fields(post.language, post.sentiment, post.sentiment_score, post.intents,
-                           analysis.get("intents", {}).get("probabilities", {}),
-                           analysis.get("urgency"), (analysis.get("complexity") or {}).get("label"),
-                           (analysis.get("complexity") or {}).get("bot_answerable"), post.relevance,
-                           analysis.get("entities") or []),
+        **(_analysis_fields(reading.language, reading.sentiment, reading.sentiment_score, reading.intents,
+                            analysis.get("intents", {}).get("probabilities", {}), reading.urgency,
+                            reading.complexity, reading.bot_answerable, reading.relevance, reading.entities)
+           if reading is not None else empty_analysis()),
         "conversation.id": None, "conversation.team": None, "conversation.assignee": None,
         "conversation.status": None, "conversation.priority": None, "conversation.tags": (),
         "conversation.is_new": True, "conversation.message_count": 0, "conversation.waiting_for_us": False,
         "conversation.hours_since_activity": None, "conversation.hours_since_created": None,
         "conversation.hours_since_customer": None,
         "contact.name": post.author or "", "contact.lifecycle": None, "contact.tags": (),
-        "contact.reach": max(_int((post.analysis or {}).get("reach")), reach_of_handle(post.author_handle))
+        "contact.reach": max(post.reach or 0, reach_of_handle(post.author_handle))
         if "contact.reach" in needed else 0,
         "contact.organization": "", "contact.custom": {},
         **channel_fields(post.channel),

@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import Min
+
 from resonanz.automation import actions, sla
 from resonanz.inbox.models import Message
 
 log = logging.getLogger("resonanz.automation")
 
 
-def apply_rules(messages: list[Message]) -> None:
+def apply_rules(items: list) -> None:
+    """Rules on every new customer message, and "post received" rules on every public post read."""
+    if items and items[0].pipeline_kind == "post":
+        for post in items:
+            try:
+                actions.run_for_post(post)
+            except Exception:  # never block the pipeline; failing rules switch themselves off
+                log.exception("rules on post %s failed", post.pk)
+        return
+    messages = items
     inbound = [m for m in messages if m.direction == Message.Direction.INBOUND]
     if not inbound:
         return
@@ -33,8 +44,6 @@ def apply_rules(messages: list[Message]) -> None:
 
 
 def _first_inbound_ids(conversation_ids: set[int]) -> dict[int, int]:
-    from django.db.models import Min
-
     rows = (Message.objects.filter(conversation_id__in=conversation_ids, direction=Message.Direction.INBOUND)
             .values("conversation_id").annotate(first=Min("id")))
     return {r["conversation_id"]: r["first"] for r in rows}

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from resonanz.connectors.drivers import get_driver, kinds
+from resonanz.connectors.drivers import driver_class, get_driver, kinds
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
-
-PUBLIC_KINDS = {"mastodon", "bluesky", "twitter", "facebook", "instagram"}
 
 
 @transaction.atomic
@@ -28,8 +28,10 @@ def create_channel(*, kind: str, name: str, settings: dict | None = None, creden
     base, n = slug, 2
     while Channel.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
+    if sign_replies is None:
+        sign_replies = driver_class(kind).signs_replies
     channel = Channel(kind=kind, name=name, slug=slug, settings=settings or {}, enabled=enabled,
-                      sign_replies=kind in PUBLIC_KINDS if sign_replies is None else sign_replies, default_team=default_team, is_demo=is_demo)
+                      sign_replies=sign_replies, default_team=default_team, is_demo=is_demo)
     if poll_interval:
         channel.poll_interval = max(15, int(poll_interval))
     channel.credentials = credentials or {}
@@ -86,9 +88,7 @@ def record_health(channel: Channel, ok: bool, detail: str = "") -> None:
 
 def new_webhook_secret(channel: Channel) -> str:
     """A fresh signing secret for a webhook channel; the caller shows it once, it is never shown again."""
-    import secrets
-
-    if channel.kind != "webhook":
+    if not get_driver(channel).generates_secret:
         raise ActionError("Only webhook channels have a signing secret.", "kind")
     secret = secrets.token_urlsafe(32)
     update_channel(channel, credentials={"secret": secret})

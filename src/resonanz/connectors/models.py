@@ -1,23 +1,17 @@
-"""Channels: configured sources and outlets of messages, one driver per kind."""
+"""Channels (configured sources and outlets of messages, one driver per kind) and the state of what they poll."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.connectors.drivers import get_driver, label_for, validate_kind
 from resonanz.core.crypto import decrypt_json, encrypt_json
 
 
 class Channel(models.Model):
-    class Kind(models.TextChoices):
-        API = "api", _("API")
-        WEB_FORM = "web_form", _("Web form")
-        EMAIL = "email", _("Email")
-        FEED = "feed", _("RSS/Atom feeds")
-        WEBHOOK = "webhook", _("Signed webhook")
-        IMPORT = "import", _("Bulk import")
-
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    # A plain string: the driver registry (connectors.drivers) is the only list of kinds.
+    kind = models.CharField(_("kind"), max_length=30, validators=[validate_kind])
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("address name"), max_length=120, unique=True)
     settings = models.JSONField(default=dict, blank=True)
@@ -60,8 +54,43 @@ class Channel(models.Model):
         return bool(self.last_ok_at and self.last_ok_at > self.last_error_at)
 
     @property
+    def kind_label(self) -> str:
+        return label_for(self.kind)
+
+    @property
+    def driver(self):
+        return get_driver(self)
+
+    @property
     def identity_kind(self) -> str:
         """The kind of identity a sender on this channel has."""
-        from resonanz.connectors.drivers import get_driver
-
         return get_driver(self).identity_kind
+
+
+class SourceState(models.Model):
+    """One source a polling channel reads (a feed URL, a hashtag, a mentions timeline): where it stopped
+    and how the last fetch went, so a restart continues from the cursor and a failing source is visible."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sources")
+    key = models.CharField(max_length=2000, help_text="The URL or name of the source.")
+    title = models.CharField(max_length=300, blank=True)
+    cursor = models.JSONField(default=dict, blank=True, help_text="Validators and ids to continue from.")
+    final_url = models.CharField(max_length=2000, blank=True, help_text="Where a permanent redirect leads.")
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_errors = models.PositiveIntegerField(default=0)
+    items_seen = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["channel", "key"]
+        constraints = [models.UniqueConstraint(fields=["channel", "key"], name="sourcestate_unique_channel_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def healthy(self) -> bool:
+        return not self.last_error_at or bool(self.last_ok_at and self.last_ok_at > self.last_error_at)

@@ -2,12 +2,86 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import NamedTuple
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from resonanz.core import hooks
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
+from resonanz.core.fastsql import insert_many
 from resonanz.crm.models import Contact, Identity, Organization, Tag, normalize_handle
+
+PROFILE_KEYS = ("display_name", "avatar_url", "bio", "followers", "url")
+
+
+class ContactKey(NamedTuple):
+    """A sender as a channel knows them: identity kind and normalised handle, with what they show of
+    themselves (name, public profile). Equal keys are the same identity whatever the name says."""
+
+    kind: str
+    handle: str
+    name: str = ""
+    profile: dict = {}
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.handle))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, tuple) and (self.kind, self.handle) == (other[0], other[1])
+
+
+def resolve_contacts(keys: list[ContactKey], *, is_demo: bool = False) -> tuple[dict[ContactKey, int], set]:
+    """The contact id behind each sender, creating contacts with their identity on first contact.
+
+    One query per identity kind finds the known ones; the new ones are inserted together. Runs inside
+    the caller's transaction: a concurrent creation of the same identity fails the caller's batch with
+    IntegrityError, and the caller stores its items one by one, finding the identity the other one made.
+    A known contact without a name takes the name given; a profile (followers, avatar, bio) is kept fresh.
+    Returns the contact id per key and the set of keys whose contact is new.
+    """
+    wanted: dict[ContactKey, ContactKey] = {}
+    for key in keys:
+        wanted.setdefault(key, key)
+    found: dict[ContactKey, int] = {}
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for key in wanted:
+        by_kind[key.kind].append(key.handle)
+    for kind, handles in by_kind.items():
+        rows = (Identity.objects.filter(kind=kind, handle__in=handles)
+                .values_list("handle", "contact_id", "contact__name", "profile", "pk"))
+        for handle, contact_id, contact_name, profile, identity_id in rows:
+            key = wanted[ContactKey(kind, handle)]
+            found[key] = contact_id
+            if key.name and not contact_name:
+                Contact.objects.filter(pk=contact_id, name="").update(name=key.name[:200], updated_at=timezone.now())
+            fresh = _profile(key.profile)
+            if fresh and {**(profile or {}), **fresh} != (profile or {}):
+                Identity.objects.filter(pk=identity_id).update(profile={**(profile or {}), **fresh})
+    new = [key for key in wanted if key not in found]
+    if new:
+        contacts = [Contact(name=key.name[:200], is_demo=is_demo) for key in new]
+        insert_many(Contact, contacts)
+        insert_many(Identity, [Identity(contact_id=c.pk, kind=k.kind, handle=k.handle,
+                                        display_name=(k.profile.get("display_name") or k.name)[:200],
+                                        profile=_profile(k.profile))
+                               for k, c in zip(new, contacts, strict=True)])
+        for key, contact in zip(new, contacts, strict=True):
+            found[key] = contact.pk
+    return found, set(new)
+
+
+def _profile(profile: dict | None) -> dict:
+    """The public profile fields we keep from a platform, with bounded sizes."""
+    clean = {}
+    for key in PROFILE_KEYS:
+        value = (profile or {}).get(key)
+        if value in (None, ""):
+            continue
+        clean[key] = int(value) if key == "followers" and str(value).isdigit() else str(value)[:500]
+    return clean
 
 # The hottest lookup of ingestion as plain SQL: building the ORM query costs ~30x running it here.
 _CONTACT_BY_HANDLE = (
@@ -85,17 +159,17 @@ def add_identity(contact: Contact, kind: str, handle: str, display_name: str = "
 
 @transaction.atomic
 def merge_contacts(keep: Contact, drop: Contact, *, actor=None) -> Contact:
-    """Move identities, conversations and history of ``drop`` to ``keep``; delete ``drop``."""
-    from resonanz.inbox.models import Conversation, ConversationEvent, Message
+    """Move identities and everything other apps keep about ``drop`` to ``keep``; delete ``drop``.
 
+    Apps that hold rows of a contact (conversations, messages, community posts) move them in their
+    ``contact_merged`` hook, inside this transaction, so a merge is all or nothing.
+    """
     if keep.pk == drop.pk:
         raise ActionError("A contact cannot be merged with itself.", "drop")
     keep = Contact.objects.select_for_update().get(pk=keep.pk)
     drop = Contact.objects.select_for_update().get(pk=drop.pk)
     Identity.objects.filter(contact=drop).update(contact=keep)
-    conversation_ids = list(Conversation.objects.filter(contact=drop).values_list("pk", flat=True))
-    Conversation.objects.filter(contact=drop).update(contact=keep)
-    Message.objects.filter(author_contact=drop).update(author_contact=keep)
+    hooks.run("contact_merged", keep=keep, drop=drop, actor=actor)
     for field in ("name", "preferred_language", "notes"):
         if not getattr(keep, field) and getattr(drop, field):
             setattr(keep, field, getattr(drop, field))
@@ -105,12 +179,6 @@ def merge_contacts(keep: Contact, drop: Contact, *, actor=None) -> Contact:
     keep.consent = keep.consent or drop.consent
     keep.save()
     keep.tags.add(*drop.tags.all())
-    reason = f"contact #{drop.pk} ({drop}) merged into #{keep.pk} ({keep})"
-    ConversationEvent.objects.bulk_create(
-        ConversationEvent(conversation_id=cid, actor=actor, kind="contact_merged",
-                          data={"from": drop.pk, "into": keep.pk}, reason=reason)
-        for cid in conversation_ids
-    )
     dropped_id = drop.pk
     drop.delete()
     publish("contact.merged", contact_id=keep.pk, merged_id=dropped_id)

@@ -8,238 +8,102 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from resonanz.connectors.drivers import get_driver
-from resonanz.connectors.drivers.base import InboundMessage
+from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
+from resonanz.core import hooks, pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
-from resonanz.core.fastsql import insert
-from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
-from resonanz.crm.actions import get_tags, resolve_contact
+from resonanz.core.sanitize import clean_text, text_to_html
+from resonanz.crm.actions import get_tags
+from resonanz.inbox import delivery, ingestion
+from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
+from resonanz.inbox.eventlog import record
+from resonanz.inbox.ingestion import IngestResult
 from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message, Team
 
 log = logging.getLogger("resonanz.inbox")
 User = get_user_model()
-REFERENCE_IN_SUBJECT = re.compile(r"\[RZ-(\d+)\]")
-MAX_DELIVERY_ATTEMPTS = 5
-# Ingestion's other hot lookup as plain SQL (see crm.actions._CONTACT_BY_HANDLE for why).
-_OPEN_CONVERSATION = (
-    f"SELECT * FROM {Conversation._meta.db_table} WHERE contact_id = %s AND channel_id = %s "
-    "AND status IN ('new', 'open', 'pending') ORDER BY last_activity_at DESC LIMIT 1"
-)
+MAX_DELIVERY_ATTEMPTS = delivery.MAX_ATTEMPTS
+__all__ = ["IngestResult", "apply_delivery_updates", "deliver", "ingest", "ingest_many", "record",
+           "record_delivery"]
 
 
-@dataclass
-class IngestResult:
-    message: Message
-    conversation: Conversation
-    contact_id: int
-    created: bool
+def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False) -> IngestResult:
+    """The single entry for one inbound message, whatever the channel (API, forms, webhooks).
 
-
-def record(conversation: Conversation, kind: str, *, actor=None, reason: str = "", **data) -> ConversationEvent:
-    return ConversationEvent.objects.create(
-        conversation=conversation, actor=actor, kind=kind, data=data, reason=reason[:500]
-    )
-
-
-def ingest(channel: Channel, inbound: InboundMessage, *, is_demo: bool = False,
-           _savepoint: bool = True) -> IngestResult:
-    """The single entry for every inbound message, whatever the channel.
-
-    Stores the message first (idempotent on channel + external id), resolves the
-    contact, threads it into a conversation and leaves it pending for the worker's
-    pipeline. A redelivery returns the stored message and changes nothing.
+    Stored in its own transaction before this returns, so an answer of 201 means the message is
+    durable; idempotent on channel + external id (a redelivery returns the stored message and
+    changes nothing). Raises ActionError when the message cannot be stored (no id, no text, no sender).
     """
-    external_id = clean_text(inbound.external_id, 300).strip()
-    if not external_id:
-        raise ActionError("Every inbound message needs an external id, so redelivery is recognised.", "external_id")
-    text = clean_text(inbound.text)
-    html = sanitize_html(inbound.html) if inbound.html else ""
-    if not text and html:
-        text = html_to_text(html)
-    if not text.strip() and not inbound.attachments:
-        raise ActionError("The message has no text.", "text")
-    if not (inbound.sender_handle or "").strip():
-        raise ActionError("The sender needs a handle (an email address, user name or id).", "sender")
-    now = timezone.now()
-    when = min(inbound.sent_at, now) if inbound.sent_at else now
-    # Insert first and let the unique (channel, external_id) constraint catch redeliveries: new
-    # messages, the common case, cost no extra lookup, and a race between two workers cannot
-    # store a message twice.
-    try:
-        with transaction.atomic(savepoint=_savepoint):
-            contact, _ = resolve_contact(
-                get_driver(channel).identity_kind_for(inbound.sender_handle or ""), inbound.sender_handle,
-                clean_text(inbound.sender_name, 200), is_demo=is_demo,
-            )
-            conversation, is_new = _thread(channel, contact, inbound, when, is_demo)
-            message = insert(Message(
-                conversation=conversation,
-                channel=channel,
-                direction=Message.Direction.INBOUND,
-                external_id=external_id,
-                in_reply_to=clean_text(inbound.in_reply_to, 300),
-                author_contact=contact,
-                subject=clean_text(inbound.subject, 300),
-                text=text,
-                html=html or text_to_html(text),
-                is_public=inbound.is_public,
-                delivery_status=Message.Delivery.RECEIVED,
-                sent_at=when,
-                received_at=now,
-                pipeline_state=Message.Pipeline.PENDING,
-                meta=inbound.meta or {},
-            ))
-            _store_attachments(message, inbound.attachments)
-            reopen = conversation.status in (Conversation.Status.PENDING, Conversation.Status.RESOLVED)
-            conversation.last_activity_at = max(when, conversation.last_activity_at)
-            conversation.last_inbound_at = when
-            conversation.waiting_for_us = True
-            conversation.message_count = (0 if is_new else conversation.message_count) + 1
-            if reopen:
-                conversation.status = Conversation.Status.OPEN
-                conversation.resolved_at = None
-            _touch_conversation(conversation, when, reopen)
-            insert(ConversationEvent(conversation=conversation, kind="message_received",
-                                     data={"message_id": message.pk},
-                                     reason="reopened by the customer's reply" if reopen else ""))
-    except IntegrityError:
-        existing = _existing(channel, external_id)
-        if existing:
-            return existing
-        raise
-    publish("message.received", message_id=message.pk, conversation_id=conversation.pk, new_conversation=is_new)
-    transaction.on_commit(_kick_pipeline)
-    return IngestResult(message, conversation, contact.pk, True)
+    result = ingest_many(channel, [inbound], is_demo=is_demo)[0]
+    if isinstance(result, ActionError):
+        raise result
+    return result
 
 
-def ingest_many(channel: Channel, messages: list[InboundMessage], *, batch_size: int = 200,
+def ingest_many(channel: Channel, messages: list[InboundMessage], *, batch_size: int = 500,
                 is_demo: bool = False) -> list[IngestResult | ActionError]:
-    """Ingest a batch from one channel (a poll, an import): one commit per ``batch_size`` messages.
+    """Ingest a batch from one channel (a poll, an import): one transaction per ``batch_size`` messages.
 
-    Messages stored already are found with one query per batch. The new ones are written in one
-    transaction without a savepoint each; if anything goes wrong in it (a race with another
-    worker, a refused message), the batch is rolled back and done again message by message, each
-    in its own savepoint. Results come back in the order of ``messages``, a refused message as its
-    ActionError.
+    Results come back in the order of ``messages``, a refused message as its ActionError. If another
+    writer stores one of the messages (or creates one of the senders) at the same moment, the batch is
+    rolled back and done again message by message, each in its own transaction; nothing is stored twice.
     """
     results: list[IngestResult | ActionError] = []
     for start in range(0, len(messages), batch_size):
         chunk = messages[start:start + batch_size]
-        ids = [clean_text(m.external_id, 300).strip() for m in chunk]
-        stored = set(Message.objects.filter(channel=channel, external_id__in=[i for i in ids if i])
-                     .values_list("external_id", flat=True))
         try:
             with transaction.atomic():
-                seen: set[str] = set()
-                fast: list[IngestResult | ActionError | None] = []
-                for inbound, external_id in zip(chunk, ids, strict=True):
-                    if external_id in stored or external_id in seen:
-                        fast.append(None)  # a redelivery: answered after the batch is stored
-                        continue
-                    seen.add(external_id)
-                    fast.append(ingest(channel, inbound, is_demo=is_demo, _savepoint=False))
-        except Exception:
-            fast = [None] * len(chunk)
-        for inbound, result in zip(chunk, fast, strict=True):
-            if result is None:
-                try:
-                    result = ingest(channel, inbound, is_demo=is_demo)
-                except ActionError as exc:
-                    result = exc
-            results.append(result)
+                stored = ingestion.store(channel, chunk, is_demo=is_demo)
+        except IntegrityError:
+            stored = [_one_by_one(channel, inbound, is_demo) for inbound in chunk]
+        _after_commit(stored)
+        results.extend(stored)
     return results
 
 
-def _touch_conversation(conversation: Conversation, when: datetime, reopen: bool) -> None:
-    """The conversation's bookkeeping for a new inbound message, as one plain UPDATE (hot path)."""
-    adapt = connection.ops.adapt_datetimefield_value
-    sql = (f"UPDATE {Conversation._meta.db_table} SET last_activity_at = %s, last_inbound_at = %s, "
-           "waiting_for_us = %s, message_count = message_count + 1")
-    params = [adapt(conversation.last_activity_at), adapt(when), True]
-    if reopen:
-        sql += ", status = %s, resolved_at = NULL"
-        params.append(Conversation.Status.OPEN)
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " WHERE id = %s", [*params, conversation.pk])
+def _one_by_one(channel: Channel, inbound: InboundMessage, is_demo: bool) -> IngestResult | ActionError:
+    for _attempt in range(3):  # the other writer's row is visible once its transaction committed
+        try:
+            with transaction.atomic():
+                return ingestion.store(channel, [inbound], is_demo=is_demo)[0]
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"message {inbound.external_id!r} could not be stored or found")
 
 
-def _existing(channel: Channel, external_id: str) -> IngestResult | None:
-    message = (
-        Message.objects.select_related("conversation")
-        .filter(channel=channel, external_id=external_id)
-        .first()
-    )
-    if not message:
-        return None
-    return IngestResult(message, message.conversation, message.author_contact_id, False)
+def _after_commit(results: list) -> None:
+    """Domain events for new customer messages and a kick for the pipeline, once the batch committed."""
+    new = [r for r in results if isinstance(r, IngestResult) and r.created]
+    for r in new:
+        if r.message.direction == Message.Direction.INBOUND:
+            publish("message.received", message_id=r.message.pk, conversation_id=r.conversation.pk)
+    if any(r.message.pipeline_state == Message.Pipeline.PENDING for r in new):
+        transaction.on_commit(pipeline.kick)
 
 
-def _thread(channel, contact, inbound: InboundMessage, when: datetime, is_demo: bool) -> tuple[Conversation, bool]:
-    """An explicit reply reference first, then the contact's open conversation here, else a new one."""
-    references = [r for r in [inbound.in_reply_to, *inbound.references] if r]
-    if references:
-        parent = (
-            Message.objects.filter(external_id__in=references[:50], conversation__contact=contact)
-            .select_related("conversation").order_by("-id").first()
-        )
-        if parent and parent.conversation.status != Conversation.Status.CLOSED:
-            return parent.conversation, False
-    match = REFERENCE_IN_SUBJECT.search(inbound.subject or "")
-    if match:
-        conversation = Conversation.objects.filter(pk=int(match.group(1)), contact=contact).first()
-        if conversation and conversation.status != Conversation.Status.CLOSED:
-            return conversation, False
-    open_ones = list(Conversation.objects.raw(_OPEN_CONVERSATION, [contact.pk, channel.pk]))
-    if open_ones:
-        return open_ones[0], False
-    subject = clean_text(inbound.subject, 300).strip() or _subject_from(clean_text(inbound.text) or inbound.html)
-    conversation = Conversation.objects.create(
-        subject=subject, channel=channel, contact=contact, team=channel.default_team,
-        created_at=when, last_activity_at=when, last_inbound_at=when, is_demo=is_demo,
-    )
-    record(conversation, "created", channel=channel.pk)
-    return conversation, True
-
-
-def _subject_from(text: str) -> str:
-    first = " ".join((text or "").split())
-    return first[:77] + "…" if len(first) > 80 else first
-
-
-def _store_attachments(message: Message, attachments: list[dict]) -> None:
-    from django.core.files.base import ContentFile
-
-    from resonanz.inbox.models import Attachment
-
-    for item in attachments or []:
-        content = item.get("content") or b""
-        attachment = Attachment(
-            message=message,
-            filename=clean_text(item.get("filename") or "attachment", 255),
-            content_type=(item.get("content_type") or "application/octet-stream")[:120],
-            size=len(content) if content else int(item.get("size") or 0),
-            content_id=(item.get("content_id") or "")[:255],
-        )
-        if content:
-            attachment.file.save(attachment.filename, ContentFile(content), save=False)
-        attachment.save()
-
-
-def _kick_pipeline() -> None:
-    from resonanz.inbox.pipeline import kick
-
-    kick()
+def record_outbound(conversation: Conversation, *, external_id: str, text: str, author: str = "",
+                    sent_at: datetime | None = None, in_reply_to: str = "", is_public: bool = False) -> Message:
+    """A reply the company sent elsewhere (history), added to a conversation: stored as sent, never delivered."""
+    last = (Message.objects.filter(conversation=conversation).exclude(external_id=None)
+            .order_by("-id").values_list("external_id", flat=True).first())
+    with transaction.atomic():
+        result = ingestion.store(conversation.channel, [InboundMessage(
+            external_id=external_id, sender_handle=author or "company", text=text, sent_at=sent_at,
+            in_reply_to=in_reply_to or last or "", is_public=is_public, outbound=True, history=True,
+        )])[0]
+    if isinstance(result, ActionError):
+        raise result
+    return result.message
 
 
 # --- replies and notes -------------------------------------------------------------------------
@@ -253,15 +117,12 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
         raise ActionError("The reply is empty.", "text")
     agent = getattr(author, "agent", None)
     channel = conversation.channel
-    if channel.sign_replies and agent and agent.initials and not text.rstrip().endswith(f"^{agent.initials}"):
-        text = f"{text} ^{agent.initials}"
-    # --- automation hook: approval of replies and guideline checks (resonanz.automation.approval) ---
-    # Raises ReplyHeld (an ActionError) when the reply must wait for a supervisor; records guideline
-    # warnings of replies that go out. A supervisor's approval sends it through this function again.
-    from resonanz.automation.approval import review_reply
-
-    review_reply(conversation, author, text, status=status, is_public=is_public)
-    # --- end of automation hook ---
+    driver = get_driver(channel)
+    text = driver.sign(text, agent)
+    # Apps above may hold the reply (approval raises ReplyHeld, an ActionError) or record warnings
+    # (guideline checks); an approved reply comes back through this function.
+    hooks.run("reply_check", conversation=conversation, author=author, text=text, status=status,
+              is_public=is_public)
     now = timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -269,7 +130,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             conversation=conversation, channel=channel, direction=Message.Direction.OUTBOUND,
             author_user=author, text=text, html=text_to_html(text),
             subject=_reply_subject(conversation),
-            is_public=get_driver(channel).public if is_public is None else is_public,
+            is_public=driver.public if is_public is None else is_public,
             delivery_status=Message.Delivery.QUEUED, sent_at=now,
         )
         updates = ["last_activity_at", "waiting_for_us", "message_count"]
@@ -288,7 +149,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             record(conversation, "assigned", actor=author, assignee=author.pk, reason="answered by this agent")
         conversation.save(update_fields=updates)
         record(conversation, "reply_sent", actor=author, message_id=message.pk)
-        transaction.on_commit(lambda: _deliver_later(message.pk))
+        transaction.on_commit(lambda: delivery.deliver_later(message.pk))
     publish("message.sent", message_id=message.pk, conversation_id=conversation.pk)
     return message
 
@@ -297,48 +158,6 @@ def _reply_subject(conversation: Conversation) -> str:
     subject = conversation.subject or ""
     tag = f"[{conversation.reference}]"
     return subject if tag in subject else f"{subject} {tag}".strip()
-
-
-def _deliver_later(message_id: int) -> None:
-    from resonanz.inbox.tasks import deliver_message
-
-    try:
-        deliver_message.delay(message_id)
-    except Exception:  # broker down: the periodic sweep delivers queued messages later
-        log.exception("could not enqueue delivery of message %s", message_id)
-
-
-def deliver(message: Message) -> Message:
-    """Hand a queued outbound message to its channel's driver and record the outcome."""
-    if message.delivery_status not in (Message.Delivery.QUEUED,):
-        return message
-    try:
-        result = get_driver(message.channel).send(message)
-    except Exception as exc:  # the driver's failure is the message's state, not a crash
-        log.exception("delivery of message %s failed", message.pk)
-        result_status, detail, external_id = Message.Delivery.FAILED, str(exc)[:2000], ""
-    else:
-        result_status, detail, external_id = result.status, result.detail, result.external_id
-    if result_status == "retry":
-        attempts = int((message.meta or {}).get("delivery_attempts", 0)) + 1
-        message.meta = {**(message.meta or {}), "delivery_attempts": attempts}
-        if attempts < MAX_DELIVERY_ATTEMPTS:
-            Message.objects.filter(pk=message.pk).update(meta=message.meta, delivery_detail=f"attempt {attempts} "
-                                                         f"of {MAX_DELIVERY_ATTEMPTS} failed, will retry: {detail}")
-            record(message.conversation, "delivery_retry", message_id=message.pk, reason=detail)
-            return message
-        result_status, detail = Message.Delivery.FAILED, f"gave up after {attempts} attempts: {detail}"
-    with transaction.atomic():
-        message.delivery_status = result_status
-        message.delivery_detail = detail
-        fields = ["delivery_status", "delivery_detail", "meta"]
-        if external_id:
-            message.external_id = external_id
-            fields.append("external_id")
-        message.save(update_fields=fields)
-        record(message.conversation, "delivery_" + result_status, message_id=message.pk, reason=detail)
-    publish("message.delivery", message_id=message.pk, conversation_id=message.conversation_id)
-    return message
 
 
 def add_note(conversation: Conversation, author, text: str) -> Message:
@@ -451,6 +270,19 @@ def update_team(team: Team, **fields) -> Team:
         raise ActionError("A team needs a name.", "name")
     team.save()
     return team
+
+
+def move_contact_rows(keep, drop, actor=None) -> None:
+    """crm's ``contact_merged`` hook: the dropped contact's conversations and messages move to the kept one."""
+    conversation_ids = list(Conversation.objects.filter(contact=drop).values_list("pk", flat=True))
+    Conversation.objects.filter(contact=drop).update(contact=keep)
+    Message.objects.filter(author_contact=drop).update(author_contact=keep)
+    reason = f"contact #{drop.pk} ({drop}) merged into #{keep.pk} ({keep})"
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(conversation_id=cid, actor=actor, kind="contact_merged",
+                          data={"from": drop.pk, "into": keep.pk}, reason=reason[:500])
+        for cid in conversation_ids
+    )
 
 
 def ensure_default_teams() -> None:

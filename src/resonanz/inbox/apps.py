@@ -3,5 +3,24 @@ from django.utils.translation import gettext_lazy as _
 
 
 class InboxConfig(AppConfig):
+    """Teams, agents, conversations and messages: the domain the agent desk and the API work on."""
+
     name = "resonanz.inbox"
     verbose_name = _("Inbox")
+
+    def ready(self) -> None:
+        from resonanz.connectors import intake
+        from resonanz.core import hooks, pipeline
+        from resonanz.inbox import actions
+        from resonanz.inbox.models import Message
+
+        pipeline.register_source("message", Message, select_related=("conversation", "channel", "author_contact"))
+        intake.register(intake.InboundMessage, actions.ingest_many)
+        intake.register(intake.DeliveryUpdate, actions.apply_delivery_updates)
+        hooks.register("contact_merged", actions.move_contact_rows)
+
+    @staticmethod
+    def on_setup(stdout) -> None:
+        from resonanz.inbox.setup import ensure_first_administrator
+
+        ensure_first_administrator(stdout)

@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.core.models import PipelineItem, PipelineState
 from resonanz.crm.models import Tag
 
 
@@ -123,7 +124,7 @@ class Conversation(models.Model):
         return self.resolved_at - self.created_at if self.resolved_at else None
 
 
-class Message(models.Model):
+class Message(PipelineItem):
     class Direction(models.TextChoices):
         INBOUND = "inbound", _("Inbound")
         OUTBOUND = "outbound", _("Outbound")
@@ -136,12 +137,8 @@ class Message(models.Model):
         STORED = "stored", _("Stored for delivery")
         FAILED = "failed", _("Failed")
 
-    class Pipeline(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-        SKIPPED = "skipped", _("Not needed")
+    Pipeline = PipelineState
+    pipeline_kind = "message"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     channel = models.ForeignKey("connectors.Channel", on_delete=models.PROTECT, related_name="messages")
@@ -163,9 +160,6 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    pipeline_state = models.CharField(max_length=10, choices=Pipeline.choices, default=Pipeline.SKIPPED)
-    pipeline_claimed_at = models.DateTimeField(null=True, blank=True)
-    pipeline_error = models.TextField(blank=True)
     meta = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -186,6 +180,10 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} #{self.pk}"
+
+    @property
+    def analysis_text(self) -> str:
+        return self.text
 
     @property
     def display_html(self) -> str:

@@ -1,13 +1,27 @@
-"""Inbox filters and full-text search over messages, shared by the agent UI and the API."""
+"""Inbox filters and full-text search over messages, shared by the agent UI and the API.
+
+Filters on what other apps know about a conversation (the analysis of its messages) are registered by
+those apps with ``register_filter``, so the inbox never imports them.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import Count, QuerySet
 
-from resonanz.inbox.models import Conversation
+from resonanz.inbox.models import Conversation, Message
+
+_filters: list[Callable[[QuerySet, dict], QuerySet]] = []
+
+
+def register_filter(apply: Callable[[QuerySet, dict], QuerySet]) -> None:
+    """An app's filter over the inbox parameters: ``apply(queryset, params) -> queryset``."""
+    if apply not in _filters:
+        _filters.append(apply)
+
 
 SORTS = {"activity": ("-last_activity_at", "-id"), "priority": ("-priority", "-last_activity_at", "-id"),
          "oldest": ("last_activity_at", "id")}
@@ -37,19 +51,8 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
         qs = qs.filter(tags__name=tag)
     if params.get("waiting") in ("1", "true", "yes"):
         qs = qs.filter(waiting_for_us=True, status__in=Conversation.OPEN_STATUSES)
-    sentiment = params.get("sentiment")
-    intent = params.get("intent")
-    if sentiment or intent:
-        from django.db.models import Exists, OuterRef
-
-        from resonanz.understanding.models import MessageAnalysis
-
-        analyses = MessageAnalysis.objects.filter(message__conversation=OuterRef("pk"))
-        if sentiment in ("negative", "neutral", "positive"):
-            analyses = analyses.filter(sentiment=sentiment)
-        if intent and intent.replace("_", "").isalpha():
-            analyses = analyses.filter(intent_labels__contains=f",{intent},")
-        qs = qs.filter(Exists(analyses))
+    for apply in _filters:
+        qs = apply(qs, params)
     q = (params.get("q") or "").strip()
     if q:
         qs = qs.filter(pk__in=search_conversation_ids(q))
@@ -89,21 +92,8 @@ def search_conversation_ids(query: str, limit: int = 2000) -> list[int]:
                 [tsquery, limit],
             )
         else:  # other databases: slow but correct
-            from resonanz.inbox.models import Message
-
             qs = Message.objects.all()
             for word in words:
                 qs = qs.filter(text__icontains=word)
             return list(qs.values_list("conversation_id", flat=True).distinct()[:limit])
         return [row[0] for row in cursor.fetchall()]
-
-
-def with_latest_analysis(qs: QuerySet) -> QuerySet:
-    """Annotate each conversation with the sentiment and intents of its latest analysed customer message."""
-    from django.db.models import OuterRef, Subquery
-
-    from resonanz.understanding.models import MessageAnalysis
-
-    latest = MessageAnalysis.objects.filter(message__conversation=OuterRef("pk")).order_by("-message_id")
-    return qs.annotate(latest_sentiment=Subquery(latest.values("sentiment")[:1]),
-                       latest_intents=Subquery(latest.values("intent_labels")[:1]))

@@ -7,7 +7,7 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("Knowledge base")
 
     def ready(self) -> None:
-        from resonanz.inbox.pipeline import register_step
+        from resonanz.core.pipeline import register_step
 
         # After text understanding: suggestions and automatic answers need its verdict.
-        register_step("resonanz.knowledge.steps.suggest_and_answer")
+        register_step("resonanz.knowledge.steps.suggest_and_answer", kinds=("message",))

@@ -9,36 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from resonanz.connectors.drivers.base import InboundMessage
+from resonanz.connectors.intake import InboundMessage, InboundPost
+from resonanz.core import pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
+from resonanz.inbox.actions import ingest
+from resonanz.inbox.eventlog import record
 from resonanz.listening.models import Post
 
 log = logging.getLogger("resonanz.listening")
-
-
-@dataclass
-class InboundPost:
-    """What a listening driver hands to ``ingest_post()``."""
-
-    external_id: str
-    text: str = ""
-    html: str = ""
-    title: str = ""
-    author: str = ""
-    author_handle: str = ""
-    link: str = ""
-    published_at: datetime | None = None
-    source: str = ""
-    source_title: str = ""
-    meta: dict = field(default_factory=dict)
+__all__ = ["InboundPost", "PostResult", "ingest_post", "ingest_posts", "turn_into_conversation"]
 
 
 @dataclass
@@ -55,6 +41,17 @@ def _hash(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\x00{text}".encode()).hexdigest()
 
 
+def ingest_posts(channel, posts: list[InboundPost], *, is_demo: bool = False) -> list[PostResult | ActionError]:
+    """The intake's handler for public posts: each stored once, refused ones returned as their ActionError."""
+    results: list[PostResult | ActionError] = []
+    for inbound in posts:
+        try:
+            results.append(ingest_post(channel, inbound, is_demo=is_demo or bool(channel.is_demo)))
+        except ActionError as exc:
+            results.append(exc)
+    return results
+
+
 def ingest_post(channel, inbound: InboundPost, *, is_demo: bool = False) -> PostResult:
     external_id = clean_text(inbound.external_id, 500).strip()
     if not external_id:
@@ -68,6 +65,8 @@ def ingest_post(channel, inbound: InboundPost, *, is_demo: bool = False) -> Post
     published = min(inbound.published_at, now) if inbound.published_at else now
     digest = _hash(title, text)
     values = dict(
+        reach=inbound.reach if isinstance(inbound.reach, int) and inbound.reach >= 0 else None,
+        pipeline_state=Post.Pipeline.PENDING,
         source=clean_text(inbound.source, 500), source_title=clean_text(inbound.source_title, 300),
         author=clean_text(inbound.author, 200), author_handle=clean_text(inbound.author_handle, 320),
         link=clean_text(inbound.link, 2000) if inbound.link.startswith(("http://", "https://")) else "",
@@ -83,54 +82,21 @@ def ingest_post(channel, inbound: InboundPost, *, is_demo: bool = False) -> Post
             existing = Post.objects.get(channel=channel, external_id=external_id)
         else:
             publish("post.received", post_id=post.pk, channel_id=channel.pk)
+            transaction.on_commit(pipeline.kick)
             return PostResult(post, "created")
     if existing.content_hash == digest:
         return PostResult(existing, "unchanged")
     for key, value in values.items():
         setattr(existing, key, value)
     existing.updated_at = now
-    existing.analyzed_at = None  # read the new text again
-    existing.save()
+    existing.save()  # pending again: the pipeline reads the new text and rules see it anew
     publish("post.updated", post_id=existing.pk, channel_id=channel.pk)
+    transaction.on_commit(pipeline.kick)
     return PostResult(existing, "updated")
-
-
-def store_post_analyses(pairs) -> None:
-    """Keep what the engine read in each post (list of (post, AnalysisResult))."""
-    now = timezone.now()
-    with transaction.atomic():
-        for post, result in pairs:
-            post.language = result.language.code
-            post.sentiment = result.sentiment.label
-            post.sentiment_score = result.sentiment.score
-            post.relevance = result.relevance
-            post.intent_labels = ",".join(result.intents.labels)[:300]
-            post.analysis = result.to_dict()
-            post.analyzed_at = now
-            Post.objects.filter(pk=post.pk).update(
-                language=post.language, sentiment=post.sentiment, sentiment_score=post.sentiment_score,
-                relevance=post.relevance, intent_labels=post.intent_labels, analysis=post.analysis,
-                analyzed_at=now,
-            )
-
-
-def analyze_posts(limit: int = 500) -> int:
-    """Analyse posts the engine has not read yet (worker or CLI only, never in a web request)."""
-    from resonanz.understanding.engine import catalog, get_analyzer
-
-    posts = list(Post.objects.filter(analyzed_at__isnull=True).order_by("id")[:limit])
-    if not posts:
-        return 0
-    texts = [f"{p.title}\n{p.text}".strip() for p in posts]
-    results = get_analyzer().analyze_batch(texts, kind="post", catalog=catalog())
-    store_post_analyses(zip(posts, results, strict=True))
-    return len(posts)
 
 
 def turn_into_conversation(post: Post, agent=None):
     """Make the post a public inbound message in the inbox (once); returns the conversation."""
-    from resonanz.inbox.actions import ingest, record
-
     if post.conversation_id:
         return post.conversation
     handle = post.author_handle or post.author or post.link or post.source or f"post-{post.pk}"

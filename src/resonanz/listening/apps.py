@@ -3,7 +3,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ListeningConfig(AppConfig):
-    """Public posts from listening sources (RSS/Atom feeds, later social networks) and the stream agents read."""
+    """Public posts from listening sources (RSS/Atom feeds, social networks) and the stream agents read."""
 
     name = "resonanz.listening"
     verbose_name = _("Listening")
+
+    def ready(self) -> None:
+        from resonanz.connectors import intake
+        from resonanz.core import pipeline
+        from resonanz.listening import actions
+        from resonanz.listening.models import Post
+
+        pipeline.register_source("post", Post, select_related=("channel",))
+        intake.register(intake.InboundPost, actions.ingest_posts)

@@ -1,18 +1,21 @@
 """Public posts about the company, and the fetch state of every listening feed.
 
 A post is not a conversation: it waits in the listening stream until an agent (or a rule)
-turns it into one; ``Post.conversation`` then links the two.
+turns it into one; ``Post.conversation`` then links the two. Posts go through the same pipeline as
+messages and their analysis is stored the same way (understanding.Analysis). Where each source was
+fetched from and how it went is the channel's business (connectors.SourceState).
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from resonanz.understanding.models import SENTIMENTS
+from resonanz.core.models import PipelineItem, PipelineState
 
 
-class Post(models.Model):
+class Post(PipelineItem):
     channel = models.ForeignKey("connectors.Channel", on_delete=models.CASCADE, related_name="posts")
     external_id = models.CharField(max_length=500)
     source = models.CharField(_("source"), max_length=500, blank=True,
@@ -25,20 +28,17 @@ class Post(models.Model):
     text = models.TextField(_("text"), blank=True)
     html = models.TextField(blank=True, help_text="Sanitized HTML for display.")
     content_hash = models.CharField(max_length=64, blank=True)
+    reach = models.PositiveIntegerField(_("reach"), null=True, blank=True,
+                                        help_text=_("The author's followers, where the source says."))
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     fetched_at = models.DateTimeField(_("fetched"))
     updated_at = models.DateTimeField(null=True, blank=True, help_text="When the source last changed the post.")
     is_demo = models.BooleanField(default=False)
     conversation = models.ForeignKey("inbox.Conversation", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="posts")
-    # What the text-understanding engine read (kind="post"); empty until the worker analysed it.
-    language = models.CharField(max_length=8, blank=True)
-    sentiment = models.CharField(max_length=10, choices=SENTIMENTS, blank=True, db_index=True)
-    sentiment_score = models.FloatField(null=True, blank=True)
-    relevance = models.FloatField(null=True, blank=True)
-    intent_labels = models.CharField(max_length=300, blank=True)
-    analysis = models.JSONField(default=dict, blank=True)
-    analyzed_at = models.DateTimeField(null=True, blank=True)
+
+    Pipeline = PipelineState
+    pipeline_kind = "post"
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -47,15 +47,24 @@ class Post(models.Model):
         ]
         indexes = [
             models.Index(fields=["channel", "-published_at"], name="post_channel_published"),
-            models.Index(fields=["analyzed_at"], name="post_unanalyzed", condition=models.Q(analyzed_at__isnull=True)),
+            models.Index(fields=["pipeline_state"], name="post_pipeline",
+                         condition=models.Q(pipeline_state__in=["pending", "running"])),
         ]
 
     def __str__(self) -> str:
         return self.title or self.text[:60] or self.external_id
 
     @property
-    def intents(self) -> list[str]:
-        return [i for i in self.intent_labels.split(",") if i]
+    def analysis_text(self) -> str:
+        return f"{self.title}\n{self.text}".strip()
+
+    @property
+    def analysis_or_none(self):
+        """What the text-understanding engine read, or None before the worker has read the post."""
+        try:
+            return self.analysis
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def message_external_id(self) -> str:
@@ -63,30 +72,3 @@ class Post(models.Model):
         return f"post:{self.external_id}"[:300]
 
 
-class FeedState(models.Model):
-    """Per feed URL of a feed channel: conditional-GET validators and the outcome of the last fetch."""
-
-    channel = models.ForeignKey("connectors.Channel", on_delete=models.CASCADE, related_name="feed_states")
-    url = models.CharField(max_length=2000)
-    title = models.CharField(max_length=300, blank=True)
-    etag = models.CharField(max_length=500, blank=True)
-    last_modified = models.CharField(max_length=100, blank=True)
-    final_url = models.CharField(max_length=2000, blank=True, help_text="Where a permanent redirect leads.")
-    last_fetched_at = models.DateTimeField(null=True, blank=True)
-    last_status = models.PositiveIntegerField(null=True, blank=True)
-    last_ok_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    last_error_at = models.DateTimeField(null=True, blank=True)
-    consecutive_errors = models.PositiveIntegerField(default=0)
-    entries_seen = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["channel", "url"]
-        constraints = [models.UniqueConstraint(fields=["channel", "url"], name="feedstate_unique_channel_url")]
-
-    def __str__(self) -> str:
-        return self.url
-
-    @property
-    def healthy(self) -> bool:
-        return not self.last_error_at or bool(self.last_ok_at and self.last_ok_at > self.last_error_at)

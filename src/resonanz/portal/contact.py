@@ -9,9 +9,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
-from resonanz.connectors.drivers.base import InboundMessage
+from resonanz.connectors import intake
+from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
-from resonanz.inbox.actions import ingest
 
 
 class ContactForm(forms.Form):
@@ -27,18 +27,18 @@ class ContactForm(forms.Form):
 
 def contact_form(request, slug: str):
     channel = get_object_or_404(Channel, slug=slug)
-    if channel.kind != "web_form" or not channel.enabled:
+    if not channel.driver.has_public_form or not channel.enabled:
         raise Http404("no such form")
     if request.method == "POST":
         form = ContactForm(request.POST)
         if form.is_valid():
             d = form.cleaned_data
             if not d["website"]:
-                ingest(channel, InboundMessage(
+                intake.submit(channel, [InboundMessage(
                     external_id=f"form-{d['token']}", sender_handle=d["email"], sender_name=d["name"],
                     subject=d["subject"], text=d["message"],
                     meta={"remote_addr": request.META.get("REMOTE_ADDR", "")},
-                ))
+                )])
             return render(request, "connectors/contact_thanks.html", {"channel": channel, "name": d["name"]})
     else:
         form = ContactForm(initial={"token": uuid.uuid4().hex})

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import IntegrityError, transaction
 
-from resonanz.analysis import AnalysisResult, DataError, Example, TrainResult
+from resonanz.analysis import AnalysisResult, DataError, Example, ModelFileError, TrainResult, load_examples
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
-from resonanz.inbox.actions import record
+from resonanz.crm.models import Contact
+from resonanz.inbox.eventlog import record
 from resonanz.inbox.models import Message
-from resonanz.understanding.models import INTENTS, SENTIMENTS, CatalogEntry, Correction, MessageAnalysis
+from resonanz.understanding import engine
+from resonanz.understanding.models import INTENTS, SENTIMENTS, Analysis, CatalogEntry, Correction
 
 INTENT_VALUES = [value for value, _ in INTENTS]
 SENTIMENT_VALUES = [value for value, _ in SENTIMENTS]
@@ -31,28 +35,36 @@ def _fields(result: AnalysisResult) -> dict:
     }
 
 
-def store_analyses(pairs: list[tuple[Message, AnalysisResult]]) -> None:
-    """Store one result per message, in one transaction; the contact learns its language from it."""
-    from resonanz.crm.models import Contact
-
+def store_analyses(pairs: list[tuple[object, AnalysisResult]]) -> None:
+    """Store one result per message or post in one transaction. A message is read once (a second worker's
+    result is dropped); a post changed at its source gets its new reading. The contact learns its language."""
     with transaction.atomic():
-        for message, result in pairs:
+        for item, result in pairs:
+            kind = item.pipeline_kind
+            fields = {**_fields(result), "text_hash": hashlib.sha1(item.analysis_text.encode("utf-8", "replace"))
+                      .hexdigest()}
+            if kind == "post":
+                Analysis.objects.update_or_create(post=item, defaults=fields)
+                continue
             try:
                 with transaction.atomic():
-                    MessageAnalysis.objects.create(message=message, **_fields(result))
+                    Analysis.objects.create(message=item, **fields)
             except IntegrityError:  # analysed meanwhile by another worker: that one stands
                 continue
-            if result.language.code in ("de", "en") and result.language.confidence >= 0.8 and message.author_contact_id:
-                Contact.objects.filter(pk=message.author_contact_id, preferred_language="").update(
+            if result.language.code in ("de", "en") and result.language.confidence >= 0.8 and item.author_contact_id:
+                Contact.objects.filter(pk=item.author_contact_id, preferred_language="").update(
                     preferred_language=result.language.code)
-            record(message.conversation, "analysed", message_id=message.pk, sentiment=result.sentiment.label,
+            record(item.conversation, "analysed", message_id=item.pk, sentiment=result.sentiment.label,
                    intents=result.intents.labels, model=result.model_version)
-    for message, _ in pairs:
-        publish("message.analysed", message_id=message.pk, conversation_id=message.conversation_id)
+    for item, _ in pairs:
+        if item.pipeline_kind == "post":
+            publish("post.analysed", post_id=item.pk)
+        else:
+            publish("message.analysed", message_id=item.pk, conversation_id=item.conversation_id)
 
 
 def correct(message: Message, agent, *, sentiment: str | None = None, intents: list[str] | None = None,
-            language: str | None = None) -> MessageAnalysis:
+            language: str | None = None) -> Analysis:
     """An agent fixes what the engine read; the fix shows at once and trains the next model version."""
     if message.direction != Message.Direction.INBOUND:
         raise ActionError("Only messages from customers are analysed and can be corrected.", "message")
@@ -67,7 +79,7 @@ def correct(message: Message, agent, *, sentiment: str | None = None, intents: l
     if sentiment is None and intents is None and language is None:
         raise ActionError("Nothing to correct: give sentiment, intents or language.")
     with transaction.atomic():
-        analysis = MessageAnalysis.objects.select_for_update().filter(message=message).first()
+        analysis = Analysis.objects.select_for_update().filter(message=message).first()
         if analysis is None:
             raise ActionError("This message has not been analysed yet; try again in a moment.", "message")
         changes = []
@@ -98,7 +110,7 @@ def correct(message: Message, agent, *, sentiment: str | None = None, intents: l
 def correction_examples() -> list[Example]:
     """Every corrected message as one example carrying the agents' latest labels."""
     examples = []
-    for analysis in MessageAnalysis.objects.filter(corrected=True).select_related("message"):
+    for analysis in Analysis.objects.filter(corrected=True, message__isnull=False).select_related("message"):
         fields = set(Correction.objects.filter(message_id=analysis.message_id).values_list("field", flat=True))
         examples.append(Example(
             text=analysis.message.text,
@@ -112,9 +124,6 @@ def correction_examples() -> list[Example]:
 
 def train(files: list[str] = (), *, use_corrections: bool = True, progress=None) -> TrainResult:
     """Train a new model version from corrections and labelled files; it replaces the active one only if not worse."""
-    from resonanz.analysis import load_examples
-    from resonanz.understanding import engine
-
     examples: list[Example] = correction_examples() if use_corrections else []
     for path in files:
         try:
@@ -139,9 +148,6 @@ def train(files: list[str] = (), *, use_corrections: bool = True, progress=None)
 
 
 def rollback(version: str) -> str:
-    from resonanz.analysis import ModelFileError
-    from resonanz.understanding import engine
-
     try:
         engine.store().rollback(version)
     except ModelFileError as exc:

@@ -3,15 +3,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 class UnderstandingConfig(AppConfig):
-    """The Django side of the analysis engine: stores results per message, feeds corrections back."""
+    """The Django side of the analysis engine: stores results per message and post, feeds corrections back."""
 
     name = "resonanz.understanding"
     verbose_name = _("Text understanding")
 
     def ready(self) -> None:
-        from resonanz.inbox.pipeline import register_step
+        from resonanz.core import pipeline
+        from resonanz.inbox import queries
+        from resonanz.understanding import filters
 
-        register_step("resonanz.understanding.steps.analyze_messages")
+        pipeline.register_step("resonanz.understanding.steps.analyze", kinds=("message", "post"))
+        queries.register_filter(filters.by_analysis)
 
     @staticmethod
     def on_setup(stdout) -> None:

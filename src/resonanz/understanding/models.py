@@ -1,4 +1,4 @@
-"""Analysis results per message, agents' corrections, and the operator's product catalog."""
+"""What the engine read in every message and post, agents' corrections, and the operator's product catalog."""
 
 from __future__ import annotations
 
@@ -20,10 +20,16 @@ INTENTS = [
 SENTIMENTS = [("negative", _("negative")), ("neutral", _("neutral")), ("positive", _("positive"))]
 
 
-class MessageAnalysis(models.Model):
-    """What the engine read in one inbound message; ``result`` keeps the whole answer with confidences."""
+class Analysis(models.Model):
+    """What the engine read in one inbound message or public post (exactly one of the two), in one shape,
+    so dashboards, rules and trends count messages and posts alike; ``result`` keeps the whole answer."""
 
-    message = models.OneToOneField("inbox.Message", on_delete=models.CASCADE, related_name="analysis")
+    message = models.OneToOneField("inbox.Message", null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="analysis")
+    post = models.OneToOneField("listening.Post", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="analysis")
+    # sha1 of the text that was read: a post changed at its source is read again
+    text_hash = models.CharField(max_length=40, blank=True)
     language = models.CharField(max_length=8, db_index=True)
     sentiment = models.CharField(max_length=10, choices=SENTIMENTS, db_index=True)
     sentiment_score = models.FloatField()
@@ -40,10 +46,17 @@ class MessageAnalysis(models.Model):
     corrected = models.BooleanField(default=False)
 
     class Meta:
-        verbose_name_plural = "message analyses"
+        verbose_name_plural = "analyses"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(message__isnull=False, post__isnull=True)
+                | models.Q(message__isnull=True, post__isnull=False),
+                name="analysis_of_message_or_post"),
+        ]
+        indexes = [models.Index(fields=["analyzed_at"], name="analysis_time")]
 
     def __str__(self) -> str:
-        return f"analysis of message {self.message_id}"
+        return f"analysis of message {self.message_id}" if self.message_id else f"analysis of post {self.post_id}"
 
     @property
     def intents(self) -> list[str]:

@@ -6,9 +6,10 @@ import pytest
 
 from resonanz.connectors.actions import check_channel, create_channel
 from resonanz.connectors.drivers import get_driver
-from resonanz.connectors.models import Channel
+from resonanz.connectors.models import Channel, SourceState
 from resonanz.connectors.tasks import poll_channel, poll_due_channels
-from resonanz.listening.models import FeedState, Post
+from resonanz.core.pipeline import process_pending
+from resonanz.listening.models import Post
 from tests.connectors.feeds.conftest import feed_file
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +51,12 @@ def test_posts_are_analysed_after_the_poll(feed_server):
     feed_server.routes.set("/rss.xml", feed_file("rss.xml"))
     poll_channel(make_channel(feed_server, "/rss.xml"))
     post = Post.objects.get(external_id="blog-nord-101")
-    assert post.analyzed_at is not None  # the worker task ran (eager in tests)
-    assert post.sentiment in {"negative", "neutral", "positive"} and post.relevance is not None
+    assert post.pipeline_state == "pending" and post.analysis_or_none is None
+    process_pending()  # what the worker does when the poll's kick (or the sweep) reaches it
+    post.refresh_from_db()
+    analysis = post.analysis
+    assert post.pipeline_state == "done" and analysis.text_hash
+    assert analysis.sentiment in {"negative", "neutral", "positive"} and analysis.relevance is not None
 
 
 def test_a_feed_is_fetched_only_when_its_interval_has_passed(feed_server):
@@ -85,9 +90,9 @@ def test_broken_xml_is_recorded_and_other_feeds_still_read(feed_server):
     outcome = poll_channel(channel)
     assert str(outcome).startswith("error")
     assert Post.objects.count() == 2  # the good feed was read
-    broken = FeedState.objects.get(url=feed_server.url("/broken.xml"))
+    broken = SourceState.objects.get(key=feed_server.url("/broken.xml"))
     assert "not" in broken.last_error and "feed" in broken.last_error and not broken.healthy
-    assert FeedState.objects.get(url=feed_server.url("/atom.xml")).healthy
+    assert SourceState.objects.get(key=feed_server.url("/atom.xml")).healthy
     channel.refresh_from_db()
     assert not channel.healthy and "/broken.xml" in channel.last_error and "/atom.xml" not in channel.last_error
 
@@ -97,7 +102,7 @@ def test_redirect_is_followed_and_remembered(feed_server):
     feed_server.routes.set("/atom.xml", feed_file("atom.xml"))
     channel = make_channel(feed_server, "/old.xml")
     assert get_driver(channel).poll() == 2
-    assert FeedState.objects.get().final_url == feed_server.url("/atom.xml")
+    assert SourceState.objects.get().final_url == feed_server.url("/atom.xml")
 
 
 def test_timeout_is_an_error_of_that_feed_only(feed_server):
@@ -105,7 +110,7 @@ def test_timeout_is_an_error_of_that_feed_only(feed_server):
     feed_server.routes.set("/atom.xml", feed_file("atom.xml"))
     channel = make_channel(feed_server, "/slow.xml", "/atom.xml", timeout=0.4)
     assert str(poll_channel(channel)).startswith("error")
-    assert "timed out" in FeedState.objects.get(url=feed_server.url("/slow.xml")).last_error
+    assert "timed out" in SourceState.objects.get(key=feed_server.url("/slow.xml")).last_error
     assert Post.objects.count() == 2
 
 
@@ -114,9 +119,9 @@ def test_a_feed_that_disappears_keeps_its_posts_and_reports_gone(feed_server):
     channel = make_channel(feed_server, "/rss.xml")
     get_driver(channel).poll()
     feed_server.routes.set("/rss.xml", b"gone", status=410, content_type="text/plain")
-    FeedState.objects.update(last_fetched_at=None)  # the feed's interval has passed
+    SourceState.objects.update(last_fetched_at=None)  # the feed's interval has passed
     poll_channel(channel)
-    state = FeedState.objects.get()
+    state = SourceState.objects.get()
     assert "gone" in state.last_error and state.last_status == 410 and state.consecutive_errors == 1
     assert Post.objects.count() == 3
 

@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from resonanz.connectors.importing import import_file, record_outbound
+from resonanz.connectors.importing import import_file
 from resonanz.connectors.models import Channel
 from resonanz.crm.models import Identity
+from resonanz.inbox.actions import record_outbound
 from resonanz.inbox.models import Conversation, ConversationEvent, Message
 
 pytestmark = pytest.mark.django_db

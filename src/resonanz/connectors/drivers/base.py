@@ -1,13 +1,29 @@
-"""The small interface every channel kind implements: receive, send, check connection."""
+"""The channel contract: what every driver declares and does.
+
+A driver is one module per channel kind. It declares what the channel is (``label``, ``public``,
+how replies are signed, the longest reply it accepts) and what it can do (``polls``, ``accepts_push``,
+``accepts_api``, ``can_send``), and does it: ``receive()`` for polling, ``handle_request()`` for
+requests a platform pushes to ``/hooks/<slug>/``, ``send()`` for replies, ``check_connection()`` for the
+administrator. What it receives it hands to ``connectors.intake.submit``; it never touches another app's
+models. The registry in ``connectors.drivers`` is the only list of kinds.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from typing import ClassVar
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.connectors import intake
+from resonanz.connectors.intake import DeliveryUpdate, InboundMessage, InboundPost
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHONE = re.compile(r"\+?[0-9][0-9 ()/-]{6,20}")
+
+__all__ = ["DeliveryUpdate", "Driver", "DriverError", "InboundMessage", "InboundPost", "SendResult"]
 
 
 class DriverError(Exception):
@@ -23,36 +39,42 @@ class SendResult:
     detail: str = ""
 
 
-@dataclass
-class InboundMessage:
-    """What a driver hands to ``ingest()``, whatever the channel."""
-
-    external_id: str
-    sender_handle: str
-    text: str
-    sender_name: str = ""
-    subject: str = ""
-    html: str = ""
-    in_reply_to: str = ""
-    references: list[str] = field(default_factory=list)
-    sent_at: datetime | None = None
-    is_public: bool = False
-    attachments: list[dict] = field(default_factory=list)
-    meta: dict = field(default_factory=dict)
-
-
 class Driver:
-    kind: str = ""
-    identity_kind: str = "other"
-    public: bool = False
+    #: set by ``@register``; the value stored in Channel.kind
+    kind: ClassVar[str] = ""
+    #: what the administrator sees in lists and menus
+    label: ClassVar[str] = ""
+    #: the identity kind of a sender (crm.Identity.Kind)
+    identity_kind: ClassVar[str] = "other"
+    #: replies are readable by everyone (a social network) unless the agent chooses a private one
+    public: ClassVar[bool] = False
+    #: new channels of this kind sign public replies with the agent's initials ("… ^AB") by default
+    signs_replies: ClassVar[bool] = False
+    #: the longest reply the platform accepts (characters), or None
+    reply_limit: ClassVar[int | None] = None
+    #: fetches messages on the worker's schedule (``receive``/``poll``)
+    polls: ClassVar[bool] = False
+    #: platforms push requests to /hooks/<slug>/, answered by ``handle_request``
+    accepts_push: ClassVar[bool] = False
+    #: client systems post messages to /api/channels/<id>/inbound/
+    accepts_api: ClassVar[bool] = False
+    #: customers write through a public contact form at /contact/<slug>/
+    has_public_form: ClassVar[bool] = False
+    #: replies can go out through this channel (otherwise they are stored, e.g. for imports)
+    can_send: ClassVar[bool] = True
+    #: channels whose senders may be known by anything (API, webhooks, imports): handles that look like an
+    #: email address or a phone number become email/phone identities, so the customer's messages there
+    #: meet their email and form messages on one contact
+    recognises_handles: ClassVar[bool] = False
+    #: Resonanz generates the signing secret senders use (shown once to the administrator)
+    generates_secret: ClassVar[bool] = False
+    #: shown under the settings field of the channel form
+    settings_help: ClassVar[str] = ""
 
     def __init__(self, channel) -> None:
         self.channel = channel
 
-    #: Channels whose senders may be known by anything (API, webhooks, imports) set this: handles that
-    #: look like an email address or a phone number become email/phone identities, so the customer's
-    #: messages there meet their email and form messages on one contact.
-    recognises_handles: bool = False
+    # --- what the channel is -------------------------------------------------------------------
 
     def identity_kind_for(self, handle: str) -> str:
         """The identity kind of a sender's handle on this channel."""
@@ -64,27 +86,47 @@ class Driver:
                 return "phone"
         return self.identity_kind
 
-    #: Drivers that fetch messages (email, feeds) set this; the worker's scheduler then calls poll().
-    polls: bool = False
+    def sign(self, text: str, agent) -> str:
+        """A public reply carries the agent's initials ("… ^AB") where the channel says so (authentic replies)."""
+        initials = getattr(agent, "initials", "") if agent is not None else ""
+        if not (self.channel.sign_replies and initials) or text.rstrip().endswith(f"^{initials}"):
+            return text
+        return f"{text} ^{initials}"
 
-    def receive(self) -> list[InboundMessage]:
-        """Fetch new messages; push-based channels (API, forms, webhooks) return nothing here."""
+    def addresses(self) -> list[tuple[str, str]]:
+        """Where the outside world reaches this channel, for its admin page: (label, address) pairs."""
+        found = []
+        if self.accepts_api:
+            found.append((str(_("Inbound address")), f"POST /api/channels/{self.channel.pk}/inbound/"))
+        if self.accepts_push:
+            found.append((str(_("Webhook address")), f"/hooks/{self.channel.slug}/"))
+        return found
+
+    # --- receiving ------------------------------------------------------------------------------
+
+    def receive(self) -> list:
+        """Fetch new items (InboundMessage, InboundPost, DeliveryUpdate) for ``poll``."""
         return []
 
     def poll(self) -> int:
-        """Fetch and ingest what is new; returns how many messages were new.
+        """Fetch and hand over what is new; returns how many items were new.
 
-        The default hands every received message to ``ingest()``, which ignores redeliveries.
-        Drivers that must acknowledge messages at the source (flag an IMAP mail as seen)
-        override this to acknowledge only after ``ingest()`` stored the message.
+        The default hands everything received to the intake, which ignores redeliveries. Drivers that
+        must acknowledge at the source (flag an IMAP mail as seen) override this to acknowledge only
+        after the intake stored the item.
         """
-        from resonanz.inbox.actions import IngestResult, ingest_many
+        return intake.created(intake.submit(self.channel, self.receive()))
 
-        results = ingest_many(self.channel, self.receive())
-        return sum(1 for r in results if isinstance(r, IngestResult) and r.created)
+    def handle_request(self, request: HttpRequest) -> HttpResponse:
+        """A request the platform pushed to /hooks/<slug>/: verify its signature, answer handshakes, hand
+        the items to the intake. Only drivers with ``accepts_push`` are asked."""
+        return JsonResponse({"error": "this channel does not accept pushed requests"}, status=404)
+
+    # --- sending --------------------------------------------------------------------------------
 
     def send(self, message) -> SendResult:
-        raise NotImplementedError(f"{self.kind} channels cannot send")
+        """Deliver an outbound message; the default keeps it (channels without an outlet)."""
+        return SendResult(status="stored", detail="this channel has no way to send; the reply is kept")
 
     def check_connection(self) -> tuple[bool, str]:
         return True, "nothing to connect to"

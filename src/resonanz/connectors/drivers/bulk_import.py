@@ -4,14 +4,18 @@ Nothing arrives or leaves by itself: imported conversations are history. Replies
 Resonanz to an imported conversation are stored, not sent.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import Driver, SendResult
 
 
 @register("import")
 class ImportDriver(Driver):
+    label = _("Bulk import")
     identity_kind = "other"
     recognises_handles = True
+    can_send = False
     settings_help = (
         "Filled by `resonanz import FILE --channel NAME [--mapping FILE]`: "
         '{"layout": "twcs" or "mapping", "identity_kind": "twitter", "public": true, "last_import": {...}}. '
@@ -28,11 +32,8 @@ class ImportDriver(Driver):
         return SendResult(status="stored", detail="imported history: replies are kept, not sent")
 
     def check_connection(self) -> tuple[bool, str]:
-        from resonanz.inbox.models import Message
-
         last = (self.channel.settings or {}).get("last_import") or {}
-        count = Message.objects.filter(channel=self.channel).count()
-        detail = f"{count} imported messages"
+        detail = f"{self.channel.messages.count()} imported messages"
         if last:
             detail += f"; last import of {last.get('file', '?')} at {last.get('finished_at', '?')}"
         return True, detail

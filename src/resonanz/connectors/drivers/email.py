@@ -6,8 +6,9 @@ smtp_host, smtp_port, smtp_security, from_address, from_name, max_attachment_byt
 tls_verify (true), tls_ca_file. Credentials (encrypted): imap_username, imap_password,
 smtp_username, smtp_password.
 
-A mail is marked processed only after ``ingest()`` stored it: a crash in between re-reads it
-on the next poll and ingest's idempotency on the Message-ID stores it once.
+A mail is marked processed only after the intake stored it: a crash in between re-reads it on
+the next poll and the intake's idempotency on the Message-ID stores it once. Bounces and
+out-of-office answers to our replies go to the intake as delivery updates.
 """
 
 from __future__ import annotations
@@ -15,14 +16,19 @@ from __future__ import annotations
 import imaplib
 import logging
 import re
+import smtplib
+import socket
 from collections.abc import Iterable
 
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext_lazy as _
 
+from resonanz.connectors import intake
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.base import Driver, InboundMessage, SendResult
+from resonanz.connectors.drivers.base import DeliveryUpdate, Driver, InboundMessage, SendResult
 from resonanz.connectors.mail import compose, noise, transport
 from resonanz.connectors.mail.parse import DEFAULT_MAX_ATTACHMENT_BYTES, ParsedMail, message_ids, parse_mail
+from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.connectors.email")
 
@@ -37,6 +43,7 @@ NEW, KNOWN, FAILED_OUTCOME = "new", "known", "failed"
 
 @register("email")
 class EmailDriver(Driver):
+    label = _("Email")
     identity_kind = "email"
     polls = True
 
@@ -147,11 +154,14 @@ class EmailDriver(Driver):
             verdict = noise.classify(mail, self.own_addresses)
             if verdict.kind == "bounce":
                 if noise.is_failure(mail):
-                    mark_bounced(self.channel, mail, verdict.reason)
+                    intake.submit(self.channel, [bounce_notice(mail, verdict.reason)])
                 return verdict.kind
             if not verdict.is_conversation:
                 log.info("%s: not a conversation (%s): %s", self.channel, verdict.reason, mail.external_id)
-                note_auto_reply(self.channel, mail, verdict)
+                if verdict.kind == "auto_reply":
+                    intake.submit(self.channel, [DeliveryUpdate(
+                        message_ids=referenced_ids(mail), status="auto_reply", source_id=mail.external_id,
+                        detail=f"{mail.subject} ({verdict.reason})")])
                 return verdict.kind
             return self._ingest(mail)
         except (OperationalError, InterfaceError):
@@ -162,8 +172,6 @@ class EmailDriver(Driver):
             return FAILED_OUTCOME
 
     def _ingest(self, mail: ParsedMail) -> str:
-        from resonanz.inbox.actions import ingest
-
         sender = mail.from_address or mail.reply_to
         if not sender:
             raise ValueError(f"mail {mail.external_id} has no sender address")
@@ -177,11 +185,13 @@ class EmailDriver(Driver):
             "omitted_attachments": [{"filename": a["filename"], "size": a["size"], "reason": a["omitted"]}
                                     for a in mail.attachments if "omitted" in a],
         }}
-        result = ingest(self.channel, InboundMessage(
+        result = intake.submit(self.channel, [InboundMessage(
             external_id=mail.external_id, sender_handle=sender, sender_name=mail.from_name,
             subject=mail.subject, text=text, html=mail.html, in_reply_to=mail.in_reply_to,
             references=mail.references, sent_at=mail.date, attachments=attachments, meta=meta,
-        ))
+        )])[0]
+        if isinstance(result, ActionError):
+            raise result
         return NEW if result.created else KNOWN
 
     # --- outbound ------------------------------------------------------------------------------
@@ -258,68 +268,29 @@ class EmailDriver(Driver):
 # --- bounces and auto-replies ----------------------------------------------------------------------
 
 
-def _referenced_outbound(channel, mail: ParsedMail):
-    from resonanz.inbox.models import Message
-
+def referenced_ids(mail: ParsedMail) -> list[str]:
+    """The Message-IDs of ours a bounce or auto-reply may refer to (headers, the embedded original, the text)."""
     ids = {*mail.embedded_ids, *mail.references, *message_ids(mail.text)}
     if mail.in_reply_to:
         ids.add(mail.in_reply_to)
     ids.discard("")
-    if not ids:
-        return Message.objects.none()
-    return Message.objects.select_related("conversation").filter(
-        channel=channel, direction=Message.Direction.OUTBOUND, external_id__in=list(ids)[:200])
+    return sorted(ids)[:200]
 
 
-def mark_bounced(channel, mail: ParsedMail, reason: str = "") -> int:
-    """Mark our outbound messages a bounce refers to as failed; show it in their conversations."""
-    from resonanz.core.events import publish
-    from resonanz.inbox.actions import record
-    from resonanz.inbox.models import Message
-
+def bounce_notice(mail: ParsedMail, reason: str = "") -> DeliveryUpdate:
+    """A delivery failure report as the update that marks our referenced messages failed."""
     report = mail.report
     parts = [report.get("status", ""), report.get("diagnostic-code", "") or reason,
              f"recipient {report['final-recipient']}" if report.get("final-recipient") else ""]
-    detail = "Bounced: " + "; ".join(p for p in parts if p)
-    marked = 0
-    for message in _referenced_outbound(channel, mail):
-        if message.delivery_status == Message.Delivery.FAILED:
-            continue  # the same bounce read again
-        with transaction.atomic():
-            Message.objects.filter(pk=message.pk).update(delivery_status=Message.Delivery.FAILED,
-                                                         delivery_detail=detail[:2000])
-            record(message.conversation, "delivery_failed", message_id=message.pk, reason=detail,
-                   bounce=mail.external_id)
-        publish("message.delivery", message_id=message.pk, conversation_id=message.conversation_id)
-        marked += 1
-    if not marked:
-        log.info("%s: bounce %s matches none of our messages", channel, mail.external_id)
-    return marked
-
-
-def note_auto_reply(channel, mail: ParsedMail, verdict: noise.Verdict) -> None:
-    """An out-of-office answer to one of our replies is shown as an event, never as a message."""
-    from resonanz.inbox.actions import record
-    from resonanz.inbox.models import ConversationEvent
-
-    if verdict.kind != "auto_reply":
-        return
-    for message in _referenced_outbound(channel, mail)[:1]:
-        seen = ConversationEvent.objects.filter(conversation=message.conversation, kind="auto_reply_received",
-                                                data__mail=mail.external_id)
-        if not seen.exists():
-            record(message.conversation, "auto_reply_received", message_id=message.pk, mail=mail.external_id,
-                   reason=f"{mail.subject} ({verdict.reason})")
+    return DeliveryUpdate(message_ids=referenced_ids(mail), status="failed", source_id=mail.external_id,
+                          detail="Bounced: " + "; ".join(p for p in parts if p))
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
 def _last_inbound(message):
-    from resonanz.inbox.models import Message
-
-    return (Message.objects.filter(conversation=message.conversation_id, channel=message.channel_id,
-                                   direction=Message.Direction.INBOUND, id__lt=message.pk)
+    return (message.conversation.messages.filter(channel=message.channel_id, direction="inbound", id__lt=message.pk)
             .order_by("-id").first())
 
 
@@ -351,9 +322,6 @@ def _logout(client) -> None:
 
 def _temporary(exc: Exception) -> bool:
     """Network trouble and SMTP 4xx answers pass; the reply stays queued and is sent again later."""
-    import smtplib
-    import socket
-
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
     if isinstance(exc, smtplib.SMTPRecipientsRefused):

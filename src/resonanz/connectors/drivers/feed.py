@@ -2,10 +2,10 @@
 
 Settings: ``{"feeds": [{"url": "https://…/feed.xml", "interval": 900}, …], "timeout": 15}``.
 ``interval`` (seconds, per feed) defaults to the channel's poll interval. Each fetch is a
-conditional GET (ETag / Last-Modified kept per feed in ``listening.FeedState``). An entry is
+conditional GET (ETag / Last-Modified kept per feed in the channel's ``SourceState``). An entry is
 known by its id (``<guid>`` / ``<id>``), else its link, else a hash of title and date; a changed
 entry (same id, new title or text) updates its post instead of adding one. Every feed is fetched
-in its own try: a broken, missing or slow feed is recorded on its FeedState and in the channel's
+in its own try: a broken, missing or slow feed is recorded on its SourceState and in the channel's
 health, and the other feeds are still read.
 """
 
@@ -16,11 +16,16 @@ import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 
+import feedparser
 import requests
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from resonanz.connectors import intake
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.base import Driver, DriverError, SendResult
+from resonanz.connectors.drivers.base import Driver, DriverError, InboundPost, SendResult
+from resonanz.connectors.models import SourceState
+from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.connectors.feed")
 MAX_FEED_BYTES = 10 * 1024 * 1024
@@ -85,9 +90,7 @@ def _when(entry) -> datetime | None:
     return None
 
 
-def entry_to_post(entry, *, source: str, source_title: str):
-    from resonanz.listening.actions import InboundPost
-
+def entry_to_post(entry, *, source: str, source_title: str) -> InboundPost:
     link = entry.get("link") or ""
     when = _when(entry)
     title = entry.get("title") or ""
@@ -109,9 +112,11 @@ def entry_to_post(entry, *, source: str, source_title: str):
 
 @register("feed")
 class FeedDriver(Driver):
+    label = _("RSS/Atom feeds")
     identity_kind = "web"
     public = True
     polls = True
+    can_send = False
     settings_help = (
         'Settings JSON: {"feeds": [{"url": "https://example.com/feed.xml", "interval": 900}], "timeout": 15}. '
         "interval is in seconds per feed (default: the channel's poll interval). New entries go to the "
@@ -126,13 +131,11 @@ class FeedDriver(Driver):
 
     def poll(self, *, force: bool = False) -> int:
         """Fetch every due feed; returns the number of new posts. Raises after all feeds if any failed."""
-        from resonanz.listening.models import FeedState
-
         feeds = feed_list(self.channel.settings)
         now = timezone.now()
         new, failures = 0, []
         for feed in feeds:
-            state, _ = FeedState.objects.get_or_create(channel=self.channel, url=feed["url"])
+            state, _ = SourceState.objects.get_or_create(channel=self.channel, key=feed["url"])
             interval = feed["interval"] or self.channel.poll_interval
             if not force and state.last_fetched_at and state.last_fetched_at + timedelta(seconds=interval) > now:
                 continue
@@ -146,23 +149,16 @@ class FeedDriver(Driver):
                 state.save(update_fields=["last_error", "last_error_at", "consecutive_errors", "last_fetched_at",
                                           "last_status"])
                 failures.append(f"{feed['url']}: {detail}")
-        if new:
-            from resonanz.listening.tasks import schedule_analysis
-
-            schedule_analysis()
         if failures:
             raise DriverError(f"{len(failures)} of {len(feeds)} feeds failed ({new} new posts from the others): "
                               + "; ".join(failures))
         return new
 
-    def poll_feed(self, state) -> int:
-        import feedparser
-
-        from resonanz.core.errors import ActionError
-        from resonanz.listening.actions import ingest_post
-
+    def poll_feed(self, state: SourceState) -> int:
         state.last_fetched_at = timezone.now()
-        response = fetch(state.url, etag=state.etag, last_modified=state.last_modified, timeout=self._timeout())
+        cursor = state.cursor or {}
+        response = fetch(state.key, etag=cursor.get("etag", ""), last_modified=cursor.get("last_modified", ""),
+                         timeout=self._timeout())
         state.last_status = response.status_code
         if response.status_code == 304:
             return self._ok(state, 0)
@@ -183,20 +179,16 @@ class FeedDriver(Driver):
         if not parsed.entries and not parsed.feed.get("title"):
             raise FeedError("not an RSS/Atom feed (no channel and no entries)")
         source_title = parsed.feed.get("title") or ""
-        new = 0
-        for entry in parsed.entries:
-            try:
-                result = ingest_post(self.channel, entry_to_post(entry, source=state.url, source_title=source_title),
-                                     is_demo=self.channel.is_demo)
-            except ActionError as exc:  # an empty entry: skip it, keep the others
-                log.info("skipping entry of %s: %s", state.url, exc)
-                continue
-            new += result.created
-        state.etag = response.headers.get("ETag", "")[:500]
-        state.last_modified = response.headers.get("Last-Modified", "")[:100]
+        posts = [entry_to_post(entry, source=state.key, source_title=source_title) for entry in parsed.entries]
+        results = intake.submit(self.channel, posts)
+        for result in results:
+            if isinstance(result, ActionError):  # an empty entry: skipped, the others are kept
+                log.info("skipping an entry of %s: %s", state.key, result)
+        state.cursor = {"etag": response.headers.get("ETag", "")[:500],
+                        "last_modified": response.headers.get("Last-Modified", "")[:100]}
         state.title = source_title[:300]
-        state.entries_seen = len(parsed.entries)
-        return self._ok(state, new)
+        state.items_seen = len(parsed.entries)
+        return self._ok(state, intake.created(results))
 
     @staticmethod
     def _ok(state, new: int) -> int:
@@ -211,8 +203,6 @@ class FeedDriver(Driver):
         return SendResult(status="stored", detail=detail)
 
     def check_connection(self) -> tuple[bool, str]:
-        import feedparser
-
         feeds = feed_list(self.channel.settings)
         if not feeds:
             return False, 'no feeds configured; settings: {"feeds": [{"url": "https://…", "interval": 900}]}'

@@ -1,29 +1,36 @@
-"""The web form channel: a public contact form per channel at /contact/<slug>/.
+"""The web form channel: a public contact form per channel at /contact/<slug>/ (see portal.contact).
 
 Senders are known by their email address, so replies go out by email: through the email
 channel named in settings["reply_channel"] (its id or name), else the first enabled email
 channel. Without one, replies are stored and the conversation shows them as "stored".
 """
 
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
 from resonanz.connectors.drivers import get_driver, register
 from resonanz.connectors.drivers.base import Driver, SendResult
+from resonanz.connectors.models import Channel
 
 
 @register("web_form")
 class WebFormDriver(Driver):
+    label = _("Web form")
     identity_kind = "email"
+    has_public_form = True
     settings_help = ('Settings JSON: {"reply_channel": "<name or id of an email channel>"} (optional; default: '
                      "the first enabled email channel sends the replies).")
 
-    def reply_channel(self):
-        from resonanz.connectors.models import Channel
-
+    def reply_channel(self) -> Channel | None:
         wanted = (self.channel.settings or {}).get("reply_channel")
         email = Channel.objects.filter(kind="email", enabled=True)
         if wanted:
             return (email.filter(pk=wanted).first() if str(wanted).isdigit() else None) or \
                 email.filter(name=wanted).first()
         return email.order_by("pk").first()
+
+    def addresses(self) -> list[tuple[str, str]]:
+        return [(str(_("Public form")), reverse("contact_form", args=[self.channel.slug]))]
 
     def send(self, message) -> SendResult:
         outlet = self.reply_channel()

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import logging
 import secrets
 import time
 from datetime import UTC, datetime
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.connectors import intake
+from resonanz.connectors.actions import record_health, update_channel
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import Driver, DriverError, InboundMessage, SendResult
+from resonanz.core.errors import ActionError
+
+log = logging.getLogger("resonanz.connectors.webhook")
 
 MAX_SKEW = 300
 DEFAULT_MAPPING = {
@@ -127,7 +137,11 @@ def map_payload(payload, mapping: dict[str, str], raw_body: bytes = b"") -> Inbo
 
 @register("webhook")
 class WebhookDriver(Driver):
+    label = _("Signed webhook")
     identity_kind = "api"
+    recognises_handles = True
+    accepts_push = True
+    generates_secret = True
     settings_help = (
         'Settings JSON: {"mapping": {"external_id": "data.id", "sender": "data.user.email", '
         '"sender_name": "data.user.name", "text": "data.body", "subject": "data.title"}}. '
@@ -136,17 +150,44 @@ class WebhookDriver(Driver):
         "(unix seconds) and X-Resonanz-Signature: sha256=<hex HMAC-SHA256(secret, \"<timestamp>.<raw body>\")>."
     )
 
-    recognises_handles = True
-
     def secret(self) -> str:
         """The channel's secret, generated and stored (encrypted) on first use."""
-        from resonanz.connectors.actions import update_channel
-
         secret = self.channel.credentials.get("secret") or ""
         if not secret:
             secret = secrets.token_urlsafe(32)
             update_channel(self.channel, credentials={"secret": secret})
         return secret
+
+    def handle_request(self, request: HttpRequest) -> HttpResponse:
+        """POST /hooks/<slug>/: a signed JSON body becomes one inbound message (201 new, 200 known)."""
+        if request.method != "POST":
+            return JsonResponse({"error": "POST a signed JSON body"}, status=405, headers={"Allow": "POST"})
+        body = request.body
+        ok, reason = verify_signature(self.secret(), body, request.headers.get("X-Resonanz-Timestamp"),
+                                      request.headers.get("X-Resonanz-Signature"))
+        if not ok:
+            remote = request.META.get("REMOTE_ADDR", "")
+            log.warning("webhook %s rejected a request from %s: %s", self.channel.slug, remote, reason)
+            record_health(self.channel, False, f"webhook request from {remote} rejected: {reason}")
+            return JsonResponse({"error": "unauthorized", "detail": reason}, status=401)
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return JsonResponse({"error": "the body is not JSON"}, status=400)
+        try:
+            inbound = map_payload(payload, mapping_of(self.channel.settings), body)
+        except MappingError as exc:
+            return JsonResponse({"error": str(exc), "field": exc.field}, status=400)
+        except Exception as exc:  # a broken mapping in the settings is the administrator's to fix
+            record_health(self.channel, False, f"webhook mapping: {exc}")
+            return JsonResponse({"error": str(exc)}, status=400)
+        result = intake.submit(self.channel, [inbound])[0]
+        if isinstance(result, ActionError):
+            return JsonResponse({"error": str(result), "field": getattr(result, "field", "")}, status=400)
+        record_health(self.channel, True)
+        return JsonResponse({"message_id": result.message.pk, "conversation_id": result.conversation.pk,
+                             "contact_id": result.contact_id, "created": result.created},
+                            status=201 if result.created else 200)
 
     def send(self, message) -> SendResult:
         return SendResult(status="stored", detail="ready for collection through the API")

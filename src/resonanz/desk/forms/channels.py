@@ -3,7 +3,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from resonanz.connectors.drivers import kinds
+from resonanz.connectors.drivers import choices, get_driver
 from resonanz.inbox.models import Team
 
 EMAIL_EXAMPLE = {
@@ -38,12 +38,10 @@ class ChannelForm(forms.Form):
                 "settings": json.dumps(instance_channel.settings or {}, indent=2, ensure_ascii=False),
             }
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, k.replace("_", " ")) for k in kinds()]
+        self.fields["kind"].choices = choices()
         self.fields["settings"].help_text = _('For email, e.g. %(example)s') % {"example": json.dumps(EMAIL_EXAMPLE)}
         if instance_channel is not None:
             self.fields["kind"].disabled = True
-            from resonanz.connectors.drivers import get_driver
-
             hint = getattr(get_driver(instance_channel), "settings_help", "")
             if hint:
                 self.fields["settings"].help_text = hint

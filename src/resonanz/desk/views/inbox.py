@@ -17,7 +17,8 @@ from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox import actions
 from resonanz.inbox.models import Conversation, ConversationEvent, Message, Team
-from resonanz.inbox.queries import filter_conversations, status_counts, with_latest_analysis
+from resonanz.inbox.queries import filter_conversations, status_counts
+from resonanz.understanding.filters import with_latest_analysis
 from resonanz.understanding.models import INTENTS, SENTIMENTS
 
 PAGE_SIZE = 50

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from resonanz.connectors.models import Channel
+from resonanz.connectors.models import Channel, SourceState
 from resonanz.core.errors import ActionError
 from resonanz.listening import actions
-from resonanz.listening.models import FeedState, Post
+from resonanz.listening.models import Post
 from resonanz.understanding.models import SENTIMENTS
 
 PAGE_SIZE = 30
@@ -26,13 +26,13 @@ def filter_posts(qs, params):
     if params.get("source"):
         qs = qs.filter(source=params["source"])
     if params.get("sentiment") in {v for v, _label in SENTIMENTS}:
-        qs = qs.filter(sentiment=params["sentiment"])
+        qs = qs.filter(analysis__sentiment=params["sentiment"])
     try:
         threshold = float(params.get("relevance") or 0)
     except ValueError:
         threshold = 0.0
     if threshold > 0:
-        qs = qs.filter(relevance__gte=threshold)
+        qs = qs.filter(analysis__relevance__gte=threshold)
     q = (params.get("q") or "").strip()
     if q:
         for word in q.split()[:8]:
@@ -49,7 +49,7 @@ def filter_posts(qs, params):
 @require_GET
 def stream(request):
     params = request.GET
-    posts = filter_posts(Post.objects.select_related("channel", "conversation"), params)
+    posts = filter_posts(Post.objects.select_related("channel", "conversation", "analysis"), params)
     page = Paginator(posts, PAGE_SIZE).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
@@ -57,8 +57,8 @@ def stream(request):
                .annotate(n=Count("id")).order_by("channel__name", "source_title", "source"))
     return render(request, "listening/stream.html", {
         "page": page, "params": params, "querystring": query.urlencode(), "sentiments": SENTIMENTS,
-        "channels": Channel.objects.filter(kind__in=["feed"]).order_by("name"), "sources": sources,
-        "feed_problems": FeedState.objects.filter(last_error_at__isnull=False).select_related("channel")
+        "channels": Channel.objects.filter(posts__isnull=False).distinct().order_by("name"), "sources": sources,
+        "feed_problems": SourceState.objects.filter(last_error_at__isnull=False).select_related("channel")
         .exclude(consecutive_errors=0),
         "relevance_choices": [("0.3", "≥ 0.3"), ("0.5", "≥ 0.5"), ("0.7", "≥ 0.7")],
     })

@@ -130,7 +130,7 @@ def channel_detail(request, pk: int):
     except Exception as exc:
         secrets = {"error": str(exc)}
     return render(request, "admin/channel.html", {"channel": channel, "form": form, "last_day": last_day,
-                                                  "secrets": secrets})
+                                                  "secrets": secrets, "addresses": channel.driver.addresses()})
 
 
 @admin_required

@@ -1,0 +1,129 @@
+"""The one intake every channel driver hands what it receives to.
+
+A driver knows its platform, not Resonanz's models: it turns whatever arrives into one of the
+items below and calls ``submit(channel, items)``. The apps that own the models register a handler
+per item type at start-up (the inbox stores messages, listening stores public posts, the inbox
+records delivery updates on outbound messages), so a driver never imports another app and a new
+kind of item is one dataclass plus one registered handler.
+
+Every handler is idempotent: redelivering the same item (same channel and external id) changes
+nothing, so a driver may hand over an item again whenever it is unsure it was stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class InboundMessage:
+    """A message to the company: a customer's mail, form, chat line, direct message, mention or reply.
+
+    ``is_public`` says whether others can read it (a mention or comment) or not (mail, direct message).
+    ``history`` marks imported history: stored as it happened (the conversation's state follows its last
+    message, threads only by reply links). ``outbound`` marks a reply the company sent elsewhere: stored as
+    sent, never delivered. ``analyze=False`` keeps it out of the pipeline (analysis, rules, automatic answers).
+    """
+
+    external_id: str
+    sender_handle: str
+    text: str
+    sender_name: str = ""
+    subject: str = ""
+    html: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    sent_at: datetime | None = None
+    is_public: bool = False
+    attachments: list[dict] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+    #: the sender's public profile where the platform has one: display_name, avatar_url, bio, followers, url
+    sender_profile: dict = field(default_factory=dict)
+    #: overrides how the sender is recognised (email, phone, twitter, …); empty: the driver decides
+    identity_kind: str = ""
+    history: bool = False
+    outbound: bool = False
+    analyze: bool = True
+    #: refuse it (ActionError on "in_reply_to") rather than start a conversation when its parent is unknown;
+    #: an import holds such rows until their parent is stored
+    requires_parent: bool = False
+
+
+@dataclass
+class InboundPost:
+    """A public post about the company that nobody addressed to it: it goes to the listening stream."""
+
+    external_id: str
+    text: str = ""
+    html: str = ""
+    title: str = ""
+    author: str = ""
+    author_handle: str = ""
+    link: str = ""
+    published_at: datetime | None = None
+    source: str = ""
+    source_title: str = ""
+    language: str = ""
+    #: the author's reach (followers), where the platform says
+    reach: int | None = None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class DeliveryUpdate:
+    """What a platform says about a message Resonanz sent: delivered, read, failed (a bounce) or an auto-reply.
+
+    ``message_ids`` are the external ids our outbound messages got from the platform (the Message-ID of a
+    mail, a status id); ``source_id`` identifies the notice itself, so reading it twice records it once.
+    """
+
+    message_ids: list[str]
+    status: str  # "delivered", "read", "failed" or "auto_reply"
+    detail: str = ""
+    source_id: str = ""
+    at: datetime | None = None
+
+    STATUSES = ("delivered", "read", "failed", "auto_reply")
+
+
+Handler = Callable[[Any, list], list]
+_handlers: dict[type, Handler] = {}
+
+
+def register(item_type: type, handler: Handler) -> None:
+    """The owning app's handler for one item type: ``handler(channel, items) -> results`` in the same order."""
+    _handlers[item_type] = handler
+
+
+def submit(channel, items: Iterable) -> list:
+    """Hand received items to their handlers, in runs of one type, keeping the order of results.
+
+    A result is whatever the handler returns per item: the stored object's result, or the ActionError
+    that refused it (an item without an id, a message without text); one refused item never stops the rest.
+    """
+    results: list = []
+    run: list = []
+    for item in items:
+        if run and type(item) is not type(run[0]):
+            results.extend(_handle(channel, run))
+            run = []
+        run.append(item)
+    if run:
+        results.extend(_handle(channel, run))
+    return results
+
+
+def _handle(channel, items: list) -> list:
+    try:
+        handler = _handlers[type(items[0])]
+    except KeyError:
+        raise LookupError(f"no app handles {type(items[0]).__name__}; is its app installed?") from None
+    return handler(channel, items)
+
+
+def created(results: list) -> int:
+    """How many of ``results`` are new (the count a poll reports)."""
+    return sum(1 for r in results if getattr(r, "created", False))

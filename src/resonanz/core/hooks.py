@@ -1,0 +1,41 @@
+"""Named hooks: how a lower app lets the apps above it take part in one of its writes.
+
+Domain events (core.events) tell others after a change committed. A hook runs *inside* the write,
+in its transaction, so the apps above can keep their own rows consistent with it: when crm merges two
+contacts, the inbox moves their conversations in the same transaction; when the inbox is about to send
+a reply, automation may hold it for approval. The lower app names the hook and calls ``run``; the apps
+above register in their ``AppConfig.ready``. Registration order is INSTALLED_APPS order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+_hooks: dict[str, list[Callable[..., Any]]] = defaultdict(list)
+
+#: the hooks that exist, with what their handlers receive (documentation and a guard against typos)
+KNOWN = {
+    "contact_merged": "keep, drop, actor: move rows of `drop` to `keep` (inside the merge's transaction)",
+    "contact_erased": "contact, actor: delete or anonymise what the app keeps about the contact",
+    "reply_check": "conversation, author, text, status, is_public: raise ActionError to hold or refuse a reply",
+}
+
+
+def register(name: str, handler: Callable[..., Any]) -> None:
+    if name not in KNOWN:
+        raise KeyError(f"unknown hook {name!r}; known: {', '.join(sorted(KNOWN))}")
+    if handler not in _hooks[name]:
+        _hooks[name].append(handler)
+
+
+def run(name: str, **kwargs: Any) -> list[Any]:
+    """Call every handler in order; an exception propagates and rolls the caller's write back."""
+    if name not in KNOWN:
+        raise KeyError(f"unknown hook {name!r}")
+    return [handler(**kwargs) for handler in list(_hooks[name])]
+
+
+def handlers(name: str) -> list[Callable[..., Any]]:
+    return list(_hooks[name])

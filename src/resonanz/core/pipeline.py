@@ -1,0 +1,169 @@
+"""The background work every stored item goes through, in batches, in the worker.
+
+Apps register *sources* (a model with the PipelineItem state: the inbox's messages, listening's
+posts) and *steps* (functions taking a list of items of the kinds they name): text understanding reads
+messages and posts, rules act on both, the knowledge base suggests and answers messages. A batch is
+claimed per source, every step runs over it, and the items are marked done. One broken step never holds
+back the batch; a worker that dies leaves its claim, which the sweep hands out again after
+CLAIM_TIMEOUT. Steps must therefore be idempotent (a retried batch neither analyses nor answers twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from resonanz.core.models import PipelineState
+
+log = logging.getLogger("resonanz.pipeline")
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+@dataclass
+class Source:
+    kind: str
+    model: type[Model]
+    select_related: tuple[str, ...] = ()
+
+
+_sources: dict[str, Source] = {}
+_steps: dict[str, tuple[str, ...]] = {}  # dotted path -> the kinds it handles, in registration order
+
+
+def register_source(kind: str, model: type[Model], *, select_related: tuple[str, ...] = ()) -> None:
+    _sources[kind] = Source(kind, model, select_related)
+
+
+def register_step(path: str, kinds: tuple[str, ...] = ("message",)) -> None:
+    """Apps add their step at start-up (INSTALLED_APPS order); RESONANZ_PIPELINE_STEPS can reorder or replace."""
+    _steps.setdefault(path, tuple(kinds))
+
+
+def steps(kind: str) -> list[Callable[[list], None]]:
+    paths = settings.RESONANZ_PIPELINE_STEPS or list(_steps)
+    return [import_string(p) for p in paths if kind in _steps.get(p, ("message",))]
+
+
+def sources() -> list[Source]:
+    return list(_sources.values())
+
+
+def claim(source: Source, batch_size: int) -> list:
+    """Take up to ``batch_size`` pending items of one source (and stale claims) for this worker."""
+    model = source.model
+    now = timezone.now()
+    with transaction.atomic():
+        model.objects.filter(pipeline_state=PipelineState.RUNNING,
+                             pipeline_claimed_at__lt=now - CLAIM_TIMEOUT).update(pipeline_state=PipelineState.PENDING)
+        query = model.objects.filter(pipeline_state=PipelineState.PENDING).order_by("id")
+        if transaction.get_connection().features.has_select_for_update_skip_locked:
+            query = query.select_for_update(skip_locked=True)
+        ids = list(query.values_list("id", flat=True)[:batch_size])
+        if ids:
+            model.objects.filter(id__in=ids).update(pipeline_state=PipelineState.RUNNING, pipeline_claimed_at=now)
+    return list(model.objects.filter(id__in=ids).select_related(*source.select_related).order_by("id"))
+
+
+def run_items(kind: str, items: list) -> None:
+    """Run every step for ``kind`` over ``items`` and mark them done (a failed step is recorded on them)."""
+    model = type(items[0])
+    ids = [i.pk for i in items]
+    for step in steps(kind):
+        try:
+            step(items)
+        except Exception as exc:
+            log.exception("pipeline step %s failed on %s %s…", getattr(step, "__name__", step), kind, ids[:5])
+            model.objects.filter(id__in=ids).update(
+                pipeline_error=f"{getattr(step, '__name__', step)}: {exc}"[:2000])
+    model.objects.filter(id__in=ids).update(pipeline_state=PipelineState.DONE, pipeline_claimed_at=None)
+
+
+def run_batch(batch_size: int | None = None) -> int:
+    """One batch of every source; returns how many items it finished."""
+    done = 0
+    for source in sources():
+        items = claim(source, batch_size or settings.RESONANZ_PIPELINE_BATCH)
+        if items:
+            run_items(source.kind, items)
+            done += len(items)
+    return done
+
+
+def run_until_empty(limit: int = 100_000) -> int:
+    done = 0
+    while done < limit:
+        n = run_batch()
+        if not n:
+            break
+        done += n
+    return done
+
+
+@shared_task(name="resonanz.core.tasks.process_pending")
+def process_pending() -> int:
+    """Finish every pending item in batches; also run by beat as a sweep after crashes."""
+    return run_until_empty()
+
+
+class _Kicker:
+    """Sends ``process_pending`` from a background thread, at most once per interval.
+
+    Enqueuing costs a broker round trip (tens of milliseconds on the SQLite broker); a web request or
+    an import must not wait for it. If the broker is unreachable nothing is lost: the periodic
+    sweep finds the pending items.
+    """
+
+    interval = 1.0
+
+    def __init__(self) -> None:
+        self.wanted = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def request(self) -> None:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            _send()  # tests and eager mode: run the pipeline now, in this thread
+            return
+        self.wanted.set()
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="resonanz-pipeline-kick", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while self.wanted.wait(timeout=60):
+            self.wanted.clear()
+            _send()
+            time.sleep(self.interval)
+
+
+_last_warning = 0.0
+
+
+def _send() -> None:
+    global _last_warning
+    try:
+        process_pending.delay()
+    except Exception as exc:
+        if time.monotonic() - _last_warning > 60:  # one line a minute, not a traceback a second
+            _last_warning = time.monotonic()
+            log.warning("broker unreachable (%s); pending items will be picked up by the next sweep", exc)
+
+
+_kicker = _Kicker()
+
+
+def kick() -> None:
+    """Ask the worker to process pending items soon; never blocks the caller."""
+    _kicker.request()

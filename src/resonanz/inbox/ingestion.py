@@ -1,0 +1,368 @@
+"""The ingestion core: how inbound messages (and imported history) become stored rows.
+
+One writer for every way in: a single message from the API, a form or a webhook, a poll of a mailbox
+or a social network, and a bulk import of history. ``store(channel, items)`` writes one batch inside
+the caller's transaction with every lookup done once per batch (stored ids, contacts, parents,
+open conversations) and multi-row inserts, so one message and a million take the same code path.
+
+Rules it keeps (the principle "nothing is lost"):
+- Store first, idempotent on (channel, external id): a redelivered item returns the stored message.
+- Threading: a reply reference (in this batch or stored) → ``[RZ-<id>]`` in the subject → the contact's
+  open conversation on this channel (live messages; history threads by reply links only) → a new one.
+- History (``outbound`` or imports) is stored as it happened and never delivered or answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.utils import timezone
+
+from resonanz.connectors.drivers import get_driver
+from resonanz.connectors.intake import InboundMessage
+from resonanz.core.errors import ActionError
+from resonanz.core.fastsql import insert_many
+from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
+from resonanz.crm.actions import ContactKey, resolve_contacts
+from resonanz.crm.models import normalize_handle
+from resonanz.inbox.models import Attachment, Conversation, ConversationEvent, Message
+
+REFERENCE_IN_SUBJECT = re.compile(r"\[RZ-(\d+)\]")
+REOPENED = "reopened by the customer's reply"
+
+
+@dataclass
+class IngestResult:
+    message: Message
+    conversation: Conversation
+    contact_id: int | None
+    created: bool
+    new_conversation: bool = False
+    new_contact: bool = False
+
+
+@dataclass
+class _Item:
+    """One inbound item, validated and cleaned, on its way into the batch."""
+
+    index: int
+    source: InboundMessage
+    external_id: str
+    text: str
+    html: str
+    when: datetime
+    key: ContactKey | None  # the sender, for customers' messages
+    references: list[str]
+    history: bool
+
+
+def subject_from(text: str) -> str:
+    """A conversation's subject when the customer gave none: the first 80 characters of the text."""
+    first = " ".join((text or "").split())
+    return first[:77] + "…" if len(first) > 80 else first
+
+
+def prepare(channel, inbound: InboundMessage, index: int, now: datetime, *, history: bool) -> _Item:
+    """Validate and clean one item (raises ActionError saying what is missing)."""
+    external_id = clean_text(inbound.external_id, 300).strip()
+    if not external_id:
+        raise ActionError("Every inbound message needs an external id, so redelivery is recognised.", "external_id")
+    text = clean_text(inbound.text)
+    html = sanitize_html(inbound.html) if inbound.html else ""
+    if not text and html:
+        text = html_to_text(html)
+    if not text.strip() and not inbound.attachments:
+        raise ActionError("The message has no text.", "text")
+    handle = (inbound.sender_handle or "").strip()
+    if not handle:
+        raise ActionError("The sender needs a handle (an email address, user name or id).", "sender")
+    key = None
+    if not inbound.outbound:
+        kind = inbound.identity_kind or get_driver(channel).identity_kind_for(handle)
+        normalized = normalize_handle(kind, handle)
+        if not normalized:
+            raise ActionError("The sender needs a handle (an email address, user name or id).", "sender")
+        key = ContactKey(kind, normalized, clean_text(inbound.sender_name, 200), inbound.sender_profile or {})
+    when = min(inbound.sent_at, now) if inbound.sent_at else now
+    references = [clean_text(r, 300) for r in [inbound.in_reply_to, *inbound.references] if r][:50]
+    return _Item(index, inbound, external_id, text, html, when, key, references, history)
+
+
+class _NewConversation:
+    """A conversation created in this batch; it gets its primary key when the batch is written."""
+
+    __slots__ = ("obj", "contact_id", "history")
+
+    def __init__(self, obj: Conversation, contact_id: int | None, history: bool) -> None:
+        self.obj, self.contact_id, self.history = obj, contact_id, history
+
+
+def store(channel, items: list[InboundMessage], *, is_demo: bool = False) -> list[IngestResult | ActionError]:
+    """Write one batch inside the caller's transaction; results come back in the order of ``items``.
+
+    Refused items come back as their ActionError. A race with another writer on the same external id
+    raises IntegrityError: the caller rolls the batch back and stores the items one by one.
+    """
+    now = timezone.now()
+    is_demo = is_demo or bool(channel.is_demo)
+    results: list[IngestResult | ActionError | None] = [None] * len(items)
+    todo: list[_Item] = []
+    first_of: dict[str, int] = {}
+    repeats: list[tuple[int, int]] = []
+    for index, inbound in enumerate(items):
+        try:
+            item = prepare(channel, inbound, index, now, history=inbound.history or inbound.outbound)
+        except ActionError as exc:
+            results[index] = exc
+            continue
+        if item.external_id in first_of:
+            repeats.append((index, first_of[item.external_id]))
+            continue
+        first_of[item.external_id] = index
+        todo.append(item)
+    stored = stored_messages(channel, [i.external_id for i in todo])
+    fresh = []
+    for item in todo:
+        if item.external_id in stored:
+            results[item.index] = stored[item.external_id]
+        else:
+            fresh.append(item)
+    if fresh:
+        for item, result in zip(fresh, _write(channel, fresh, now, is_demo), strict=True):
+            results[item.index] = result
+    for index, first in repeats:
+        earlier = results[first]
+        results[index] = (IngestResult(earlier.message, earlier.conversation, earlier.contact_id, False)
+                          if isinstance(earlier, IngestResult) else earlier)
+    return results  # type: ignore[return-value]
+
+
+def stored_messages(channel, external_ids: list[str]) -> dict[str, IngestResult]:
+    """Messages of this channel stored already under these external ids (a redelivery)."""
+    if not external_ids:
+        return {}
+    found = {}
+    for message in (Message.objects.select_related("conversation")
+                    .filter(channel=channel, external_id__in=external_ids)):
+        found[message.external_id] = IngestResult(message, message.conversation, message.author_contact_id, False)
+    return found
+
+
+def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[IngestResult | ActionError]:
+    contacts, created_contacts = resolve_contacts([i.key for i in items if i.key is not None], is_demo=is_demo)
+    parents = _parents(items)
+    by_reference = _referenced_conversations(items, contacts)
+    open_ones: dict = _open_conversations(channel, {contacts[i.key] for i in items if i.key and not i.history})
+    local: dict[str, tuple] = {}  # external id -> (conversation id or new one, contact id), this batch
+    placed: list[tuple[_Item, int | _NewConversation, int | None]] = []
+    results: dict[int, IngestResult | ActionError] = {}
+    new_conversations: list[_NewConversation] = []
+    # 1. where each item goes: a stored conversation (its id), one new in this batch, or refused
+    for item in items:
+        contact_id = contacts[item.key] if item.key else None
+        target = _thread(item, contact_id, local, parents, by_reference, open_ones)
+        if target is None and (item.source.outbound or item.source.requires_parent):
+            why = f"reply to {item.references[0]}" if item.references else "a company message that answers nothing"
+            results[item.index] = ActionError(f"No conversation to add this to ({why}).", "in_reply_to")
+            continue
+        if target is None:
+            subject = clean_text(item.source.subject, 300).strip() or subject_from(item.text or item.html)
+            new = _NewConversation(Conversation(
+                subject=subject, channel=channel, contact_id=contact_id, team=channel.default_team,
+                created_at=item.when, last_activity_at=item.when, last_inbound_at=None, is_demo=is_demo,
+            ), contact_id, item.history)
+            new_conversations.append(new)
+            target = (new, contact_id)
+            if not item.history:
+                open_ones[contact_id] = new  # the contact's next live message in this batch joins it
+        local[item.external_id] = target
+        placed.append((item, target[0], contact_id))
+    # 2. the stored conversations the batch touches, loaded (and locked) once
+    ids = {c for _i, c, _k in placed if isinstance(c, int)}
+    stored = Conversation.objects.select_for_update().in_bulk(ids) if ids else {}
+    for conversation in stored.values():
+        conversation.loaded_count = conversation.message_count
+    rows = [(item, stored[c] if isinstance(c, int) else c, contact) for item, c, contact in placed]
+    reopened = _apply_to_conversations(rows)
+    # 3. write: new conversations, counts of stored ones, messages, attachments, the event log
+    insert_many(Conversation, [c.obj for c in new_conversations])
+    for conversation in stored.values():
+        _save_counts(conversation)
+    messages = [_message(channel, item, _obj(conversation), contact_id, now) for item, conversation, contact_id in rows]
+    insert_many(Message, messages)
+    events = [ConversationEvent(conversation_id=c.obj.pk, kind="created", data={"channel": channel.pk},
+                                reason="imported" if c.history else "") for c in new_conversations]
+    counted: set[int] = set()
+    for (item, conversation, contact_id), message in zip(rows, messages, strict=True):
+        conv = _obj(conversation)
+        if item.source.attachments:
+            _store_attachments(message, item.source.attachments)
+        if item.source.outbound:
+            events.append(ConversationEvent(conversation_id=conv.pk, kind="reply_imported", reason="imported",
+                                            data={"message_id": message.pk, "author": item.source.sender_handle}))
+        else:
+            reason = "imported" if item.history else (REOPENED if item.external_id in reopened else "")
+            events.append(ConversationEvent(conversation_id=conv.pk, kind="message_received", reason=reason,
+                                            data={"message_id": message.pk}))
+        new_contact = item.key in created_contacts
+        created_contacts.discard(item.key)
+        results[item.index] = IngestResult(message, conv, contact_id, True,
+                                           new_conversation=isinstance(conversation, _NewConversation)
+                                           and conversation.obj.pk not in counted,
+                                           new_contact=new_contact)
+        if isinstance(conversation, _NewConversation):
+            counted.add(conversation.obj.pk)
+    insert_many(ConversationEvent, events)
+    return [results[i.index] for i in items]
+
+
+def _obj(conversation) -> Conversation:
+    return conversation.obj if isinstance(conversation, _NewConversation) else conversation
+
+
+def _message(channel, item: _Item, conversation: Conversation, contact_id: int | None, now: datetime) -> Message:
+    source = item.source
+    return Message(
+        conversation_id=conversation.pk, channel=channel,
+        direction=Message.Direction.OUTBOUND if source.outbound else Message.Direction.INBOUND,
+        external_id=item.external_id, in_reply_to=clean_text(source.in_reply_to, 300),
+        author_contact_id=contact_id, subject=clean_text(source.subject, 300), text=item.text,
+        html=item.html or text_to_html(item.text), is_public=source.is_public,
+        delivery_status=Message.Delivery.SENT if source.outbound else Message.Delivery.RECEIVED,
+        sent_at=item.when, received_at=None if source.outbound else now,
+        pipeline_state=Message.Pipeline.PENDING if not source.outbound and source.analyze else Message.Pipeline.SKIPPED,
+        meta={**(source.meta or {}), **({"author": source.sender_handle} if source.outbound else {})},
+    )
+
+
+def _thread(item: _Item, contact_id, local, parents, by_reference, open_ones):
+    """(conversation id or new one, contact id) this item joins, or None for a new conversation."""
+    for ref in item.references:
+        parent = local.get(ref)
+        if parent is None and ref in parents:
+            conversation_id, parent_contact, status = parents[ref]
+            if status != Conversation.Status.CLOSED:
+                parent = (conversation_id, parent_contact)
+        if parent is not None and (contact_id is None or parent[1] == contact_id):
+            return parent
+    if contact_id is None:
+        return None
+    match = REFERENCE_IN_SUBJECT.search(item.source.subject or "")
+    if match and int(match.group(1)) in by_reference.get(contact_id, ()):
+        return int(match.group(1)), contact_id
+    if not item.history and contact_id in open_ones:
+        return open_ones[contact_id], contact_id
+    return None
+
+
+def _parents(items: list[_Item]) -> dict[str, tuple[int, int | None, str]]:
+    """Stored messages the batch replies to: external id -> (conversation, its contact, its status)."""
+    refs = {r for i in items for r in i.references}
+    if not refs:
+        return {}
+    rows = (Message.objects.filter(external_id__in=list(refs)[:5000])
+            .values_list("external_id", "conversation_id", "conversation__contact_id", "conversation__status")
+            .order_by("id"))
+    return {ext: (conv, contact, status) for ext, conv, contact, status in rows}
+
+
+def _referenced_conversations(items: list[_Item], contacts: dict) -> dict[int, set[int]]:
+    """Conversations named by ``[RZ-<id>]`` in subjects that belong to the sender and are not closed."""
+    wanted = {}
+    for item in items:
+        match = REFERENCE_IN_SUBJECT.search(item.source.subject or "") if item.key else None
+        if match:
+            wanted[int(match.group(1))] = contacts[item.key]
+    if not wanted:
+        return {}
+    found: dict[int, set[int]] = defaultdict(set)
+    for pk, contact_id in (Conversation.objects.filter(pk__in=list(wanted))
+                           .exclude(status=Conversation.Status.CLOSED).values_list("pk", "contact_id")):
+        if wanted[pk] == contact_id:
+            found[contact_id].add(pk)
+    return found
+
+
+def _open_conversations(channel, contact_ids: set[int]) -> dict[int, int]:
+    """The latest open conversation on this channel of each contact (one plain query: the hot path)."""
+    if not contact_ids:
+        return {}
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    ids = sorted(contact_ids)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (f"SELECT contact_id, id FROM {table} WHERE channel_id = %s AND contact_id IN ({marks}) "
+           "AND status IN ('new', 'open', 'pending') ORDER BY last_activity_at, id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [channel.pk, *ids])
+        return dict(cursor.fetchall())  # later rows (newer activity) win
+
+
+def _apply_to_conversations(rows) -> set[str]:
+    """Counts, times, waiting and status of every conversation the batch touches; returns reopening ids."""
+    reopened: set[str] = set()
+    for item, conversation, _contact in sorted(rows, key=lambda r: r[0].when):
+        conv = _obj(conversation)
+        inbound = not item.source.outbound
+        if isinstance(conversation, _NewConversation) and conv.message_count == 0:
+            conv.created_at = conv.last_activity_at = item.when
+        conv.message_count += 1
+        if item.history:
+            _apply_history(conv, item.when, inbound)
+            continue
+        if conv.status in (Conversation.Status.PENDING, Conversation.Status.RESOLVED):
+            conv.status = Conversation.Status.OPEN
+            conv.resolved_at = None
+            reopened.add(item.external_id)
+        conv.last_activity_at = max(item.when, conv.last_activity_at)
+        conv.last_inbound_at = item.when
+        conv.waiting_for_us = True
+    return reopened
+
+
+def _apply_history(conv: Conversation, when: datetime, inbound: bool) -> None:
+    """Imported history: the conversation's state follows its last message (waiting for the customer when
+    the company wrote last); the first response is the company's first reply."""
+    if when >= conv.last_activity_at:
+        conv.last_activity_at = when
+        conv.waiting_for_us = inbound
+        if conv.status in (Conversation.Status.NEW, Conversation.Status.RESOLVED):
+            conv.status = Conversation.Status.NEW if inbound else Conversation.Status.RESOLVED
+            conv.resolved_at = None if inbound else when
+    if inbound and (conv.last_inbound_at is None or when > conv.last_inbound_at):
+        conv.last_inbound_at = when
+    if not inbound and (conv.first_response_at is None or when < conv.first_response_at):
+        conv.first_response_at = when
+
+
+def _save_counts(conversation: Conversation) -> None:
+    """One plain UPDATE per touched conversation; the count is added, not overwritten, so a concurrent
+    writer's message is never lost from it."""
+    added = conversation.message_count - conversation.loaded_count
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    sql = (f"UPDATE {table} SET message_count = message_count + %s, last_activity_at = %s, last_inbound_at = %s, "
+           "waiting_for_us = %s, first_response_at = %s, status = %s, resolved_at = %s WHERE id = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [added, adapt(conversation.last_activity_at), adapt(conversation.last_inbound_at),
+                             conversation.waiting_for_us, adapt(conversation.first_response_at),
+                             conversation.status, adapt(conversation.resolved_at), conversation.pk])
+
+
+def _store_attachments(message: Message, attachments: list[dict]) -> None:
+    for item in attachments or []:
+        content = item.get("content") or b""
+        attachment = Attachment(
+            message=message,
+            filename=clean_text(item.get("filename") or "attachment", 255),
+            content_type=(item.get("content_type") or "application/octet-stream")[:120],
+            size=len(content) if content else int(item.get("size") or 0),
+            content_id=(item.get("content_id") or "")[:255],
+        )
+        if content:
+            attachment.file.save(attachment.filename, ContentFile(content), save=False)
+        attachment.save()

@@ -110,7 +110,7 @@ def record_outbound(conversation: Conversation, *, external_id: str, text: str, 
 
 
 def send_reply(conversation: Conversation, author, text: str, *, status: str | None = None,
-               is_public: bool | None = None) -> Message:
+               is_public: bool | None = None, meta: dict | None = None) -> Message:
     """An agent's answer, sent through the conversation's channel driver after commit."""
     text = clean_text(text).strip()
     if not text:
@@ -131,7 +131,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             author_user=author, text=text, html=text_to_html(text),
             subject=_reply_subject(conversation),
             is_public=driver.public if is_public is None else is_public,
-            delivery_status=Message.Delivery.QUEUED, sent_at=now,
+            delivery_status=Message.Delivery.QUEUED, sent_at=now, meta=meta or {},
         )
         updates = ["last_activity_at", "waiting_for_us", "message_count"]
         conversation.last_activity_at = now
@@ -345,6 +345,18 @@ def set_agent_active(profile: AgentProfile, active: bool, actor=None) -> AgentPr
             ):
                 assign(conversation, None, actor, reason=f"{profile} was deactivated")
     return profile
+
+
+def ensure_bot_user(username: str, display_name: str, initials: str = "Bot"):
+    """An account for automation (the virtual agent): an agent that never logs in and is never assigned."""
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, email="", password=None)
+        AgentProfile.objects.create(user=user, display_name=display_name, initials=initials, is_bot=True,
+                                    role=AgentProfile.Role.AGENT)
+    return user
 
 
 def ensure_agent_profile(user) -> AgentProfile:

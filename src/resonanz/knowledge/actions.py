@@ -11,6 +11,7 @@ from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.crm.actions import get_tags
 from resonanz.knowledge.models import Article, ArticleFeedback, ArticleVersion, Category
+from resonanz.knowledge.search import articles
 
 FIELDS = {"title", "body", "language", "category", "status", "visibility", "example_questions", "source",
           "proposal", "is_demo"}
@@ -139,8 +140,6 @@ def update_category(category: Category, *, name: str, name_de: str = "", descrip
 def record_feedback(article: Article, helpful: bool, *, query: str = "", source: str = "help_center",
                     agent=None) -> None:
     """A vote or an agent's use/dismissal: counts, history for the ranking, and the live index learns it."""
-    from resonanz.knowledge.search import articles
-
     query = (query or "").strip()[:500]
     with transaction.atomic():
         ArticleFeedback.objects.create(article=article, helpful=helpful, query=query, source=source, agent=agent)

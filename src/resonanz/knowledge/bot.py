@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import transaction
 
+from resonanz.connectors.drivers import get_driver
 from resonanz.inbox import actions as inbox
-from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
+from resonanz.inbox.models import Conversation, Message, Team
+from resonanz.knowledge.actions import record_feedback
 from resonanz.knowledge.models import Article
 
 BOT_USERNAME = "bot@resonanz.invalid"
@@ -35,14 +35,8 @@ def channel_policy(channel) -> dict:
 
 
 def bot_user():
-    User = get_user_model()
-    user = User.objects.filter(username=BOT_USERNAME).first()
-    if user is None:
-        with transaction.atomic():
-            user = User.objects.create_user(username=BOT_USERNAME, email="", password=None)
-            AgentProfile.objects.create(user=user, display_name="Resonanz Bot", initials="Bot", is_bot=True,
-                                        role=AgentProfile.Role.AGENT)
-    return user
+    """The virtual agent's account: replies and notes of the bot and of rules carry it."""
+    return inbox.ensure_bot_user(BOT_USERNAME, "Resonanz Bot")
 
 
 def plain(markdown: str) -> str:
@@ -55,8 +49,6 @@ def plain(markdown: str) -> str:
 
 def fit_to_channel(article: Article, channel, *, limit_social: int = 240) -> str:
     """The article as a reply: in full for email, API and forms; one short plain paragraph on social channels."""
-    from resonanz.connectors.drivers import get_driver
-
     link = f"{settings.RESONANZ_BASE_URL.rstrip('/')}/help/{article.language}/{article.pk}-{article.slug}/"
     text = plain(article.body)
     if get_driver(channel).public:
@@ -120,9 +112,8 @@ def wants_handover(message: Message, analysis) -> str:
 
 
 def answer(message: Message, article: Article, confidence: float) -> Message:
-    reply = inbox.send_reply(message.conversation, bot_user(), fit_to_channel(article, message.channel))
-    Message.objects.filter(pk=reply.pk).update(meta={"auto_answer": {"article_id": article.pk,
-                                                                      "confidence": round(confidence, 4)}})
+    reply = inbox.send_reply(message.conversation, bot_user(), fit_to_channel(article, message.channel),
+                             meta={"auto_answer": {"article_id": article.pk, "confidence": round(confidence, 4)}})
     tags = list(message.conversation.tags.values_list("name", flat=True))
     inbox.update_conversation(message.conversation, None, tags=sorted(set(tags) | {ANSWERED_TAG}),
                               reason=f"answered automatically with “{article.title}” (confidence {confidence:.2f})")
@@ -134,8 +125,6 @@ def answer(message: Message, article: Article, confidence: float) -> Message:
 
 def hand_over(message: Message, reason: str) -> None:
     """To the conversation's team (or the channel's, or Support), visible with the bot's exchange above it."""
-    from resonanz.knowledge.actions import record_feedback
-
     conversation = Conversation.objects.get(pk=message.conversation_id)
     team = conversation.team or message.channel.default_team or Team.objects.filter(name="Support").first()
     tags = set(conversation.tags.values_list("name", flat=True)) | {HANDOVER_TAG}

@@ -16,6 +16,8 @@ import numpy as np
 from django.utils import timezone
 
 from resonanz.inbox.models import Conversation, Message
+from resonanz.knowledge.actions import create_article
+from resonanz.knowledge.embedding import cached_embedder
 from resonanz.knowledge.models import Article
 from resonanz.knowledge.search import articles
 
@@ -51,9 +53,7 @@ def _cases(days: int, limit: int = 3000) -> list[Case]:
 
 def _vectors(texts: list[str]) -> np.ndarray:
     """Sentence embeddings when available, else TF-IDF over words and character n-grams."""
-    from resonanz.knowledge.search import _embedder
-
-    embedder = _embedder()
+    embedder = cached_embedder()
     if embedder is not None:
         return np.asarray(embedder.embed_queries(texts), dtype=np.float32)
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -84,8 +84,6 @@ def _groups(vectors: np.ndarray, threshold: float) -> list[list[int]]:
 def propose_articles(*, days: int = 90, min_size: int = 3, question_similarity: float | None = None,
                      reply_similarity: float | None = None, editor=None) -> list[Article]:
     """Create draft articles for recurring, unanswered questions; returns the new drafts."""
-    from resonanz.knowledge.actions import create_article
-
     cases = [c for c in _cases(days) if not _answered(c.question)]
     known = set()
     for proposal in Article.objects.filter(source="proposed").values_list("proposal", flat=True):

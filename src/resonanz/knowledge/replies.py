@@ -8,7 +8,7 @@ from django.db.models import Count, Max
 
 from resonanz.analysis.retrieval import Document, RetrievalIndex
 from resonanz.inbox.models import Conversation, Message
-from resonanz.knowledge.search import _embedder
+from resonanz.knowledge.embedding import cached_embedder
 
 LIMIT = 5000
 
@@ -30,7 +30,7 @@ class ReplyIndex:
             if self.index is not None and signature == self.signature:
                 return self.index
             if self.index is None:
-                self.index = RetrievalIndex(_embedder())
+                self.index = RetrievalIndex(cached_embedder())
             ids = list(self._resolved().exclude(pk__in=self.known).order_by("-resolved_at")
                        .values_list("pk", flat=True)[:LIMIT])
             docs = []

@@ -11,26 +11,16 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
 from django.db.models import Count, Max
 
 from resonanz.analysis.retrieval import Answer, Document, Hit, RetrievalIndex
+from resonanz.knowledge import replies
+from resonanz.knowledge.embedding import cached_embedder
 from resonanz.knowledge.models import Article, ArticleFeedback
 
 log = logging.getLogger("resonanz.knowledge")
 MAX_QUERY_CHARS = 2000
-
-
-def _embedder():
-    from resonanz.analysis.retrieval.cache import CachedEmbedder
-    from resonanz.understanding.engine import embedder
-
-    inner = embedder()
-    if inner is None:
-        return None
-    return CachedEmbedder(inner, Path(settings.VAR_DIR) / "cache" / "embeddings")
 
 
 def article_document(article: Article, helpful_queries: list[str]) -> Document:
@@ -65,7 +55,7 @@ class ArticleIndex:
             if self.index is not None and signature == self.signature:
                 return self.index
             if self.index is None:
-                self.index = RetrievalIndex(_embedder())
+                self.index = RetrievalIndex(cached_embedder())
                 self.versions = {}
             live = {a.pk: a for a in Article.objects.filter(status=Article.Status.PUBLISHED)}
             for pk in [pk for pk in self.versions if pk not in live]:
@@ -143,7 +133,5 @@ def articles() -> ArticleIndex:
 def reset() -> None:
     """Forget the in-memory indexes (tests, or after the embedder setting changed)."""
     global _articles
-    from resonanz.knowledge import replies
-
     _articles = ArticleIndex()
     replies._replies = replies.ReplyIndex()

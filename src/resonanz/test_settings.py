@@ -1,5 +1,6 @@
 """Settings for the test suite: the same as production, with RESONANZ_TEST_DATABASE_URL honoured."""
 
+import copy
 import os
 import tempfile
 
@@ -29,4 +30,5 @@ RESONANZ_OUTBOUND_ALLOW = ["127.0.0.1"]
 # Log files of the test run stay out of var/logs.
 RESONANZ_LOG_DIR = os.path.join(tempfile.gettempdir(), f"resonanz-test-logs-{os.getpid()}")
 os.makedirs(RESONANZ_LOG_DIR, exist_ok=True)
+LOGGING = copy.deepcopy(LOGGING)
 LOGGING["handlers"]["file"]["filename"] = os.path.join(RESONANZ_LOG_DIR, "resonanz.log")

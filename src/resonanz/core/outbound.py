@@ -208,9 +208,9 @@ def parse_allow_entry(entry: str) -> AllowRule:
             raise ImproperlyConfigured(f"RESONANZ_OUTBOUND_ALLOW: {entry!r} is not a network like 10.0.0.0/8.") \
                 from None
     if text.startswith("["):
-        inside, _, rest = text[1:].partition("]")
+        inside, bracket, rest = text[1:].partition("]")
         port = _port(rest[1:], entry) if rest.startswith(":") else None
-        if rest and port is None:
+        if not bracket or (rest and port is None):
             raise ImproperlyConfigured(f"RESONANZ_OUTBOUND_ALLOW: {entry!r} is not [address]:port.")
         try:
             return AllowRule(network=ipaddress.ip_network(inside), port=port)

@@ -71,7 +71,7 @@ def uvicorn_server(django_db_setup, django_db_blocker):
                 said = Path(output.name).read_text(errors="replace")
                 raise RuntimeError(f"uvicorn did not start:\n{said}") from exc
             time.sleep(0.3)
-    yield port
+    yield port, Path(logs)
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -106,7 +106,8 @@ def send_chunk(conn: http.client.HTTPConnection, data: bytes) -> None:
 
 
 def test_chunked_body_over_the_limit_is_refused_without_being_read(uvicorn_server, hook):
-    conn = start_chunked(uvicorn_server, f"/hooks/{hook.slug}/", signed_headers(b"x"))
+    port, _logs = uvicorn_server
+    conn = start_chunked(port, f"/hooks/{hook.slug}/", signed_headers(b"x"))
     chunk = b"[" + b" " * (64 * 1024 - 1)
     sent, planned = 0, 300 * 1024 * 1024
     try:
@@ -126,7 +127,8 @@ def test_chunked_body_over_the_limit_is_refused_without_being_read(uvicorn_serve
 
 
 def test_declared_length_over_the_limit_is_refused_before_the_body(uvicorn_server, hook):
-    conn = http.client.HTTPConnection("127.0.0.1", uvicorn_server, timeout=10)
+    port, _logs = uvicorn_server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.putrequest("POST", f"/hooks/{hook.slug}/")
     conn.putheader("Content-Length", str(300 * 1024 * 1024))
     conn.endheaders()
@@ -137,7 +139,8 @@ def test_declared_length_over_the_limit_is_refused_before_the_body(uvicorn_serve
 def test_chunked_body_within_the_limit_is_delivered_whole(uvicorn_server, hook):
     payload = {"id": "chunked-1", "sender": "kim@example.com", "text": "Paket fehlt. " + "x" * 150_000}
     body = json.dumps(payload).encode()
-    conn = start_chunked(uvicorn_server, f"/hooks/{hook.slug}/", signed_headers(body))
+    port, _logs = uvicorn_server
+    conn = start_chunked(port, f"/hooks/{hook.slug}/", signed_headers(body))
     for start in range(0, len(body), 50_000):
         send_chunk(conn, body[start:start + 50_000])
     conn.send(b"0\r\n\r\n")
@@ -145,6 +148,20 @@ def test_chunked_body_within_the_limit_is_delivered_whole(uvicorn_server, hook):
     assert response.status == 201, response.read()
     assert response.getheader("X-Request-ID")
     assert Message.objects.get(external_id="chunked-1").text == payload["text"]
+
+
+def test_log_lines_under_asgi_carry_the_request_id(uvicorn_server, hook):
+    """The id set by the middleware reaches log records written in the view's thread."""
+    port, logs = uvicorn_server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", f"/hooks/{hook.slug}/", body=b"{}", headers={
+        "X-Request-ID": "probe-4711-asgi", "X-Resonanz-Timestamp": str(int(time.time())),
+        "X-Resonanz-Signature": "sha256=" + "0" * 64, "Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 401 and response.getheader("X-Request-ID") == "probe-4711-asgi"
+    lines = (logs / "resonanz.log").read_text().splitlines()
+    assert any("[probe-4711-asgi]" in line and "rejected" in line for line in lines), lines[-5:]
 
 
 # -- WSGI ----------------------------------------------------------------------------------------

@@ -92,10 +92,23 @@ def test_redirect_to_another_scheme_is_refused(allow, server):
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "gopher://example.com/", "ftp://example.com/x",
-                                 "dict://127.0.0.1:11211/", "data:text/plain,hi", "//example.com/x", "example.com"])
+                                 "dict://127.0.0.1:11211/", "data:text/plain,hi", "javascript:alert(1)"])
 def test_other_schemes_are_refused_before_anything_happens(allow, url):
     error = refused(url, code="scheme")
     assert "Only http:// and https:// addresses are allowed" in str(error)
+
+
+@pytest.mark.parametrize("url", ["//example.com/x", "example.com/feed"])
+def test_a_url_without_scheme_says_what_is_missing(allow, url):
+    assert "needs to start with https:// or http://" in str(refused(url, code="no_scheme"))
+
+
+def test_errors_survive_pickling_for_the_task_queue():
+    import pickle
+
+    error = outbound.RefusedURL("internal", host="10.0.0.1")
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is outbound.RefusedURL and str(again) == str(error) and again.code == "internal"
 
 
 def test_one_message_for_closed_silent_and_non_http_ports(allow):

@@ -645,7 +645,7 @@ def sign(secret: str, body: bytes) -> str:
 
 def deliver_notification(kind: str, rule_id: int, data: dict, conversation_id: int | None) -> None:
     """Send an email or webhook of a rule; a failure switches the rule off and is reported."""
-    import requests
+    from resonanz.core import outbound
 
     rule = Rule.objects.filter(pk=rule_id).first()
     try:
@@ -657,7 +657,7 @@ def deliver_notification(kind: str, rule_id: int, data: dict, conversation_id: i
             if action is None:
                 return  # the rule changed meanwhile; its new version decides next time
             body = data["body"].encode()
-            response = requests.post(data["url"], data=body, timeout=10, headers={
+            response = outbound.post(data["url"], data=body, timeout=10, headers={
                 "Content-Type": "application/json", "User-Agent": "Resonanz-Webhook/1",
                 "X-Resonanz-Signature": sign(action["secret"], body), "X-Resonanz-Rule": str(rule_id)})
             if response.status_code >= 300:

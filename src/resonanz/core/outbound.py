@@ -56,6 +56,7 @@ _LOOPBACKS = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 
 MESSAGES = {
     "scheme": gettext_lazy("Only http:// and https:// addresses are allowed, not %(scheme)s:."),
+    "no_scheme": gettext_lazy("The address %(url)s needs to start with https:// or http://."),
     "no_host": gettext_lazy("The address %(url)s has no host name."),
     "invalid": gettext_lazy("%(url)s is not a valid web address."),
     "internal": gettext_lazy(
@@ -82,6 +83,9 @@ class OutboundError(requests.RequestException):
     def message(self) -> str:
         return str(self.args[0])
 
+    def __reduce__(self):  # picklable for Celery, which stores a task's exception
+        return _rebuild, (self.__class__, self.code, self.params)
+
 
 class RefusedURL(OutboundError):
     """The URL itself is not allowed: its scheme, its syntax or an internal address."""
@@ -93,6 +97,15 @@ class Unreachable(OutboundError):
 
 class ResponseTooLarge(OutboundError):
     pass
+
+
+# What a refused, closed, filtered, slow or non-HTTP port can raise; all of it becomes one message.
+_TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                     requests.exceptions.ContentDecodingError)
+
+
+def _rebuild(cls, code: str, params: dict):
+    return cls(code, **params)
 
 
 class _InternalAddress(Exception):
@@ -279,6 +292,8 @@ def _split(url: str) -> tuple[str, str, int]:
     except ValueError:
         raise RefusedURL("invalid", url=url[:200]) from None
     scheme = parts.scheme.lower()
+    if not scheme:
+        raise RefusedURL("no_scheme", url=url[:200])
     if scheme not in SCHEMES:
         raise RefusedURL("scheme", scheme=scheme or "?")
     host = (parts.hostname or "").rstrip(".")
@@ -336,7 +351,7 @@ class _GuardedConnectionMixin:
                 if literal not in addresses:
                     addresses.append(literal)
             else:
-                log.info("outbound request to %s refused: %s is internal", host, address)
+                log.warning("outbound request to %s refused: %s is internal", host, address)
         if not addresses:
             raise _InternalAddress(self.host)  # type: ignore[attr-defined]
         last: Exception | None = None
@@ -417,9 +432,7 @@ class GuardedSession(requests.Session):
             raise
         except _InternalAddress:
             raise RefusedURL("internal", host=host) from None
-        except requests.TooManyRedirects:
-            raise
-        except requests.RequestException as exc:
+        except _TRANSPORT_ERRORS as exc:
             log.info("outbound request to %s:%s failed: %r", host, port, exc)
             raise Unreachable("unreachable", host=host, port=port) from None
 
@@ -429,9 +442,19 @@ def session() -> GuardedSession:
 
 
 def request(method: str, url: str, **kwargs) -> requests.Response:
-    """One guarded request in a fresh session (use :func:`session` for many to one host)."""
-    with GuardedSession() as s:
-        return s.request(method, url, **kwargs)
+    """One guarded request in a fresh session (use :func:`session` for many to one host).
+
+    With ``stream=True`` the session stays open for the body; it goes with the response.
+    """
+    s = GuardedSession()
+    try:
+        response = s.request(method, url, **kwargs)
+    except BaseException:
+        s.close()
+        raise
+    if not kwargs.get("stream"):
+        s.close()
+    return response
 
 
 def get(url: str, **kwargs) -> requests.Response:
@@ -452,9 +475,7 @@ def read_limited(response: requests.Response, limit: int) -> bytes:
                 body += chunk
                 if len(body) > limit:
                     raise ResponseTooLarge("too_large", host=host, limit=limit)
-    except OutboundError:
-        raise
-    except requests.RequestException as exc:
+    except _TRANSPORT_ERRORS as exc:
         log.info("reading the answer of %s failed: %r", host, exc)
         raise Unreachable("unreachable", host=host, port=urlsplit(response.url).port or "") from None
     return bytes(body)

@@ -54,7 +54,7 @@ def uvicorn_server(django_db_setup, django_db_blocker):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
            "DJANGO_SETTINGS_MODULE": "resonanz.settings", "DATABASE_URL": database_url(),
            "RESONANZ_VAR_DIR": str(settings.VAR_DIR), "RESONANZ_LOG_DIR": logs,
-           "CELERY_BROKER_URL": "memory://", "RESONANZ_MAX_REQUEST_BYTES": str(LIMIT)}
+           "CELERY_BROKER_URL": "memory://", "RESONANZ_MAX_REQUEST_BYTES": str(LIMIT), "RESONANZ_PROCESS": "web"}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1", "--port", str(port),
          "--lifespan", "off", "--no-access-log"], env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -160,7 +160,7 @@ def test_log_lines_under_asgi_carry_the_request_id(uvicorn_server, hook):
     response = conn.getresponse()
     response.read()
     assert response.status == 401 and response.getheader("X-Request-ID") == "probe-4711-asgi"
-    lines = (logs / "resonanz.log").read_text().splitlines()
+    lines = (logs / "web.log").read_text().splitlines()
     assert any("[probe-4711-asgi]" in line and "rejected" in line for line in lines), lines[-5:]
 
 

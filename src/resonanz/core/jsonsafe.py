@@ -4,7 +4,7 @@
 that parses at 900 levels still crashes whatever walks it next (serializers, the rule engine,
 PostgreSQL's JSON functions). So the nesting depth is measured on the raw bytes before
 parsing, in C-speed passes (strings are blanked out, each pass removes the innermost pairs of
-brackets), and anything deeper than ``RESONANZ_JSON_MAX_DEPTH`` is refused with a message a
+brackets; a body with fewer brackets than the limit skips all that), and anything deeper than ``RESONANZ_JSON_MAX_DEPTH`` is refused with a message a
 client can act on. ``NaN`` and ``Infinity`` are refused too: they are not JSON and PostgreSQL
 cannot store them.
 """
@@ -20,9 +20,10 @@ from django.utils.translation import gettext
 
 DEFAULT_MAX_DEPTH = 64
 
-_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)  # an unterminated string runs to the end
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_SKELETON = bytes(b for b in range(256) if b not in b'"[]{}')
 _ONE_KIND = bytes.maketrans(b"{}", b"[]")
+_STRING = re.compile(rb'"[^"]*+"?')  # on the skeleton; an unterminated string runs to the end
 
 
 class UnsafeJSON(ValueError):
@@ -42,7 +43,12 @@ def deeper_than(raw: bytes, limit: int) -> bool:
 
     Exact for well-formed JSON; for broken JSON the answer does not matter, the parser refuses it.
     """
-    brackets = _STRING.sub(b"", raw).translate(_ONE_KIND, _NOT_BRACKETS)
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # most bodies: not enough brackets to be too deep, wherever they are
+    if b"\\" in raw:
+        raw = _ESCAPE.sub(b"", raw)  # escaped quotes would end strings early
+    skeleton = raw.translate(_ONE_KIND, _NOT_SKELETON)  # quotes and brackets only, in C
+    brackets = _STRING.sub(b"", skeleton)  # brackets inside strings do not count
     for _ in range(limit):
         if b"[]" not in brackets:
             return False

@@ -16,7 +16,7 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resonanz.core import outbound
+from resonanz.core import addresses, outbound
 
 
 @pytest.fixture
@@ -230,35 +230,35 @@ def test_validator_honours_the_allow_list_and_speaks_german(allow):
     "2001:db8::1", "::127.0.0.1",
 ])
 def test_internal_addresses(address):
-    assert outbound.is_internal(ipaddress.ip_address(address))
+    assert addresses.is_internal(ipaddress.ip_address(address))
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"])
 def test_public_addresses(address):
-    assert not outbound.is_internal(ipaddress.ip_address(address))
+    assert not addresses.is_internal(ipaddress.ip_address(address))
 
 
 @given(st.ip_addresses(v=4))
 def test_ipv4_mapped_ipv6_is_judged_like_the_ipv4_address(address):
     mapped = ipaddress.IPv6Address(f"::ffff:{address}")
-    assert outbound.is_internal(mapped) == outbound.is_internal(address)
+    assert addresses.is_internal(mapped) == addresses.is_internal(address)
 
 
 @pytest.mark.parametrize("entry", ["not a host", "10.0.0.0/33", "example.com:99999", "[::1", "[::1]x",
                                    "host:port", "ex_ample.com"])
 def test_a_mistyped_allow_list_entry_is_named(entry):
     with pytest.raises(ImproperlyConfigured, match="RESONANZ_OUTBOUND_ALLOW"):
-        outbound.parse_allow_entry(entry)
+        addresses.parse_allow_entry(entry)
 
 
 def test_allow_list_from_the_environment_format(settings):
     settings.RESONANZ_OUTBOUND_ALLOW = "feeds.intranet.example:443, 10.20.0.0/16,[fd00::1]:8080,*.corp.example"
-    rules = outbound.allow_rules()
+    rules = addresses.allow_rules()
     assert len(rules) == 4
-    assert outbound.address_allowed("feeds.intranet.example", ipaddress.ip_address("10.9.9.9"), 443)
-    assert not outbound.address_allowed("feeds.intranet.example", ipaddress.ip_address("10.9.9.9"), 80)
-    assert outbound.address_allowed("x", ipaddress.ip_address("10.20.3.4"), 5432)
-    assert outbound.address_allowed("x", ipaddress.ip_address("fd00::1"), 8080)
-    assert not outbound.address_allowed("x", ipaddress.ip_address("fd00::1"), 8081)
-    assert outbound.address_allowed("wiki.corp.example", ipaddress.ip_address("10.1.1.1"), 80)
-    assert not outbound.address_allowed("corp.example.evil", ipaddress.ip_address("10.1.1.1"), 80)
+    assert addresses.address_allowed("feeds.intranet.example", ipaddress.ip_address("10.9.9.9"), 443)
+    assert not addresses.address_allowed("feeds.intranet.example", ipaddress.ip_address("10.9.9.9"), 80)
+    assert addresses.address_allowed("x", ipaddress.ip_address("10.20.3.4"), 5432)
+    assert addresses.address_allowed("x", ipaddress.ip_address("fd00::1"), 8080)
+    assert not addresses.address_allowed("x", ipaddress.ip_address("fd00::1"), 8081)
+    assert addresses.address_allowed("wiki.corp.example", ipaddress.ip_address("10.1.1.1"), 80)
+    assert not addresses.address_allowed("corp.example.evil", ipaddress.ip_address("10.1.1.1"), 80)

@@ -262,3 +262,26 @@ def test_allow_list_from_the_environment_format(settings):
     assert not addresses.address_allowed("x", ipaddress.ip_address("fd00::1"), 8081)
     assert addresses.address_allowed("wiki.corp.example", ipaddress.ip_address("10.1.1.1"), 80)
     assert not addresses.address_allowed("corp.example.evil", ipaddress.ip_address("10.1.1.1"), 80)
+
+
+# -- where URLs are saved ------------------------------------------------------------------------
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://localhost:6379/",
+                                 "http://[::1]/", "http://10.0.0.5/hook"])
+def test_a_rule_webhook_to_an_internal_address_is_refused_when_saved(allow, url):
+    from resonanz.automation.actions import validate
+    from resonanz.core.errors import ActionError
+
+    with pytest.raises(ActionError, match="internal address"):
+        validate(name="Notify", trigger="message_received", conditions={"all": []},
+                 actions=[{"type": "webhook", "url": url, "secret": "s" * 16}])
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/feed", "http://127.0.0.1:8000/rss", "http://[fe80::1]/x"])
+def test_a_feed_on_an_internal_address_is_refused_in_its_settings(allow, url):
+    from resonanz.connectors.drivers.base import DriverError
+    from resonanz.connectors.drivers.feed import feed_list
+
+    with pytest.raises(DriverError, match="internal address"):
+        feed_list({"feeds": [{"url": url}]})

@@ -48,6 +48,10 @@ def feed_list(settings: dict) -> list[dict]:
             item = {"url": item}
         if not isinstance(item, dict) or not str(item.get("url", "")).startswith(("http://", "https://")):
             raise DriverError(f"Each feed needs an http(s) url; got {item!r}.")
+        try:
+            outbound.check_url(str(item["url"]).strip())  # file:, gopher:, internal addresses: refused here
+        except outbound.RefusedURL as exc:
+            raise DriverError(exc.message) from None
         interval = item.get("interval")
         try:
             interval = int(interval) if interval not in (None, "") else None

@@ -3,4 +3,9 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resonanz.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from resonanz.core.bodylimit import BodyLimitASGI  # noqa: E402  (needs the settings above)
+
+# Counts chunked bodies as they arrive: Django itself would read them completely before any middleware.
+application = BodyLimitASGI(django_application)

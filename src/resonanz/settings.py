@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "resonanz.core.requestid.RequestIdMiddleware",
     "resonanz.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -152,9 +153,18 @@ MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-# Requests larger than this get 413 before any view reads them.
+# Requests larger than this get 413 before any view reads them, chunked ones too (core/bodylimit.py).
 RESONANZ_MAX_REQUEST_BYTES = int(os.environ.get("RESONANZ_MAX_REQUEST_BYTES", 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(RESONANZ_MAX_REQUEST_BYTES, 2_621_440)
+# JSON from outside nested deeper than this is refused with 400 (core/jsonsafe.py).
+RESONANZ_JSON_MAX_DEPTH = int(os.environ.get("RESONANZ_JSON_MAX_DEPTH", 64))
+# Outgoing requests (feeds, connection checks, rule webhooks) never reach internal addresses, except
+# these: comma-separated host, host:port, *.domain, IP, IP:port, [IPv6]:port or CIDR (core/outbound.py).
+RESONANZ_OUTBOUND_ALLOW = [
+    e.strip() for e in os.environ.get("RESONANZ_OUTBOUND_ALLOW", "").split(",") if e.strip()
+]
+# Inbound sent times older than this many days are replaced by the receipt time (0: only before 2000).
+RESONANZ_SENT_AT_MAX_AGE_DAYS = int(os.environ.get("RESONANZ_SENT_AT_MAX_AGE_DAYS", 0))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -162,6 +172,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "resonanz.core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -213,12 +228,33 @@ RESONANZ_BASE_URL = os.environ.get("RESONANZ_BASE_URL", "http://127.0.0.1:8000")
 
 RESONANZ_PIPELINE_BATCH = int(os.environ.get("RESONANZ_PIPELINE_BATCH", 200))
 
+# Logs go to stderr and to a rotating file per process kind (web, worker: set by `resonanz run`), so two
+# processes never rotate one file under each other. Every line carries the request id ("-" outside requests);
+# django.request logs the traceback of every unhandled error.
+RESONANZ_LOG_DIR = Path(os.environ.get("RESONANZ_LOG_DIR", VAR_DIR / "logs"))
+RESONANZ_LOG_DIR.mkdir(parents=True, exist_ok=True)
+_LOG_HANDLERS = ["console", "file"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "resonanz.core.requestid.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(RESONANZ_LOG_DIR / f"{os.environ.get('RESONANZ_PROCESS', 'resonanz')}.log"),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "encoding": "utf-8",
+            "delay": True,
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
+    },
     "loggers": {
-        "resonanz": {"handlers": ["console"], "level": os.environ.get("RESONANZ_LOG_LEVEL", "INFO")},
+        "resonanz": {"handlers": _LOG_HANDLERS, "level": os.environ.get("RESONANZ_LOG_LEVEL", "INFO")},
+        "django.request": {"handlers": _LOG_HANDLERS, "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": _LOG_HANDLERS, "level": "WARNING", "propagate": False},
     },
 }

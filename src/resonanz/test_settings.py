@@ -1,10 +1,11 @@
 """Settings for the test suite: the same as production, with RESONANZ_TEST_DATABASE_URL honoured."""
 
+import copy
 import os
 import tempfile
 
 from resonanz.settings import *  # noqa: F403
-from resonanz.settings import DATABASES, VAR_DIR, database_config
+from resonanz.settings import DATABASES, LOGGING, VAR_DIR, database_config
 
 if os.environ.get("RESONANZ_TEST_DATABASE_URL"):
     DATABASES["default"] = database_config(os.environ["RESONANZ_TEST_DATABASE_URL"])
@@ -22,3 +23,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 ALLOWED_HOSTS = ["*"]
+
+# The outbound guard is on as in production; the tests' local servers listen on 127.0.0.1, which is allowed
+# here. Tests of the guard itself set RESONANZ_OUTBOUND_ALLOW to what they need (tests/core/test_outbound.py).
+RESONANZ_OUTBOUND_ALLOW = ["127.0.0.1"]
+# Log files of the test run stay out of var/logs.
+RESONANZ_LOG_DIR = os.path.join(tempfile.gettempdir(), f"resonanz-test-logs-{os.getpid()}")
+os.makedirs(RESONANZ_LOG_DIR, exist_ok=True)
+LOGGING = copy.deepcopy(LOGGING)
+LOGGING["handlers"]["file"]["filename"] = os.path.join(RESONANZ_LOG_DIR, "resonanz.log")

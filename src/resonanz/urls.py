@@ -26,3 +26,6 @@ urlpatterns = [
     path("api/", include("resonanz.api.urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+handler404 = "resonanz.core.errorpages.page_not_found"
+handler500 = "resonanz.core.errorpages.server_error"

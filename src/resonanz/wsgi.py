@@ -3,4 +3,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resonanz.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from resonanz.core.bodylimit import BodyLimitWSGI  # noqa: E402  (needs the settings above)
+
+# Reads chunked bodies up to the limit: Django itself would see them as empty.
+application = BodyLimitWSGI(django_application)

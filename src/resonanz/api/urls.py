@@ -1,9 +1,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.routers import DefaultRouter
 
 from resonanz.api import automation, knowledge, views
+from resonanz.core.parsers import SafeJSONParser
 
 router = DefaultRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
@@ -24,7 +26,8 @@ router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ObtainAuthToken.as_view(parser_classes=[FormParser, MultiPartParser, SafeJSONParser]),
+         name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge-search"),

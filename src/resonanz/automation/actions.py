@@ -32,6 +32,7 @@ from resonanz.automation.fields import (
     snapshot_for_post,
 )
 from resonanz.automation.models import AutomationState, Rule, RuleRun
+from resonanz.core import outbound
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.inbox import actions as inbox
@@ -169,6 +170,10 @@ def _validate_action(action, trigger: str) -> dict:
         url = str(action.get("url") or "").strip()
         if not re.match(r"^https?://[^\s/]+", url):
             raise ActionError(f"{url!r} is not an http(s) address.", "actions")
+        try:
+            outbound.check_url(url)  # internal addresses are refused when the rule is saved
+        except outbound.RefusedURL as exc:
+            raise ActionError(exc.message, "actions") from None
         secret = str(action.get("secret") or "")
         if len(secret) < 16:
             raise ActionError("The webhook secret needs at least 16 characters.", "actions")
@@ -645,8 +650,6 @@ def sign(secret: str, body: bytes) -> str:
 
 def deliver_notification(kind: str, rule_id: int, data: dict, conversation_id: int | None) -> None:
     """Send an email or webhook of a rule; a failure switches the rule off and is reported."""
-    import requests
-
     rule = Rule.objects.filter(pk=rule_id).first()
     try:
         if kind == "email":
@@ -657,7 +660,7 @@ def deliver_notification(kind: str, rule_id: int, data: dict, conversation_id: i
             if action is None:
                 return  # the rule changed meanwhile; its new version decides next time
             body = data["body"].encode()
-            response = requests.post(data["url"], data=body, timeout=10, headers={
+            response = outbound.post(data["url"], data=body, timeout=10, headers={
                 "Content-Type": "application/json", "User-Agent": "Resonanz-Webhook/1",
                 "X-Resonanz-Signature": sign(action["secret"], body), "X-Resonanz-Rule": str(rule_id)})
             if response.status_code >= 300:

@@ -6,9 +6,15 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.utils import translation
 
+from resonanz.core.bodylimit import too_large_payload
+
 
 class RequestSizeLimitMiddleware:
-    """Refuse oversized bodies with 413 so a client knows to send less, not that it sent garbage."""
+    """Refuse oversized bodies with 413 so a client knows to send less, not that it sent garbage.
+
+    This sees the declared Content-Length only; bodies without one (chunked) are counted as they
+    arrive by resonanz.core.bodylimit, which asgi.py and wsgi.py put in front of Django.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -20,11 +26,7 @@ class RequestSizeLimitMiddleware:
             length = 0
         limit = settings.RESONANZ_MAX_REQUEST_BYTES
         if length > limit:
-            return JsonResponse(
-                {"detail": f"Request body is {length} bytes; the limit is {limit} bytes "
-                 "(RESONANZ_MAX_REQUEST_BYTES)."},
-                status=413,
-            )
+            return JsonResponse(too_large_payload(limit, length), status=413)
         return self.get_response(request)
 
 

@@ -25,6 +25,7 @@ from resonanz.connectors import intake
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import Driver, DriverError, InboundPost, SendResult
 from resonanz.connectors.models import SourceState
+from resonanz.core import outbound
 from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.connectors.feed")
@@ -47,6 +48,10 @@ def feed_list(settings: dict) -> list[dict]:
             item = {"url": item}
         if not isinstance(item, dict) or not str(item.get("url", "")).startswith(("http://", "https://")):
             raise DriverError(f"Each feed needs an http(s) url; got {item!r}.")
+        try:
+            outbound.check_url(str(item["url"]).strip())  # file:, gopher:, internal addresses: refused here
+        except outbound.RefusedURL as exc:
+            raise DriverError(exc.message) from None
         interval = item.get("interval")
         try:
             interval = int(interval) if interval not in (None, "") else None
@@ -63,8 +68,10 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "", timeout: float =
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        response = requests.get(url, headers=headers, timeout=(min(timeout, 10.0), timeout), stream=True,
+        response = outbound.get(url, headers=headers, timeout=(min(timeout, 10.0), timeout), stream=True,
                                 allow_redirects=True)
+    except outbound.OutboundError as exc:  # internal address, other scheme, or no answer (never which port state)
+        raise FeedError(exc.message) from None
     except requests.Timeout:
         raise FeedError(f"timed out after {timeout:g} s") from None
     except requests.RequestException as exc:

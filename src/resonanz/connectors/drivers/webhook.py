@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import time
@@ -23,6 +22,7 @@ from resonanz.connectors import intake
 from resonanz.connectors.actions import record_health, update_channel
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import Driver, DriverError, InboundMessage, SendResult
+from resonanz.core import jsonsafe
 from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.connectors.webhook")
@@ -171,9 +171,9 @@ class WebhookDriver(Driver):
             record_health(self.channel, False, f"webhook request from {remote} rejected: {reason}")
             return JsonResponse({"error": "unauthorized", "detail": reason}, status=401)
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            return JsonResponse({"error": "the body is not JSON"}, status=400)
+            payload = jsonsafe.loads(body)
+        except jsonsafe.UnsafeJSON as exc:
+            return JsonResponse({"error": exc.message}, status=400)
         try:
             inbound = map_payload(payload, mapping_of(self.channel.settings), body)
         except MappingError as exc:

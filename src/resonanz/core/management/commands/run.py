@@ -32,11 +32,11 @@ class Command(BaseCommand):
             processes.append(subprocess.Popen([
                 sys.executable, "-m", "celery", "-A", "resonanz.celery", "worker", "--beat",
                 "--pool", "solo", "--loglevel", "INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            ], env=env))
+            ], env={**env, "RESONANZ_PROCESS": "worker"}))
         processes.append(subprocess.Popen([
             sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", host, "--port", str(port),
             "--lifespan", "off", "--no-access-log",
-        ], env=env))
+        ], env={**env, "RESONANZ_PROCESS": "web"}))
         self.stdout.write(self.style.SUCCESS(f"Resonanz runs at http://{host}:{port}/ (Ctrl-C stops it)"))
         stopping = False
 

@@ -1,0 +1,54 @@
+"""The 404 and 500 answers: a page for people, JSON for programs, both with the request id.
+
+They render without the request's context processors or the base template: a 500 may come
+from the database being down or a broken template, and the error page must not fail the same
+way. The traceback is logged by Django's ``django.request`` logger (see LOGGING in settings).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.html import escape
+from django.utils.translation import gettext
+
+from resonanz.core.requestid import current
+
+log = logging.getLogger("resonanz.core.errorpages")
+
+
+def wants_json(request) -> bool:
+    """API paths and clients that ask for JSON get JSON."""
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def _request_id(request) -> str:
+    return getattr(request, "request_id", None) or current()
+
+
+def _page(template: str, status: int, context: dict, fallback: str) -> HttpResponse:
+    try:
+        body = loader.render_to_string(template, context)
+    except Exception:  # the error page must not become the next error
+        log.exception("could not render %s", template)
+        body = f"<!doctype html><title>{status}</title><h1>{escape(fallback)}</h1>" \
+               f"<p>Request ID: <code>{escape(context['request_id'])}</code></p>"
+    return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+
+
+def page_not_found(request, exception=None):
+    request_id = _request_id(request)
+    if wants_json(request):
+        return JsonResponse({"detail": gettext("Not found."), "request_id": request_id}, status=404)
+    return _page("404.html", 404, {"request_path": request.path, "request_id": request_id},
+                 gettext("Page not found"))
+
+
+def server_error(request):
+    request_id = _request_id(request)
+    if wants_json(request):
+        return JsonResponse({"detail": gettext("Server error. It has been logged; please quote the request id."),
+                             "request_id": request_id}, status=500)
+    return _page("500.html", 500, {"request_id": request_id}, gettext("Something went wrong"))

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from resonanz.automation import actions, approval, sla
 from resonanz.automation.models import BusinessCalendar, PendingReply, Rule, RuleRun, SLAPolicy
+from resonanz.core.params import is_id
 from resonanz.core.permissions import WritesNeed
 from resonanz.inbox.models import Conversation
 
@@ -103,7 +104,7 @@ class RuleRunViewSet(viewsets.ReadOnlyModelViewSet):
         qs = RuleRun.objects.select_related("rule").order_by("-id")
         for key in ("conversation", "rule"):
             value = self.request.query_params.get(key)
-            if value and value.isdigit():
+            if is_id(value):
                 qs = qs.filter(**{f"{key}_id": int(value)})
         return qs
 

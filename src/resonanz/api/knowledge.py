@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resonanz.api.serializers import TagListField
+from resonanz.core.params import as_int, is_id
 from resonanz.core.permissions import WritesNeed
 from resonanz.inbox.models import Conversation, Message
 from resonanz.knowledge import actions
@@ -110,7 +111,7 @@ class ArticleViewSet(viewsets.ModelViewSet):
             value = params.get(name)
             if value in allowed:
                 qs = qs.filter(**{name: value})
-        if (params.get("category") or "").isdigit():
+        if is_id(params.get("category")):
             qs = qs.filter(category_id=int(params["category"]))
         if params.get("source"):
             qs = qs.filter(source=params["source"])
@@ -219,7 +220,7 @@ class KnowledgeSearchView(APIView):
         params = request.query_params
         language = params.get("language") if params.get("language") in Article.Language.values else None
         public = params.get("public", "").lower() in ("1", "true", "yes")
-        k = int(params["k"]) if (params.get("k") or "").isdigit() else 10
+        k = as_int(params.get("k"), minimum=1, maximum=100) or 10
         results = ranking().search(params.get("q", ""), k=max(1, min(k, 50)), public_only=public,
                                    language=language)
         return Response([{"id": r.article.pk, "title": r.article.title, "score": round(r.score, 4),

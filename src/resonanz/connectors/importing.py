@@ -204,7 +204,7 @@ def parse_when(value) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(float(value), tz=UTC)
     text = str(value).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return datetime.fromtimestamp(int(text), tz=UTC)
     try:
         return datetime.strptime(text, TWITTER_DATE)

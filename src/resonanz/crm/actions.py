@@ -12,6 +12,7 @@ from resonanz.core import hooks
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.fastsql import insert_many
+from resonanz.core.params import as_int
 from resonanz.crm.models import Contact, Identity, Organization, Tag, normalize_handle
 
 PROFILE_KEYS = ("display_name", "avatar_url", "bio", "followers", "url")
@@ -80,7 +81,7 @@ def _profile(profile: dict | None) -> dict:
         value = (profile or {}).get(key)
         if value in (None, ""):
             continue
-        clean[key] = int(value) if key == "followers" and str(value).isdigit() else str(value)[:500]
+        clean[key] = as_int(value) if key == "followers" and as_int(value) is not None else str(value)[:500]
     return clean
 
 # The hottest lookup of ingestion as plain SQL: building the ORM query costs ~30x running it here.

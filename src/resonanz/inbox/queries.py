@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.db import connection
 from django.db.models import Count, QuerySet
 
+from resonanz.core.params import is_id
 from resonanz.inbox.models import Conversation, Message
 
 _filters: list[Callable[[QuerySet, dict], QuerySet]] = []
@@ -37,14 +38,14 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
         qs = qs.filter(status=status)
     for field in ("team", "channel", "contact", "priority"):
         value = params.get(field)
-        if value and str(value).isdigit():
+        if is_id(value):
             qs = qs.filter(**{f"{field}_id" if field != "priority" else field: int(value)})
     assignee = params.get("assignee")
     if assignee == "me":
         qs = qs.filter(assignee=user)
     elif assignee in ("none", "unassigned"):
         qs = qs.filter(assignee__isnull=True)
-    elif assignee and str(assignee).isdigit():
+    elif is_id(assignee):
         qs = qs.filter(assignee_id=int(assignee))
     tag = params.get("tag")
     if tag:

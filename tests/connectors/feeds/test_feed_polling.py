@@ -106,11 +106,12 @@ def test_redirect_is_followed_and_remembered(feed_server):
 
 
 def test_timeout_is_an_error_of_that_feed_only(feed_server):
-    feed_server.routes.set("/slow.xml", feed_file("rss.xml"), delay=1.5)
+    feed_server.routes.set("/slow.xml", feed_file("rss.xml"), delay=4.0)
     feed_server.routes.set("/atom.xml", feed_file("atom.xml"))
-    channel = make_channel(feed_server, "/slow.xml", "/atom.xml", timeout=0.4)
+    channel = make_channel(feed_server, "/slow.xml", "/atom.xml", timeout=1.5)  # room for a busy machine
     assert str(poll_channel(channel)).startswith("error")
-    assert "timed out" in SourceState.objects.get(key=feed_server.url("/slow.xml")).last_error
+    # the same words for a refused, closed or slow address (an answer must not reveal what is behind a port)
+    assert "127.0.0.1" in SourceState.objects.get(key=feed_server.url("/slow.xml")).last_error
     assert Post.objects.count() == 2
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from resonanz.connectors.drivers import get_driver, register
 from resonanz.connectors.drivers.base import Driver, SendResult
 from resonanz.connectors.models import Channel
+from resonanz.core.params import is_id
 
 
 @register("web_form")
@@ -25,7 +26,7 @@ class WebFormDriver(Driver):
         wanted = (self.channel.settings or {}).get("reply_channel")
         email = Channel.objects.filter(kind="email", enabled=True)
         if wanted:
-            return (email.filter(pk=wanted).first() if str(wanted).isdigit() else None) or \
+            return (email.filter(pk=wanted).first() if is_id(wanted) else None) or \
                 email.filter(name=wanted).first()
         return email.order_by("pk").first()
 

@@ -24,6 +24,7 @@ from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import Driver, DriverError, InboundMessage, SendResult
 from resonanz.core import jsonsafe
 from resonanz.core.errors import ActionError
+from resonanz.core.params import as_int
 
 log = logging.getLogger("resonanz.connectors.webhook")
 
@@ -72,7 +73,7 @@ def resolve(data, path: str, default=_MISSING):
     for part in str(path).split("."):
         if isinstance(current, dict) and part in current:
             current = current[part]
-        elif isinstance(current, list) and part.lstrip("-").isdigit() and -len(current) <= int(part) < len(current):
+        elif isinstance(current, list) and as_int(part, minimum=-len(current), maximum=len(current) - 1) is not None:
             current = current[int(part)]
         else:
             return default
@@ -95,7 +96,7 @@ def _datetime(value) -> datetime | None:
     if isinstance(value, bool):
         raise MappingError("sent_at must be an ISO 8601 date or unix seconds", "sent_at")
     try:
-        if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        if isinstance(value, int | float) or (isinstance(value, str) and as_int(value) is not None):
             return datetime.fromtimestamp(float(value), tz=UTC)
         if isinstance(value, str):
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))

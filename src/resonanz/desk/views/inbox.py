@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
+from resonanz.core.params import as_int
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox import actions
@@ -69,7 +70,7 @@ def conversation(request, pk: int):
     thread = (Message.objects.filter(conversation=conversation)
               .select_related("author_user__agent", "author_contact", "analysis").prefetch_related("attachments"))
     if request.GET.get("after"):
-        after = int(request.GET["after"]) if request.GET["after"].isdigit() else 0
+        after = as_int(request.GET["after"]) or 0
         return render(request, "inbox/_messages.html", {"thread": thread.filter(id__gt=after),
                                                         "conversation": conversation, "intents": INTENTS,
                                                         "sentiments": SENTIMENTS})

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from resonanz.core.errors import ActionError
+from resonanz.core.params import is_id
 from resonanz.core.permissions import can, permission_required
 from resonanz.desk.forms.knowledge import ArticleForm, CategoryForm, ImportForm
 from resonanz.knowledge import actions, transfer
@@ -37,7 +38,7 @@ def _filters(request) -> dict:
         "q": (get.get("q") or "").strip(),
         "status": get.get("status") if get.get("status") in Article.Status.values else "",
         "language": get.get("language") if get.get("language") in Article.Language.values else "",
-        "category": get.get("category") if (get.get("category") or "").isdigit() else "",
+        "category": get.get("category") if is_id(get.get("category")) else "",
         "visibility": get.get("visibility") if get.get("visibility") in Article.Visibility.values else "",
         "proposed": get.get("proposed") == "1",
     }
@@ -143,7 +144,7 @@ def _editor(request, article: Article | None):
         initial = {"status": Article.Status.DRAFT, "visibility": Article.Visibility.PUBLIC,
                    "language": request.GET.get("language") or ("de" if request.LANGUAGE_CODE == "de" else "en")}
         source = request.GET.get("translate")
-        if source and source.isdigit():
+        if is_id(source):
             original = Article.objects.filter(pk=int(source)).first()
             if original is not None:
                 initial.update(translation_of=original, category=original.category,

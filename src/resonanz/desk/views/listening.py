@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from resonanz.connectors.models import Channel, SourceState
 from resonanz.core.errors import ActionError
+from resonanz.core.params import is_id
 from resonanz.listening import actions
 from resonanz.listening.models import Post
 from resonanz.understanding.models import SENTIMENTS
@@ -21,7 +22,7 @@ PAGE_SIZE = 30
 
 def filter_posts(qs, params):
     channel = params.get("channel", "")
-    if channel.isdigit():
+    if is_id(channel):
         qs = qs.filter(channel_id=int(channel))
     if params.get("source"):
         qs = qs.filter(source=params["source"])

@@ -49,9 +49,21 @@ def test_broken_and_hostile_mail_is_stored_as_well_as_possible(email_channel, ma
                 samples.nested_with_attachments(big=300_000), samples.missing_message_id(),
                 samples.auto_reply(), samples.mailing_list(), samples.own_mail(), samples.hostile_attachment_names()):
         mailbox.append(raw)
-    assert get_driver(email_channel).poll() == 5
+    assert get_driver(email_channel).poll() == 9  # nothing is dropped
     by_subject = {m.subject: m for m in Message.objects.all()}
-    assert set(by_subject) == {"Umlaute", "Rückfrage zur Kündigung", "Rechnung mit Bild", "ID fehlt", "Dateinamen"}
+    assert set(by_subject) == {"Umlaute", "Rückfrage zur Kündigung", "Rechnung mit Bild", "ID fehlt", "Dateinamen",
+                               "", "Abwesenheitsnotiz: Re: Bestellung", "Newsletter März", "Unsere eigene Mail"}
+    noise_kinds = {m.subject: (m.meta.get("noise") or {}).get("kind") for m in Message.objects.all()}
+    assert noise_kinds["Abwesenheitsnotiz: Re: Bestellung"] == "auto_reply"
+    assert noise_kinds["Newsletter März"] == "list" and noise_kinds["Unsere eigene Mail"] == "own"
+    assert noise_kinds["Umlaute"] is None and noise_kinds[""] is None
+
+    anonymous = by_subject[""]  # no headers at all: stored under an unknown sender, with a warning
+    assert anonymous.text.strip() == "nur ein Text ohne Kopfzeilen"
+    assert anonymous.author_contact.name == "Unknown sender"
+    assert anonymous.author_contact.identities.get().handle.endswith("@unknown-sender.invalid")
+    assert [w["code"] for w in anonymous.meta["warnings"]] == ["sender_missing"]
+
     names = [a.file.name for a in Attachment.objects.filter(message=by_subject["Dateinamen"])]
     assert len(names) == 5 and all(n.startswith("attachments/") and ".." not in n.split("/") for n in names)
     assert "Grüße aus Köln" in by_subject["Umlaute"].text
@@ -69,9 +81,8 @@ def test_broken_and_hostile_mail_is_stored_as_well_as_possible(email_channel, ma
     assert nested.meta["email"]["omitted_attachments"][0]["filename"] == "riesig.bin"
 
     flags = mailbox.flags()
-    assert all(PROCESSED in f for f in flags.values())
-    assert FAILED in flags[1] and b"\\Seen" not in flags[1]  # no sender: left for a person to look at
-    assert get_driver(email_channel).poll() == 0 and Message.objects.count() == 5
+    assert all(PROCESSED in f and FAILED not in f for f in flags.values())
+    assert get_driver(email_channel).poll() == 0 and Message.objects.count() == 9
 
 
 def test_agent_reply_threads_and_the_customer_answer_returns_to_the_conversation(
@@ -136,22 +147,38 @@ def test_lost_connection_is_reconnected(email_channel, mailbox, monkeypatch):
     assert get_driver(email_channel).poll() == 1 and len(calls) == 2
 
 
-def test_bounce_marks_our_reply_failed_and_auto_reply_is_only_an_event(email_channel, mailbox, smtp, agent_user):
+def test_bounce_marks_our_reply_failed_and_noise_is_stored_but_never_answered(
+        email_channel, mailbox, smtp, agent_user):
     mailbox.append(samples.plain())
     get_driver(email_channel).poll()
     conversation = Conversation.objects.get()
     reply = deliver(send_reply(conversation, agent_user, "Antwort"))
     mailbox.append(samples.auto_reply(in_reply_to=reply.external_id))
     mailbox.append(samples.bounce(reply.external_id))
-    assert get_driver(email_channel).poll() == 0
+    assert get_driver(email_channel).poll() == 2  # both stored, neither dropped
     reply.refresh_from_db()
     assert reply.delivery_status == "failed" and "5.1.1" in reply.delivery_detail
     assert "User unknown" in reply.delivery_detail
     kinds = list(ConversationEvent.objects.filter(conversation=conversation).values_list("kind", flat=True))
     assert "delivery_failed" in kinds and "auto_reply_received" in kinds
-    assert Message.objects.filter(direction="inbound").count() == 1  # neither became a message
-    assert len(smtp.messages) == 1  # and nothing was answered
+    stored = {m.external_id: m.meta["noise"] for m in Message.objects.filter(direction="inbound")
+              if m.meta.get("noise")}
+    assert stored["<ooo@kunde.example>"]["kind"] == "auto_reply"
+    assert stored["<bounce-1@mx.resonanz.example>"]["kind"] == "bounce"
+    assert "User unknown" in stored["<bounce-1@mx.resonanz.example>"]["reason"]
     assert all(PROCESSED in f for f in mailbox.flags().values())
+
+    # Loop protection: the bot (or a rule) never answers machine mail; a person still can.
+    from resonanz.knowledge.bot import bot_user
+
+    bounce_conversation = Message.objects.get(external_id="<bounce-1@mx.resonanz.example>").conversation
+    automatic = deliver(send_reply(bounce_conversation, bot_user(), "Danke für Ihre Nachricht!"))
+    assert automatic.delivery_status == "failed" and "never answer machine-generated" in automatic.delivery_detail
+    assert len(smtp.messages) == 1  # only the agent's first reply went out
+    ooo_conversation = Message.objects.get(external_id="<ooo@kunde.example>").conversation
+    assert deliver(send_reply(ooo_conversation, bot_user(), "Automatisch")).delivery_status == "failed"
+    assert deliver(send_reply(ooo_conversation, agent_user, "Persönlich")).delivery_status == "sent"
+    assert len(smtp.messages) == 2
 
 
 def test_move_mode_moves_processed_mail(email_channel, mailbox):

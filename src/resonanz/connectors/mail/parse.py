@@ -308,15 +308,15 @@ def _children(part: EmailMessage) -> list[EmailMessage]:
 def _attachment(part: EmailMessage, ctype: str, filename: str, mail: ParsedMail, limit: int) -> None:
     if ctype in ("message/rfc822", "message/global") or part.is_multipart():
         try:
-            content = part.get_payload(0).as_bytes() if part.is_multipart() else _payload(part, mail)
+            if ctype == "message/delivery-status":  # the parser reads its field groups as messages
+                content = b"\n".join(p.as_bytes() for p in _children(part))
+            else:
+                content = part.get_payload(0).as_bytes() if part.is_multipart() else _payload(part, mail)
         except Exception:  # noqa: BLE001
             content = b""
-        filename = filename or "message.eml"
     else:
         content = _payload(part, mail)
-    if ctype == "message/delivery-status":
-        filename = filename or "delivery-status.txt"
-    name = filename or _default_name(ctype)
+    name = filename or _REPORT_NAMES.get(ctype) or _default_name(ctype)
     if not content:
         mail.problems.append(f"empty attachment {name!r} left out")  # a phantom, not an attachment
         return
@@ -333,6 +333,11 @@ def _attachment(part: EmailMessage, ctype: str, filename: str, mail: ParsedMail,
     else:
         item["content"] = content
     mail.attachments.append(item)
+
+
+_REPORT_NAMES = {"message/rfc822": "message.eml", "message/global": "message.eml",
+                 "message/delivery-status": "delivery-status.txt", "message/global-delivery-status": "delivery-status.txt",
+                 "text/rfc822-headers": "returned-headers.txt", "message/global-headers": "returned-headers.txt"}
 
 
 def _default_name(ctype: str) -> str:

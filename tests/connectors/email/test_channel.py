@@ -229,3 +229,66 @@ def test_plain_smtp_and_unreachable_smtp(email_channel, mailbox, smtp, agent_use
         failed = deliver(Message.objects.get(pk=pending.pk))
     assert failed.delivery_status == "failed" and "smtp_port" in failed.delivery_detail
     assert len(smtp.messages) == 1
+
+
+def test_a_mail_reusing_a_message_id_is_stored_and_redeliveries_are_known(email_channel, mailbox):
+    first = samples.plain(message_id="<same@mailer.example>", subject="Bestellung 5001", body="Wo bleibt 5001?")
+    second = samples.plain(message_id="<same@mailer.example>", subject="Rechnung 5002", body="Betrag falsch.")
+    mailbox.append(first)
+    assert get_driver(email_channel).poll() == 1
+    mailbox.append(second)
+    mailbox.append(first)  # the same bytes again
+    assert get_driver(email_channel).poll() == 1
+    mailbox.append(second.replace(b"\r\n", b"\n"))  # the same mail with other line endings
+    assert get_driver(email_channel).poll() == 0
+    stored = {m.subject: m.external_id for m in Message.objects.all()}
+    assert stored["Bestellung 5001"] == "<same@mailer.example>"  # the first keeps the plain Message-ID
+    assert stored["Rechnung 5002"].startswith("<same@mailer.example>#") and len(stored) == 2
+
+
+def test_mail_without_message_id_is_stored_once_whatever_its_line_endings(email_channel, mailbox):
+    mailbox.append(samples.missing_message_id())
+    mailbox.append(samples.missing_message_id().replace(b"\r\n", b"\n"))
+    assert get_driver(email_channel).poll() == 1 and Message.objects.count() == 1
+    assert Message.objects.get().external_id.endswith("@no-message-id.invalid>")
+
+
+def test_mail_stored_before_fingerprints_is_still_recognised(email_channel, mailbox):
+    from resonanz.connectors.drivers.base import InboundMessage
+    from resonanz.inbox.actions import ingest
+
+    ingest(email_channel, InboundMessage(external_id="<m1@kunde.example>", sender_handle="erika@kunde.example",
+                                         text="Hallo", meta={"email": {"message_id": "<m1@kunde.example>"}}))
+    mailbox.append(samples.plain())
+    assert get_driver(email_channel).poll() == 0 and Message.objects.count() == 1
+
+
+def test_a_follow_up_to_the_customers_own_mail_threads_by_its_message_id(email_channel, mailbox, agent_user):
+    mailbox.append(samples.plain())
+    get_driver(email_channel).poll()
+    conversation = Conversation.objects.get()
+    update_conversation(conversation, agent_user, status="resolved")
+    mailbox.append(samples.plain(message_id="<m2@kunde.example>", subject="Nachtrag", body="Noch etwas.",
+                                 extra="In-Reply-To: <m1@kunde.example>\n"))
+    assert get_driver(email_channel).poll() == 1
+    assert Message.objects.get(external_id="<m2@kunde.example>").conversation_id == conversation.pk
+
+
+def test_unknown_sender_is_stored_with_a_warning_and_cannot_be_answered(email_channel, mailbox, smtp, agent_user):
+    mailbox.append(samples.raw("From: undisclosed-recipients:;\nTo: support@resonanz.example\nSubject: Anonym\n"
+                               "Message-ID: <anon@x.example>\n\nIhr Fahrer parkt auf dem Gehweg."))
+    mailbox.append(samples.raw("From: Jonas\nReply-To: Jonas Wolf <jonas@kunde.example>\nSubject: Rechnung\n"
+                               "Message-ID: <jw@kunde.example>\n\nZweimal berechnet."))
+    assert get_driver(email_channel).poll() == 2
+    anonymous = Message.objects.get(external_id="<anon@x.example>")
+    assert anonymous.meta["warnings"][0]["code"] == "sender_missing"
+    assert anonymous.author_contact.name == "Unknown sender"
+    reply = deliver(send_reply(anonymous.conversation, agent_user, "Danke für den Hinweis."))
+    assert reply.delivery_status == "failed" and "no email address" in reply.delivery_detail
+    assert smtp.messages == []
+
+    recovered = Message.objects.get(external_id="<jw@kunde.example>")
+    assert recovered.author_contact.identities.get().handle == "jonas@kunde.example"
+    assert recovered.meta["warnings"][0]["code"] == "sender_recovered"
+    assert deliver(send_reply(recovered.conversation, agent_user, "Wir prüfen das.")).delivery_status == "sent"
+    assert smtp.messages[0].rcpt_tos == ["jonas@kunde.example"]

@@ -99,7 +99,7 @@ def split(raw: bytes) -> HeaderBlock:
             block._written.append((name, [line[match.end():].lstrip(b" \t")]))
         elif line[:1] in (b" ", b"\t"):
             block._written[-1][1].append(line)
-        elif not line.startswith(b"--") and _known_ahead(lines, i + 1):
+        elif not line.startswith(b"--") and _continues(block._written[-1][0], lines, i):
             block._written[-1][1].append(b" " + line)
             block.problems.append("a header continuation line was not indented")
         else:
@@ -152,6 +152,21 @@ def _block_follows(lines: list[bytes], i: int) -> bool:
         if known >= 2:
             return True
     return False
+
+
+# Headers whose values are prose or lists that mailers fold, and break when folding.
+FOLDABLE = {b"subject", b"from", b"to", b"cc", b"bcc", b"reply-to", b"sender", b"references", b"thread-topic",
+            b"comments", b"keywords", b"in-reply-to"}
+
+
+def _continues(name: bytes, lines: list[bytes], i: int) -> bool:
+    """A line that is neither a header nor indented continues the header before it, when a known
+    header still follows before the blank line, or when it is the last line before the blank line
+    and follows a header mailers fold (Subject, From, To, ...). Otherwise the body starts there."""
+    if _known_ahead(lines, i + 1):
+        return True
+    last = i + 1 >= len(lines) or not lines[i + 1].strip()
+    return last and name.lower() in FOLDABLE
 
 
 def _known_ahead(lines: list[bytes], i: int) -> bool:

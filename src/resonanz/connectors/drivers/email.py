@@ -29,6 +29,7 @@ import socket
 from collections.abc import Iterable
 
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
@@ -182,7 +183,7 @@ class EmailDriver(Driver):
         if mail.sender_missing:
             # One contact per mail: a shared one would thread unrelated mails into one conversation.
             sender = f"unknown-sender-{mail.fingerprint[:16]}@{UNKNOWN_SENDER_DOMAIN}"
-            name = name or "Unknown sender"
+            name = name or gettext("Unknown sender")
         attachments = [{k: v for k, v in a.items() if k in ("filename", "content_type", "size", "content",
                                                           "content_id")} for a in mail.attachments]
         text = mail.text.strip() or ("" if attachments else (mail.subject or "(empty mail)"))

@@ -238,6 +238,34 @@ def one_line(text: str) -> str:
     return " ".join(text.replace("\ufffd", "").split())
 
 
+# --- Message-IDs ---------------------------------------------------------------------------------
+
+_MSGID = re.compile(r"<[^<>\s]{1,1000}>")
+_LONG_ID = 250  # Message.external_id holds 300 characters; longer ids are hashed consistently
+
+
+def normalize_id(value: str) -> str:
+    """One canonical form for Message-IDs, so references match stored external ids."""
+    value = "".join((value or "").split())
+    if not value:
+        return ""
+    if not value.startswith("<"):
+        value = f"<{value.strip('<>')}>"
+    if len(value) > _LONG_ID:
+        value = "<sha256-" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest() + "@long-id.invalid>"
+    return value
+
+
+def message_ids(value: str) -> list[str]:
+    """Every <id> in a References/In-Reply-To style header, in order, without duplicates."""
+    seen: list[str] = []
+    for match in _MSGID.findall(value or ""):
+        ident = normalize_id(match)
+        if ident not in seen:
+            seen.append(ident)
+    return seen
+
+
 # --- fingerprint ---------------------------------------------------------------------------------
 
 FINGERPRINT_HEADERS = ("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to",

@@ -28,8 +28,9 @@ MAX_PARTS = 500
 
 @dataclass
 class Context:
-    limit: int
-    hints: list[str]
+    limit: int  # attachment size limit in bytes
+    hints: list[str]  # the charsets the mail declares anywhere
+    parts: int = 0  # parts visited so far, against MAX_PARTS
 
 
 @dataclass
@@ -102,8 +103,10 @@ def params(raw: bytes, hints: list[str]) -> dict[str, str]:
 
 
 def walk(part: EmailMessage, mail: ParsedMail, ctx: Context, *, depth: int) -> list[Segment]:
-    if depth > MAX_DEPTH or len(mail.attachments) > MAX_PARTS:
-        mail.problems.append("too many or too deeply nested parts; the rest was ignored")
+    ctx.parts += 1
+    if depth > MAX_DEPTH or ctx.parts > MAX_PARTS:
+        if ctx.parts == MAX_PARTS + 1 or depth > MAX_DEPTH:
+            mail.problems.append("too many or too deeply nested parts; the rest was ignored")
         return []
     ctype = content_type(part)
     if part.is_multipart() and ctype.startswith("multipart/"):

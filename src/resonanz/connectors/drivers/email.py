@@ -351,7 +351,6 @@ def _automatic_reply_refused(message, last) -> str:
             f"({found.get('kind', '')}: {found.get('reason', '')}).")
 
 
-
 def _last_inbound(message):
     return (message.conversation.messages.filter(channel=message.channel_id, direction="inbound", id__lt=message.pk)
             .order_by("-id").first())

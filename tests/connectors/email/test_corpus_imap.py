@@ -7,8 +7,6 @@ them on the stored message.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from imapclient import IMAPClient
 
@@ -16,14 +14,13 @@ from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.mail.parse import parse_mail
 from resonanz.inbox.models import Attachment, Message
 
-from .test_corpus import EXPECTED, corpus_table, load
+from .test_corpus import EXPECTED, corpus_table, load, remote_images_load
 
 pytestmark = [pytest.mark.django_db,
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 PROCESSED, FAILED = b"$ResonanzProcessed", b"$ResonanzFailed"
 REDELIVERED = "g01-plain-german.eml"  # appended twice: a genuine redelivery of the same bytes
-_REMOTE_SRC = re.compile(r'<img[^>]*\ssrc="(?!data:|cid:)', re.IGNORECASE)
 
 
 def _stored(name: str) -> Message | None:
@@ -58,7 +55,7 @@ def _mismatches(message: Message, name: str) -> list[str]:
         wrong.append(f"text {message.text[:200]!r} lacks {expect.snippet!r}")
     if expect.html and expect.html not in message.html:
         wrong.append(f"html lacks {expect.html!r}")
-    if _REMOTE_SRC.search(message.html):
+    if remote_images_load(message.html):
         wrong.append("a remote image source was stored")
     names = tuple(sorted(Attachment.objects.filter(message=message).values_list("filename", flat=True)))
     if names != tuple(sorted(expect.attachments)):

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resonanz.connectors.mail.privacy import PLACEHOLDER, block_remote_images, remote_images
 from resonanz.core.sanitize import sanitize_html
 
-_SRC = re.compile(r'\ssrc="([^"]*)"', re.IGNORECASE)
-
-
-def sources(html: str) -> list[str]:
-    return _SRC.findall(html)
+from .test_corpus import image_sources as sources
 
 
 def test_remote_images_get_a_placeholder_and_keep_their_address():

@@ -52,6 +52,7 @@ FORMS = {
     "Sender only": lambda n, a: ([f"Sender: {n} <{a}>"], True),
     "name-only From, Return-Path": lambda n, a: ([f"From: {n}", f"Return-Path: <{a}>"], True),
     "X-Envelope-From": lambda n, a: ([f"X-Envelope-From: <{a}>"], False),
+    "only in another header": lambda n, a: ([f"From: {n}", f"X-Kontakt: {a}"], True),
 }
 
 

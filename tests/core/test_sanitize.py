@@ -54,3 +54,10 @@ def test_any_text_is_safe(raw):
 def test_combinations_of_attacks_are_safe(parts):
     cleaned = sanitize_html("".join(parts)).lower()
     assert "<script" not in cleaned and "onerror=" not in cleaned and "javascript:" not in cleaned
+
+
+def test_remote_image_address_is_kept_only_as_data_on_images():
+    """The email channel moves remote image addresses to data-remote-src; it survives only on <img>."""
+    cleaned = sanitize_html('<img src="cid:a" data-remote-src="https://x.example/p.gif">'
+                            '<p data-remote-src="https://x.example/q">t</p>')
+    assert 'data-remote-src="https://x.example/p.gif"' in cleaned and "x.example/q" not in cleaned

@@ -14,7 +14,8 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
+    # data-remote-src: a remote image's address, kept so the agent can choose to load it (email privacy)
+    "img": {"src", "alt", "title", "width", "height", "data-remote-src"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
     "*": {"lang", "dir"},

@@ -88,7 +88,9 @@ def test_noise_rules():
     assert kind(samples.plain(extra="Auto-Submitted: no\n")) == "conversation"
     assert kind(samples.plain(extra="Precedence: bulk\n")) == "list"
     assert kind(samples.plain(extra="X-Autoreply: yes\n")) == "auto_reply"
-    assert kind(samples.plain(extra="Return-Path: <>\n")) == "auto_reply"
+    assert kind(samples.plain(extra="Return-Path: <>\n")) == "auto_generated"
+    assert kind(samples.plain(extra="Auto-Submitted: auto-generated\n")) == "auto_generated"
+    assert kind(samples.plain(sender="Monitoring <noreply@monitor.example>")) == "auto_generated"
 
 
 def test_bounce_report_names_the_returned_message():

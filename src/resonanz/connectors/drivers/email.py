@@ -7,8 +7,16 @@ tls_verify (true), tls_ca_file. Credentials (encrypted): imap_username, imap_pas
 smtp_username, smtp_password.
 
 A mail is marked processed only after the intake stored it: a crash in between re-reads it on
-the next poll and the intake's idempotency on the Message-ID stores it once. Bounces and
-out-of-office answers to our replies go to the intake as delivery updates.
+the next poll and the intake's idempotency on the external id stores it once. The external id is
+the Message-ID; a different mail reusing a stored Message-ID (mailers do) gets the Message-ID
+plus its content fingerprint, so it is stored instead of taken for a redelivery. Mail without a
+Message-ID is known by its fingerprint, which ignores line endings and trailing whitespace.
+
+Nothing is dropped: bounces, auto-replies, machine-generated notices, list mail and our own mail
+are stored with ``meta["noise"]`` (kind and reason) for the filtered view, and never answered
+automatically (``send`` refuses). Bounces and auto-replies to our replies also go to the intake
+as delivery updates. A mail without any sender address is stored under an "unknown sender"
+contact with ``meta["warnings"]``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import socket
 from collections.abc import Iterable
 
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
@@ -39,6 +48,7 @@ BATCH = 20
 
 # Outcomes of one mail, as poll() counts them.
 NEW, KNOWN, FAILED_OUTCOME = "new", "known", "failed"
+UNKNOWN_SENDER_DOMAIN = "unknown-sender.invalid"  # .invalid never resolves: nothing can be sent there
 
 
 @register("email")
@@ -144,26 +154,23 @@ class EmailDriver(Driver):
                     client.expunge()
 
     def handle_raw(self, raw: bytes) -> str:
-        """Parse, sort out noise, ingest. Returns new/known/failed or the kind of noise.
+        """Parse, recognise noise, ingest. Returns new/known/failed.
 
-        A broken mail is logged and reported as failed; only an unreachable database
-        propagates, because then nothing can be stored and the mail must stay unprocessed.
+        A mail that cannot be stored is logged and reported as failed; only an unreachable
+        database propagates, because then nothing can be stored and the mail must stay unprocessed.
         """
         try:
             mail = parse_mail(raw, max_attachment_bytes=self.max_attachment_bytes)
             verdict = noise.classify(mail, self.own_addresses)
-            if verdict.kind == "bounce":
-                if noise.is_failure(mail):
-                    intake.submit(self.channel, [bounce_notice(mail, verdict.reason)])
-                return verdict.kind
+            if verdict.kind == "bounce" and noise.is_failure(mail):
+                intake.submit(self.channel, [bounce_notice(mail, verdict.reason)])
+            if verdict.kind in ("auto_reply", "auto_generated") and referenced_ids(mail):
+                intake.submit(self.channel, [DeliveryUpdate(
+                    message_ids=referenced_ids(mail), status="auto_reply", source_id=mail.external_id,
+                    detail=f"{mail.subject} ({verdict.reason})")])
             if not verdict.is_conversation:
-                log.info("%s: not a conversation (%s): %s", self.channel, verdict.reason, mail.external_id)
-                if verdict.kind == "auto_reply":
-                    intake.submit(self.channel, [DeliveryUpdate(
-                        message_ids=referenced_ids(mail), status="auto_reply", source_id=mail.external_id,
-                        detail=f"{mail.subject} ({verdict.reason})")])
-                return verdict.kind
-            return self._ingest(mail)
+                log.info("%s: stored as %s (%s): %s", self.channel, verdict.kind, verdict.reason, mail.external_id)
+            return self._ingest(mail, verdict)
         except (OperationalError, InterfaceError):
             raise
         except Exception:
@@ -171,27 +178,39 @@ class EmailDriver(Driver):
                           self.channel, FAILED.decode())
             return FAILED_OUTCOME
 
-    def _ingest(self, mail: ParsedMail) -> str:
-        sender = mail.from_address or mail.reply_to
-        if not sender:
-            raise ValueError(f"mail {mail.external_id} has no sender address")
+    def _ingest(self, mail: ParsedMail, verdict: noise.Verdict) -> str:
+        sender, name = mail.from_address, mail.from_name
+        if mail.sender_missing:
+            # One contact per mail: a shared one would thread unrelated mails into one conversation.
+            sender = f"unknown-sender-{mail.fingerprint[:16]}@{UNKNOWN_SENDER_DOMAIN}"
+            name = name or gettext("Unknown sender")
         attachments = [{k: v for k, v in a.items() if k in ("filename", "content_type", "size", "content",
                                                           "content_id")} for a in mail.attachments]
         text = mail.text.strip() or ("" if attachments else (mail.subject or "(empty mail)"))
-        meta = {"email": {
-            "message_id": mail.message_id, "from": mail.from_address, "reply_to": mail.reply_to,
+        meta: dict = {"email": {
+            "message_id": mail.message_id, "fingerprint": mail.fingerprint, "from": mail.from_address,
+            "sender_source": mail.sender_source, "reply_to": mail.reply_to,
             "to": mail.to[:20], "references": mail.references[-50:],
             "problems": mail.problems[:20],
             "omitted_attachments": [{"filename": a["filename"], "size": a["size"], "reason": a["omitted"]}
                                     for a in mail.attachments if "omitted" in a],
         }}
-        result = intake.submit(self.channel, [InboundMessage(
-            external_id=mail.external_id, sender_handle=sender, sender_name=mail.from_name,
+        warnings = _warnings(mail)
+        if warnings:
+            meta["warnings"] = warnings
+        if not verdict.is_conversation:
+            meta["noise"] = {"kind": verdict.kind, "reason": verdict.reason[:500]}
+        inbound = InboundMessage(
+            external_id=mail.external_id, sender_handle=sender, sender_name=name,
             subject=mail.subject, text=text, html=mail.html, in_reply_to=mail.in_reply_to,
             references=mail.references, sent_at=mail.date, attachments=attachments, meta=meta,
-        )])[0]
-        if isinstance(result, ActionError):
-            raise result
+        )
+        result = _submit(self.channel, inbound)
+        if not result.created and mail.message_id and _another_mail(result.message, mail):
+            inbound.external_id = f"{mail.message_id}#{mail.fingerprint[:32]}"
+            log.info("%s: %s reuses the Message-ID of a stored mail; stored as %s", self.channel,
+                     mail.message_id, inbound.external_id)
+            result = _submit(self.channel, inbound)
         return NEW if result.created else KNOWN
 
     # --- outbound ------------------------------------------------------------------------------
@@ -202,8 +221,11 @@ class EmailDriver(Driver):
             return SendResult("failed", detail="The channel has no from_address; set it in the channel settings.")
         last = _last_inbound(message)
         email_meta = (last.meta or {}).get("email", {}) if last else {}
+        refusal = _automatic_reply_refused(message, last)
+        if refusal:
+            return SendResult("failed", detail=refusal)
         to = email_meta.get("reply_to") or email_meta.get("from") or _contact_email(message.conversation)
-        if not to:
+        if not to or to.endswith("@" + UNKNOWN_SENDER_DOMAIN):
             return SendResult("failed", detail="The customer has no email address to reply to.")
         parent = email_meta.get("message_id", "")
         message_id = compose.new_message_id(self.from_address)
@@ -287,6 +309,46 @@ def bounce_notice(mail: ParsedMail, reason: str = "") -> DeliveryUpdate:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _submit(channel, inbound: InboundMessage):
+    result = intake.submit(channel, [inbound])[0]
+    if isinstance(result, ActionError):
+        raise result
+    return result
+
+
+def _another_mail(stored, mail: ParsedMail) -> bool:
+    """The stored message under this Message-ID is a different mail, not a redelivery of this one.
+
+    Our own outbound messages and mails stored before fingerprints existed count as the same.
+    """
+    fingerprint = ((stored.meta or {}).get("email") or {}).get("fingerprint")
+    return stored.direction == "inbound" and bool(fingerprint) and fingerprint != mail.fingerprint
+
+
+def _warnings(mail: ParsedMail) -> list[dict]:
+    """What the agent must know about the sender, as codes the UI can translate and a text."""
+    if mail.sender_missing:
+        return [{"code": "sender_missing",
+                 "text": "No sender address was found in this mail's headers; it cannot be answered by mail."}]
+    if mail.sender_source not in ("from", ""):
+        return [{"code": "sender_recovered",
+                 "text": f"The From header had no usable address; the sender was taken from {mail.sender_source}."}]
+    return []
+
+
+def _automatic_reply_refused(message, last) -> str:
+    """Loop protection: a bot or rule never answers a bounce, auto-reply, notice, list or our own mail."""
+    found = ((last.meta or {}).get("noise") if last else None) or {}
+    if not found:
+        return ""
+    author = message.author_user
+    agent = getattr(author, "agent", None) if author is not None else None
+    if author is not None and not (agent is not None and agent.is_bot):
+        return ""  # a person decided to answer
+    return (f"Not sent: automatic replies never answer machine-generated mail "
+            f"({found.get('kind', '')}: {found.get('reason', '')}).")
 
 
 def _last_inbound(message):

@@ -1,8 +1,10 @@
-"""Which mail must never become a conversation: bounces, auto-replies, mailing lists, our own mail.
+"""Which mail must never be answered automatically: bounces, auto-replies, machine-generated
+notices, mailing lists, our own mail.
 
-Answering any of these starts mail loops (two autoresponders replying to each other) or
-buries agents in noise, so they are recognised by the headers RFC 3834, RFC 2369/2919 and
-common practice define, before anything is stored.
+Answering any of these starts mail loops (two autoresponders replying to each other), so they
+are recognised by the headers RFC 3834, RFC 2369/2919 and common practice define. They are still
+stored, with the verdict's reason, because some are real work for someone (a monitoring system's
+incident notice); the inbox keeps them in a filtered view.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ _BOUNCE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _BULK = {"bulk", "junk", "list", "auto_reply"}
+_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[^@]*|no_reply)@", re.IGNORECASE)
+KINDS = ("bounce", "own", "auto_reply", "auto_generated", "list")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    kind: str  # "conversation", "bounce", "auto_reply", "list" or "own"
+    kind: str  # "conversation" or one of KINDS
     reason: str = ""
 
     @property
@@ -39,7 +43,8 @@ def classify(mail: ParsedMail, own_addresses: set[str]) -> Verdict:
         return Verdict("own", f"sent from our own address {mail.from_address}")
     auto = mail.header("auto-submitted").strip().lower()
     if auto and not auto.startswith("no"):
-        return Verdict("auto_reply", f"Auto-Submitted: {auto}")
+        return Verdict("auto_reply" if auto.startswith("auto-replied") else "auto_generated",
+                       f"Auto-Submitted: {auto}")
     for name in ("x-autoreply", "x-autorespond", "x-autoresponder"):
         if mail.header(name):
             return Verdict("auto_reply", f"{name} header")
@@ -50,7 +55,9 @@ def classify(mail: ParsedMail, own_addresses: set[str]) -> Verdict:
         if mail.header(name):
             return Verdict("list", f"{name} header")
     if _null_return_path(mail):
-        return Verdict("auto_reply", "empty Return-Path (machine-generated mail)")
+        return Verdict("auto_generated", "empty Return-Path (machine-generated mail)")
+    if _NO_REPLY.match(mail.from_address):
+        return Verdict("auto_generated", f"sent from a no-reply address ({mail.from_address})")
     return Verdict("conversation")
 
 

@@ -2,7 +2,11 @@
 // A real Bluesky stack for Resonanz's tests: the PLC directory and the reference PDS in one Node process.
 //
 // Usage: node server.js --plc-port N --pds-port N --data-dir DIR [--rate-limits]
-// (each option may also come from the environment: PLC_PORT, PDS_PORT, DATA_DIR, RATE_LIMITS=1).
+//                       [--appview-port N --appview-db postgresql://... --appview-schema NAME]
+// (each option may also come from the environment: PLC_PORT, PDS_PORT, DATA_DIR, RATE_LIMITS=1,
+// APPVIEW_PORT, APPVIEW_DB, APPVIEW_SCHEMA). With the AppView options it also runs the reference AppView
+// (@atproto/bsky) on PostgreSQL, indexing the PDS's event stream, and the PDS proxies app.bsky.* to it:
+// notifications, search, profiles with follower counts, threads.
 // When both servers listen it prints one line of JSON to stdout, {"ready": true, "plc": ..., "pds": ...},
 // and it shuts both down cleanly on SIGTERM or SIGINT or when stdin closes (so a killed test run
 // never leaves it behind).
@@ -61,10 +65,26 @@ async function main() {
     PDS_CRAWLERS: '',
     LOG_ENABLED: process.env.LOG_ENABLED ?? 'false',
   })
+  const appviewPort = option('appview-port', 'APPVIEW_PORT', '') ? port('appview-port', 'APPVIEW_PORT') : null
+  let appview = null
+  if (appviewPort) {
+    appview = await startAppView({
+      port: appviewPort,
+      plcUrl,
+      pdsPort,
+      dbUrl: option('appview-db', 'APPVIEW_DB', 'postgresql://postgres@127.0.0.1:5432/test'),
+      schema: option('appview-schema', 'APPVIEW_SCHEMA', `bsky_${process.pid}`),
+    })
+    Object.assign(process.env, {
+      PDS_BSKY_APP_VIEW_URL: appview.url,
+      PDS_BSKY_APP_VIEW_DID: appview.did,
+    })
+  }
   const { PDS, envToCfg, envToSecrets, readEnv } = require('@atproto/pds')
   const env = readEnv()
   const pds = await PDS.create(envToCfg(env), envToSecrets(env))
   await pds.start()
+  if (appview) appview.subscribe()
 
   let stopping = false
   async function stop(reason) {
@@ -73,6 +93,7 @@ async function main() {
     process.stderr.write(`bluesky test server stopping (${reason})\n`)
     const timer = setTimeout(() => process.exit(1), 10000)
     try {
+      if (appview) await appview.destroy()
       await pds.destroy()
       await plc.destroy()
     } finally {
@@ -90,11 +111,97 @@ async function main() {
       ready: true,
       plc: plcUrl,
       pds: `http://localhost:${pdsPort}`,
+      appview: appview ? appview.url : null,
+      appview_did: appview ? appview.did : null,
       rate_limits: rateLimits,
       startup_ms: Date.now() - started,
       pid: process.pid,
     }) + '\n',
   )
+}
+
+// The AppView needs a DID of its own in the PLC directory (the PDS addresses proxied calls to it), a
+// data plane and bsync over one PostgreSQL schema, and a subscription to the PDS's event stream.
+async function startAppView({ port, plcUrl, pdsPort, dbUrl, schema }) {
+  const bsky = require('@atproto/bsky')
+  const { Secp256k1Keypair } = require('@atproto/crypto')
+  const { Client: PlcClient } = require('@did-plc/lib')
+  const getFreePort = () =>
+    new Promise((resolve, reject) => {
+      const srv = require('node:net').createServer()
+      srv.listen(0, '127.0.0.1', () => {
+        const { port: free } = srv.address()
+        srv.close(() => resolve(free))
+      })
+      srv.on('error', reject)
+    })
+  const url = `http://localhost:${port}`
+  const signingKey = await Secp256k1Keypair.create({ exportable: true })
+  const plcClient = new PlcClient(plcUrl)
+  const did = await plcClient.createDid({
+    signingKey: signingKey.did(),
+    rotationKeys: [signingKey.did()],
+    handle: 'appview.test',
+    pds: url,
+    signer: signingKey,
+  })
+  const migrationDb = new bsky.Database({ url: dbUrl, schema })
+  await migrationDb.migrateToLatestOrThrow()
+  await migrationDb.close()
+  const db = new bsky.Database({ url: dbUrl, schema, poolSize: 10 })
+  const dataplanePort = await getFreePort()
+  const dataplane = await bsky.DataPlaneServer.create(db, dataplanePort, plcUrl)
+  // Handles under .test have no DNS or https://<handle>/.well-known, so the data plane asks the PDS that
+  // issued them (com.atproto.identity.resolveHandle) instead: what DNS would answer on the real network.
+  dataplane.idResolver.handle.resolve = async (handle) => {
+    const res = await fetch(
+      `http://localhost:${pdsPort}/xrpc/com.atproto.identity.resolveHandle?handle=${encodeURIComponent(handle)}`,
+    )
+    return res.ok ? (await res.json()).did : undefined
+  }
+  const bsyncPort = await getFreePort()
+  const bsync = await bsky.MockBsync.create(db, bsyncPort)
+  // readEnv() checks a few values in the environment before it applies the overrides.
+  Object.assign(process.env, {
+    BSKY_BSYNC_URL: `http://localhost:${bsyncPort}`,
+    BSKY_BSYNC_HTTP_VERSION: '1.1',
+    BSKY_DATAPLANE_HTTP_VERSION: '1.1',
+    MOD_SERVICE_DID: 'did:example:invalidMod',
+  })
+  const config = bsky.ServerConfig.readEnv({
+    port,
+    didPlcUrl: plcUrl,
+    publicUrl: url,
+    serverDid: did,
+    dataplaneUrls: [`http://localhost:${dataplanePort}`],
+    dataplaneHttpVersion: '1.1',
+    bsyncUrl: `http://localhost:${bsyncPort}`,
+    bsyncHttpVersion: '1.1',
+    modServiceDid: 'did:example:invalidMod',
+    notificationsDelayMs: 0,
+  })
+  const server = bsky.BskyAppView.create({ config, signingKey })
+  await server.start()
+  let sub = null
+  return {
+    url,
+    did,
+    subscribe() {
+      sub = new bsky.RepoSubscription({
+        service: `ws://localhost:${pdsPort}`,
+        db,
+        idResolver: dataplane.idResolver,
+      })
+      sub.start()
+    },
+    async destroy() {
+      if (sub) await sub.destroy()
+      await server.destroy()
+      await bsync.destroy()
+      await dataplane.destroy()
+      await db.close()
+    },
+  }
 }
 
 main().catch((err) => {

@@ -7,6 +7,10 @@
 // APPVIEW_PORT, APPVIEW_DB, APPVIEW_SCHEMA). With the AppView options it also runs the reference AppView
 // (@atproto/bsky) on PostgreSQL, indexing the PDS's event stream, and the PDS proxies app.bsky.* to it:
 // notifications, search, profiles with follower counts, threads.
+// With --chat-url URL (CHAT_URL) it registers a DID for a chat service at that URL in the PLC directory
+// (service #bsky_chat), so clients reach it through the PDS exactly as they reach Bluesky's chat service:
+// with the header `atproto-proxy: <chat did>#bsky_chat`. The chat service itself is Python
+// (tests/support/bluesky/chat.py); Bluesky's own is not open source.
 // When both servers listen it prints one line of JSON to stdout, {"ready": true, "plc": ..., "pds": ...},
 // and it shuts both down cleanly on SIGTERM or SIGINT or when stdin closes (so a killed test run
 // never leaves it behind).
@@ -80,6 +84,8 @@ async function main() {
       PDS_BSKY_APP_VIEW_DID: appview.did,
     })
   }
+  const chatUrl = option('chat-url', 'CHAT_URL', '')
+  const chatDid = chatUrl ? await registerService(plcUrl, 'bsky_chat', 'BskyChatService', chatUrl) : null
   const { PDS, envToCfg, envToSecrets, readEnv } = require('@atproto/pds')
   const env = readEnv()
   const pds = await PDS.create(envToCfg(env), envToSecrets(env))
@@ -113,11 +119,33 @@ async function main() {
       pds: `http://localhost:${pdsPort}`,
       appview: appview ? appview.url : null,
       appview_did: appview ? appview.did : null,
+      chat_did: chatDid,
       rate_limits: rateLimits,
       startup_ms: Date.now() - started,
       pid: process.pid,
     }) + '\n',
   )
+}
+
+// A DID document for a service other than a PDS (the PLC client only offers PDS documents ready-made).
+async function registerService(plcUrl, id, type, endpoint) {
+  const { Secp256k1Keypair } = require('@atproto/crypto')
+  const plc = require('@did-plc/lib')
+  const key = await Secp256k1Keypair.create()
+  const op = await plc.signOperation(
+    {
+      type: 'plc_operation',
+      verificationMethods: { atproto: key.did() },
+      rotationKeys: [key.did()],
+      alsoKnownAs: [],
+      services: { [id]: { type, endpoint } },
+      prev: null,
+    },
+    key,
+  )
+  const did = await plc.didForCreateOp(op)
+  await new plc.Client(plcUrl).sendOperation(did, op)
+  return did
 }
 
 // The AppView needs a DID of its own in the PLC directory (the PDS addresses proxied calls to it), a

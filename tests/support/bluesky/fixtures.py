@@ -108,11 +108,16 @@ class BlueskyStack:
             data["rkey"] = rkey
         return self.xrpc("com.atproto.repo.createRecord", account, data=data)
 
-    def wait_for(self, check, timeout: float = 15.0, what: str = "the AppView to index it"):
-        """The AppView indexes the PDS's event stream asynchronously: poll until `check()` is truthy."""
+    def wait_for(self, check, timeout: float = 15.0, what: str = "the AppView to index it",
+                 ignore: tuple[type[Exception], ...] = ()):
+        """The AppView indexes the PDS's event stream asynchronously: poll until `check()` is truthy
+        (an exception in `ignore` counts as "not yet")."""
         deadline = time.monotonic() + timeout
         while True:
-            result = check()
+            try:
+                result = check()
+            except ignore:
+                result = None
             if result:
                 return result
             if time.monotonic() > deadline:

@@ -251,3 +251,22 @@ def test_hostile_statuses_come_back_as_data_and_sanitize_to_harmless_html(mastod
     assert "\u202e" in item.text and "\u200b" in item.text
     safe = sanitize_html(item.html)
     assert "<script" not in safe and "javascript:" not in safe and "onerror" not in safe
+
+
+def test_the_server_pages_like_mastodon_documents_it(mastodon):
+    """max_id: older than; since_id: the newest results newer than; min_id: the results right after."""
+    ids = [mastodon.server.post(mastodon.kunde_token, f"@firma {i}")["id"] for i in range(10)]
+    note_ids = [n["id"] for n in reversed(mastodon.server.notifications[mastodon.firma["id"]])]
+
+    def get(**params):
+        response = requests.get(f"{mastodon.url}/api/v1/notifications", params={"limit": 3, **params}, timeout=5,
+                                headers={"Authorization": f"Bearer {mastodon.firma_token}"})
+        return [n["id"] for n in response.json()], response.headers.get("Link", "")
+
+    newest, link = get()
+    assert newest == note_ids[-1:-4:-1]
+    assert f"max_id={note_ids[-3]}>; rel=\"next\"" in link and f"min_id={note_ids[-1]}>; rel=\"prev\"" in link
+    assert get(max_id=note_ids[-3])[0] == note_ids[-4:-7:-1]
+    assert get(since_id=note_ids[2])[0] == note_ids[-1:-4:-1]
+    assert get(min_id=note_ids[2])[0] == note_ids[5:2:-1]
+    assert len(ids) == 10

@@ -270,3 +270,18 @@ def test_the_server_pages_like_mastodon_documents_it(mastodon):
     assert get(since_id=note_ids[2])[0] == note_ids[-1:-4:-1]
     assert get(min_id=note_ids[2])[0] == note_ids[5:2:-1]
     assert len(ids) == 10
+
+
+def test_a_server_without_link_headers_still_moves_the_cursor(mastodon, company):
+    """Some fediverse servers leave the Link header out; the newest id seen becomes the cursor then."""
+    mastodon.server.link_headers = False
+    mastodon.server.post(mastodon.kunde_token, "@firma eins")
+    page = company.fetch_mentions()
+    second = mastodon.server.post(mastodon.kunde_token, "@firma zwei")
+    newer = company.fetch_mentions(page.cursor)
+    assert [p.external_id for p in newer.items] == [second["id"]]
+    assert company.fetch_mentions(newer.cursor).items == []
+    mastodon.server.post(mastodon.kunde_token, "@firma drei", visibility="direct")
+    dms = company.fetch_direct_messages()
+    mastodon.server.post(mastodon.kunde_token, "@firma vier", visibility="direct")
+    assert [p.text for p in company.fetch_direct_messages(dms.cursor).items] == ["@firma vier"]

@@ -136,8 +136,11 @@ class MastodonClient:
                     tags=tags, media=tuple(m for m in raw.get("media_attachments") or [] if isinstance(m, dict)),
                     reason=reason, cursor=cursor, raw=raw)
 
-    def _newer(self, path: str, params: dict, since: str | None, max_pages: int) -> tuple[list[Any], str | None]:
-        """Everything newer than `since`, oldest first, and the cursor for next time (the newest id)."""
+    def _newer(self, path: str, params: dict, since: str | None, max_pages: int,
+               key=lambda item: item.get("id")) -> tuple[list[Any], str | None]:
+        """Everything newer than `since`, oldest first, and the cursor for next time (the newest id).
+
+        `key` is the id the server pages by, for servers that leave out the Link header."""
         collected: list[Any] = []
         cursor = since
         query = {**params, **({"min_id": since} if since else {})}
@@ -151,7 +154,12 @@ class MastodonClient:
             collected = batch + collected  # each page is newest first; later pages are newer
             links = {m["rel"]: m["url"] for m in _LINK.finditer(response.headers.get("Link", ""))}
             prev = links.get("prev", "")
-            cursor = (parse_qs(urlsplit(prev).query).get("min_id") or [cursor])[0] if prev else cursor
+            if prev:
+                cursor = (parse_qs(urlsplit(prev).query).get("min_id") or [cursor])[0]
+            else:
+                ids = [int(k) for k in (key(i) if isinstance(i, dict) else None for i in batch)
+                       if str(k or "").isdigit()]
+                cursor = str(max(ids)) if ids else cursor
             if not since or not prev:  # first run: only the latest page, no back-fill of all history
                 break
             url = prev
@@ -188,7 +196,8 @@ class MastodonClient:
     def fetch_direct_messages(self, since: str | None = None, *, limit: int = 40,
                               max_pages: int = 20) -> Page[Post]:
         """The latest message of each direct conversation that changed since `since`."""
-        items, cursor = self._newer("/api/v1/conversations", {"limit": limit}, since, max_pages)
+        items, cursor = self._newer("/api/v1/conversations", {"limit": limit}, since, max_pages,
+                                    key=lambda c: (c.get("last_status") or {}).get("id"))
         posts = [self._post(c["last_status"], reason="direct", conversation_id=str(c.get("id", "")),
                             cursor=str(c["last_status"].get("id", "")))
                  for c in items if isinstance(c, dict) and isinstance(c.get("last_status"), dict)]

@@ -275,3 +275,22 @@ def test_hostile_posts_come_back_as_data_and_sanitize_to_harmless_html(company, 
     assert item.mentions == (bluesky.firma.did,)
     safe = sanitize_html(item.html)
     assert "<script" not in safe and "javascript:" not in safe
+
+
+def test_an_expired_access_token_is_refreshed_without_bothering_anyone(bluesky):
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    client = BlueskyClient(bluesky.pds_url, "firma.test", bluesky.firma.password)
+    client.login()
+    header, payload, _ = client._access.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["exp"] = int(datetime.now(UTC).timestamp()) - 60
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    signature = hmac.new(bluesky.jwt_secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    expired = f"{header}.{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+    client._access = expired  # what the client holds two hours after logging in
+    assert client.get_profile("kunde.test").handle == "kunde.test"
+    assert client._access != expired

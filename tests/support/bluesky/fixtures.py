@@ -61,6 +61,7 @@ class BlueskyStack:
     process: subprocess.Popen
     data_dir: Path
     schema: str | None
+    jwt_secret: str = ""
     accounts: dict[str, Account] = field(default_factory=dict)
     firma: Account | None = None  # the company's account, made by the `bluesky` fixture
     kunde: Account | None = None  # a customer's
@@ -149,11 +150,12 @@ def start_stack(data_dir: Path, *, appview: bool = True, rate_limits: bool = Tru
     if not (HERE / "node_modules" / "@atproto" / "pds").is_dir():
         raise RuntimeError(f"the Bluesky test server is not installed: {INSTALL_HINT}")
     plc_port, pds_port = free_port(), free_port()
+    jwt_secret = secrets.token_hex(16)
     chat = ChatServer(f"http://127.0.0.1:{plc_port}").start()
     # the AppView accepts only letters and underscores in a schema name
     schema = "rz_bsky_" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10)) if appview else None
     args = ["node", str(HERE / "server.js"), "--plc-port", str(plc_port), "--pds-port", str(pds_port),
-            "--data-dir", str(data_dir), "--chat-url", chat.url]
+            "--data-dir", str(data_dir), "--chat-url", chat.url, "--jwt-secret", jwt_secret]
     if appview:
         args += ["--appview-port", str(free_port()), "--appview-db", POSTGRES_URL, "--appview-schema", schema]
     if rate_limits:
@@ -180,7 +182,7 @@ def start_stack(data_dir: Path, *, appview: bool = True, rate_limits: bool = Tru
     chat.service.did = ready["chat_did"]
     return BlueskyStack(plc_url=ready["plc"], pds_url=ready["pds"], appview_url=ready["appview"],
                         chat_did=ready["chat_did"], chat=chat, startup_seconds=time.monotonic() - started,
-                        process=process, data_dir=data_dir, schema=schema)
+                        process=process, data_dir=data_dir, schema=schema, jwt_secret=jwt_secret)
 
 
 @pytest.fixture(scope="session")

@@ -58,7 +58,8 @@ async function main() {
     PDS_PORT: String(pdsPort),
     PDS_DATA_DIRECTORY: dataDir,
     PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir, 'blobs'),
-    PDS_JWT_SECRET: crypto.randomBytes(16).toString('hex'),
+    // tests pass their own secret to mint an expired access token and watch the client refresh its session
+    PDS_JWT_SECRET: option('jwt-secret', 'PDS_JWT_SECRET', crypto.randomBytes(16).toString('hex')),
     PDS_ADMIN_PASSWORD: option('admin-password', 'PDS_ADMIN_PASSWORD', 'admin-pass'),
     PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: crypto.randomBytes(32).toString('hex'),
     PDS_DID_PLC_URL: plcUrl,

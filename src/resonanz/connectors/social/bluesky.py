@@ -76,14 +76,14 @@ class BlueskyClient:
     # --- transport -----------------------------------------------------------------------------------------
     def _request(self, nsid: str, *, params: dict | None = None, data: dict | None = None,
                  body: bytes | None = None, content_type: str = "", proxy: str = "", auth: str = "access",
-                 ) -> dict:
+                 post: bool = False) -> dict:
         headers: dict[str, str] = {}
         token = {"access": self._access, "refresh": self._refresh}.get(auth, "")
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if proxy:
             headers["atproto-proxy"] = proxy
-        write = data is not None or body is not None
+        write = post or data is not None or body is not None
         url = f"{self.service_url}/xrpc/{nsid}"
         if write:
             if content_type:
@@ -146,7 +146,7 @@ class BlueskyClient:
 
     def _refresh_session(self) -> None:
         try:
-            session = self._request("com.atproto.server.refreshSession", data={}, auth="refresh")
+            session = self._request("com.atproto.server.refreshSession", post=True, auth="refresh")  # no body
         except AuthenticationFailed:
             self.login()
             return

@@ -308,8 +308,8 @@ class BlueskyClient:
         """A public reply threaded under `parent` (reply refs root + parent), mentioning `mention`."""
         if not parent.cid:
             raise ValueError("the post to answer has no CID; fetch it with get_post first")
-        root = (parent.raw.get("record") or {}).get("reply", {}).get("root") or {"uri": parent.external_id,
-                                                                                    "cid": parent.cid}
+        root = _strong_ref((parent.raw.get("record") or {}).get("reply")) or {"uri": parent.external_id,
+                                                                                "cid": parent.cid}
         if mention and f"@{mention.handle}" not in text:
             text = f"@{mention.handle} {text}"
         record: dict = {"$type": POST, "text": text, "createdAt": _now(),
@@ -378,6 +378,15 @@ class BlueskyClient:
         if repo != self.did:
             raise ValueError("only the account's own posts can be deleted")
         self._call("com.atproto.repo.deleteRecord", data={"repo": repo, "collection": collection, "rkey": rkey})
+
+
+def _strong_ref(reply: Any) -> dict | None:
+    """The thread root a post names, if it names one properly (records are written by anyone)."""
+    root = reply.get("root") if isinstance(reply, dict) else None
+    if isinstance(root, dict) and isinstance(root.get("uri"), str) and isinstance(root.get("cid"), str) \
+            and root["uri"].startswith("at://"):
+        return {"uri": root["uri"], "cid": root["cid"]}
+    return None
 
 
 def _int(value: Any) -> int | None:

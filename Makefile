@@ -13,6 +13,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The reference Bluesky server (PDS, PLC directory, AppView) the social-network tests run against, from npm.
+BLUESKY := tests/support/bluesky
+$(BLUESKY)/node_modules/.installed: $(BLUESKY)/package-lock.json
+	npm ci --prefix $(BLUESKY) --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(STAMP)
 
 run: $(STAMP)
@@ -23,7 +29,7 @@ demo: $(STAMP)
 	$(BIN)/resonanz setup
 	$(BIN)/resonanz demo
 
-test: $(STAMP)
+test: $(STAMP) $(BLUESKY)/node_modules/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from resonanz.connectors.models import Channel
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message, Team
+from resonanz.understanding.models import CatalogEntry
 
 User = get_user_model()
 
@@ -203,7 +204,5 @@ class CorrectionSerializer(serializers.Serializer):
 
 class CatalogEntrySerializer(serializers.ModelSerializer):
     class Meta:
-        from resonanz.understanding.models import CatalogEntry
-
         model = CatalogEntry
         fields = ["id", "name", "kind", "aliases"]

@@ -23,6 +23,9 @@ from resonanz.crm import actions as crm_actions
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox import actions as inbox_actions
 from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
+from resonanz.inbox.queries import filter_conversations
+from resonanz.understanding.actions import correct, delete_catalog_entry, save_catalog_entry
+from resonanz.understanding.models import CatalogEntry
 
 User = get_user_model()
 
@@ -204,8 +207,6 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     serializer_class = s.ConversationSerializer
 
     def get_queryset(self):
-        from resonanz.inbox.queries import filter_conversations
-
         qs = Conversation.objects.select_related("contact").prefetch_related("tags")
         if self.action != "list":
             return qs
@@ -280,8 +281,6 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def correction(self, request, pk=None):
         """Correct sentiment, intents or language of a customer message; it trains the next model version."""
-        from resonanz.understanding.actions import correct
-
         message = self.get_object()
         body = s.CorrectionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -305,23 +304,15 @@ class CatalogViewSet(viewsets.ModelViewSet):
     permission_classes = [AdminWritesOthersRead]
 
     def get_queryset(self):
-        from resonanz.understanding.models import CatalogEntry
-
         return CatalogEntry.objects.all()
 
     def perform_create(self, serializer):
-        from resonanz.understanding.actions import save_catalog_entry
-
         serializer.instance = save_catalog_entry(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        from resonanz.understanding.actions import save_catalog_entry
-
         data = {"name": serializer.instance.name, "kind": serializer.instance.kind,
                 "aliases": serializer.instance.aliases, **serializer.validated_data}
         serializer.instance = save_catalog_entry(entry=serializer.instance, **data)
 
     def perform_destroy(self, instance):
-        from resonanz.understanding.actions import delete_catalog_entry
-
         delete_catalog_entry(instance)

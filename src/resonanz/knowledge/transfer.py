@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from resonanz.analysis.language import detect_language
 from resonanz.core.errors import ActionError
 from resonanz.knowledge import actions
 from resonanz.knowledge.models import Article, Category
@@ -328,8 +329,6 @@ def _check(items: list[Item]) -> list[str]:
 
 def _guess_language(item: Item) -> str:
     try:
-        from resonanz.analysis.language import detect_language
-
         code = detect_language(f"{item.title}\n{item.body[:2000]}").code
     except Exception:  # noqa: BLE001 - a missing detector falls back to English
         code = ""

@@ -12,7 +12,11 @@ from pathlib import Path
 from django.conf import settings
 
 from resonanz.analysis import Analyzer, Catalog, ModelStore, NoActiveModel, build_seed_model
+from resonanz.analysis.embcache import EmbeddingCache
+from resonanz.analysis.embedder import get_embedder
 from resonanz.analysis.errors import ModelFileError
+from resonanz.core.progress import Progress
+from resonanz.understanding.models import CatalogEntry
 
 log = logging.getLogger("resonanz.understanding")
 _lock = threading.Lock()
@@ -30,15 +34,11 @@ def store() -> ModelStore:
 
 
 def embedder():
-    from resonanz.analysis.embedder import get_embedder
-
     return get_embedder(settings.RESONANZ_EMBEDDER)
 
 
 def embedding_cache():
     """Embeddings of texts seen before, so retraining does not embed the seed corpus again."""
-    from resonanz.analysis.embcache import EmbeddingCache
-
     path = Path(settings.VAR_DIR) / "cache"
     path.mkdir(parents=True, exist_ok=True)
     return EmbeddingCache(path / "embeddings.sqlite3")
@@ -52,8 +52,6 @@ def ensure_model(stdout=None) -> str:
         return active
     if stdout:
         stdout.write("Building the text-understanding model from the seed corpus (once, about a minute)…")
-    from resonanz.core.progress import Progress
-
     with Progress("embedding the seed corpus") as progress:
         return build_seed_model(s, embedder=embedder(), cache=embedding_cache(), progress=progress)
 
@@ -84,8 +82,6 @@ def reset() -> None:
 
 
 def catalog() -> Catalog:
-    from resonanz.understanding.models import CatalogEntry
-
     data: dict[str, list] = {"company": [], "products": [], "brands": [], "competitors": []}
     key = {"company": "company", "product": "products", "brand": "brands", "competitor": "competitors"}
     for entry in CatalogEntry.objects.all():

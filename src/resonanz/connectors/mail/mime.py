@@ -18,6 +18,7 @@ from urllib.parse import unquote_to_bytes
 from resonanz.connectors.mail import headers as hdr
 from resonanz.connectors.mail.charsets import decode_text
 from resonanz.connectors.mail.headers import message_ids
+from resonanz.core.sanitize import text_to_html
 
 if TYPE_CHECKING:
     from resonanz.connectors.mail.parse import ParsedMail
@@ -149,8 +150,6 @@ def _alternative(children: list[EmailMessage], mail: ParsedMail, ctx: Context, d
     html = next((o for o in reversed(options) if any(s.html.strip() for s in o)), [])
     if not text and not html:
         return []
-    from resonanz.core.sanitize import text_to_html
-
     return [Segment(text="\n\n".join(s.text for s in text if s.text.strip()),
                      html="".join(s.html or text_to_html(s.text) for s in html))]
 

@@ -25,6 +25,7 @@ from resonanz.connectors.mail.charsets import decode_text
 from resonanz.connectors.mail.headers import message_ids, normalize_id
 from resonanz.connectors.mail.mime import Context, Segment, content_type, declared_charsets, walk
 from resonanz.connectors.mail.privacy import block_remote_images
+from resonanz.core.sanitize import html_to_text, text_to_html
 
 __all__ = ["DEFAULT_MAX_ATTACHMENT_BYTES", "ParsedMail", "content_id", "message_ids", "normalize_id", "parse_mail"]
 
@@ -113,8 +114,6 @@ def parse_mail(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT
 
 def _body(mail: ParsedMail, segments: list[Segment]) -> None:
     """Every inline text and HTML part in order: a text part followed by an HTML signature shows both."""
-    from resonanz.core.sanitize import html_to_text, text_to_html
-
     texts = [s.text.strip("\n") if s.text.strip() else html_to_text(s.html) for s in segments]
     mail.text = "\n\n".join(t for t in texts if t.strip())
     if any(s.html for s in segments):

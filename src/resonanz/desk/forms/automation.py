@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.automation.models import Guidelines, Rule, SLAPolicy
+from resonanz.inbox.models import Team
 
 
 class JSONText(forms.CharField):
@@ -52,8 +53,6 @@ class CalendarForm(forms.Form):
                                help_text=_("One date per line, e.g. 2025-12-25."))
 
     def __init__(self, *args, **kwargs):
-        from resonanz.inbox.models import Team
-
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.filter(is_active=True)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django import template
 
+from resonanz.automation.models import ConversationSLA, PendingReply, RuleRun
+from resonanz.automation.sla import state
+
 register = template.Library()
 
 
 @register.simple_tag
 def sla_map(conversations) -> dict:
     """{conversation id: {"first_response": {"due", "status"}, ...}} for a page of the inbox, in one query."""
-    from resonanz.automation.models import ConversationSLA
-    from resonanz.automation.sla import state
-
     items = list(conversations)
     by_id = {c.pk: c for c in items}
     out = {}
@@ -26,9 +26,6 @@ def sla_map(conversations) -> dict:
 
 @register.inclusion_tag("automation/_conversation.html", takes_context=True)
 def automation_panel(context, conversation):
-    from resonanz.automation.models import ConversationSLA, PendingReply, RuleRun
-    from resonanz.automation.sla import state
-
     sla = ConversationSLA.objects.filter(conversation=conversation).select_related("policy").first()
     user = context.get("user")
     agent = getattr(user, "agent", None)

@@ -26,6 +26,7 @@ from resonanz.core.errors import ActionError
 from resonanz.core.permissions import permission_required
 from resonanz.desk.forms.automation import CalendarForm, GuidelinesForm, RuleForm, SLAPolicyForm
 from resonanz.inbox.models import Conversation, Team
+from resonanz.knowledge.models import Article
 
 User = get_user_model()
 
@@ -46,8 +47,6 @@ def rules(request):
 
 def editor_options() -> dict:
     """What the form editor offers: fields with their operators and choices, teams, agents, channels."""
-    from resonanz.knowledge.models import Article
-
     fields = []
     for f in FIELDS.values():
         fields.append({"name": f.name, "label": str(f.label), "kind": f.kind, "choices": list(f.choices),

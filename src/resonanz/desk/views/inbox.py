@@ -17,8 +17,12 @@ from resonanz.core.params import as_int
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox import actions
-from resonanz.inbox.models import Conversation, ConversationEvent, Message, Team
+from resonanz.inbox.models import Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import filter_conversations, status_counts
+from resonanz.knowledge.actions import record_feedback
+from resonanz.knowledge.bot import fit_to_channel
+from resonanz.knowledge.models import Article, Suggestion
+from resonanz.understanding.actions import correct
 from resonanz.understanding.filters import with_latest_analysis
 from resonanz.understanding.models import INTENTS, SENTIMENTS
 
@@ -95,9 +99,6 @@ def conversation(request, pk: int):
 
 def _suggestions(conversation, thread) -> dict | None:
     """What the worker found for the latest customer message: articles and earlier replies, fitted to the channel."""
-    from resonanz.knowledge.bot import fit_to_channel
-    from resonanz.knowledge.models import Article, Suggestion
-
     latest = next((m for m in reversed(thread) if m.direction == Message.Direction.INBOUND), None)
     if latest is None:
         return None
@@ -119,9 +120,6 @@ def _suggestions(conversation, thread) -> dict | None:
 @require_POST
 def suggestion_feedback(request, pk: int):
     """An agent used or dismissed a suggested article: it moves the article up or down for similar questions."""
-    from resonanz.knowledge.actions import record_feedback
-    from resonanz.knowledge.models import Article
-
     message = get_object_or_404(Message, pk=pk, direction=Message.Direction.INBOUND)
     article = get_object_or_404(Article, pk=request.POST.get("article"))
     used = request.POST.get("action") == "used"
@@ -188,8 +186,6 @@ def update(request, pk: int):
 @require_POST
 def correct_analysis(request, pk: int):
     """An agent fixes sentiment, intents or language of a customer message."""
-    from resonanz.understanding.actions import correct
-
     message = get_object_or_404(Message, pk=pk)
     try:
         correct(message, request.user, sentiment=request.POST.get("sentiment") or None,
@@ -242,8 +238,6 @@ def profile(request):
 def attachment(request, pk: int):
     """Attachments only for signed-in agents, and always as a download so no HTML runs in our origin."""
     from django.http import FileResponse, Http404
-
-    from resonanz.inbox.models import Attachment
 
     item = get_object_or_404(Attachment, pk=pk)
     if not item.file:

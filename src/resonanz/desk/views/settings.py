@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages as flash
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from resonanz.connectors import actions as channel_actions
 from resonanz.connectors.models import Channel
 from resonanz.core.accounts import set_password_link
+from resonanz.core.crypto import mask
 from resonanz.core.errors import ActionError
 from resonanz.core.permissions import permission_required
+from resonanz.desk.forms.catalog import CatalogEntryForm
 from resonanz.desk.forms.channels import ChannelForm
 from resonanz.desk.forms.inbox import AgentForm, InviteForm, TeamForm
 from resonanz.inbox import actions
 from resonanz.inbox.models import AgentProfile, Team
+from resonanz.understanding import actions as understanding
+from resonanz.understanding.models import CatalogEntry
 
 admin_required = permission_required("settings.manage")
 
@@ -118,12 +125,6 @@ def channel_detail(request, pk: int):
             return redirect("inbox:admin_channel", pk=pk)
         except ActionError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from resonanz.core.crypto import mask
-
     last_day = channel.messages.filter(created_at__gte=timezone.now() - timedelta(hours=24)).count()
     try:
         secrets = {k: mask(str(v)) for k, v in channel.credentials.items()}
@@ -160,10 +161,6 @@ def channel_check(request, pk: int):
 @admin_required
 def catalog(request):
     """Products, brands, competitors and our company: what the text understanding looks for."""
-    from resonanz.desk.forms.catalog import CatalogEntryForm
-    from resonanz.understanding import actions as understanding
-    from resonanz.understanding.models import CatalogEntry
-
     form = CatalogEntryForm(request.POST or None)
     if request.method == "POST" and request.POST.get("delete"):
         entry = get_object_or_404(CatalogEntry, pk=request.POST["delete"])

@@ -37,9 +37,9 @@ class Migration(migrations.Migration):
             name='reach',
             field=models.PositiveIntegerField(blank=True, help_text="The author's followers, where the source says.", null=True, verbose_name='reach'),
         ),
-        migrations.RunPython(set_states, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='post',
             index=models.Index(condition=models.Q(('pipeline_state__in', ['pending', 'running'])), fields=['pipeline_state'], name='post_pipeline'),
         ),
+        migrations.RunPython(set_states, migrations.RunPython.noop),
     ]

@@ -10,17 +10,20 @@ def copy_post_analyses(apps, schema_editor):
     Post = apps.get_model("listening", "Post")
     Analysis = apps.get_model("understanding", "Analysis")
     batch = []
-    for post in Post.objects.filter(analyzed_at__isnull=False).iterator():
-        result = post.analysis or {}
-        labels = [i for i in (post.intent_labels or "").split(",") if i]
+    # Plain values: in this state the post's old "analysis" column and the new reverse link share a name.
+    rows = Post.objects.filter(analyzed_at__isnull=False).values(
+        "pk", "language", "sentiment", "sentiment_score", "relevance", "intent_labels", "analysis")
+    for post in rows.iterator():
+        result = post["analysis"] or {}
+        labels = [i for i in (post["intent_labels"] or "").split(",") if i]
         complexity = result.get("complexity") or {}
         batch.append(Analysis(
-            post_id=post.pk, language=post.language or (result.get("language") or {}).get("code", "other"),
-            sentiment=post.sentiment or "neutral", sentiment_score=post.sentiment_score or 0.0,
+            post_id=post["pk"], language=post["language"] or (result.get("language") or {}).get("code", "other"),
+            sentiment=post["sentiment"] or "neutral", sentiment_score=post["sentiment_score"] or 0.0,
             sentiment_confidence=float((result.get("sentiment") or {}).get("confidence") or 0.0),
             intent_labels="," + ",".join(labels) + "," if labels else "",
             urgency=float(result.get("urgency") or 0.0), complexity=complexity.get("label") or "simple",
-            bot_answerable=bool(complexity.get("bot_answerable")), relevance=post.relevance or 0.0,
+            bot_answerable=bool(complexity.get("bot_answerable")), relevance=post["relevance"] or 0.0,
             result=result, model_version=str(result.get("model_version") or "")[:80],
         ))
         if len(batch) >= 500:
@@ -72,9 +75,10 @@ class Migration(migrations.Migration):
             model_name='analysis',
             index=models.Index(fields=['analyzed_at'], name='analysis_time'),
         ),
-        migrations.RunPython(copy_post_analyses, copy_back),
         migrations.AddConstraint(
             model_name='analysis',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('message__isnull', False), ('post__isnull', True)), models.Q(('message__isnull', True), ('post__isnull', False)), _connector='OR'), name='analysis_of_message_or_post'),
         ),
+        # data last: PostgreSQL refuses to alter a table with pending foreign-key checks in the same transaction
+        migrations.RunPython(copy_post_analyses, copy_back),
     ]

@@ -14,6 +14,7 @@ from resonanz.connectors.actions import create_channel
 from resonanz.connectors.drivers.base import InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.crm.actions import add_identity, update_contact
+from resonanz.crm.models import Contact, Identity
 from resonanz.inbox import actions
 from resonanz.inbox import demo_data as d
 from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
@@ -112,8 +113,6 @@ class Command(BaseCommand):
         Message.objects.filter(conversation=conversation).update(pipeline_state="skipped")
 
     def _identities(self, rng, pool):
-        from resonanz.crm.models import Identity
-
         for name, email, _lang in pool[::4]:
             identity = Identity.objects.filter(kind="email", handle=email).select_related("contact").first()
             if identity:
@@ -125,8 +124,6 @@ class Command(BaseCommand):
                     continue
 
     def _remove(self):
-        from resonanz.crm.models import Contact
-
         with transaction.atomic():
             conversations = Conversation.objects.filter(is_demo=True)
             n = conversations.count()

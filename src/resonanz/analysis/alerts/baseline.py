@@ -36,7 +36,8 @@ class SeasonalLevel:
 
     def __init__(self, step: float, level_half_life: float, daily_half_life: float, weekly_half_life: float,
                  daily: bool = True, weekly: bool = True) -> None:
-        self.daily, self.weekly = daily, weekly
+        self.daily = daily and step < DAY / 2     # a daily series has no hour of day
+        self.weekly = weekly and step <= DAY
         self.a_level = forgetting_rate(step, level_half_life)
         self.a_daily = forgetting_rate(step, daily_half_life, 1 / HOURS)
         self.a_weekly = forgetting_rate(step, weekly_half_life, 1 / DAYS)

@@ -45,8 +45,8 @@ class DetectorConfig:
     """Settings of a detector; durations in seconds (or ``timedelta``). The defaults are the evaluated ones."""
 
     step: float = 3600.0                      # the series' fixed step (5 minutes, 1 hour, ...)
-    windows: tuple[float, ...] = (5 * MINUTE, 15 * MINUTE, HOUR)  # compared windows, each at least one step
-    threshold: float = 3.0                    # rarity (-log10 probability per step) that raises an alert
+    windows: tuple[float, ...] = (5 * MINUTE, HOUR, 6 * HOUR)  # compared windows, each at least one step
+    threshold: float = 3.5                    # rarity (-log10 probability per step) that raises an alert
     tail_from: float = 3.5                    # scores above this feed the learned tail
     min_count: float = 10.0                   # at least this many items in the window
     min_excess: float = 5.0                   # at least this many items above the expected number
@@ -217,8 +217,14 @@ class SpikeDetector:
             return None
         return self._decide(timestamp, idx, candidates)
 
-    def _residual(self, m: int) -> tuple[float, float, float, float, float] | None:
-        """Over the last m steps: (log ratio or share difference, its sampling variance, obs, exp, items)."""
+    def _residual(self, m: int) -> tuple[float, float, float, float, float, float] | None:
+        """Over the last m steps: (residual, its counting variance, extra-noise scale, obs, exp, items).
+
+        Counts use the Anscombe residual 2(√(obs+3/8) − √(exp+3/8)), whose counting variance is 1 at any
+        volume (so 3 posts where 0.1 were due and 3,000 where 100 were due are judged alike); the extra
+        noise of real series is proportional to the volume. Shares use the difference of shares with the
+        binomial variance.
+        """
         if len(self.obs) < m:
             return None
         obs, exp = sum(self.obs[-m:]), sum(self.exp[-m:])
@@ -227,8 +233,9 @@ class SpikeDetector:
             if tot <= 0:
                 return None
             p = (exp + 0.5) / (tot + 1)
-            return (obs - exp) / tot, p * (1 - p) / tot, obs, exp, tot
-        return math.log((obs + 1) / (exp + 1)), 1 / (exp + 1), obs, exp, obs
+            return (obs - exp) / tot, p * (1 - p) / tot, 1.0, obs, exp, tot
+        r = 2 * (math.sqrt(obs + 0.375) - math.sqrt(exp + 0.375))
+        return r, 1.0, max(exp, 1.0), obs, exp, obs
 
     def _score_and_learn(self) -> list[tuple[float, float, float, float, float, int]]:
         """Score every window on this step (before learning from it); the windows that could alert."""
@@ -239,13 +246,13 @@ class SpikeDetector:
             if res is None:
                 self.last_rarity[i] = 0.0
                 continue
-            r, v, obs, exp, items = res
-            z = w.noise.z(r, v)
+            r, v, scale, obs, exp, items = res
+            z = w.noise.z(r, v, scale)
             rarity = w.tail.rarity(z)
             self.last_rarity[i] = rarity
             if items >= c.min_count and obs - exp >= c.min_excess:
                 out.append((rarity, z, obs, exp, items, w.steps))
-            w.noise.learn(r, v)
+            w.noise.learn(r, v, scale)
             w.tail.learn(z)
         return out
 
@@ -255,7 +262,7 @@ class SpikeDetector:
         var = self.windows[0].noise.var
         if total is None:
             if self.counts.ready:
-                sd = math.sqrt(expected + 1 + var * (expected + 1) ** 2)
+                sd = math.sqrt(expected + 1 + var * (expected + 1) ** 2)  # Poisson + extra noise
                 x = max(min(max(x, expected - c.clip * sd), expected + c.clip * sd), 0.0)
             self.counts.learn(wall, x)
         else:

@@ -1,7 +1,7 @@
 """Per-window statistics of the detector: the noise of the log ratio and the rarity of large scores.
 
-``Noise`` learns how far ``log(observed / expected)`` usually strays beyond counting noise, from the
-mean absolute deviation (robust: one burst barely moves it). ``Tail`` then asks how rare a score is for
+``Noise`` learns how far the observation usually strays from the expectation beyond counting noise
+(residuals beyond ``clip`` noise units are clipped, so one burst barely moves it). ``Tail`` then asks how rare a score is for
 *this* series: Twitter-like series burst often, a support inbox rarely, and one fixed threshold would
 either drown the first in alerts or miss everything in the second. Following the peaks-over-threshold
 method of extreme value theory (as in Siffer et al., KDD 2017, with an exponential tail), it learns how
@@ -14,26 +14,28 @@ from __future__ import annotations
 
 import math
 
-MAD_TO_SD = math.sqrt(math.pi / 2)  # mean absolute deviation × this = standard deviation (normal noise)
-
 
 class Noise:
-    """Extra variance of the log ratio beyond the counting noise, learned robustly."""
+    """Noise beyond chance, learned by the method of moments from clipped residuals.
+
+    The residual's variance is ``sampling + var × scale``: the counting noise plus a learned extra part
+    that grows with the volume (``scale``, the expected count) for counts and is constant for shares.
+    """
 
     def __init__(self, rate: float, floor: float, clip: float, prior: float = 0.1) -> None:
         self.rate, self.floor, self.clip = rate, floor, clip
         self.var = max(prior, floor) ** 2
         self.n = 0.0
 
-    def z(self, r: float, sampling_var: float) -> float:
-        return r / math.sqrt(sampling_var + self.var)
+    def z(self, r: float, sampling_var: float, scale: float = 1.0) -> float:
+        return r / math.sqrt(sampling_var + self.var * scale)
 
-    def learn(self, r: float, sampling_var: float) -> None:
-        sd = math.sqrt(sampling_var + self.var)
-        dev = min(abs(r), self.clip * sd) * MAD_TO_SD
+    def learn(self, r: float, sampling_var: float, scale: float = 1.0) -> None:
+        limit = self.clip * math.sqrt(sampling_var + self.var * scale)
+        dev = min(abs(r), limit)
         self.n += 1
         a = max(self.rate, 1 / (self.n + 4))  # the prior counts as four steps
-        self.var = max(self.var + a * (dev * dev - sampling_var - self.var), self.floor**2)
+        self.var = max(self.var + a * ((dev * dev - sampling_var) / scale - self.var), self.floor**2)
 
     def to_state(self) -> list[float]:
         return [self.var, self.n]
@@ -43,10 +45,14 @@ class Noise:
 
 
 class Tail:
-    """How rare a score is, from the exceedances over ``start`` seen so far (exponential tail)."""
+    """How rare a score is, from the exceedances over ``start`` seen so far (exponential tail).
 
-    PRIOR_SHARE, PRIOR_STEPS = 0.01, 50.0  # before evidence: 1 step in 100 exceeds, mean excess 1
-    PRIOR_EXCESS, PRIOR_EXCEEDANCES = 1.0, 0.5
+    The mean excess is the maximum-likelihood estimate for an exponential tail (the mean of the
+    exceedances), with the forgetting of the other statistics.
+    """
+
+    PRIOR_SHARE, PRIOR_STEPS = 0.01, 50.0      # before evidence: 1 step in 100 exceeds ...
+    PRIOR_EXCESS, PRIOR_EXCEEDANCES = 1.0, 5.0  # ... by 1 on average (as if 5 had been seen)
 
     def __init__(self, start: float, rate: float) -> None:
         self.start, self.rate = start, rate

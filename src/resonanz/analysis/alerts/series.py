@@ -11,6 +11,7 @@ import json
 import math
 import statistics
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import DataError
@@ -20,7 +21,7 @@ from .clock import instant
 @dataclass
 class Series:
     name: str                     # the file name, as keyed in the windows file
-    timestamps: list[str]         # as written in the file (the detector reads the wall clock from them)
+    timestamps: list[datetime | float]  # as in the file: a datetime (its wall clock), or epoch seconds
     elapsed: list[float]          # seconds since 1970
     values: list[float]
     totals: list[float] | None    # a share series: items per step (values are then the part)
@@ -40,6 +41,18 @@ def _number(text: str, where: str, what: str) -> float:
     if not math.isfinite(v) or v < 0:
         raise DataError(f"{where}: {what} {text!r} must be a non-negative number")
     return v
+
+
+def _timestamp(text: str) -> datetime | float | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
 
 
 def _is_number(text: str) -> bool:
@@ -72,13 +85,10 @@ def read_series(path: str | Path) -> Series:
         where = f"{path}, line {n}"
         if len(row) <= max(iv, it or 0):
             raise DataError(f"{where}: expected {max(iv, it or 0) + 1} columns, found {len(row)}")
-        try:
-            e, _ = instant(row[0].strip())
-        except (TypeError, ValueError):
-            try:
-                e, _ = instant(float(row[0]))
-            except (TypeError, ValueError):
-                raise DataError(f"{where}: timestamp {row[0]!r} is neither an ISO date nor epoch seconds") from None
+        stamp = _timestamp(row[0].strip())
+        if stamp is None:
+            raise DataError(f"{where}: timestamp {row[0]!r} is neither an ISO date nor epoch seconds")
+        e, _ = instant(stamp)
         if el and e <= el[-1]:
             raise DataError(f"{where}: timestamp {row[0]!r} is not after the line before (sort the file by time)")
         v = _number(row[iv], where, "value")
@@ -87,7 +97,7 @@ def read_series(path: str | Path) -> Series:
             if v > t:
                 raise DataError(f"{where}: value {v:g} is larger than total {t:g}")
             tots.append(t)
-        ts.append(row[0].strip())
+        ts.append(stamp)
         el.append(e)
         vals.append(v)
     if len(vals) < 2:

@@ -154,6 +154,7 @@ def _describe(X, labels, term_sets, min_size: int, n_examples: int, n_terms: int
         groups.setdefault(lab, []).append(i)
     kept = sorted((m for m in groups.values() if len(m) >= min_size), key=lambda m: (-len(m), m[0]))
     everything = Counter(t for terms in term_sets for t in terms)
+    all_terms = float(sum(everything.values()))
     out = []
     for members in kept:
         rows = X[members]
@@ -161,8 +162,10 @@ def _describe(X, labels, term_sets, min_size: int, n_examples: int, n_terms: int
         sims = np.asarray(rows @ (centre / (np.linalg.norm(centre) or 1.0))).ravel()
         order = sorted(range(len(members)), key=lambda k: (-sims[k], members[k]))
         inside = Counter(t for i in members for t in term_sets[i])
-        outside = everything - inside
-        terms = log_odds(inside, outside, top=n_terms, min_count=min(2, len(members)), min_z=0.0) if n_terms else []
+        outside = Counter({t: everything[t] - c for t, c in inside.items()})   # the rest, for these terms only
+        n_in = float(sum(inside.values()))
+        terms = log_odds(inside, outside, top=n_terms, min_count=min(2, len(members)), min_z=0.0,
+                         totals=(n_in, all_terms - n_in)) if n_terms else []
         if len(terms) < n_terms:  # a group alone in the data has no "rest" to stand out from: plain counts
             seen = {t.term for t in terms}
             terms += [DrivingTerm(t, 0.0, c, outside.get(t, 0)) for t, c in

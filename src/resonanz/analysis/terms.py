@@ -104,22 +104,27 @@ def driving_terms(selection: Sequence[Text], baseline: Sequence[Text], top: int 
 
 
 def log_odds(sel: Counter, base: Counter, top: int = 20, min_count: int = 3, min_z: float = 1.96,
-             prior: float = 1.0, background: Counter | None = None) -> list[DrivingTerm]:
-    """The weighted log-odds ratio with an informative Dirichlet prior, on term counts of two corpora."""
+             prior: float = 1.0, background: Counter | None = None,
+             totals: tuple[float, float] | None = None) -> list[DrivingTerm]:
+    """The weighted log-odds ratio with an informative Dirichlet prior, on term counts of two corpora.
+
+    ``totals`` (all terms counted in the selection, in the baseline) lets a caller pass ``base`` with only
+    the selection's terms filled in, which is all the formula needs (idea clusters label many groups).
+    """
     vocab = [t for t, c in sel.items() if c >= min_count]
     if not vocab:
         return []
-    everything = list(set(sel) | set(base))
-    bg = background if background is not None else sel + base
-    bg_total = float(sum(bg[t] for t in everything)) or 1.0
-    pooled_total = float(sum(sel.values()) + sum(base.values()))
-    # alpha_w = prior × pooled count of w (rescaled when a separate background is given)
-    scale = prior * pooled_total / bg_total
+    n_i, n_j = totals if totals is not None else (float(sum(sel.values())), float(sum(base.values())))
+    if background is None:
+        bg, bg_total = None, n_i + n_j          # the pooled counts of both sides
+    else:
+        bg, bg_total = background, float(sum(background.values())) or 1.0
+    scale = prior * (n_i + n_j) / bg_total      # alpha_w = prior × pooled count (a background is rescaled)
     y_i = np.array([sel[t] for t in vocab], dtype=float)
     y_j = np.array([base.get(t, 0) for t in vocab], dtype=float)
-    a_w = np.maximum(np.array([bg.get(t, 0) for t in vocab], dtype=float) * scale, 0.01)
+    pooled = y_i + y_j if bg is None else np.array([bg.get(t, 0) for t in vocab], dtype=float)
+    a_w = np.maximum(pooled * scale, 0.01)
     a_0 = max(bg_total * scale, float(a_w.sum()))
-    n_i, n_j = float(sum(sel.values())), float(sum(base.values()))
     delta = (np.log(y_i + a_w) - np.log(n_i + a_0 - y_i - a_w)) - (np.log(y_j + a_w) - np.log(n_j + a_0 - y_j - a_w))
     z = delta / np.sqrt(1 / (y_i + a_w) + 1 / (y_j + a_w))
     order = sorted(range(len(vocab)), key=lambda k: (-z[k], vocab[k]))  # ties: alphabetical, deterministic

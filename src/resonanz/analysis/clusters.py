@@ -27,7 +27,7 @@ from .terms import DrivingTerm, log_odds, text_terms
 
 EMBEDDING_SIMILARITY = 0.25   # centred cosine; chosen on banking77 and bitext (docs/benchmarks-alerts.md)
 RAW_EMBEDDING_SIMILARITY = 0.86  # plain cosine, for a handful of texts (too few to estimate a centre)
-TFIDF_SIMILARITY = 0.15
+TFIDF_SIMILARITY = 0.10
 MIN_FOR_CENTRE = 30
 
 

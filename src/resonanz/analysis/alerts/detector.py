@@ -1,14 +1,15 @@
 """An online spike detector for count series (mentions per hour) and share series (negative share).
 
-Each step's observation is compared with the expected level (``baseline``) over several windows at once:
-a sudden burst shows in the shortest window first, a slower swell only in the longer ones. For each window
-the detector measures ``log(observed / expected)`` in units of the noise it has learned for that window
-plus the counting noise of that volume (Poisson for counts, binomial for shares), so a quiet series needs
-a larger relative rise than a busy one. How rare such a score is for this very series (``tail``) decides:
-a series that bursts every day needs a bigger burst to alert than one that never does, and no
-per-series threshold is needed.
+Each step's observation is compared with the expected level (``baseline``: level × hour of day × day of
+week, following growth) over several windows at once (5 minutes, 1 hour and 6 hours by default): a sudden
+burst shows in the shortest window first, a slower swell only in the longer ones. For each window the
+rise is measured in units of the counting noise (the Anscombe residual of a Poisson count, or the binomial
+spread of a share) plus the extra noise learned for that series and window, so three posts where 0.1 were
+due and 3,000 where 100 were due are judged on one scale. How rare such a rise is for this very series
+(``tail``) decides: a series that bursts every day needs a bigger burst to alert than one that never does,
+and no per-series threshold is needed.
 
-An alert needs a rarity of at least ``threshold`` (4 = about once in 10,000 steps), at least
+An alert needs a rarity of at least ``threshold`` (3.5: about once in 3,000 steps), at least
 ``min_count`` items in the window and ``min_excess`` items above the expectation (a quiet product does
 not alarm on three posts). After an alert the detector stays quiet for ``cooldown`` and until the rise
 has ebbed (rarity below ``rearm`` × threshold in every window), so one incident gives one alert.

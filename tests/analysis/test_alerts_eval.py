@@ -117,6 +117,9 @@ def test_command_table_and_settings_override(labelled, capsys):
     assert "recall" in out and "false alarms/week" in out and "brand.csv" in out and "overall" in out
     assert "0.00 ( 0/2 )" in out                                         # nothing is that rare
     assert "z-score" not in out
+    assert main(["--series", str(series), "--windows", str(windows), "--set", "step=60"]) == 2
+    assert main(["--series", str(series), "--windows", str(windows), "--set", "sensitivity=3"]) == 2
+    assert "sensitivity" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("content", "message"), [

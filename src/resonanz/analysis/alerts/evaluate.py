@@ -255,6 +255,9 @@ def main(argv: list[str] | None = None, progress_factory=None) -> int:
     if not 0 <= args.probation < 1:
         print("error: --probation must be at least 0 and below 1", file=sys.stderr)
         return 2
+    if any(key == "step" for key, _ in args.settings):
+        print("error: the step is read from each series file; it cannot be set", file=sys.stderr)
+        return 2
     try:
         report = run(args.series, args.windows, dict(args.settings), not args.no_peers, args.probation,
                      args.probation_cap, progress_factory)

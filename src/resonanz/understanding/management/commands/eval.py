@@ -1,7 +1,7 @@
 """`resonanz eval`: evaluate the engine on a named benchmark set or on any labelled files.
 
-`resonanz eval faq ...` evaluates the knowledge-base ranking instead. Both run the engine
-directly (no database needed); the argument parsing lives with the engine.
+`resonanz eval faq ...` evaluates the knowledge-base ranking instead, `resonanz eval alerts ...` the
+spike detector. All run the engine directly (no database needed); the argument parsing lives with the engine.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Evaluate text understanding (resonanz eval NAME | --train F --test F ...) or answers (resonanz eval faq ...)."
+    help = ("Evaluate text understanding (resonanz eval NAME | --train F --test F ...), answers (resonanz eval faq ...) "
+            "or early warning (resonanz eval alerts --series F... --windows F).")
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         if rest and rest[0] == "faq":
             from resonanz.analysis.retrieval.evaluate import main
             code = main(rest[1:])
+        elif rest and rest[0] == "alerts":
+            from resonanz.analysis.alerts.evaluate import main
+            from resonanz.core.progress import Progress
+
+            code = main(rest[1:], progress_factory=Progress)
         else:
             from resonanz.analysis.evaluate import main
             code = main(rest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from resonanz.connectors import drivers
 from resonanz.connectors.models import Channel
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message, Team
@@ -78,6 +79,8 @@ class AgentInviteSerializer(serializers.Serializer):
 
 
 class ChannelSerializer(serializers.ModelSerializer):
+    # The driver registry is the only list of kinds; the schema's enum grows with it.
+    kind = serializers.ChoiceField(choices=drivers.choices())
     credentials = serializers.DictField(write_only=True, required=False,
                                         help_text="Stored encrypted; never returned.")
     healthy = serializers.BooleanField(read_only=True)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from resonanz.connectors.drivers import get_driver
+from resonanz.connectors.drivers import get_driver, kinds
 from resonanz.crm.models import Identity
 from resonanz.inbox.models import Message
 from resonanz.understanding.models import Analysis
@@ -58,8 +58,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in [
     Field("contact.organization", TEXT, _("Organization")),
     Field("contact.custom", TEXT, _("Contact custom field …"), dynamic=True),
     Field("channel.id", REF, _("Channel"), ref="channel"),
-    Field("channel.kind", CHOICE, _("Channel kind"),
-          ("api", "web_form", "email", "feed", "webhook", "import", "chat", "mastodon", "bluesky", "twitter")),
+    Field("channel.kind", CHOICE, _("Channel kind"), tuple(kinds())),  # the driver registry is the only list
     Field("channel.public", BOOL, _("Channel is public")),
     Field("conversation.team", REF, _("Team"), ref="team"),
     Field("conversation.assignee", REF, _("Assignee"), ref="user"),

@@ -17,7 +17,6 @@ from django.http import JsonResponse
 from django.test import Client
 
 from resonanz.connectors import drivers, intake
-from resonanz.connectors.models import Channel
 from resonanz.connectors.drivers.base import (
     DeliveryUpdate,
     Driver,
@@ -25,6 +24,7 @@ from resonanz.connectors.drivers.base import (
     InboundPost,
     SendResult,
 )
+from resonanz.connectors.models import Channel
 from resonanz.inbox.actions import send_reply
 from resonanz.inbox.models import Conversation, Message
 from resonanz.listening.models import Post

@@ -25,6 +25,7 @@ from resonanz.connectors.drivers.base import (
     SendResult,
 )
 from resonanz.connectors.models import Channel
+from resonanz.core.errors import ActionError
 from resonanz.inbox.actions import send_reply
 from resonanz.inbox.models import Conversation, Message
 from resonanz.listening.models import Post
@@ -101,6 +102,8 @@ def test_a_new_kind_is_one_module(echo_kind, admin_api, admin_user, agent_user, 
         reply = send_reply(message.conversation, agent_user, "Thanks!")
     reply.refresh_from_db()
     assert SENT == ["Thanks! ^BB"] and reply.delivery_status == "sent" and reply.external_id == "echo-1"
+    with pytest.raises(ActionError, match="at most 40"):  # the driver's declared limit, before anything is queued
+        send_reply(message.conversation, agent_user, "A reply far longer than this network takes in one go.")
     push(client, channel.slug, {"type": "read", "id": "r1", "of": "echo-1"})
     reply.refresh_from_db()
     assert "read" in reply.meta["receipts"]

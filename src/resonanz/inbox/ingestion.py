@@ -314,6 +314,12 @@ def _apply_to_conversations(rows) -> set[str]:
         if item.history:
             _apply_history(conv, item.when, inbound)
             continue
+        if (item.source.meta or {}).get("noise"):
+            # an auto-reply, bounce or notice is kept with its reason but never reopens or waits for us
+            conv.last_activity_at = max(item.when, conv.last_activity_at)
+            if conv.last_inbound_at is None:
+                conv.last_inbound_at = item.when
+            continue
         if conv.status in (Conversation.Status.PENDING, Conversation.Status.RESOLVED):
             conv.status = Conversation.Status.OPEN
             conv.resolved_at = None

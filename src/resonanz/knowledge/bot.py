@@ -67,6 +67,8 @@ def decide(message: Message, analysis, answer, results) -> tuple[str, Article | 
         return "switched_off", None
     if message.is_public:
         return "public_post", None
+    if (message.meta or {}).get("noise"):
+        return "noise", None  # auto-replies and notices are never answered: loops
     human_replied = Message.objects.filter(conversation=conversation, direction="outbound").exclude(
         author_user__agent__is_bot=True).exists()
     if human_replied or conversation.tags.filter(name=HANDOVER_TAG).exists():

@@ -50,8 +50,10 @@ class Driver:
     public: ClassVar[bool] = False
     #: new channels of this kind sign public replies with the agent's initials ("… ^AB") by default
     signs_replies: ClassVar[bool] = False
-    #: the longest reply the platform accepts (characters), or None
+    #: the longest reply the platform accepts (characters), or None; longer replies are refused before they
+    #: are queued unless the driver splits them into a thread (``splits_replies``)
     reply_limit: ClassVar[int | None] = None
+    splits_replies: ClassVar[bool] = False
     #: fetches messages on the worker's schedule (``receive``/``poll``)
     polls: ClassVar[bool] = False
     #: platforms push requests to /hooks/<slug>/, answered by ``handle_request``

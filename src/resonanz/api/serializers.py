@@ -92,6 +92,10 @@ class ChannelSerializer(serializers.ModelSerializer):
         read_only_fields = ["slug", "last_ok_at", "last_error", "last_error_at", "created_at"]
         extra_kwargs = {"name": {"validators": []}, "kind": {"validators": []}}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = drivers.choices()  # kinds registered after start-up count too
+
 
 class SenderSerializer(serializers.Serializer):
     handle = serializers.CharField(max_length=320)

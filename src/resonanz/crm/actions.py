@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from resonanz.core import hooks
@@ -51,9 +51,7 @@ def resolve_contacts(keys: list[ContactKey], *, is_demo: bool = False) -> tuple[
     for key in wanted:
         by_kind[key.kind].append(key.handle)
     for kind, handles in by_kind.items():
-        rows = (Identity.objects.filter(kind=kind, handle__in=handles)
-                .values_list("handle", "contact_id", "contact__name", "profile", "pk"))
-        for handle, contact_id, contact_name, profile, identity_id in rows:
+        for handle, contact_id, contact_name, profile, identity_id in _identities(kind, handles):
             key = wanted[ContactKey(kind, handle)]
             found[key] = contact_id
             if key.name and not contact_name:
@@ -72,6 +70,19 @@ def resolve_contacts(keys: list[ContactKey], *, is_demo: bool = False) -> tuple[
         for key, contact in zip(new, contacts, strict=True):
             found[key] = contact.pk
     return found, set(new)
+
+
+def _identities(kind: str, handles: list[str]) -> list[tuple]:
+    """(handle, contact id, contact name, profile, identity id) of known identities: one plain query, the
+    hottest lookup of ingestion (building the ORM query costs more than running it on these machines)."""
+    marks = ", ".join(["%s"] * len(handles))
+    sql = (f"SELECT i.handle, i.contact_id, c.name, i.profile, i.id FROM {Identity._meta.db_table} i "
+           f"JOIN {Contact._meta.db_table} c ON c.id = i.contact_id WHERE i.kind = %s AND i.handle IN ({marks})")
+    profile_field = Identity._meta.get_field("profile")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, *handles])
+        return [(h, cid, name, profile_field.from_db_value(p, None, connection) if isinstance(p, str) else p, iid)
+                for h, cid, name, p, iid in cursor.fetchall()]
 
 
 def _profile(profile: dict | None) -> dict:

@@ -62,8 +62,8 @@ def ingest_many(channel: Channel, messages: list[InboundMessage], *, batch_size:
     for start in range(0, len(messages), batch_size):
         chunk = messages[start:start + batch_size]
         try:
-            with transaction.atomic():
-                stored = ingestion.store(channel, chunk, is_demo=is_demo)
+            with transaction.atomic():  # a single message is inserted first: its redelivery is rare
+                stored = ingestion.store(channel, chunk, is_demo=is_demo, look_up=len(chunk) > 1)
         except IntegrityError:
             stored = [_one_by_one(channel, inbound, is_demo) for inbound in chunk]
         _after_commit(stored)

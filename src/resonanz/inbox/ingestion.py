@@ -102,11 +102,14 @@ class _NewConversation:
         self.obj, self.contact_id, self.history = obj, contact_id, history
 
 
-def store(channel, items: list[InboundMessage], *, is_demo: bool = False) -> list[IngestResult | ActionError]:
+def store(channel, items: list[InboundMessage], *, is_demo: bool = False,
+          look_up: bool = True) -> list[IngestResult | ActionError]:
     """Write one batch inside the caller's transaction; results come back in the order of ``items``.
 
     Refused items come back as their ActionError. A race with another writer on the same external id
-    raises IntegrityError: the caller rolls the batch back and stores the items one by one.
+    raises IntegrityError: the caller rolls the batch back and stores the items one by one. With
+    ``look_up=False`` stored ids are not looked up first: the unique constraint finds a redelivery
+    (IntegrityError), which is the cheapest way for single messages, where a redelivery is rare.
     """
     now = timezone.now()
     is_demo = is_demo or bool(channel.is_demo)
@@ -125,7 +128,7 @@ def store(channel, items: list[InboundMessage], *, is_demo: bool = False) -> lis
             continue
         first_of[item.external_id] = index
         todo.append(item)
-    stored = stored_messages(channel, [i.external_id for i in todo])
+    stored = stored_messages(channel, [i.external_id for i in todo]) if look_up else {}
     fresh = []
     for item in todo:
         if item.external_id in stored:
@@ -146,9 +149,13 @@ def stored_messages(channel, external_ids: list[str]) -> dict[str, IngestResult]
     """Messages of this channel stored already under these external ids (a redelivery)."""
     if not external_ids:
         return {}
+    marks = ", ".join(["%s"] * len(external_ids))
+    with connection.cursor() as cursor:  # the common answer is "none": a plain query, objects only for hits
+        cursor.execute(f"SELECT id FROM {Message._meta.db_table} WHERE channel_id = %s AND external_id IN ({marks})",
+                       [channel.pk, *external_ids])
+        ids = [row[0] for row in cursor.fetchall()]
     found = {}
-    for message in (Message.objects.select_related("conversation")
-                    .filter(channel=channel, external_id__in=external_ids)):
+    for message in Message.objects.select_related("conversation").filter(pk__in=ids) if ids else ():
         found[message.external_id] = IngestResult(message, message.conversation, message.author_contact_id, False)
     return found
 
@@ -157,7 +164,12 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
     contacts, created_contacts = resolve_contacts([i.key for i in items if i.key is not None], is_demo=is_demo)
     parents = _parents(items)
     by_reference = _referenced_conversations(items, contacts)
-    open_ones: dict = _open_conversations(channel, {contacts[i.key] for i in items if i.key and not i.history})
+    known = {contacts[i.key] for i in items if i.key and not i.history and i.key not in created_contacts}
+    loaded: dict[int, Conversation] = {}
+    open_ones: dict = {}
+    for conversation in _open_conversations(channel, known):  # oldest activity first: the newest wins
+        loaded[conversation.pk] = conversation
+        open_ones[conversation.contact_id] = conversation.pk
     local: dict[str, tuple] = {}  # external id -> (conversation id or new one, contact id), this batch
     placed: list[tuple[_Item, int | _NewConversation, int | None]] = []
     results: dict[int, IngestResult | ActionError] = {}
@@ -173,7 +185,7 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
         if target is None:
             subject = clean_text(item.source.subject, 300).strip() or subject_from(item.text or item.html)
             new = _NewConversation(Conversation(
-                subject=subject, channel=channel, contact_id=contact_id, team=channel.default_team,
+                subject=subject, channel=channel, contact_id=contact_id, team_id=channel.default_team_id,
                 created_at=item.when, last_activity_at=item.when, last_inbound_at=None, is_demo=is_demo,
             ), contact_id, item.history)
             new_conversations.append(new)
@@ -184,7 +196,10 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
         placed.append((item, target[0], contact_id))
     # 2. the stored conversations the batch touches, loaded (and locked) once
     ids = {c for _i, c, _k in placed if isinstance(c, int)}
-    stored = Conversation.objects.select_for_update().in_bulk(ids) if ids else {}
+    missing = ids - set(loaded)
+    stored = {pk: loaded[pk] for pk in ids & set(loaded)}
+    if missing:
+        stored.update(Conversation.objects.select_for_update().in_bulk(missing))
     for conversation in stored.values():
         conversation.loaded_count = conversation.message_count
     rows = [(item, stored[c] if isinstance(c, int) else c, contact) for item, c, contact in placed]
@@ -288,18 +303,19 @@ def _referenced_conversations(items: list[_Item], contacts: dict) -> dict[int, s
     return found
 
 
-def _open_conversations(channel, contact_ids: set[int]) -> dict[int, int]:
-    """The latest open conversation on this channel of each contact (one plain query: the hot path)."""
+def _open_conversations(channel, contact_ids: set[int]) -> list[Conversation]:
+    """The open conversations on this channel of these contacts, oldest activity first, locked for this
+    transaction (PostgreSQL; SQLite has one writer at a time anyway): one plain query on the hot path."""
     if not contact_ids:
-        return {}
+        return []
     table = connection.ops.quote_name(Conversation._meta.db_table)
     ids = sorted(contact_ids)
     marks = ", ".join(["%s"] * len(ids))
-    sql = (f"SELECT contact_id, id FROM {table} WHERE channel_id = %s AND contact_id IN ({marks}) "
+    sql = (f"SELECT * FROM {table} WHERE channel_id = %s AND contact_id IN ({marks}) "
            "AND status IN ('new', 'open', 'pending') ORDER BY last_activity_at, id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [channel.pk, *ids])
-        return dict(cursor.fetchall())  # later rows (newer activity) win
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return list(Conversation.objects.raw(sql, [channel.pk, *ids]))
 
 
 def _apply_to_conversations(rows) -> set[str]:

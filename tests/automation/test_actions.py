@@ -13,8 +13,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from resonanz.automation.actions import pick_agent, run_for_conversation, run_time_rules, save_rule
+from resonanz.automation.actions import save_rule
+from resonanz.automation.effects.routing import pick_agent
 from resonanz.automation.models import Rule, RuleRun
+from resonanz.automation.runner import run_for_conversation, run_time_rules
 from resonanz.core.errors import ActionError
 from resonanz.inbox.actions import ingest, invite_agent, update_agent
 from resonanz.inbox.models import Conversation
@@ -87,7 +89,7 @@ def test_signed_webhook_and_team_email(teams, api_channel, hook_server, django_c
                        {"type": "notify_email"}, {"type": "webhook", "url": url, "secret": SECRET}])
     with django_capture_on_commit_callbacks(execute=True):
         message = ingest(api_channel, inbound("w1", text="I want a refund now")).message
-        from resonanz.automation.actions import run_for_message
+        from resonanz.automation.runner import run_for_message
 
         run_for_message(message, is_new=True)
     assert len(received) == 1
@@ -114,7 +116,7 @@ def test_failing_rule_is_switched_off_reported_and_the_next_rule_still_runs(team
     teams["PR"].delete()
     with django_capture_on_commit_callbacks(execute=True):
         message = ingest(api_channel, inbound("f1", text="please fail-me")).message
-        from resonanz.automation.actions import run_for_message
+        from resonanz.automation.runner import run_for_message
 
         run_for_message(message, is_new=True)
     broken.refresh_from_db()

@@ -42,7 +42,7 @@ def test_purchase_interest_goes_to_sales_and_else_to_support(model_dir, defaults
 
 def test_rules_act_once_per_event_even_when_the_pipeline_runs_again(model_dir, defaults, api_channel,
                                                                      run_pipeline):
-    from resonanz.automation.actions import run_for_message
+    from resonanz.automation.runner import run_for_message
 
     result = run_pipeline(api_channel, "m1", "See you in court.")
     message = Message.objects.select_related("conversation", "channel", "author_contact").get(pk=result.message.pk)

@@ -76,7 +76,7 @@ def test_rule_editor_pages(client, supervisor, agent_user, teams, defaults):
 
 def test_conversation_page_shows_sla_rules_and_check(client, agent_user, api_channel, teams, defaults,
                                                      django_capture_on_commit_callbacks):
-    from resonanz.automation.actions import run_for_message
+    from resonanz.automation.runner import run_for_message
     from resonanz.inbox.actions import ingest
     from tests.conftest import inbound
 

@@ -131,6 +131,22 @@ class CalendarViewSet(viewsets.ModelViewSet):
     permission_classes = [SupervisorWritesOthersRead]
     queryset = BusinessCalendar.objects.order_by("name")
 
+    def _save(self, serializer, calendar):
+        d, current = serializer.validated_data, calendar or BusinessCalendar()
+        serializer.instance = actions.save_calendar(
+            calendar, name=d.get("name", current.name), hours=d.get("hours", current.hours),
+            holidays=d.get("holidays", current.holidays), tz=d.get("timezone", current.timezone),
+            team=d.get("team", current.team))
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        actions.delete_calendar(instance)
+
 
 class SLAPolicySerializer(serializers.ModelSerializer):
     class Meta:
@@ -143,6 +159,20 @@ class SLAPolicyViewSet(viewsets.ModelViewSet):
     serializer_class = SLAPolicySerializer
     permission_classes = [SupervisorWritesOthersRead]
     queryset = SLAPolicy.objects.order_by("name")
+
+    def _save(self, serializer, policy):
+        d, current = serializer.validated_data, policy or SLAPolicy()
+        serializer.instance = actions.save_sla_policy(
+            policy, **{f: d.get(f, getattr(current, f)) for f in SLAPolicySerializer.Meta.fields if f != "id"})
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        actions.delete_sla_policy(instance)
 
 
 class PendingReplySerializer(serializers.ModelSerializer):

@@ -232,7 +232,7 @@ def state(sla: ConversationSLA | None, conversation, now=None) -> dict:
 
 def check_due(now=None, limit: int = 1000) -> dict[str, int]:
     """Raise warnings and breaches that are due; each once per conversation and target."""
-    from resonanz.automation import actions
+    from resonanz.automation import runner
     from resonanz.inbox.actions import record
     from resonanz.inbox.models import Conversation
 
@@ -261,7 +261,7 @@ def check_due(now=None, limit: int = 1000) -> dict[str, int]:
                     counts["warnings"] += 1
                     record(sla.conversation, "sla_warning", target=target, due=_iso(due),
                            reason=f"{label} due {timezone.localtime(due):%Y-%m-%d %H:%M}")
-                actions.run_sla_rules(sla.conversation, target, phase)
+                runner.run_sla_rules(sla.conversation, target, phase)
     return counts
 
 

@@ -13,7 +13,7 @@ import logging
 
 from django.db.models import Min
 
-from resonanz.automation import actions, sla
+from resonanz.automation import runner, sla
 from resonanz.inbox.models import Message
 
 log = logging.getLogger("resonanz.automation")
@@ -24,7 +24,7 @@ def apply_rules(items: list) -> None:
     if items and items[0].pipeline_kind == "post":
         for post in items:
             try:
-                actions.run_for_post(post)
+                runner.run_for_post(post)
             except Exception:  # never block the pipeline; failing rules switch themselves off
                 log.exception("rules on post %s failed", post.pk)
         return
@@ -38,7 +38,7 @@ def apply_rules(items: list) -> None:
             is_new = first_ids.get(message.conversation_id) == message.pk
             if is_new:
                 sla.refresh(message.conversation)
-            actions.run_for_message(message, is_new=is_new)
+            runner.run_for_message(message, is_new=is_new)
         except Exception:  # never block the pipeline; failing rules switch themselves off in run_*
             log.exception("rules on message %s failed", message.pk)
 

@@ -18,20 +18,20 @@ def check_slas() -> dict:
 
 @shared_task(name="resonanz.automation.tasks.run_time_rules")
 def run_time_rules() -> int:
-    from resonanz.automation.actions import run_time_rules as run
+    from resonanz.automation.runner import run_time_rules as run
 
     return run()
 
 
 @shared_task(name="resonanz.automation.tasks.run_update_rules")
 def run_update_rules(conversation_id: int) -> int:
-    from resonanz.automation.actions import run_for_update
+    from resonanz.automation.runner import run_for_update
 
     return len(run_for_update(conversation_id))
 
 
 @shared_task(name="resonanz.automation.tasks.send_notification")
 def send_notification(kind: str, rule_id: int, data: dict, conversation_id: int | None) -> None:
-    from resonanz.automation.actions import deliver_notification
+    from resonanz.automation.runner import deliver_notification
 
     deliver_notification(kind, rule_id, data, conversation_id)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from resonanz.automation import actions, approval, sla
+from resonanz.automation import actions, approval, effects, sla
 from resonanz.automation.fields import FIELDS, LIST_VALUE, NO_VALUE, OPERATORS
 from resonanz.automation.models import (
     ApprovalRequirement,
@@ -46,7 +46,8 @@ def rules(request):
 
 
 def editor_options() -> dict:
-    """What the form editor offers: fields with their operators and choices, teams, agents, channels."""
+    """What the form editor offers: fields with their operators and choices, the action kinds with their
+    parameters (from the effects registry), teams, agents, channels."""
     fields = []
     for f in FIELDS.values():
         fields.append({"name": f.name, "label": str(f.label), "kind": f.kind, "choices": list(f.choices),
@@ -56,7 +57,9 @@ def editor_options() -> dict:
         "fields": fields,
         "ops": {op: {"label": str(label), "novalue": op in NO_VALUE, "list": op in LIST_VALUE}
                 for op, (label, _kinds) in OPERATORS.items()},
-        "actions": {k: str(v) for k, v in actions.ACTION_TYPES.items()},
+        "actions": {e.kind: str(e.label) for e in effects.effects()},
+        "params": {e.kind: [{"name": p.name, "label": str(p.label), "optional": p.optional} for p in e.params]
+                   for e in effects.effects()},
         "teams": [[t.pk, t.name] for t in Team.objects.filter(is_active=True)],
         "channels": [[c.pk, c.name] for c in Channel.objects.all()],
         "users": [[u.pk, u.agent.display_name] for u in User.objects.filter(
@@ -127,14 +130,14 @@ def slas(request):
                                  initial={"hours": "mon-fri 09:00-17:00"})
     if request.method == "POST":
         if request.POST.get("form") == "policy" and policy_form.is_valid():
-            policy_form.save()
-            flash.success(request, _("SLA policy saved."))
-            return redirect("automation:slas")
+            if _save_policy(None, policy_form):
+                flash.success(request, _("SLA policy saved."))
+                return redirect("automation:slas")
         if request.POST.get("form") == "calendar" and calendar_form.is_valid():
             d = calendar_form.cleaned_data
             try:
-                sla.save_calendar(None, name=d["name"], hours_text=d["hours"], holidays_text=d["holidays"],
-                                  tz=d["timezone"], team=d["team"])
+                actions.save_calendar(None, name=d["name"], hours=d["hours"], holidays=d["holidays"],
+                                      tz=d["timezone"], team=d["team"])
             except ActionError as exc:
                 calendar_form.add_error(exc.field if exc.field in calendar_form.fields else None, exc.message)
             else:
@@ -152,14 +155,22 @@ def policy_edit(request, pk: int):
     form = SLAPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST":
         if request.POST.get("delete"):
-            policy.delete()
+            actions.delete_sla_policy(policy)
             flash.success(request, _("SLA policy deleted."))
             return redirect("automation:slas")
-        if form.is_valid():
-            form.save()
+        if form.is_valid() and _save_policy(policy, form):
             flash.success(request, _("SLA policy saved."))
             return redirect("automation:slas")
     return render(request, "automation/edit.html", {"form": form, "title": policy.name})
+
+
+def _save_policy(policy: SLAPolicy | None, form: SLAPolicyForm) -> SLAPolicy | None:
+    """Save through the action; a refusal becomes an error on the form's field."""
+    try:
+        return actions.save_sla_policy(policy, **form.cleaned_data)
+    except ActionError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return None
 
 
 @supervisor_required
@@ -170,14 +181,14 @@ def calendar_edit(request, pk: int):
         "hours": sla.format_hours(calendar.hours), "holidays": "\n".join(calendar.holidays)})
     if request.method == "POST":
         if request.POST.get("delete"):
-            calendar.delete()
+            actions.delete_calendar(calendar)
             flash.success(request, _("Calendar deleted."))
             return redirect("automation:slas")
         if form.is_valid():
             d = form.cleaned_data
             try:
-                sla.save_calendar(calendar, name=d["name"], hours_text=d["hours"], holidays_text=d["holidays"],
-                                  tz=d["timezone"], team=d["team"])
+                actions.save_calendar(calendar, name=d["name"], hours=d["hours"], holidays=d["holidays"],
+                                      tz=d["timezone"], team=d["team"])
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
@@ -221,20 +232,22 @@ def guidelines(request):
     form = GuidelinesForm(request.POST if request.POST.get("form") == "guidelines" else None, instance=instance)
     if request.method == "POST":
         if request.POST.get("form") == "guidelines" and form.is_valid():
-            form.save()
+            actions.save_guidelines(team, **form.cleaned_data)
             flash.success(request, _("Guidelines saved."))
             return redirect(f"{request.path}?team={team.pk if team else ''}")
         if request.POST.get("form") == "requirement":
             agent = User.objects.filter(pk=request.POST.get("agent") or 0).first()
             channel = Channel.objects.filter(pk=request.POST.get("channel") or 0).first()
             try:
-                approval.set_requirement(agent=agent, channel=channel, note=request.POST.get("note", ""))
+                actions.set_approval_requirement(agent=agent, channel=channel, note=request.POST.get("note", ""))
                 flash.success(request, _("Approval requirement saved."))
             except ActionError as exc:
                 flash.error(request, exc.message)
             return redirect("automation:guidelines")
         if request.POST.get("form") == "remove":
-            ApprovalRequirement.objects.filter(pk=request.POST.get("requirement")).delete()
+            requirement = ApprovalRequirement.objects.filter(pk=_int(request.POST.get("requirement"))).first()
+            if requirement is not None:
+                actions.remove_approval_requirement(requirement)
             return redirect("automation:guidelines")
     return render(request, "automation/guidelines.html", {
         "form": form, "team": team, "teams": Team.objects.filter(is_active=True),
@@ -252,3 +265,10 @@ def check_reply(request, pk: int):
     text = (request.POST.get("text") or "").strip()
     return JsonResponse({"warnings": approval.check_reply(conversation, request.user, text) if text else [],
                          "approval": approval.needs_approval(conversation, request.user)})
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

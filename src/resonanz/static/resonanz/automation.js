@@ -103,34 +103,31 @@
       box.appendChild(add);
       container.appendChild(box);
     }
-    var PARAMS = {
-      assign_team: ["team", "strategy"], assign_agent: ["agent"], assign_in_team: ["strategy"], set_status: ["status"],
-      set_priority: ["priority"], add_tags: ["tags"], remove_tags: ["tags"], reply_template: ["text", "text_de", "text_en"],
-      reply_article: ["article"], note: ["text"], notify_email: ["team", "to"], webhook: ["url", "secret"],
-      create_conversation: [], mark_spam: [], stop: []
-    };
-    function paramInput(action, name) {
+    /* The action kinds and their parameters come from the server's registry (automation/effects):
+       O.actions maps kind to label, O.params kind to [{name, label, optional}]; the widget follows the name. */
+    function paramInput(action, param) {
+      var name = param.name;
       var set = function (v) { if (v === "" || v === null) delete action[name]; else action[name] = v; sync(); };
       var s;
       if (name === "team" || name === "agent" || name === "article") {
         var opts = name === "team" ? O.teams : name === "agent" ? O.users : O.articles;
-        if (action.type === "notify_email" && name === "team") opts = [["", L.none]].concat(opts);
+        if (param.optional) opts = [["", L.none]].concat(opts);
         else if (action[name] === undefined && opts.length) action[name] = opts[0][0];
         s = select(opts, action[name]);
         s.addEventListener("change", function () { set(s.value === "" ? null : Number(s.value)); });
-        return el("label", {}, [document.createTextNode(L[name]), s]);
+        return el("label", {}, [document.createTextNode(param.label), s]);
       }
       if (name === "strategy") {
         var opts2 = [["least_open", L.leastOpen], ["round_robin", L.roundRobin]];
-        if (action.type === "assign_team") opts2 = [["", L.none]].concat(opts2);
+        if (param.optional) opts2 = [["", L.none]].concat(opts2);
         else if (!action.strategy) action.strategy = "least_open";
         s = select(opts2, action.strategy || "");
         s.addEventListener("change", function () { set(s.value || null); });
-        return el("label", {}, [document.createTextNode(L.strategy), s]);
+        return el("label", {}, [document.createTextNode(param.label), s]);
       }
       if (name === "status") { if (!action.status) action.status = "pending"; s = select(O.statuses.map(function (x) { return [x, x]; }), action.status); s.addEventListener("change", function () { set(s.value); }); return s; }
       if (name === "priority") { if (!action.priority) action.priority = 3; s = select([[1, "1"], [2, "2"], [3, "3"], [4, "4"]], action.priority); s.addEventListener("change", function () { set(Number(s.value)); }); return s; }
-      var label = {tags: L.tags, text: L.text, text_de: L.textDe, text_en: L.textEn, to: L.to, url: L.url, secret: L.secret}[name];
+      var label = param.label || name;
       var value = Array.isArray(action[name]) ? action[name].join(", ") : (action[name] || "");
       var input = name.indexOf("text") === 0 ? el("textarea", {rows: 2}) : el("input", {});
       input.value = value;
@@ -144,7 +141,7 @@
         var ts = select(Object.keys(O.actions).map(function (k) { return [k, O.actions[k]]; }), action.type);
         ts.addEventListener("change", function () { actions[i] = {type: ts.value}; renderActions(); sync(); });
         row.appendChild(ts);
-        (PARAMS[action.type] || []).forEach(function (p) { row.appendChild(paramInput(action, p)); });
+        (O.params[action.type] || []).forEach(function (p) { row.appendChild(paramInput(action, p)); });
         row.appendChild(el("button", {type: "button", "class": "linkish", text: L.remove, onclick: function () { actions.splice(i, 1); renderActions(); sync(); }}));
         actBox.appendChild(row);
       });

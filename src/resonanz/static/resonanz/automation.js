@@ -145,7 +145,7 @@
         row.appendChild(el("button", {type: "button", "class": "linkish", text: L.remove, onclick: function () { actions.splice(i, 1); renderActions(); sync(); }}));
         actBox.appendChild(row);
       });
-      actBox.appendChild(el("button", {type: "button", text: L.addAction, onclick: function () { actions.push({type: "assign_team"}); renderActions(); sync(); }}));
+      actBox.appendChild(el("button", {type: "button", text: L.addAction, onclick: function () { actions.push({type: Object.keys(O.actions)[0]}); renderActions(); sync(); }}));
       sync();
     }
     function redraw() { condBox.innerHTML = ""; renderGroup(condBox, conditions, true); sync(); }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from resonanz.automation.approval import ReplyHeld, approve, check_reply, return_reply, set_requirement
+from resonanz.automation.actions import set_approval_requirement as set_requirement
+from resonanz.automation.approval import ReplyHeld, approve, check_reply, return_reply
 from resonanz.automation.models import Guidelines, PendingReply
 from resonanz.core.errors import ActionError
 from resonanz.inbox.actions import ingest, send_reply

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from resonanz.automation import sla
+from resonanz.automation import runner, sla
 from resonanz.automation.models import BusinessCalendar, ConversationSLA, Rule, SLAPolicy
 from resonanz.core.errors import ActionError
 from resonanz.inbox.actions import ingest
@@ -58,9 +58,9 @@ def test_due_times_warning_and_breach_become_events_rules_act_on(teams, api_chan
     assert record.first_response_due == conversation.created_at + timedelta(minutes=60)
     state = sla.state(record, conversation)
     assert state["first_response"]["status"] == "ok"
-    assert sla.check_due(now=conversation.created_at + timedelta(minutes=50)) == {"warnings": 1, "breaches": 0}
-    assert sla.check_due(now=conversation.created_at + timedelta(minutes=61)) == {"warnings": 0, "breaches": 1}
-    assert sla.check_due(now=conversation.created_at + timedelta(minutes=90)) == {"warnings": 0, "breaches": 0}
+    assert runner.check_due(now=conversation.created_at + timedelta(minutes=50)) == {"warnings": 1, "breaches": 0}
+    assert runner.check_due(now=conversation.created_at + timedelta(minutes=61)) == {"warnings": 0, "breaches": 1}
+    assert runner.check_due(now=conversation.created_at + timedelta(minutes=90)) == {"warnings": 0, "breaches": 0}
     conversation.refresh_from_db()
     assert conversation.priority == 4 and conversation.assignee == supervisor
     assert conversation.events.filter(kind="sla_breached").count() == 1

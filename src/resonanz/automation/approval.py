@@ -118,17 +118,6 @@ def _require_supervisor(user) -> None:
         raise ActionError("Only supervisors approve replies.")
 
 
-def set_requirement(*, agent=None, channel=None, note: str = "") -> ApprovalRequirement:
-    if (agent is None) == (channel is None):
-        raise ActionError("Choose either an agent or a channel.")
-    existing = ApprovalRequirement.objects.filter(agent=agent, channel=channel).first()
-    if existing:
-        existing.note = note
-        existing.save()
-        return existing
-    return ApprovalRequirement.objects.create(agent=agent, channel=channel, note=note)
-
-
 # --- guideline checks ------------------------------------------------------------------------------------------
 
 

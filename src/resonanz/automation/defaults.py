@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from resonanz.automation.actions import save_rule
+from resonanz.automation.approval import DEFAULT_ADVERTISING
 from resonanz.automation.models import AutomationState, BusinessCalendar, Guidelines, Rule, SLAPolicy
+from resonanz.inbox.actions import ensure_default_teams
 from resonanz.inbox.models import Team
 
 REACH = 10_000  # followers that make a negative public post a matter for PR
@@ -47,10 +50,6 @@ def default_rules(teams: dict[str, Team]) -> list[dict]:
 @transaction.atomic
 def ensure_defaults() -> int:
     """Create the default rules once per install (a supervisor who deletes them keeps them deleted)."""
-    from resonanz.automation.actions import save_rule
-    from resonanz.automation.approval import DEFAULT_ADVERTISING
-    from resonanz.inbox.actions import ensure_default_teams
-
     ensure_default_teams()
     state, fresh = AutomationState.objects.get_or_create(key="defaults_created")
     if not fresh and state.value:

@@ -12,14 +12,18 @@ import hashlib
 import hmac
 import logging
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import timezone
 
+from resonanz.automation.effects import Event
 from resonanz.automation.models import Rule
-from resonanz.automation.tasks import send_notification
 from resonanz.core import outbound
 from resonanz.core.errors import ActionError
-from resonanz.inbox.models import AgentProfile
+from resonanz.core.events import publish
+from resonanz.inbox.eventlog import record
+from resonanz.inbox.models import AgentProfile, Conversation
 
 log = logging.getLogger("resonanz.automation")
 
@@ -89,3 +93,38 @@ def deliver(kind: str, rule: Rule | None, data: dict) -> None:
         "X-Resonanz-Signature": sign(action["secret"], body), "X-Resonanz-Rule": str(rule.pk)})
     if response.status_code >= 300:
         raise ActionError(f"the webhook answered HTTP {response.status_code}")
+
+
+def switch_off(rule: Rule, exc: Exception, event: Event) -> None:
+    """Switch the failing rule off and tell the supervisors; the pipeline goes on."""
+    detail = f"{type(exc).__name__}: {exc}"[:1000]
+    Rule.objects.filter(pk=rule.pk).update(enabled=False, last_error=detail, disabled_at=timezone.now(),
+                                           updated_at=timezone.now())
+    rule.enabled = False
+    reason = f"rule “{rule.name}” failed and was switched off: {detail}"
+    if event.conversation is not None:
+        try:
+            record(event.conversation, "rule_failed", rule=rule.pk, reason=reason)
+        except Exception:
+            log.exception("could not record the failure of rule %s", rule.pk)
+    report_to_supervisors(f"Resonanz: rule “{rule.name}” was switched off",
+                                        f"{reason}\n\nEvent: {event.key}\n{settings.RESONANZ_BASE_URL.rstrip('/')}"
+                                        f"/automation/rules/{rule.pk}/")
+    publish("rule.failed", rule_id=rule.pk)
+
+
+@shared_task(name="resonanz.automation.tasks.send_notification")
+def send_notification(kind: str, rule_id: int, data: dict, conversation_id: int | None) -> None:
+    deliver_notification(kind, rule_id, data, conversation_id)
+
+
+def deliver_notification(kind: str, rule_id: int, data: dict, conversation_id: int | None) -> None:
+    """Send an email or webhook a rule queued; a failure switches the rule off and is reported."""
+    rule = Rule.objects.filter(pk=rule_id).first()
+    try:
+        deliver(kind, rule, data)
+    except Exception as exc:
+        log.exception("%s of rule %s failed", kind, rule_id)
+        if rule is not None:
+            conversation = Conversation.objects.filter(pk=conversation_id).first() if conversation_id else None
+            switch_off(rule, exc, Event(f"{kind}:{rule_id}", kind, {}, conversation))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -24,7 +23,7 @@ from resonanz.automation.fields import (
     snapshot_for_message,
     snapshot_for_post,
 )
-from resonanz.automation.models import Rule, RuleRun
+from resonanz.automation.models import ConversationSLA, Rule, RuleRun
 from resonanz.automation.ruleset import RuleSet, ruleset
 from resonanz.core.events import publish
 from resonanz.inbox import actions as inbox
@@ -105,7 +104,7 @@ def apply(rs: RuleSet, event: Event) -> list[RuleRun]:
             try:
                 hit = rs.compiled.predicates[index](event.snapshot)
             except Exception as exc:  # a condition that fails on odd data switches its rule off
-                switch_off(rule, exc, event)
+                notifications.switch_off(rule, exc, event)
                 continue
         else:
             hit = index in matched
@@ -147,7 +146,7 @@ def _act(rule: Rule, event: Event) -> tuple[RuleRun, bool] | None:
                              run=run.pk, reason=run.reason)
     except Exception as exc:
         log.exception("rule %s failed on %s", rule.pk, event.key)
-        switch_off(rule, exc, event)
+        notifications.switch_off(rule, exc, event)
         return None
     if event.conversation is not None:
         try:
@@ -159,31 +158,32 @@ def _act(rule: Rule, event: Event) -> tuple[RuleRun, bool] | None:
     return run, act.stop
 
 
-def switch_off(rule: Rule, exc: Exception, event: Event) -> None:
-    """Switch the failing rule off and tell the supervisors; the pipeline goes on."""
-    detail = f"{type(exc).__name__}: {exc}"[:1000]
-    Rule.objects.filter(pk=rule.pk).update(enabled=False, last_error=detail, disabled_at=timezone.now(),
-                                           updated_at=timezone.now())
-    rule.enabled = False
-    reason = f"rule “{rule.name}” failed and was switched off: {detail}"
-    if event.conversation is not None:
-        try:
-            inbox.record(event.conversation, "rule_failed", rule=rule.pk, reason=reason)
-        except Exception:
-            log.exception("could not record the failure of rule %s", rule.pk)
-    notifications.report_to_supervisors(f"Resonanz: rule “{rule.name}” was switched off",
-                                        f"{reason}\n\nEvent: {event.key}\n{settings.RESONANZ_BASE_URL.rstrip('/')}"
-                                        f"/automation/rules/{rule.pk}/")
-    publish("rule.failed", rule_id=rule.pk)
-
-
-def deliver_notification(kind: str, rule_id: int, data: dict, conversation_id: int | None) -> None:
-    """Send an email or webhook a rule queued; a failure switches the rule off and is reported."""
-    rule = Rule.objects.filter(pk=rule_id).first()
-    try:
-        notifications.deliver(kind, rule, data)
-    except Exception as exc:
-        log.exception("%s of rule %s failed", kind, rule_id)
-        if rule is not None:
-            conversation = Conversation.objects.filter(pk=conversation_id).first() if conversation_id else None
-            switch_off(rule, exc, Event(f"{kind}:{rule_id}", kind, {}, conversation))
+def check_due(now=None, limit: int = 1000) -> dict[str, int]:
+    """Raise warnings and breaches that are due; each once per conversation and target."""
+    now = now or timezone.now()
+    counts = {"warnings": 0, "breaches": 0}
+    for target, done_field in (("first_response", "first_response_at"), ("resolution", "resolved_at")):
+        for phase, flag, moment in (("breached", f"{target}_breached", f"{target}_due"),
+                                    ("warning", f"{target}_warned", f"{target}_warn_at")):
+            rows = (ConversationSLA.objects.select_related("conversation")
+                    .filter(**{flag: False, f"{moment}__lte": now,
+                               f"conversation__{done_field}__isnull": True,
+                               "conversation__status__in": Conversation.OPEN_STATUSES})
+                    .order_by(moment)[:limit])
+            for due_sla in rows:
+                updated = ConversationSLA.objects.filter(pk=due_sla.pk, **{flag: False}).update(
+                    **{flag: True, **({f"{target}_warned": True} if phase == "breached" else {})})
+                if not updated:
+                    continue  # another worker raised it
+                due = getattr(due_sla, f"{target}_due")
+                label = target.replace("_", " ")
+                if phase == "breached":
+                    counts["breaches"] += 1
+                    inbox.record(due_sla.conversation, "sla_breached", target=target, due=due.isoformat() if due else None,
+                           reason=f"{label} was due {timezone.localtime(due):%Y-%m-%d %H:%M}")
+                else:
+                    counts["warnings"] += 1
+                    inbox.record(due_sla.conversation, "sla_warning", target=target, due=due.isoformat() if due else None,
+                           reason=f"{label} due {timezone.localtime(due):%Y-%m-%d %H:%M}")
+                run_sla_rules(due_sla.conversation, target, phase)
+    return counts

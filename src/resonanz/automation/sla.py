@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from resonanz.automation.models import BusinessCalendar, ConversationSLA, SLAPolicy
 from resonanz.core.errors import ActionError
+from resonanz.inbox.eventlog import record
 
 log = logging.getLogger("resonanz.automation")
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -173,8 +174,6 @@ def hours_for(policy: SLAPolicy, conversation) -> Hours:
 
 def refresh(conversation) -> ConversationSLA | None:
     """(Re)compute due times after creation or a change of team, priority or channel."""
-    from resonanz.inbox.actions import record
-
     policy = policy_for(conversation)
     current = ConversationSLA.objects.filter(conversation=conversation).first()
     if policy is None:
@@ -228,57 +227,3 @@ def state(sla: ConversationSLA | None, conversation, now=None) -> dict:
             status = "ok"
         out[target] = {"due": due, "status": status}
     return out
-
-
-def check_due(now=None, limit: int = 1000) -> dict[str, int]:
-    """Raise warnings and breaches that are due; each once per conversation and target."""
-    from resonanz.automation import runner
-    from resonanz.inbox.actions import record
-    from resonanz.inbox.models import Conversation
-
-    now = now or timezone.now()
-    counts = {"warnings": 0, "breaches": 0}
-    for target, done_field in (("first_response", "first_response_at"), ("resolution", "resolved_at")):
-        for phase, flag, moment in (("breached", f"{target}_breached", f"{target}_due"),
-                                    ("warning", f"{target}_warned", f"{target}_warn_at")):
-            rows = (ConversationSLA.objects.select_related("conversation")
-                    .filter(**{flag: False, f"{moment}__lte": now,
-                               f"conversation__{done_field}__isnull": True,
-                               "conversation__status__in": Conversation.OPEN_STATUSES})
-                    .order_by(moment)[:limit])
-            for sla in rows:
-                updated = ConversationSLA.objects.filter(pk=sla.pk, **{flag: False}).update(
-                    **{flag: True, **({f"{target}_warned": True} if phase == "breached" else {})})
-                if not updated:
-                    continue  # another worker raised it
-                due = getattr(sla, f"{target}_due")
-                label = target.replace("_", " ")
-                if phase == "breached":
-                    counts["breaches"] += 1
-                    record(sla.conversation, "sla_breached", target=target, due=_iso(due),
-                           reason=f"{label} was due {timezone.localtime(due):%Y-%m-%d %H:%M}")
-                else:
-                    counts["warnings"] += 1
-                    record(sla.conversation, "sla_warning", target=target, due=_iso(due),
-                           reason=f"{label} due {timezone.localtime(due):%Y-%m-%d %H:%M}")
-                runner.run_sla_rules(sla.conversation, target, phase)
-    return counts
-
-
-def save_calendar(calendar: BusinessCalendar | None, *, name: str, hours_text: str, holidays_text: str,
-                  tz: str = "", team=None) -> BusinessCalendar:
-    if not (name or "").strip():
-        raise ActionError("A calendar needs a name.", "name")
-    if tz:
-        try:
-            ZoneInfo(tz)
-        except Exception:
-            raise ActionError(f"Unknown time zone {tz!r}.", "timezone") from None
-    hours = parse_hours(hours_text)
-    if not hours:
-        raise ActionError("Give opening hours, e.g. “mon-fri 09:00-17:00”.", "hours")
-    calendar = calendar or BusinessCalendar()
-    calendar.name, calendar.hours, calendar.timezone = name.strip(), hours, tz
-    calendar.holidays, calendar.team = parse_holidays(holidays_text), team
-    calendar.save()
-    return calendar

@@ -1,37 +1,28 @@
-"""Beat-driven work of the automation app: SLA warnings and breaches, time rules, rules after a person's change."""
+"""Beat-driven work of the automation app: SLA warnings and breaches, time rules, rules after a person's change.
+
+Celery finds the tasks here; the notification task lives with the notifications it sends.
+"""
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
-log = logging.getLogger("resonanz.automation")
+from resonanz.automation import runner
+from resonanz.automation.notifications import send_notification
+
+__all__ = ["check_slas", "run_time_rules", "run_update_rules", "send_notification"]
 
 
 @shared_task(name="resonanz.automation.tasks.check_slas")
 def check_slas() -> dict:
-    from resonanz.automation.sla import check_due
-
-    return check_due()
+    return runner.check_due()
 
 
 @shared_task(name="resonanz.automation.tasks.run_time_rules")
 def run_time_rules() -> int:
-    from resonanz.automation.runner import run_time_rules as run
-
-    return run()
+    return runner.run_time_rules()
 
 
 @shared_task(name="resonanz.automation.tasks.run_update_rules")
 def run_update_rules(conversation_id: int) -> int:
-    from resonanz.automation.runner import run_for_update
-
-    return len(run_for_update(conversation_id))
-
-
-@shared_task(name="resonanz.automation.tasks.send_notification")
-def send_notification(kind: str, rule_id: int, data: dict, conversation_id: int | None) -> None:
-    from resonanz.automation.runner import deliver_notification
-
-    deliver_notification(kind, rule_id, data, conversation_id)
+    return len(runner.run_for_update(conversation_id))

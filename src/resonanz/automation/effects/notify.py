@@ -1,7 +1,7 @@
 """Telling someone outside the inbox: an email to a team or address, a signed webhook to another system.
 
 Both are sent by a worker after the rule's transaction committed (notifications.send_later); a failed
-delivery switches the rule off like any failing rule (runner.deliver_notification).
+delivery switches the rule off like any failing rule (notifications.deliver_notification).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from django.utils import timezone
 from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.intake import InboundMessage
 from resonanz.core.errors import ActionError
-from resonanz.core.fastsql import insert_many
+from resonanz.core.fastsql import build, insert_many, paused_gc
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
 from resonanz.crm.actions import ContactKey, resolve_contacts
 from resonanz.crm.models import normalize_handle
@@ -111,8 +111,12 @@ def store(channel, items: list[InboundMessage], *, is_demo: bool = False,
     ``look_up=False`` stored ids are not looked up first: the unique constraint finds a redelivery
     (IntegrityError), which is the cheapest way for single messages, where a redelivery is rare.
     """
+    with paused_gc():
+        return _store(channel, items, is_demo=is_demo or bool(channel.is_demo), look_up=look_up)
+
+
+def _store(channel, items: list[InboundMessage], *, is_demo: bool, look_up: bool) -> list[IngestResult | ActionError]:
     now = timezone.now()
-    is_demo = is_demo or bool(channel.is_demo)
     results: list[IngestResult | ActionError | None] = [None] * len(items)
     todo: list[_Item] = []
     first_of: dict[str, int] = {}
@@ -206,11 +210,10 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
     reopened = _apply_to_conversations(rows)
     # 3. write: new conversations, counts of stored ones, messages, attachments, the event log
     insert_many(Conversation, [c.obj for c in new_conversations])
-    for conversation in stored.values():
-        _save_counts(conversation)
+    _save_counts(list(stored.values()))
     messages = [_message(channel, item, _obj(conversation), contact_id, now) for item, conversation, contact_id in rows]
     insert_many(Message, messages)
-    events = [ConversationEvent(conversation_id=c.obj.pk, kind="created", data={"channel": channel.pk},
+    events = [build(ConversationEvent, conversation_id=c.obj.pk, kind="created", data={"channel": channel.pk},
                                 reason="imported" if c.history else "") for c in new_conversations]
     counted: set[int] = set()
     for (item, conversation, contact_id), message in zip(rows, messages, strict=True):
@@ -218,11 +221,11 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
         if item.source.attachments:
             _store_attachments(message, item.source.attachments)
         if item.source.outbound:
-            events.append(ConversationEvent(conversation_id=conv.pk, kind="reply_imported", reason="imported",
+            events.append(build(ConversationEvent, conversation_id=conv.pk, kind="reply_imported", reason="imported",
                                             data={"message_id": message.pk, "author": item.source.sender_handle}))
         else:
             reason = "imported" if item.history else (REOPENED if item.external_id in reopened else "")
-            events.append(ConversationEvent(conversation_id=conv.pk, kind="message_received", reason=reason,
+            events.append(build(ConversationEvent, conversation_id=conv.pk, kind="message_received", reason=reason,
                                             data={"message_id": message.pk}))
         new_contact = item.key in created_contacts
         created_contacts.discard(item.key)
@@ -242,7 +245,8 @@ def _obj(conversation) -> Conversation:
 
 def _message(channel, item: _Item, conversation: Conversation, contact_id: int | None, now: datetime) -> Message:
     source = item.source
-    return Message(
+    return build(
+        Message,
         conversation_id=conversation.pk, channel=channel,
         direction=Message.Direction.OUTBOUND if source.outbound else Message.Direction.INBOUND,
         external_id=item.external_id, in_reply_to=clean_text(source.in_reply_to, 300),
@@ -361,18 +365,21 @@ def _apply_history(conv: Conversation, when: datetime, inbound: bool) -> None:
         conv.first_response_at = when
 
 
-def _save_counts(conversation: Conversation) -> None:
-    """One plain UPDATE per touched conversation; the count is added, not overwritten, so a concurrent
-    writer's message is never lost from it."""
-    added = conversation.message_count - conversation.loaded_count
+def _save_counts(conversations: list[Conversation]) -> None:
+    """One plain UPDATE per touched conversation, sent as one batch; the count is added, not overwritten,
+    so a concurrent writer's message is never lost from it."""
+    if not conversations:
+        return
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(Conversation._meta.db_table)
     sql = (f"UPDATE {table} SET message_count = message_count + %s, last_activity_at = %s, last_inbound_at = %s, "
            "waiting_for_us = %s, first_response_at = %s, status = %s, resolved_at = %s WHERE id = %s")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [added, adapt(conversation.last_activity_at), adapt(conversation.last_inbound_at),
-                             conversation.waiting_for_us, adapt(conversation.first_response_at),
-                             conversation.status, adapt(conversation.resolved_at), conversation.pk])
+        cursor.executemany(sql, [
+            [c.message_count - c.loaded_count, adapt(c.last_activity_at), adapt(c.last_inbound_at), c.waiting_for_us,
+             adapt(c.first_response_at), c.status, adapt(c.resolved_at), c.pk]
+            for c in sorted(conversations, key=lambda c: c.pk)  # one lock order for concurrent writers
+        ])
 
 
 def _store_attachments(message: Message, attachments: list[dict]) -> None:

@@ -64,3 +64,11 @@ def test_asking_for_a_person_hands_over_without_a_bot_answer(model_dir, password
     data = ask(widget, django_capture_on_commit_callbacks, "Ich möchte mit einem Mitarbeiter sprechen.", "c1")
     assert [m["from"] for m in data["messages"]] == ["visitor"]
     assert data["state"]["handed_over"]
+
+
+def test_a_line_the_bot_leaves_to_people_tells_the_visitor_someone_will_answer(
+        model_dir, password_article, widget, django_capture_on_commit_callbacks):
+    widget.start()
+    data = ask(widget, django_capture_on_commit_callbacks, "My parcel arrived damaged, the box was soaking wet.", "c1")
+    assert [m["from"] for m in data["messages"]] == ["visitor"]
+    assert data["state"]["waiting"] and not data["state"]["handed_over"]

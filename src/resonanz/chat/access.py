@@ -23,7 +23,9 @@ from resonanz.connectors.models import Channel
 TOKEN_SALT = "resonanz.chat.visitor"
 TOKEN_HEADER = "X-Resonanz-Chat"
 MAX_BODY = 16 * 1024
-LIMITS = {"visitor": (20, 60), "ip": (60, 60)}  # (requests, seconds) for writes
+# (requests, seconds): lines and sessions per visitor and per address; read receipts apart, so reading never
+# costs a visitor a line
+LIMITS = {"visitor": (20, 60), "ip": (120, 60), "reads": (60, 60)}
 
 
 class Refused(Exception):
@@ -113,7 +115,7 @@ def json_body(request: HttpRequest) -> dict:
     return data
 
 
-def endpoint(*methods: str, token: bool = True, write: bool = False):
+def endpoint(*methods: str, token: bool = True, write: bool | str = False):
     """A widget endpoint: finds the chat channel, checks the origin, answers preflights, adds CORS headers,
     checks the visitor's token and the rate limits, and turns a refusal into a JSON 4xx."""
 
@@ -135,7 +137,9 @@ def endpoint(*methods: str, token: bool = True, write: bool = False):
                 if len(request.body) > MAX_BODY:
                     raise Refused(413, f"request too large (at most {MAX_BODY} bytes)")
                 visitor = Visitor.from_token(request.headers.get(TOKEN_HEADER, ""), channel) if token else None
-                if write:
+                if write == "reads" and visitor is not None:
+                    rate_limit("reads", f"{channel.pk}:{visitor.visitor_id}")
+                elif write:
                     rate_limit("ip", f"{channel.pk}:{client_ip(request)}")
                     if visitor is not None:
                         rate_limit("visitor", f"{channel.pk}:{visitor.visitor_id}")

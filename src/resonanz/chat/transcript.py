@@ -7,6 +7,7 @@ from resonanz.connectors.drivers.base import EMAIL
 from resonanz.crm.models import Identity, normalize_handle
 from resonanz.inbox.models import Conversation, Message
 from resonanz.knowledge.bot import HANDOVER_TAG
+from resonanz.knowledge.models import Suggestion
 
 SHOWN = ("received", "sent", "stored")
 PAGE = 200
@@ -61,7 +62,7 @@ def state(channel, visitor: Visitor) -> dict:
     """Whether a person has the conversation: the latest conversation's handover, assignee and status."""
     latest = conversations(channel, visitor).select_related("assignee__agent").order_by("-id").first()
     if latest is None:
-        return {"handed_over": False, "agent": "", "status": ""}
+        return {"handed_over": False, "agent": "", "status": "", "waiting": False}
     agent = getattr(latest.assignee, "agent", None) if latest.assignee_id else None
     if agent is None:
         last_human = (Message.objects.filter(conversation=latest, direction="outbound", author_user__isnull=False)
@@ -69,4 +70,15 @@ def state(channel, visitor: Visitor) -> dict:
                       .order_by("-id").first())
         agent = getattr(last_human.author_user, "agent", None) if last_human else None
     return {"handed_over": latest.tags.filter(name=HANDOVER_TAG).exists() or agent is not None,
-            "agent": agent.display_name if agent else "", "status": latest.status}
+            "agent": agent.display_name if agent else "", "status": latest.status,
+            "waiting": waiting_for_person(latest)}
+
+
+def waiting_for_person(conversation: Conversation) -> bool:
+    """The bot read the visitor's last line and left it to people, and nobody has answered yet."""
+    last = (Message.objects.filter(conversation=conversation, direction="inbound").order_by("-id")
+            .values_list("pk", flat=True).first())
+    if last is None or Message.objects.filter(conversation=conversation, direction="outbound", pk__gt=last).exists():
+        return False
+    decision = Suggestion.objects.filter(message_id=last).values_list("bot_decision", flat=True).first()
+    return decision is not None and decision != "answered"

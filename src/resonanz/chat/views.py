@@ -140,7 +140,7 @@ def _url(value) -> str:
     return value[:500] if isinstance(value, str) and value.startswith(("http://", "https://")) else ""
 
 
-@chat_endpoint("POST", write=True)
+@chat_endpoint("POST", write="reads")
 def read(request, channel, visitor: Visitor):
     """The visitor saw the replies up to ``up_to``: read receipts on them, through the intake like any platform's."""
     data = json_body(request)

@@ -26,6 +26,7 @@
       left: "Thank you! We will answer by email.", start: "Start chat", prechat: "Before we start, please tell us:",
       sending: "Sending…", retrying: "Not sent yet, trying again…", you: "You", bot: "Virtual assistant",
       agent: "Support", resolved: "Glad we could help!", typing: "typing…", unread: "new messages",
+      waiting: "Thank you! Someone from our team will answer here shortly.",
       error: "The chat is not available right now.", required: "Please fill in this field."
     },
     de: {
@@ -38,6 +39,7 @@
       left: "Danke! Wir antworten Ihnen per E-Mail.", start: "Chat starten", prechat: "Bevor es losgeht, sagen Sie uns bitte:",
       sending: "Wird gesendet…", retrying: "Noch nicht gesendet, neuer Versuch…", you: "Sie", bot: "Virtueller Assistent",
       agent: "Support", resolved: "Schön, dass wir helfen konnten!", typing: "schreibt…", unread: "neue Nachrichten",
+      waiting: "Danke! Jemand aus unserem Team antwortet Ihnen hier in Kürze.",
       error: "Der Chat ist gerade nicht verfügbar.", required: "Bitte füllen Sie dieses Feld aus."
     }
   };
@@ -203,7 +205,10 @@
   function showState(state) {
     if (!state) { return; }
     var text = "";
-    if (state.agent) { text = t.answering.replace("{name}", state.agent); } else if (state.handed_over) { text = t.handedOver; }
+    if (state.agent) { text = t.answering.replace("{name}", state.agent); }
+    else if (state.handed_over) { text = t.handedOver; }
+    else if (state.waiting) { text = t.waiting; }
+    if (state.waiting || state.handed_over) { waitingSince = 0; }
     status.textContent = text;
     status.hidden = !text;
     personButton.hidden = !!state.handed_over;
@@ -245,7 +250,10 @@
                  user_hash: script.getAttribute("data-user-hash") || "" };
     Object.keys(extra || {}).forEach(function (k) { body[k] = extra[k]; });
     return call("POST", "session/", body).then(function (data) {
-      if (data.visitor_id !== stored.visitor_id) { log.textContent = ""; shown = {}; lastId = 0; }
+      if (stored.visitor_id && data.visitor_id !== stored.visitor_id) {  // another visitor now (the user changed)
+        Array.prototype.forEach.call(log.querySelectorAll(".line:not(.greeting), .helped, .system"), function (n) { n.remove(); });
+        shown = {}; lastId = 0; lastRead = 0;
+      }
       stored.token = data.token;
       stored.visitor_id = data.visitor_id;
       save(stored);

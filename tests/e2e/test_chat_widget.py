@@ -205,3 +205,34 @@ def test_a_site_that_is_not_allowed_gets_no_widget(live_server, page, host_site)
     page.wait_for_timeout(1500)
     assert page.locator("[data-resonanz-chat-host]").count() == 0
     assert page.get_by_role("button", name="Chat with us").count() == 0
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_chat_channel_page_in_german(live_server, browser, width):
+    invite_agent("chef@example.com", display_name="Chefin", role="admin", password="pw-admin-123", language="de")
+    channel = create_channel(kind="chat", name="Shop-Chat", settings={"allowed_origins": ["https://shop.example"]})
+    context = browser.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 500)
+    page = context.new_page()
+    errors = watch_console(page)
+    page.goto(live_server.url + f"/inbox/settings/channels/{channel.pk}/")
+    page.fill("input[name=username]", "chef@example.com")
+    page.fill("input[name=password]", "pw-admin-123")
+    page.click("button[type=submit]")
+    embed = page.locator("#embed-code")
+    embed.wait_for()
+    assert f'data-resonanz-chat="{channel.slug}"' in embed.input_value()
+    assert page.get_by_text("Chat-Widget auf Ihrer Website").is_visible()
+    page.get_by_label("Begrüßung (Deutsch)").fill("Moin! Was können wir für Sie tun?")
+    page.get_by_label("Montag öffnet").fill("08:00")
+    page.get_by_label("Montag schließt").fill("18:00")
+    page.get_by_role("button", name="Chat-Einstellungen speichern").click()
+    page.get_by_text("Chat-Einstellungen gespeichert.").wait_for()
+    channel.refresh_from_db()
+    assert channel.settings["greeting"]["de"] == "Moin! Was können wir für Sie tun?"
+    assert channel.settings["hours"] == {"mon": ["08:00", "18:00"]}
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"the page scrolls sideways ({scroll}px)"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"channel-page-de-{width}.png"), full_page=True)
+    assert errors == [], errors
+    context.close()

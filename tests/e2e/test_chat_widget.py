@@ -28,7 +28,7 @@ SHOTS = Path(os.environ.get("RESONANZ_SCREENSHOTS") or tempfile.gettempdir()) / 
 
 HOST_PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Beispiel-Shop</title>
+<title>Beispiel-Shop</title><link rel="icon" href="data:,">
 <style>body {{ font-family: Georgia, serif; margin: 2rem; }} button {{ background: hotpink; }} p {{ color: #333; }}</style>
 </head><body><h1>Example Shop</h1><p>Our products, our prices, our service.</p><p><a href="{other}">Next page</a></p>
 <script src="{base}/static/resonanz/chat/widget.js" data-resonanz-chat="{slug}" async></script>

@@ -129,7 +129,8 @@ def submit_line(channel, visitor: Visitor, cid: str, text: str, page=None, pages
         meta["topic"] = visitor.topic
     result = intake.submit(channel, [InboundMessage(
         external_id=f"chat:{visitor.visitor_id}:{cid}", sender_handle=handle, identity_kind=kind, text=text,
-        sender_name=visitor.name, subject=visitor.topic, meta={"chat": meta},
+        sender_name=visitor.name or (f"Website visitor {visitor.visitor_id[:6]}" if not visitor.user_id else ""),
+        subject=visitor.topic, meta={"chat": meta},
         sender_profile={"email": visitor.email} if visitor.email else {})])[0]
     if isinstance(result, ActionError):
         raise Refused(400, result.message)

@@ -122,7 +122,8 @@ def chat_and_hand_over(live_server, origin, visitor_context, agent_context, chan
     launcher.click()
     dialog = visitor.get_by_role("dialog")
     dialog.wait_for()
-    assert dialog.get_attribute("aria-labelledby") and launcher.get_attribute("aria-expanded") == "true"
+    assert dialog.get_attribute("aria-labelledby")
+    assert visitor.locator("button.launcher").get_attribute("aria-expanded") == "true"
     box = dialog.bounding_box()
     assert box["width"] <= width and box["x"] >= 0
     if width < 500:
@@ -236,3 +237,50 @@ def test_the_chat_channel_page_in_german(live_server, browser, width):
     page.screenshot(path=str(SHOTS / f"channel-page-de-{width}.png"), full_page=True)
     assert errors == [], errors
     context.close()
+
+
+def test_outside_business_hours_and_the_pre_chat_form_on_a_phone_in_german(live_server, browser, host_site):
+    root, origin = host_site
+    closed = create_channel(kind="chat", name="Nachtschicht", settings={
+        "allowed_origins": [origin], "hours": {"sun": ["00:00", "00:01"]}})
+    asking = create_channel(kind="chat", name="Vorab-Fragen", settings={
+        "allowed_origins": [origin], "prechat": ["name", "email"]})
+    for channel in (closed, asking):
+        (root / f"{channel.slug}.html").write_text(HOST_PAGE.format(lang="de", base=live_server.url,
+                                                                    slug=channel.slug, other="index.html"))
+    context = browser.new_context(viewport={"width": 390, "height": 780}, is_mobile=True)
+    try:
+        page = context.new_page()
+        errors = watch_console(page)
+        page.goto(f"{origin}/{closed.slug}.html")
+        page.get_by_role("button", name="Chatten Sie mit uns").click()
+        page.get_by_text("Wir sind gerade nicht erreichbar").wait_for()
+        assert not page.locator("form.composer").is_visible()
+        page.get_by_label("Ihr Name").fill("Lena Nacht")
+        page.get_by_label("Ihre E-Mail-Adresse").fill("lena@example.com")
+        page.get_by_label("Ihre Nachricht").fill("Bitte rufen Sie mich morgen wegen meines Vertrags an.")
+        shot(page, "5-leave-a-message-de-390")
+        page.get_by_role("button", name="Nachricht senden").click()
+        page.get_by_text("Danke! Wir antworten Ihnen per E-Mail.").wait_for()
+        left = Conversation.objects.get(channel=closed).messages.get()
+        assert left.meta["chat"]["left_message"] and left.conversation.contact.name == "Lena Nacht"
+
+        page.goto(f"{origin}/{asking.slug}.html")
+        page.get_by_role("button", name="Chatten Sie mit uns").click()
+        page.get_by_text("Bevor es losgeht").wait_for()
+        assert not page.locator("form.composer").is_visible()
+        page.get_by_label("Ihr Name").fill("Paul Vorab")
+        page.get_by_label("Ihre E-Mail-Adresse").fill("paul@example.com")
+        shot(page, "6-pre-chat-de-390")
+        page.get_by_role("button", name="Chat starten").click()
+        page.locator("textarea#rz-input").fill("Hallo, ich habe eine Frage zu meiner Rechnung.")
+        page.keyboard.press("Enter")
+        page.locator(".line.visitor", has_text="Frage zu meiner Rechnung").wait_for()
+        page.wait_for_function("() => !document.querySelector('[data-resonanz-chat-host]').shadowRoot"
+                               ".querySelector('.line.pending')")
+        first = Conversation.objects.get(channel=asking).messages.get()
+        assert first.conversation.contact.name == "Paul Vorab" and first.meta["chat"]["email"] == "paul@example.com"
+        shot(page, "7-after-pre-chat-de-390")
+        assert errors == [], errors
+    finally:
+        context.close()

@@ -14,7 +14,6 @@ from resonanz.connectors.models import Channel
 
 DAY_LABELS = {"mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"), "thu": _("Thursday"),
               "fri": _("Friday"), "sat": _("Saturday"), "sun": _("Sunday")}
-TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
 class ChatWidgetForm(forms.Form):
@@ -60,10 +59,11 @@ class ChatWidgetForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         self.channel = channel
         for day in DAYS:
-            self.fields[f"{day}_opens"] = forms.TimeField(label=_("%(day)s opens") % {"day": DAY_LABELS[day]},
-                                                          required=False, widget=TIME)
-            self.fields[f"{day}_closes"] = forms.TimeField(label=_("%(day)s closes") % {"day": DAY_LABELS[day]},
-                                                           required=False, widget=TIME)
+            for part, label in (("opens", _("%(day)s opens")), ("closes", _("%(day)s closes"))):
+                text = str(label) % {"day": DAY_LABELS[day]}
+                # the row shows the day once; each time field still has its own accessible name
+                self.fields[f"{day}_{part}"] = forms.TimeField(label=text, required=False, widget=forms.TimeInput(
+                    attrs={"type": "time", "aria-label": text}, format="%H:%M"))
 
     def general_fields(self):
         return [self[name] for name in ("greeting_en", "greeting_de", "colour", "position", "allowed_origins",

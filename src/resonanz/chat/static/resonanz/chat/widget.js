@@ -212,7 +212,9 @@
     status.textContent = text;
     status.hidden = !text;
     personButton.hidden = !!state.handed_over;
-    if (state.handed_over) { Array.prototype.forEach.call(log.querySelectorAll(".helped"), function (n) { n.remove(); }); }
+    if (state.handed_over || state.status === "resolved" || state.status === "closed") {
+      Array.prototype.forEach.call(log.querySelectorAll(".helped"), function (n) { n.remove(); });
+    }
     lastState = state;
   }
   function showBadge() {

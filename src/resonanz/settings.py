@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "resonanz.knowledge",
     "resonanz.desk",
     "resonanz.portal",
+    "resonanz.chat",
     "resonanz.api",
 ]
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("contacts/", include("resonanz.desk.urls.contacts")),
     path("contact/<slug:slug>/", contact_form, name="contact_form"),
     path("hooks/<slug:slug>/", push, name="webhook"),
+    path("chat/", include("resonanz.chat.urls")),
     path("listening/", include("resonanz.desk.urls.listening")),
     path("automation/", include("resonanz.desk.urls.automation")),
     path("knowledge/", include("resonanz.desk.urls.knowledge")),

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from resonanz.connectors.drivers import driver_class, get_driver, kinds
+from resonanz.connectors.drivers import DriverError, driver_class, get_driver, kinds
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 
@@ -30,7 +30,8 @@ def create_channel(*, kind: str, name: str, settings: dict | None = None, creden
         slug, n = f"{base}-{n}", n + 1
     if sign_replies is None:
         sign_replies = driver_class(kind).signs_replies
-    channel = Channel(kind=kind, name=name, slug=slug, settings=settings or {}, enabled=enabled,
+    settings = _clean_settings(driver_class(kind), settings or {})
+    channel = Channel(kind=kind, name=name, slug=slug, settings=settings, enabled=enabled,
                       sign_replies=sign_replies, default_team=default_team, is_demo=is_demo)
     if poll_interval:
         channel.poll_interval = max(15, int(poll_interval))
@@ -54,6 +55,8 @@ def update_channel(channel: Channel, *, credentials: dict | None = None, **field
         fields["name"] = name
     if "settings" in fields and not isinstance(fields["settings"], dict):
         raise ActionError("Settings must be a JSON object.", "settings")
+    if "settings" in fields:
+        fields["settings"] = _clean_settings(driver_class(channel.kind), fields["settings"])
     if "poll_interval" in fields:
         fields["poll_interval"] = max(15, int(fields["poll_interval"] or channel.poll_interval or 60))
     for key, value in fields.items():
@@ -64,6 +67,14 @@ def update_channel(channel: Channel, *, credentials: dict | None = None, **field
         channel.credentials = merged
     channel.save()
     return channel
+
+
+def _clean_settings(driver: type, settings: dict) -> dict:
+    """The driver checks its own settings (a chat widget's colours and origins, say): a clear error, never a 500."""
+    try:
+        return driver(Channel(kind=driver.kind)).clean_settings(settings)
+    except DriverError as exc:
+        raise ActionError(str(exc), "settings") from None
 
 
 def check_channel(channel: Channel) -> tuple[bool, str]:
@@ -89,7 +100,7 @@ def record_health(channel: Channel, ok: bool, detail: str = "") -> None:
 def new_webhook_secret(channel: Channel) -> str:
     """A fresh signing secret for a webhook channel; the caller shows it once, it is never shown again."""
     if not get_driver(channel).generates_secret:
-        raise ActionError("Only webhook channels have a signing secret.", "kind")
+        raise ActionError("Only webhook and chat channels have a signing secret.", "kind")
     secret = secrets.token_urlsafe(32)
     update_channel(channel, credentials={"secret": secret})
     return secret

@@ -104,6 +104,10 @@ class Driver:
             found.append((str(_("Webhook address")), f"/hooks/{self.channel.slug}/"))
         return found
 
+    def clean_settings(self, settings: dict) -> dict:
+        """The channel's settings checked and normalised before they are stored; raise DriverError to refuse."""
+        return settings
+
     # --- receiving ------------------------------------------------------------------------------
 
     def receive(self) -> list:

@@ -25,5 +25,6 @@ urlpatterns = [
     path("settings/channels/", views_admin.channels, name="admin_channels"),
     path("settings/channels/<int:pk>/", views_admin.channel_detail, name="admin_channel"),
     path("settings/channels/<int:pk>/check/", views_admin.channel_check, name="admin_channel_check"),
+    path("settings/channels/<int:pk>/chat/", views_admin.channel_chat, name="admin_channel_chat"),
     path("settings/channels/<int:pk>/secret/", views_admin.channel_secret, name="admin_channel_secret"),
 ]

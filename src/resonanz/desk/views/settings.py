@@ -18,6 +18,7 @@ from resonanz.core.errors import ActionError
 from resonanz.core.permissions import permission_required
 from resonanz.desk.forms.catalog import CatalogEntryForm
 from resonanz.desk.forms.channels import ChannelForm
+from resonanz.desk.forms.chat import ChatWidgetForm
 from resonanz.desk.forms.inbox import AgentForm, InviteForm, TeamForm
 from resonanz.inbox import actions
 from resonanz.inbox.models import AgentProfile, Team
@@ -130,8 +131,25 @@ def channel_detail(request, pk: int):
         secrets = {k: mask(str(v)) for k, v in channel.credentials.items()}
     except Exception as exc:
         secrets = {"error": str(exc)}
-    return render(request, "admin/channel.html", {"channel": channel, "form": form, "last_day": last_day,
-                                                  "secrets": secrets, "addresses": channel.driver.addresses()})
+    return render(request, "admin/channel.html", {
+        "channel": channel, "form": form, "last_day": last_day, "secrets": secrets,
+        "addresses": channel.driver.addresses(),
+        "chat_form": ChatWidgetForm(channel=channel) if channel.kind == "chat" else None})
+
+
+@admin_required
+def channel_chat(request, pk: int):
+    """The chat widget's settings of a chat channel, as a form instead of JSON."""
+    channel = get_object_or_404(Channel, pk=pk, kind="chat")
+    form = ChatWidgetForm(request.POST or None, channel=channel)
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel_actions.update_channel(channel, settings=form.settings())
+            flash.success(request, _("Chat settings saved."))
+            return redirect("inbox:admin_channel", pk=pk)
+        except ActionError as exc:
+            form.add_error(None, exc.message)
+    return render(request, "admin/channel_chat.html", {"channel": channel, "chat_form": form})
 
 
 @admin_required

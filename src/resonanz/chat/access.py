@@ -1,0 +1,153 @@
+"""Who may talk to the widget's endpoints: allowed origins (CORS checked on the server), visitor tokens, limits.
+
+Every endpoint is public, so every request is checked here before a view reads it: the channel must be an
+enabled chat channel, the page's origin must be one the administrator allowed (or Resonanz itself), the body
+must be small JSON, and a visitor's token is signed by the server, so a visitor cannot read another's chat by
+changing an id. Errors are JSON with a 4xx status, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlsplit
+
+from django.core import signing
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from resonanz.connectors.models import Channel
+
+TOKEN_SALT = "resonanz.chat.visitor"
+TOKEN_HEADER = "X-Resonanz-Chat"
+MAX_BODY = 16 * 1024
+# (requests, seconds): lines and sessions per visitor and per address; read receipts apart, so reading never
+# costs a visitor a line
+LIMITS = {"visitor": (20, 60), "ip": (120, 60), "reads": (60, 60)}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+@dataclass
+class Visitor:
+    """What a signed token says: the channel, the visitor's id, and who the host site vouched for."""
+
+    channel_id: int
+    visitor_id: str
+    user_id: str = ""
+    name: str = ""
+    email: str = ""
+    topic: str = ""
+
+    def token(self) -> str:
+        return signing.dumps({"c": self.channel_id, "v": self.visitor_id, "u": self.user_id, "n": self.name,
+                              "e": self.email, "t": self.topic}, salt=TOKEN_SALT, compress=True)
+
+    @classmethod
+    def from_token(cls, token: str, channel: Channel) -> Visitor:
+        try:
+            data = signing.loads(token or "", salt=TOKEN_SALT)
+        except signing.BadSignature:
+            raise Refused(401, "invalid visitor token") from None
+        if not isinstance(data, dict) or data.get("c") != channel.pk:
+            raise Refused(401, "this token belongs to another chat")
+        return cls(channel.pk, str(data["v"]), data.get("u", ""), data.get("n", ""), data.get("e", ""),
+                   data.get("t", ""))
+
+
+def request_origin(request: HttpRequest) -> str:
+    """The page's origin: the Origin header, else the Referer's origin (same-origin GETs send no Origin)."""
+    origin = request.headers.get("Origin", "")
+    if not origin or origin == "null":
+        referer = urlsplit(request.headers.get("Referer", ""))
+        origin = f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else ""
+    return origin.rstrip("/").lower()
+
+
+def own_origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}".lower()
+
+
+def with_cors(response: HttpResponse, origin: str) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = origin
+    response["Vary"] = "Origin"
+    response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = f"Content-Type, {TOKEN_HEADER}"
+    response["Access-Control-Max-Age"] = "600"
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def rate_limit(scope: str, key: str) -> None:
+    allowed, window = LIMITS[scope]
+    name = f"chat-rate:{scope}:{key}"
+    if cache.add(name, 1, window):
+        return
+    try:
+        count = cache.incr(name)
+    except ValueError:  # expired between add and incr
+        cache.add(name, 1, window)
+        return
+    if count > allowed:
+        raise Refused(429, "too many messages; wait a minute")
+
+
+def client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def json_body(request: HttpRequest) -> dict:
+    if len(request.body) > MAX_BODY:
+        raise Refused(413, f"request too large (at most {MAX_BODY} bytes)")
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise Refused(400, "the body must be a JSON object")
+    return data
+
+
+def endpoint(*methods: str, token: bool = True, write: bool | str = False):
+    """A widget endpoint: finds the chat channel, checks the origin, answers preflights, adds CORS headers,
+    checks the visitor's token and the rate limits, and turns a refusal into a JSON 4xx."""
+
+    def wrap(view):
+        @csrf_exempt
+        @wraps(view)
+        def inner(request: HttpRequest, slug: str) -> HttpResponse:
+            channel = Channel.objects.filter(slug=slug, kind="chat").first()
+            if channel is None or not channel.enabled:
+                return JsonResponse({"error": "no such chat"}, status=404)
+            origin = request_origin(request)
+            if not (origin == own_origin(request) or channel.driver.origin_allowed(origin)):
+                return JsonResponse({"error": "this site may not embed the chat"}, status=403)
+            if request.method == "OPTIONS":
+                return with_cors(HttpResponse(status=204), origin)
+            if request.method not in methods:
+                return with_cors(JsonResponse({"error": "method not allowed"}, status=405), origin)
+            try:
+                if len(request.body) > MAX_BODY:
+                    raise Refused(413, f"request too large (at most {MAX_BODY} bytes)")
+                visitor = Visitor.from_token(request.headers.get(TOKEN_HEADER, ""), channel) if token else None
+                if write == "reads" and visitor is not None:
+                    rate_limit("reads", f"{channel.pk}:{visitor.visitor_id}")
+                elif write:
+                    rate_limit("ip", f"{channel.pk}:{client_ip(request)}")
+                    if visitor is not None:
+                        rate_limit("visitor", f"{channel.pk}:{visitor.visitor_id}")
+                response = view(request, channel, visitor) if token else view(request, channel)
+            except Refused as exc:
+                response = JsonResponse({"error": exc.error}, status=exc.status)
+            return with_cors(response, origin)
+
+        return inner
+
+    return wrap

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from resonanz.chat import views
+
+app_name = "chat"
+
+urlpatterns = [
+    path("<slug:slug>/config/", views.config, name="config"),
+    path("<slug:slug>/session/", views.session, name="session"),
+    path("<slug:slug>/messages/", views.messages, name="messages"),
+    path("<slug:slug>/read/", views.read, name="read"),
+    path("<slug:slug>/feedback/", views.feedback, name="feedback"),
+    path("<slug:slug>/leave-message/", views.leave_message, name="leave_message"),
+]

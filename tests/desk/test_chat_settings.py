@@ -1,0 +1,77 @@
+"""A chat channel's page: the embed code to copy, and the widget's settings as a form checked by the driver."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.test import Client
+
+from resonanz.connectors.actions import create_channel, update_channel
+from resonanz.core.errors import ActionError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def chat(db):
+    return create_channel(kind="chat", name="Shop chat")
+
+
+def form(**overrides) -> dict:
+    data = {"greeting_en": "Hi! Ask us anything.", "greeting_de": "Hallo! Fragen Sie uns.", "colour": "#118855",
+            "position": "left", "allowed_origins": "https://shop.example.com\nhttp://127.0.0.1:8080/",
+            "timezone": "Europe/Berlin", "prechat": ["name", "email"], "mon_opens": "09:00", "mon_closes": "17:30"}
+    data.update(overrides)
+    return data
+
+
+def test_the_channel_page_shows_the_script_tag_and_the_form(admin_client, chat):
+    raw = admin_client.get(f"/inbox/settings/channels/{chat.pk}/").content.decode()
+    assert "chat/widget.js\" data-resonanz" not in raw  # shown as text to copy, never run on our own page
+    page = html.unescape(raw)
+    assert f'data-resonanz-chat="{chat.slug}"' in page
+    assert "/static/resonanz/chat/widget.js" in page and 'id="chat-settings"' in page
+    german = admin_client.get(f"/inbox/settings/channels/{chat.pk}/", HTTP_ACCEPT_LANGUAGE="de")
+    assert german.status_code == 200
+
+
+def test_the_form_saves_the_widget_settings(admin_client, chat):
+    response = admin_client.post(f"/inbox/settings/channels/{chat.pk}/chat/", form())
+    assert response.status_code == 302
+    chat.refresh_from_db()
+    assert chat.settings["greeting"] == {"en": "Hi! Ask us anything.", "de": "Hallo! Fragen Sie uns."}
+    assert chat.settings["allowed_origins"] == ["https://shop.example.com", "http://127.0.0.1:8080"]
+    assert chat.settings["hours"] == {"mon": ["09:00", "17:30"]}
+    assert (chat.settings["colour"], chat.settings["position"], chat.settings["prechat"]) == \
+        ("#118855", "left", ["name", "email"])
+
+
+@pytest.mark.parametrize("overrides,error", [
+    ({"allowed_origins": "javascript:alert(1)"}, "allowed_origins"),
+    ({"colour": "red"}, "colour"),
+    ({"mon_opens": "18:00"}, "Closing time"),
+    ({"mon_closes": ""}, "Give both times"),
+    ({"timezone": "Mars/Olympus"}, "unknown time zone"),
+])
+def test_bad_settings_are_shown_as_errors_not_stored(admin_client, chat, overrides, error):
+    response = admin_client.post(f"/inbox/settings/channels/{chat.pk}/chat/", form(**overrides))
+    assert response.status_code == 200
+    assert error.lower() in response.content.decode().lower()
+    chat.refresh_from_db()
+    assert "hours" not in chat.settings or chat.settings["hours"] == {}
+
+
+def test_the_driver_refuses_bad_settings_from_any_caller(chat):
+    with pytest.raises(ActionError) as refused:
+        update_channel(chat, settings={"allowed_origins": "https://x.example"})
+    assert refused.value.field == "settings"
+    with pytest.raises(ActionError):
+        create_channel(kind="chat", name="Bad", settings={"hours": {"someday": ["09:00", "10:00"]}})

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,6 +28,8 @@ from resonanz.understanding.filters import with_latest_analysis
 from resonanz.understanding.models import INTENTS, SENTIMENTS
 
 PAGE_SIZE = 50
+# Events that only tell an open page to refresh; the history list would drown in them.
+QUIET_EVENTS = ("suggested",)
 # Raster images only: SVG can carry script, so it is always a download.
 INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
@@ -52,6 +55,8 @@ def _inbox_context(request) -> dict:
     return {
         "page": page, "counts": counts, "params": params, "last_event": last_event,
         "querystring": query.urlencode(),
+        "filtered": any(params.get(k) for k in ("assignee", "team", "channel", "tag", "sentiment", "intent",
+                                                 "waiting", "contact", "priority")),
         "teams": Team.objects.filter(is_active=True), "channels": Channel.objects.all(),
         "tags": Tag.objects.filter(conversations__isnull=False).distinct()[:100],
         "statuses": Conversation.Status.choices, "intents": INTENTS, "sentiments": SENTIMENTS,
@@ -91,7 +96,7 @@ def conversation(request, pk: int):
         "suggestions": suggestions,
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
-        "events": conversation.events.select_related("actor__agent").order_by("-id")[:50],
+        "events": conversation.events.exclude(kind__in=QUIET_EVENTS).select_related("actor__agent").order_by("-id")[:50],
         "last_message": thread[-1].id if thread else 0, "intents": INTENTS, "sentiments": SENTIMENTS,
         "last_event": ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     })
@@ -229,6 +234,8 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=agent)
     if request.method == "POST" and form.is_valid():
         actions.update_agent(agent, **{k: form.cleaned_data[k] for k in form.fields})
+        if agent.language:
+            translation.activate(agent.language)  # the confirmation already speaks the language just chosen
         flash.success(request, _("Profile saved."))
         return redirect("inbox:profile")
     return render(request, "inbox/profile.html", {"form": form})

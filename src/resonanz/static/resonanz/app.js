@@ -37,24 +37,52 @@
     });
   }
 
-  // Conversation: append new messages of this conversation.
+  // Conversation: new messages are appended; what the worker sets a moment later (analysis, suggestions,
+  // SLA, team, assignee, history) replaces its panel, unless the agent is typing in it or has changed it.
   var thread = document.getElementById("messages");
+  var PANELS = ["#conversation-meta", "#automation-panel", "#suggestions", "#conversation-card", "#history"];
+  function busyWith(node) {
+    return node.contains(document.activeElement) || node.dataset.dirty === "1" || !!node.querySelector("details[open]");
+  }
+  document.addEventListener("input", function (e) {
+    var card = e.target.closest && e.target.closest("#conversation-card");
+    if (card) card.dataset.dirty = "1";
+  });
   if (thread) {
     poll(thread, function (data) {
       var id = parseInt(thread.dataset.conversation, 10);
       if (data.conversations.indexOf(id) < 0) return;
-      return fetch(thread.dataset.fetch + "?after=" + thread.dataset.lastMessage, { credentials: "same-origin" })
-        .then(function (r) { return r.text(); })
+      return fetch(thread.dataset.fetch, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
-          var box = document.createElement("div");
-          box.innerHTML = html;
-          Array.prototype.forEach.call(box.querySelectorAll(".message"), function (m) {
-            if (!document.getElementById(m.id)) { m.classList.add("fresh"); thread.appendChild(m); }
+          if (!html) return;
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          Array.prototype.forEach.call(doc.querySelectorAll("#messages .message"), function (m) {
+            var old = document.getElementById(m.id);
+            if (!old) {
+              m.classList.add("fresh");
+              thread.appendChild(document.importNode(m, true));
+            } else if (old.innerHTML !== m.innerHTML && !busyWith(old)) {
+              old.replaceWith(document.importNode(m, true));
+            }
             thread.dataset.lastMessage = Math.max(parseInt(thread.dataset.lastMessage, 10), parseInt(m.dataset.id, 10));
           });
+          PANELS.forEach(function (sel) {
+            var now = document.querySelector(sel), next = doc.querySelector(sel);
+            if (now && next && now.outerHTML !== next.outerHTML && !busyWith(now)) now.replaceWith(document.importNode(next, true));
+          });
+          document.dispatchEvent(new CustomEvent("resonanz:updated"));
         });
     });
   }
+
+  // Phone: the filters fold away behind one button; the search stays visible.
+  document.addEventListener("click", function (e) {
+    var toggle = e.target.closest(".filter-toggle");
+    if (!toggle) return;
+    var panel = document.getElementById(toggle.getAttribute("aria-controls"));
+    toggle.setAttribute("aria-expanded", String(panel.classList.toggle("open")));
+  });
 
   // Keyboard: j/k move, Enter/o open, / search, r reply, Ctrl+Enter send, Esc leave a field, ? help.
   function rows() { return Array.prototype.slice.call(document.querySelectorAll(".conversation-list .row")); }
@@ -71,10 +99,12 @@
   function help() {
     var old = document.getElementById("help-overlay");
     if (old) { old.remove(); return; }
+    var text = document.getElementById("keyboard-help");
+    if (!text) return;
     var o = document.createElement("div");
     o.id = "help-overlay";
-    o.innerHTML = '<div class="card"><h2>Keyboard</h2><p><kbd>j</kbd>/<kbd>k</kbd> next / previous · <kbd>Enter</kbd> open · ' +
-      '<kbd>/</kbd> search · <kbd>r</kbd> reply · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> send · <kbd>u</kbd> back to the inbox · <kbd>Esc</kbd> close</p></div>';
+    o.setAttribute("role", "dialog");
+    o.appendChild(text.content.cloneNode(true));
     o.addEventListener("click", function () { o.remove(); });
     document.body.appendChild(o);
   }

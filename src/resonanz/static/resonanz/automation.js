@@ -159,6 +159,8 @@
     var box = document.getElementById("reply-warnings");
     var nativeSubmit = HTMLFormElement.prototype.submit;
     var confirmed = false;
+    var actionsRow = document.getElementById("reply-actions");
+    function closeWarnings() { box.hidden = true; box.innerHTML = ""; if (actionsRow) actionsRow.hidden = false; }
     function check() {
       if (confirmed) { nativeSubmit.call(reply); return; }
       var data = new FormData(reply);
@@ -167,19 +169,20 @@
         .then(function (res) {
           if (!res.warnings.length && !res.approval) { confirmed = true; nativeSubmit.call(reply); return; }
           box.hidden = false; box.innerHTML = "";
+          if (actionsRow) actionsRow.hidden = true;  // one send button at a time: "send anyway" replaces it
           var ul = el("ul", {"class": "warnings"});
           res.warnings.forEach(function (w) { ul.appendChild(el("li", {text: "⚠ " + w.message})); });
           if (res.approval) ul.appendChild(el("li", {text: "⏸ " + box.dataset.approval + " (" + res.approval + ")"}));
           box.appendChild(ul);
           box.appendChild(el("div", {"class": "row-actions"}, [
             el("button", {type: "button", "class": "primary", text: box.dataset.send, onclick: function () { confirmed = true; nativeSubmit.call(reply); }}),
-            el("button", {type: "button", text: box.dataset.edit, onclick: function () { box.hidden = true; document.getElementById("reply-text").focus(); }}),
+            el("button", {type: "button", text: box.dataset.edit, onclick: function () { closeWarnings(); document.getElementById("reply-text").focus(); }}),
           ]));
         })
         .catch(function () { confirmed = true; nativeSubmit.call(reply); });  // the check never blocks sending
     }
     reply.submit = check;  // Ctrl+Enter in app.js calls form.submit()
     reply.addEventListener("submit", function (e) { if (!confirmed) { e.preventDefault(); check(); } });
-    reply.addEventListener("input", function () { confirmed = false; });
+    reply.addEventListener("input", function () { confirmed = false; if (!box.hidden) closeWarnings(); });
   }
 })();

@@ -49,7 +49,7 @@
       if (op.novalue) return null;
       var onchange = function (v) { leaf.value = v; sync(); };
       if ((f.choices.length || f.ref) && !op.list) {
-        var opts = f.ref ? refOptions(f.ref) : f.choices.map(function (c) { return [c, c]; });
+        var opts = f.ref ? refOptions(f.ref) : f.choices.map(function (c) { return [c, (O.labels || {})[c] || c]; });
         if (leaf.value === undefined && opts.length) leaf.value = f.ref ? opts[0][0] : opts[0][0];
         var s = select(opts, leaf.value);
         s.addEventListener("change", function () { onchange(f.ref || f.kind === "number" ? Number(s.value) : s.value); });
@@ -125,8 +125,8 @@
         s.addEventListener("change", function () { set(s.value || null); });
         return el("label", {}, [document.createTextNode(param.label), s]);
       }
-      if (name === "status") { if (!action.status) action.status = "pending"; s = select(O.statuses.map(function (x) { return [x, x]; }), action.status); s.addEventListener("change", function () { set(s.value); }); return s; }
-      if (name === "priority") { if (!action.priority) action.priority = 3; s = select([[1, "1"], [2, "2"], [3, "3"], [4, "4"]], action.priority); s.addEventListener("change", function () { set(Number(s.value)); }); return s; }
+      if (name === "status") { if (!action.status) action.status = "pending"; s = select(O.statuses.map(function (x) { return [x, (O.labels || {})[x] || x]; }), action.status); s.addEventListener("change", function () { set(s.value); }); return s; }
+      if (name === "priority") { if (!action.priority) action.priority = 3; s = select(O.priorities || [[1, "1"], [2, "2"], [3, "3"], [4, "4"]], action.priority); s.addEventListener("change", function () { set(Number(s.value)); }); return s; }
       var label = param.label || name;
       var value = Array.isArray(action[name]) ? action[name].join(", ") : (action[name] || "");
       var input = name.indexOf("text") === 0 ? el("textarea", {rows: 2}) : el("input", {});

@@ -164,3 +164,52 @@ def test_open_conversation_follows_what_the_worker_sets(live_server, browser, ag
     assert "Team geändert" in history and "team_changed" not in history
     w.check(f"conversation-live-{size}")
     w.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_macro_by_keyboard_fills_the_reply_and_sets_the_status(live_server, browser, agent, conversation, size):
+    actions.save_macro(None, agent, name="Rückerstattung", shared=True, status="pending", tags=["erstattung"],
+                       text="Hallo {customer_name}, Ihre Erstattung zu {ticket} ist veranlasst.")
+    actions.save_macro(None, agent, name="Danke für das Lob", text="Vielen Dank!")
+    w = Watched(browser, size)
+    w.login(live_server.url, "anna@example.com", "pw-anna-123", f"/inbox/conversations/{conversation.pk}/")
+    page = w.page
+    page.keyboard.press("m")
+    page.keyboard.type("erstatt")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('reply-text').value.length > 0")
+    text = page.input_value("#reply-text")
+    assert text == f"Hallo {conversation.contact}, Ihre Erstattung zu {conversation.reference} ist veranlasst."
+    assert page.evaluate("document.activeElement.id") == "reply-text"  # ready to read and send
+    # the status the macro set shows up on the open page without a reload
+    page.wait_for_function("document.querySelector('#conversation-meta').innerText.includes('Wartend')",
+                           timeout=5000)
+    assert "Textbaustein angewendet" in page.inner_text("#history")
+    w.check(f"conversation-macro-{size}")
+    page.goto(live_server.url + "/inbox/macros/")
+    assert "Rückerstattung" in page.inner_text("#macro-table") and "einmal verwendet" in page.inner_text("#macro-table")
+    w.check(f"macros-{size}")
+    w.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_bulk_action_on_selected_rows(live_server, browser, agent, conversation, size):
+    w = Watched(browser, size)
+    w.login(live_server.url, "anna@example.com", "pw-anna-123")
+    page = w.page
+    assert not page.is_visible("#bulk-form")
+    page.locator("#conversation-list .pick").nth(0).check()
+    page.locator("#conversation-list .pick").nth(1).check()
+    assert page.is_visible("#bulk-form") and page.inner_text("#bulk-count") == "2"
+    w.check(f"inbox-bulk-{size}")
+    page.select_option("#bulk-form select[name=status]", "resolved")
+    page.select_option("#bulk-form select[name=assignee]", "me")
+    page.click("#bulk-form button.primary")
+    page.wait_for_selector(".flash li")
+    assert "2 Konversationen geändert" in page.inner_text(".flash")
+    assert "Nichts zu tun" in page.inner_text("#conversation-list")  # both left the to-do list
+    page.click("a.tab.status-resolved")
+    assert page.locator("#conversation-list .row").count() == 2
+    assert "Anna Agentin" in page.inner_text("#conversation-list")
+    w.check()
+    w.close()

@@ -18,7 +18,7 @@ from resonanz.core.params import as_int
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox import actions
-from resonanz.inbox.models import Attachment, Conversation, ConversationEvent, Message, Team
+from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import filter_conversations, status_counts
 from resonanz.knowledge.actions import record_feedback
 from resonanz.knowledge.bot import fit_to_channel
@@ -58,6 +58,7 @@ def _inbox_context(request) -> dict:
         "filtered": any(params.get(k) for k in ("assignee", "team", "channel", "tag", "sentiment", "intent",
                                                  "waiting", "contact", "priority")),
         "teams": Team.objects.filter(is_active=True), "channels": Channel.objects.all(),
+        "agents": AgentProfile.objects.filter(is_bot=False, user__is_active=True).order_by("display_name"),
         "tags": Tag.objects.filter(conversations__isnull=False).distinct()[:100],
         "statuses": Conversation.Status.choices, "intents": INTENTS, "sentiments": SENTIMENTS,
     }
@@ -93,7 +94,8 @@ def conversation(request, pk: int):
     thread = list(thread)
     suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
-        "suggestions": suggestions,
+        "suggestions": suggestions, "macros": actions.macros_for(request.user),
+        "draft": request.session.pop(f"draft-{pk}", ""),
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
         "events": conversation.events.exclude(kind__in=QUIET_EVENTS).select_related("actor__agent").order_by("-id")[:50],

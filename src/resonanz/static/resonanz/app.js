@@ -158,3 +158,85 @@
     }
   });
 })();
+
+/* Macros: m searches, Enter inserts the filled-in text into the reply box (status, tags, team are set by the
+   server). Bulk actions: tick rows (or x on the selected row) and apply one change to all of them. */
+(function () {
+  "use strict";
+  function csrf() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  var form = document.getElementById("macro-form");
+  if (form) {
+    var search = document.getElementById("macro-search"), pick = document.getElementById("macro-select");
+    search.addEventListener("input", function () {
+      var q = search.value.toLowerCase().trim(), first = null;
+      Array.prototype.forEach.call(pick.options, function (o) {
+        var hit = !q || (o.dataset.search || "").indexOf(q) >= 0;
+        o.hidden = !hit;
+        if (hit && !first) first = o;
+      });
+      if (first) pick.value = first.value;
+    });
+    search.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); apply(); }
+    });
+    form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
+    function apply() {
+      if (!pick.value) return;
+      fetch(form.action, { method: "POST", credentials: "same-origin", body: new FormData(form),
+        headers: { "Accept": "application/json", "X-CSRFToken": csrf() } })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
+        .then(function (res) {
+          if (!res.ok) return;
+          var reply = document.getElementById("reply-text");
+          reply.value = reply.value ? reply.value + "\n\n" + res.data.text : res.data.text;
+          search.value = "";
+          reply.focus();
+        });
+    }
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (/INPUT|TEXTAREA|SELECT/.test(t.tagName) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === "m") { e.preventDefault(); search.focus(); }
+      if (e.key === "n") { var note = document.getElementById("note-text"); if (note) { e.preventDefault(); note.focus(); } }
+    });
+  }
+
+  var bulk = document.getElementById("bulk-form"), inbox = document.getElementById("inbox");
+  if (bulk && inbox) {
+    var chosen = {};
+    function refresh() {
+      Array.prototype.forEach.call(inbox.querySelectorAll(".pick"), function (box) { box.checked = !!chosen[box.value]; });
+      var n = Object.keys(chosen).length;
+      document.getElementById("bulk-count").textContent = n;
+      bulk.hidden = n === 0;
+      // rows re-rendered by the live list lose their boxes: keep the chosen ones as hidden fields
+      Array.prototype.forEach.call(bulk.querySelectorAll("input.kept"), function (i) { i.remove(); });
+      Object.keys(chosen).forEach(function (id) {
+        if (!inbox.querySelector('.pick[value="' + id + '"]')) {
+          var i = document.createElement("input");
+          i.type = "hidden"; i.name = "conversations"; i.value = id; i.className = "kept";
+          bulk.appendChild(i);
+        }
+      });
+    }
+    inbox.addEventListener("change", function (e) {
+      if (!e.target.classList.contains("pick")) return;
+      if (e.target.checked) chosen[e.target.value] = true; else delete chosen[e.target.value];
+      refresh();
+    });
+    new MutationObserver(refresh).observe(inbox, { childList: true });
+    document.getElementById("bulk-clear").addEventListener("click", function () { chosen = {}; refresh(); });
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (/INPUT|TEXTAREA|SELECT/.test(t.tagName) || e.ctrlKey || e.metaKey || e.altKey || e.key !== "x") return;
+      var row = document.querySelector(".conversation-list .row.selected");
+      var box = row && row.querySelector(".pick");
+      if (!box) return;
+      box.checked = !box.checked;
+      box.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
+})();

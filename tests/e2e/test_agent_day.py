@@ -57,7 +57,7 @@ def test_confirmation_banner_leaves_the_layout_alone(live_server, browser, agent
     assert flash["width"] >= thread["width"] - 1
     if size == "desktop":
         assert w.box(".side")["x"] > thread["x"] + thread["width"] - 1  # the side panel stays on the right
-    w.check(f"conversation-after-note-{size}")
+    w.check("conversation-after-note")
     w.close()
 
 
@@ -85,7 +85,7 @@ def test_inbox_rows_keep_subjects_and_even_badges(live_server, browser, agent, c
         assert not page.is_visible("select[name=team]")  # the filters fold away ...
         page.click(".filter-toggle")
         assert page.is_visible("select[name=team]")  # ... and come back with one tap
-    w.check(f"inbox-{size}")
+    w.check("inbox")
     w.close()
 
 
@@ -106,7 +106,7 @@ def test_search_finds_subject_name_email_and_ticket_number(live_server, browser,
     page.wait_for_load_state()
     empty = page.inner_text("#conversation-list .empty")
     assert "Zahnbürste" in empty and "beantwortet" not in empty  # not "everything is answered"
-    w.check(f"inbox-search-empty-{size}")
+    w.check("inbox-search-empty")
     w.close()
 
 
@@ -121,7 +121,7 @@ def test_existing_rule_shows_and_changes_its_actions(live_server, browser, agent
     assert page.locator("#actions-editor .action-row").count() == len(rule.actions)
     page.click("#actions-editor > button")
     assert page.locator("#actions-editor .action-row").count() == len(rule.actions) + 1
-    w.check(f"rule-edit-{size}")
+    w.check("rule-edit")
     w.close()
 
 
@@ -162,7 +162,7 @@ def test_open_conversation_follows_what_the_worker_sets(live_server, browser, ag
     assert page.locator("#conversation-card select[name=team]").input_value() == str(legal.pk)
     history = page.inner_text("#history")
     assert "Team geändert" in history and "team_changed" not in history
-    w.check(f"conversation-live-{size}")
+    w.check("conversation-live")
     w.close()
 
 
@@ -185,10 +185,10 @@ def test_macro_by_keyboard_fills_the_reply_and_sets_the_status(live_server, brow
     page.wait_for_function("document.querySelector('#conversation-meta').innerText.includes('Wartend')",
                            timeout=5000)
     assert "Textbaustein angewendet" in page.inner_text("#history")
-    w.check(f"conversation-macro-{size}")
+    w.check("conversation-macro")
     page.goto(live_server.url + "/inbox/macros/")
     assert "Rückerstattung" in page.inner_text("#macro-table") and "einmal verwendet" in page.inner_text("#macro-table")
-    w.check(f"macros-{size}")
+    w.check("macros")
     w.close()
 
 
@@ -201,7 +201,7 @@ def test_bulk_action_on_selected_rows(live_server, browser, agent, conversation,
     page.locator("#conversation-list .pick").nth(0).check()
     page.locator("#conversation-list .pick").nth(1).check()
     assert page.is_visible("#bulk-form") and page.inner_text("#bulk-count") == "2"
-    w.check(f"inbox-bulk-{size}")
+    w.check("inbox-bulk")
     page.select_option("#bulk-form select[name=status]", "resolved")
     page.select_option("#bulk-form select[name=assignee]", "me")
     page.click("#bulk-form button.primary")
@@ -212,4 +212,27 @@ def test_bulk_action_on_selected_rows(live_server, browser, agent, conversation,
     assert page.locator("#conversation-list .row").count() == 2
     assert "Anna Agentin" in page.inner_text("#conversation-list")
     w.check()
+    w.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_save_the_filters_as_a_view_with_its_count(live_server, browser, agent, conversation, size):
+    w = Watched(browser, size)
+    w.login(live_server.url, "anna@example.com", "pw-anna-123", "/inbox/?q=Rechnung")
+    page = w.page
+    if size == "phone":
+        page.click(".filter-toggle")
+    page.click(".save-view summary")
+    page.fill(".save-view input[name=name]", "Rechnungen")
+    page.click(".save-view button[type=submit]")
+    page.wait_for_selector(".saved-views")
+    assert "Ansicht „Rechnungen“ gespeichert" in page.inner_text(".flash")
+    item = page.locator(".saved-views li", has_text="Rechnungen")
+    assert item.locator(".count").inner_text() == "1"
+    page.goto(live_server.url + "/inbox/")
+    page.click(".saved-views a:text('Rechnungen')")
+    page.wait_for_load_state()
+    assert page.locator("#conversation-list .row").count() == 1
+    assert "Frage zur Rechnung" in page.inner_text("#conversation-list")
+    w.check("inbox-saved-view")
     w.close()

@@ -105,3 +105,27 @@ def test_macros_and_bulk_through_the_api(people, conversations):
     for q in (a.reference, "Kim Schulz", "kim@example"):
         ids = [c["id"] for c in api.get("/api/conversations/", {"q": q, "status": "closed"}).json()["results"]]
         assert ids == [a.pk], q
+
+
+def test_saved_views_keep_filters_and_count(people, conversations):
+    lead, agent = people
+    a, b = conversations
+    actions.update_conversation(a, agent, status="pending", tags=["vip"])
+    mine = actions.save_view(None, agent, name="Meine VIPs", params={"tag": "vip", "status": "pending",
+                                                                    "evil": "x", "q": ""})
+    assert mine.params == {"tag": "vip", "status": "pending"}  # unknown and empty parameters are dropped
+    with pytest.raises(PermissionDenied):
+        actions.save_view(None, agent, name="Für alle", params={}, shared=True)
+    shared = actions.save_view(None, lead, name="Neu", params={"status": "new"}, shared=True)
+    assert set(actions.views_for(agent)) == {mine, shared} and set(actions.views_for(lead)) == {shared}
+    with pytest.raises(PermissionDenied):
+        actions.delete_view(shared, agent)
+    api = APIClient()
+    api.force_authenticate(agent)
+    rows = {v["name"]: v for v in api.get("/api/views/").json()["results"]}
+    assert rows["Meine VIPs"]["count"] == 1 and rows["Neu"]["count"] == 1 and rows["Neu"]["shared"] is True
+    r = api.post("/api/views/", {"name": "Offen", "params": {"status": "open"}}, format="json")
+    assert r.status_code == 201 and r.json()["count"] == 0
+    assert api.post("/api/views/", {"name": "X", "params": {}, "shared": True}, format="json").status_code == 403
+    assert api.delete(f"/api/views/{shared.pk}/").status_code == 403
+    assert api.delete(f"/api/views/{r.json()['id']}/").status_code == 204

@@ -1,4 +1,5 @@
-"""REST endpoints for canned replies and bulk changes: /api/macros/ (an agent's own and the shared ones),
+"""REST endpoints for canned replies, bulk changes and saved views: /api/macros/ (an agent's own and the
+shared ones), /api/views/,
 /api/conversations/<id>/apply-macro/ and /api/conversations/bulk/. Changes go through inbox actions."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resonanz.inbox import actions
-from resonanz.inbox.models import Conversation, Macro, Team
+from resonanz.inbox.models import Conversation, Macro, SavedView, Team
+from resonanz.inbox.queries import filter_conversations
 
 User = get_user_model()
 
@@ -101,3 +103,50 @@ class BulkView(APIView):
                                       assignee=d["assignee"] if "assignee" in d else (),
                                       add_tags=d.get("add_tags"))
         return Response({"changed": changed}, status=status.HTTP_200_OK)
+
+
+class SavedViewSerializer(serializers.ModelSerializer):
+    shared = serializers.BooleanField(default=False, help_text="for everyone (supervisors only)")
+    params = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True),
+                                   help_text=f"inbox filters: {', '.join(SavedView.PARAMS)}")
+    count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedView
+        fields = ["id", "name", "shared", "params", "count", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_count(self, view) -> int:
+        """How many conversations the view shows now."""
+        return filter_conversations(Conversation.objects.all(), view.params, self.context["request"].user).count()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["shared"] = instance.owner_id is None
+        return data
+
+
+class SavedViewSet(viewsets.ModelViewSet):
+    """Named inbox filter sets, personal or shared, with the number of conversations each shows now;
+    list a view's conversations with GET /api/conversations/?<its params>."""
+
+    serializer_class = SavedViewSerializer
+
+    def get_queryset(self):
+        return actions.views_for(self.request.user)
+
+    def _save(self, serializer, view):
+        d = serializer.validated_data
+        serializer.instance = actions.save_view(
+            view, self.request.user, name=d.get("name", view.name if view else ""),
+            params=d.get("params", view.params if view else {}),
+            shared=d.get("shared", view.owner_id is None if view else False))
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        actions.delete_view(instance, self.request.user)

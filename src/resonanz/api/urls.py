@@ -23,6 +23,7 @@ router.register("sla-policies", automation.SLAPolicyViewSet, basename="sla-polic
 router.register("calendars", automation.CalendarViewSet, basename="calendar")
 router.register("pending-replies", automation.PendingReplyViewSet, basename="pending-reply")
 router.register("macros", macros.MacroViewSet, basename="macro")
+router.register("views", macros.SavedViewSet, basename="saved-view")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
 

@@ -29,7 +29,15 @@ from resonanz.inbox import delivery, ingestion, macros
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
 from resonanz.inbox.eventlog import record
 from resonanz.inbox.ingestion import IngestResult
-from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Macro, Message, Team
+from resonanz.inbox.models import (
+    AgentProfile,
+    Conversation,
+    ConversationEvent,
+    Macro,
+    Message,
+    SavedView,
+    Team,
+)
 
 log = logging.getLogger("resonanz.inbox")
 User = get_user_model()
@@ -485,3 +493,34 @@ def bulk_update(conversation_ids: list[int], actor, *, status: str | None = None
             update_conversation(conversation, actor, status=status, team=team, assignee=assignee, tags=tags,
                                 reason="bulk action")
     return len(found)
+
+
+# --- saved views ---------------------------------------------------------------------------------------
+
+
+def save_view(view: SavedView | None, actor, *, name: str, params: dict, shared: bool = False) -> SavedView:
+    """Keep the inbox filters under a name; only the known filter parameters are kept."""
+    name = (name or "").strip()
+    if not name:
+        raise ActionError("A view needs a name.", "name")
+    kept = {k: str(v)[:200] for k, v in (params or {}).items() if k in SavedView.PARAMS and v not in ("", None)}
+    if view is not None and (view.owner_id is None and not _can_keep_shared(actor)
+                             or view.owner_id not in (None, getattr(actor, "pk", None))):
+        raise PermissionDenied("Only its owner or a supervisor changes this view.")
+    if shared and not _can_keep_shared(actor):
+        raise PermissionDenied("Only supervisors share views with everyone.")
+    view = view or SavedView()
+    view.name, view.params, view.owner = name[:80], kept, None if shared else actor
+    view.save()
+    publish("view.saved", view_id=view.pk)
+    return view
+
+
+def delete_view(view: SavedView, actor) -> None:
+    if view.owner_id is None and not _can_keep_shared(actor) or view.owner_id not in (None, getattr(actor, "pk", None)):
+        raise PermissionDenied("Only its owner or a supervisor deletes this view.")
+    view.delete()
+
+
+def views_for(user):
+    return SavedView.objects.filter(Q(owner__isnull=True) | Q(owner=user))

@@ -260,3 +260,21 @@ class Macro(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SavedView(models.Model):
+    """A named set of inbox filters (the query string of the inbox), personal or shared with everyone."""
+
+    PARAMS = ("status", "assignee", "team", "channel", "tag", "sentiment", "intent", "waiting", "sort", "q")
+
+    name = models.CharField(_("name"), max_length=80)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="saved_views")
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

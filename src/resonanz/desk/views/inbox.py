@@ -9,6 +9,7 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -52,7 +53,14 @@ def _inbox_context(request) -> dict:
     last_event = ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     query = params.copy()
     query.pop("page", None)
+    views = []
+    for view in actions.views_for(request.user)[:30]:
+        shown = {k: v for k, v in view.params.items() if k != "page"}
+        views.append({"view": view, "query": urlencode(shown),
+                      "count": filter_conversations(base, shown, request.user).count(),
+                      "current": shown == {k: v for k, v in request.GET.items() if k not in ("page", "partial") and v}})
     return {
+        "views": views, "can_share": actions._can_keep_shared(request.user),
         "page": page, "counts": counts, "params": params, "last_event": last_event,
         "querystring": query.urlencode(),
         "filtered": any(params.get(k) for k in ("assignee", "team", "channel", "tag", "sentiment", "intent",

@@ -1,4 +1,4 @@
-"""Canned replies (macros) and bulk changes from the inbox: pages and the small JSON endpoint the
+"""Canned replies (macros), bulk changes and saved views of the inbox: pages and the small JSON endpoint the
 conversation's macro picker calls. All changes go through resonanz.inbox.actions."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +19,7 @@ from resonanz.core.params import is_id
 from resonanz.desk.forms.inbox import BulkForm, MacroForm
 from resonanz.inbox import actions
 from resonanz.inbox.macros import PLACEHOLDERS
-from resonanz.inbox.models import Conversation
+from resonanz.inbox.models import Conversation, SavedView
 
 User = get_user_model()
 
@@ -112,3 +113,32 @@ def bulk(request):
     except ActionError as exc:
         flash.error(request, exc.message)
     return redirect(back)
+
+
+@login_required
+@require_POST
+def save_view(request):
+    """The inbox filters of the page the agent is on, kept under a name (shared if a supervisor says so)."""
+    params = {k: request.POST.get(k, "") for k in SavedView.PARAMS}
+    try:
+        view = actions.save_view(None, request.user, name=request.POST.get("name", ""), params=params,
+                                 shared=request.POST.get("shared") == "1")
+        flash.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+        return redirect(f"{reverse('inbox:index')}?{urlencode(view.params)}")
+    except ActionError as exc:
+        flash.error(request, exc.message)
+    except PermissionDenied as exc:
+        flash.error(request, str(exc))
+    return redirect(f"{reverse('inbox:index')}?{urlencode({k: v for k, v in params.items() if v})}")
+
+
+@login_required
+@require_POST
+def delete_view(request, pk: int):
+    view = get_object_or_404(actions.views_for(request.user), pk=pk)
+    try:
+        actions.delete_view(view, request.user)
+        flash.success(request, _("View deleted."))
+    except PermissionDenied as exc:
+        flash.error(request, str(exc))
+    return redirect("inbox:index")

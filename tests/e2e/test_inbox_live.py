@@ -46,7 +46,7 @@ def test_agent_sees_new_messages_live_and_answers(live_server, page):
     page.fill("input[name=password]", "pw-live-123")
     page.click("button[type=submit]")
     page.wait_for_selector("#conversation-list")
-    assert "Nothing here" in page.inner_text("#conversation-list")
+    assert "Nothing to do" in page.inner_text("#conversation-list")
 
     # 1. A message posted through the API appears in the open inbox without reload.
     ids = api(base, token, f"/api/channels/{channel.pk}/inbound/", {

@@ -4,7 +4,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.routers import DefaultRouter
 
-from resonanz.api import automation, knowledge, views
+from resonanz.api import automation, knowledge, macros, views
 from resonanz.core.parsers import SafeJSONParser
 
 router = DefaultRouter()
@@ -22,6 +22,8 @@ router.register("rule-runs", automation.RuleRunViewSet, basename="rule-run")
 router.register("sla-policies", automation.SLAPolicyViewSet, basename="sla-policy")
 router.register("calendars", automation.CalendarViewSet, basename="calendar")
 router.register("pending-replies", automation.PendingReplyViewSet, basename="pending-reply")
+router.register("macros", macros.MacroViewSet, basename="macro")
+router.register("views", macros.SavedViewSet, basename="saved-view")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
 
@@ -33,6 +35,8 @@ urlpatterns = [
     path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge-search"),
     path("conversations/<int:pk>/suggestions/", knowledge.ConversationSuggestionsView.as_view(),
          name="conversation-suggestions"),
+    path("conversations/bulk/", macros.BulkView.as_view(), name="conversation-bulk"),
+    path("conversations/<int:pk>/apply-macro/", macros.ApplyMacroView.as_view(), name="conversation-apply-macro"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("", include(router.urls)),
 ]

@@ -196,7 +196,8 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 CONVERSATION_FILTERS = [
     OpenApiParameter("status", str), OpenApiParameter("team", int), OpenApiParameter("assignee", str,
     description="a user id, 'me' or 'none'"), OpenApiParameter("channel", int), OpenApiParameter("contact", int),
-    OpenApiParameter("tag", str), OpenApiParameter("q", str, description="full-text search in messages"),
+    OpenApiParameter("tag", str), OpenApiParameter("q", str, description="search: a ticket number (RZ-321), words of the subject or of any "
+                    "message, the customer's name, an email address or handle"),
     OpenApiParameter("sentiment", str, description="negative, neutral or positive (any customer message)"),
     OpenApiParameter("intent", str, description="e.g. legal_threat, complaint (any customer message)"),
     OpenApiParameter("waiting", bool, description="last message came from the customer"),

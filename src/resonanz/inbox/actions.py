@@ -11,8 +11,9 @@ import re
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -24,11 +25,19 @@ from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text, text_to_html
 from resonanz.crm.actions import get_tags
-from resonanz.inbox import delivery, ingestion
+from resonanz.inbox import delivery, ingestion, macros
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
 from resonanz.inbox.eventlog import record
 from resonanz.inbox.ingestion import IngestResult
-from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message, Team
+from resonanz.inbox.models import (
+    AgentProfile,
+    Conversation,
+    ConversationEvent,
+    Macro,
+    Message,
+    SavedView,
+    Team,
+)
 
 log = logging.getLogger("resonanz.inbox")
 User = get_user_model()
@@ -384,3 +393,134 @@ def _unique_slug(model, name: str) -> str:
     while model.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+# --- macros (canned replies) and bulk changes ----------------------------------------------------------
+
+
+def _can_keep_shared(user) -> bool:
+    profile = getattr(user, "agent", None)
+    return bool(user and (user.is_superuser or (profile and profile.is_supervisor)))
+
+
+def save_macro(macro: Macro | None, actor, *, name: str, text: str = "", shared: bool = False, status: str = "",
+               tags: list[str] | None = None, team: Team | None = None) -> Macro:
+    """Create or change a macro; shared macros are kept by supervisors, personal ones by their owner."""
+    name = (name or "").strip()
+    if not name:
+        raise ActionError("A macro needs a name.", "name")
+    if not (text or "").strip() and not status and not tags and team is None:
+        raise ActionError("A macro needs a text or something it sets (status, tags, team).", "text")
+    if status and status not in Conversation.Status.values:
+        raise ActionError(f"Unknown status {status!r}; use one of {', '.join(Conversation.Status.values)}.",
+                          "status")
+    if team is not None and not team.is_active:
+        raise ActionError(f"Team {team} is inactive.", "team")
+    if macro is not None:
+        _check_macro_owner(macro, actor)
+    if shared and not _can_keep_shared(actor):
+        raise PermissionDenied("Only supervisors keep shared macros.")
+    with transaction.atomic():
+        macro = macro or Macro()
+        macro.name, macro.text = name[:120], clean_text(text or "")
+        macro.owner = None if shared else actor
+        macro.status, macro.team = status or "", team
+        macro.tags = sorted({t.strip()[:60] for t in (tags or []) if t and t.strip()})
+        macro.save()
+    publish("macro.saved", macro_id=macro.pk)
+    return macro
+
+
+def _check_macro_owner(macro: Macro, actor) -> None:
+    if macro.owner_id is None and not _can_keep_shared(actor):
+        raise PermissionDenied("Only supervisors change shared macros.")
+    if macro.owner_id is not None and macro.owner_id != getattr(actor, "pk", None):
+        raise PermissionDenied("This is another agent's personal macro.")
+
+
+def delete_macro(macro: Macro, actor) -> None:
+    _check_macro_owner(macro, actor)
+    pk = macro.pk
+    macro.delete()
+    publish("macro.deleted", macro_id=pk)
+
+
+def macros_for(user):
+    """The macros an agent may use: the shared ones and their own, most used first within the name order."""
+    return Macro.objects.filter(Q(owner__isnull=True) | Q(owner=user)).select_related("team")
+
+
+def apply_macro(conversation: Conversation, macro: Macro, actor) -> str:
+    """Use a macro on a conversation: sets its status, tags and team, and returns the text with the
+    placeholders filled in for the reply box (the agent reads it before sending)."""
+    if not macros_for(actor).filter(pk=macro.pk).exists():
+        raise PermissionDenied("This is another agent's personal macro.")
+    text = macros.render(macro.text, conversation, actor)
+    with transaction.atomic():
+        tags = None
+        if macro.tags:
+            tags = sorted(set(conversation.tags.values_list("name", flat=True)) | set(macro.tags))
+        update_conversation(conversation, actor, status=macro.status or None, tags=tags,
+                            team=macro.team if macro.team_id else "unchanged", reason=f"macro “{macro.name}”")
+        record(conversation, "macro_applied", actor=actor, macro=macro.pk, reason=f"macro “{macro.name}”")
+        Macro.objects.filter(pk=macro.pk).update(use_count=F("use_count") + 1)
+    return text
+
+
+BULK_LIMIT = 500
+
+
+def bulk_update(conversation_ids: list[int], actor, *, status: str | None = None, team: Team | None | str = "unchanged",
+                assignee=(), add_tags: list[str] | None = None) -> int:
+    """The same change on many conversations (inbox rows selected by an agent), each with its own event log
+    entry; all or none: a refused change (an inactive team) leaves every conversation as it was."""
+    ids = sorted({int(i) for i in conversation_ids})
+    if not ids:
+        raise ActionError("Select at least one conversation.", "conversations")
+    if len(ids) > BULK_LIMIT:
+        raise ActionError(f"At most {BULK_LIMIT} conversations at once.", "conversations")
+    if status is None and team == "unchanged" and assignee == () and not add_tags:
+        raise ActionError("Choose what to change: status, team, assignee or a tag.", "action")
+    found = list(Conversation.objects.filter(pk__in=ids))
+    if len(found) != len(ids):
+        missing = sorted(set(ids) - {c.pk for c in found})
+        raise ActionError(f"No conversation with id {', '.join(map(str, missing))}.", "conversations")
+    with transaction.atomic():
+        for conversation in found:
+            tags = None
+            if add_tags:
+                tags = sorted(set(conversation.tags.values_list("name", flat=True)) | {t.strip() for t in add_tags})
+            update_conversation(conversation, actor, status=status, team=team, assignee=assignee, tags=tags,
+                                reason="bulk action")
+    return len(found)
+
+
+# --- saved views ---------------------------------------------------------------------------------------
+
+
+def save_view(view: SavedView | None, actor, *, name: str, params: dict, shared: bool = False) -> SavedView:
+    """Keep the inbox filters under a name; only the known filter parameters are kept."""
+    name = (name or "").strip()
+    if not name:
+        raise ActionError("A view needs a name.", "name")
+    kept = {k: str(v)[:200] for k, v in (params or {}).items() if k in SavedView.PARAMS and v not in ("", None)}
+    if view is not None and (view.owner_id is None and not _can_keep_shared(actor)
+                             or view.owner_id not in (None, getattr(actor, "pk", None))):
+        raise PermissionDenied("Only its owner or a supervisor changes this view.")
+    if shared and not _can_keep_shared(actor):
+        raise PermissionDenied("Only supervisors share views with everyone.")
+    view = view or SavedView()
+    view.name, view.params, view.owner = name[:80], kept, None if shared else actor
+    view.save()
+    publish("view.saved", view_id=view.pk)
+    return view
+
+
+def delete_view(view: SavedView, actor) -> None:
+    if view.owner_id is None and not _can_keep_shared(actor) or view.owner_id not in (None, getattr(actor, "pk", None)):
+        raise PermissionDenied("Only its owner or a supervisor deletes this view.")
+    view.delete()
+
+
+def views_for(user):
+    return SavedView.objects.filter(Q(owner__isnull=True) | Q(owner=user))

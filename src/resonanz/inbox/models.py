@@ -234,3 +234,47 @@ class ConversationEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} on #{self.conversation_id}"
 
+
+
+class Macro(models.Model):
+    """A canned reply: text with placeholders, and optionally a status, tags and team it sets when used.
+
+    Personal macros belong to one agent (``owner``); shared ones (no owner) are kept by supervisors.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    text = models.TextField(_("text"), blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="macros", verbose_name=_("only for"))
+    status = models.CharField(_("then set status"), max_length=20, blank=True, choices=Conversation.Status.choices)
+    tags = models.JSONField(_("add tags"), default=list, blank=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("move to team"))
+    use_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["owner", "name"], name="macro_owner_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedView(models.Model):
+    """A named set of inbox filters (the query string of the inbox), personal or shared with everyone."""
+
+    PARAMS = ("status", "assignee", "team", "channel", "tag", "sentiment", "intent", "waiting", "sort", "q")
+
+    name = models.CharField(_("name"), max_length=80)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="saved_views")
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from resonanz.core.params import is_id
 from resonanz.inbox.models import Conversation, Message
@@ -56,7 +56,7 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
         qs = apply(qs, params)
     q = (params.get("q") or "").strip()
     if q:
-        qs = qs.filter(pk__in=search_conversation_ids(q))
+        qs = qs.filter(search_q(q))
     sort = SORTS.get(params.get("sort") or "activity", SORTS["activity"])
     return qs.order_by(*sort)
 
@@ -69,6 +69,29 @@ def status_counts(qs: QuerySet) -> dict[str, int]:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_REFERENCE = re.compile(r"^\[?(?:rz-?|#)?(\d{1,12})\]?$", re.IGNORECASE)
+
+
+def search_q(query: str) -> Q:
+    """What an agent types into the inbox search: a ticket number (RZ-321, #321, 321), words of the subject,
+    the customer's name, an email address or handle of any of their identities, or words of any message."""
+    query = query.strip()[:200]
+    match = _REFERENCE.match(query)
+    condition = Q(pk=int(match.group(1))) if match else Q(pk__in=[])
+    if "@" in query or (len(query) >= 3 and " " not in query):
+        handle = query.lstrip("@")
+        condition |= Q(contact__identities__handle__icontains=handle)
+    words = query.split()[:8]
+    if words:
+        subject, name = Q(), Q()
+        for word in words:
+            subject &= Q(subject__icontains=word)
+            name &= Q(contact__name__icontains=word)
+        condition |= subject | name
+    ids = search_conversation_ids(query)
+    if ids:
+        condition |= Q(pk__in=ids)
+    return Q(pk__in=Conversation.objects.filter(condition).values("pk"))
 
 
 def search_conversation_ids(query: str, limit: int = 2000) -> list[int]:

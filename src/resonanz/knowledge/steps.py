@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from resonanz.inbox import actions as inbox
 from resonanz.inbox.models import Message
 from resonanz.knowledge import bot
 from resonanz.knowledge.models import Suggestion
@@ -32,6 +33,8 @@ def suggest_and_answer(messages: list[Message]) -> None:
             message=message, articles=[{"id": r.article.pk, "score": round(r.score, 4)} for r in results[:3]],
             replies=similar, answer_article_id=int(best.doc_id) if best else None,
             answer_confidence=round(best.confidence, 4) if best else None, bot_decision=decision[:40])
+        # an open conversation page polls the event log: this event makes its suggestions panel refresh
+        inbox.record(message.conversation, "suggested", message_id=message.pk, decision=decision[:40])
         if handover:
             bot.hand_over(message, handover)
         elif article is not None:

@@ -62,3 +62,29 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = AgentProfile
         fields = ["display_name", "initials", "avatar_url", "language", "is_available"]
+
+
+class MacroForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    text = forms.CharField(label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text=_("Placeholders: {customer_name}, {customer_first_name}, {agent_name}, "
+                                       "{ticket}, {subject}"))
+    shared = forms.BooleanField(label=_("Shared with all agents"), required=False)
+    status = forms.ChoiceField(label=_("then set status"), required=False,
+                               choices=[("", _("keep"))] + list(Conversation.Status.choices))
+    tags = forms.CharField(label=_("add tags"), required=False, help_text=_("Separate tags with commas."))
+    team = forms.ModelChoiceField(label=_("move to team"), queryset=Team.objects.filter(is_active=True),
+                                  required=False)
+
+
+class BulkForm(forms.Form):
+    conversations = forms.TypedMultipleChoiceField(coerce=int, choices=[])  # validated by the action
+    status = forms.ChoiceField(required=False, choices=[("", "")] + list(Conversation.Status.choices))
+    team = forms.ModelChoiceField(queryset=Team.objects.filter(is_active=True), required=False)
+    assignee = forms.CharField(required=False)  # "", "me", "none" or an id
+    tag = forms.CharField(required=False, max_length=60)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        ids = self.data.getlist("conversations") if hasattr(self.data, "getlist") else []
+        self.fields["conversations"].choices = [(i, i) for i in ids]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from resonanz.desk.views import inbox as views
+from resonanz.desk.views import macros as views_macros
 from resonanz.desk.views import settings as views_admin
 
 app_name = "inbox"
@@ -9,6 +10,13 @@ urlpatterns = [
     path("updates/", views.updates, name="updates"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("profile/", views.profile, name="profile"),
+    path("macros/", views_macros.macros, name="macros"),
+    path("macros/<int:pk>/", views_macros.macros, name="macro"),
+    path("macros/<int:pk>/delete/", views_macros.macro_delete, name="macro_delete"),
+    path("bulk/", views_macros.bulk, name="bulk"),
+    path("views/", views_macros.save_view, name="save_view"),
+    path("views/<int:pk>/delete/", views_macros.delete_view, name="delete_view"),
+    path("conversations/<int:pk>/macro/", views_macros.apply_macro, name="apply_macro"),
     path("conversations/<int:pk>/", views.conversation, name="conversation"),
     path("conversations/<int:pk>/reply/", views.reply, name="reply"),
     path("conversations/<int:pk>/note/", views.note, name="note"),

@@ -27,6 +27,7 @@ from resonanz.core.permissions import permission_required
 from resonanz.desk.forms.automation import CalendarForm, GuidelinesForm, RuleForm, SLAPolicyForm
 from resonanz.inbox.models import Conversation, Team
 from resonanz.knowledge.models import Article
+from resonanz.understanding.models import INTENTS, SENTIMENTS
 
 User = get_user_model()
 
@@ -67,6 +68,10 @@ def editor_options() -> dict:
         "articles": [[a.pk, f"{a.title} ({a.language})"] for a in Article.objects.filter(
             status="published", visibility="public").order_by("title")[:500]],
         "statuses": list(Conversation.Status.values),
+        # words for the codes in choices and action values (intents, sentiments, statuses), and priorities
+        "labels": {code: str(label) for code, label in
+                   [*INTENTS, *SENTIMENTS, *Conversation.Status.choices]},
+        "priorities": [[value, str(label)] for value, label in Conversation.Priority.choices],
     }
 
 

@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,7 +19,7 @@ from resonanz.core.params import as_int
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox import actions
-from resonanz.inbox.models import Attachment, Conversation, ConversationEvent, Message, Team
+from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import filter_conversations, status_counts
 from resonanz.knowledge.actions import record_feedback
 from resonanz.knowledge.bot import fit_to_channel
@@ -27,6 +29,8 @@ from resonanz.understanding.filters import with_latest_analysis
 from resonanz.understanding.models import INTENTS, SENTIMENTS
 
 PAGE_SIZE = 50
+# Events that only tell an open page to refresh; the history list would drown in them.
+QUIET_EVENTS = ("suggested",)
 # Raster images only: SVG can carry script, so it is always a download.
 INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
@@ -49,10 +53,20 @@ def _inbox_context(request) -> dict:
     last_event = ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     query = params.copy()
     query.pop("page", None)
+    views = []
+    for view in actions.views_for(request.user)[:30]:
+        shown = {k: v for k, v in view.params.items() if k != "page"}
+        views.append({"view": view, "query": urlencode(shown),
+                      "count": filter_conversations(base, shown, request.user).count(),
+                      "current": shown == {k: v for k, v in request.GET.items() if k not in ("page", "partial") and v}})
     return {
+        "views": views, "can_share": actions._can_keep_shared(request.user),
         "page": page, "counts": counts, "params": params, "last_event": last_event,
         "querystring": query.urlencode(),
+        "filtered": any(params.get(k) for k in ("assignee", "team", "channel", "tag", "sentiment", "intent",
+                                                 "waiting", "contact", "priority")),
         "teams": Team.objects.filter(is_active=True), "channels": Channel.objects.all(),
+        "agents": AgentProfile.objects.filter(is_bot=False, user__is_active=True).order_by("display_name"),
         "tags": Tag.objects.filter(conversations__isnull=False).distinct()[:100],
         "statuses": Conversation.Status.choices, "intents": INTENTS, "sentiments": SENTIMENTS,
     }
@@ -88,10 +102,11 @@ def conversation(request, pk: int):
     thread = list(thread)
     suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
-        "suggestions": suggestions,
+        "suggestions": suggestions, "macros": actions.macros_for(request.user),
+        "draft": request.session.pop(f"draft-{pk}", ""),
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
-        "events": conversation.events.select_related("actor__agent").order_by("-id")[:50],
+        "events": conversation.events.exclude(kind__in=QUIET_EVENTS).select_related("actor__agent").order_by("-id")[:50],
         "last_message": thread[-1].id if thread else 0, "intents": INTENTS, "sentiments": SENTIMENTS,
         "last_event": ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     })
@@ -229,6 +244,8 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=agent)
     if request.method == "POST" and form.is_valid():
         actions.update_agent(agent, **{k: form.cleaned_data[k] for k in form.fields})
+        if agent.language:
+            translation.activate(agent.language)  # the confirmation already speaks the language just chosen
         flash.success(request, _("Profile saved."))
         return redirect("inbox:profile")
     return render(request, "inbox/profile.html", {"form": form})

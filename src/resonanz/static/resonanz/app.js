@@ -37,24 +37,52 @@
     });
   }
 
-  // Conversation: append new messages of this conversation.
+  // Conversation: new messages are appended; what the worker sets a moment later (analysis, suggestions,
+  // SLA, team, assignee, history) replaces its panel, unless the agent is typing in it or has changed it.
   var thread = document.getElementById("messages");
+  var PANELS = ["#conversation-meta", "#automation-panel", "#suggestions", "#conversation-card", "#history"];
+  function busyWith(node) {
+    return node.contains(document.activeElement) || node.dataset.dirty === "1" || !!node.querySelector("details[open]");
+  }
+  document.addEventListener("input", function (e) {
+    var card = e.target.closest && e.target.closest("#conversation-card");
+    if (card) card.dataset.dirty = "1";
+  });
   if (thread) {
     poll(thread, function (data) {
       var id = parseInt(thread.dataset.conversation, 10);
       if (data.conversations.indexOf(id) < 0) return;
-      return fetch(thread.dataset.fetch + "?after=" + thread.dataset.lastMessage, { credentials: "same-origin" })
-        .then(function (r) { return r.text(); })
+      return fetch(thread.dataset.fetch, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
-          var box = document.createElement("div");
-          box.innerHTML = html;
-          Array.prototype.forEach.call(box.querySelectorAll(".message"), function (m) {
-            if (!document.getElementById(m.id)) { m.classList.add("fresh"); thread.appendChild(m); }
+          if (!html) return;
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          Array.prototype.forEach.call(doc.querySelectorAll("#messages .message"), function (m) {
+            var old = document.getElementById(m.id);
+            if (!old) {
+              m.classList.add("fresh");
+              thread.appendChild(document.importNode(m, true));
+            } else if (old.innerHTML !== m.innerHTML && !busyWith(old)) {
+              old.replaceWith(document.importNode(m, true));
+            }
             thread.dataset.lastMessage = Math.max(parseInt(thread.dataset.lastMessage, 10), parseInt(m.dataset.id, 10));
           });
+          PANELS.forEach(function (sel) {
+            var now = document.querySelector(sel), next = doc.querySelector(sel);
+            if (now && next && now.outerHTML !== next.outerHTML && !busyWith(now)) now.replaceWith(document.importNode(next, true));
+          });
+          document.dispatchEvent(new CustomEvent("resonanz:updated"));
         });
     });
   }
+
+  // Phone: the filters fold away behind one button; the search stays visible.
+  document.addEventListener("click", function (e) {
+    var toggle = e.target.closest(".filter-toggle");
+    if (!toggle) return;
+    var panel = document.getElementById(toggle.getAttribute("aria-controls"));
+    toggle.setAttribute("aria-expanded", String(panel.classList.toggle("open")));
+  });
 
   // Keyboard: j/k move, Enter/o open, / search, r reply, Ctrl+Enter send, Esc leave a field, ? help.
   function rows() { return Array.prototype.slice.call(document.querySelectorAll(".conversation-list .row")); }
@@ -71,10 +99,12 @@
   function help() {
     var old = document.getElementById("help-overlay");
     if (old) { old.remove(); return; }
+    var text = document.getElementById("keyboard-help");
+    if (!text) return;
     var o = document.createElement("div");
     o.id = "help-overlay";
-    o.innerHTML = '<div class="card"><h2>Keyboard</h2><p><kbd>j</kbd>/<kbd>k</kbd> next / previous · <kbd>Enter</kbd> open · ' +
-      '<kbd>/</kbd> search · <kbd>r</kbd> reply · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> send · <kbd>u</kbd> back to the inbox · <kbd>Esc</kbd> close</p></div>';
+    o.setAttribute("role", "dialog");
+    o.appendChild(text.content.cloneNode(true));
     o.addEventListener("click", function () { o.remove(); });
     document.body.appendChild(o);
   }
@@ -127,4 +157,86 @@
       dismiss.closest(".suggestion").remove();
     }
   });
+})();
+
+/* Macros: m searches, Enter inserts the filled-in text into the reply box (status, tags, team are set by the
+   server). Bulk actions: tick rows (or x on the selected row) and apply one change to all of them. */
+(function () {
+  "use strict";
+  function csrf() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  var form = document.getElementById("macro-form");
+  if (form) {
+    var search = document.getElementById("macro-search"), pick = document.getElementById("macro-select");
+    search.addEventListener("input", function () {
+      var q = search.value.toLowerCase().trim(), first = null;
+      Array.prototype.forEach.call(pick.options, function (o) {
+        var hit = !q || (o.dataset.search || "").indexOf(q) >= 0;
+        o.hidden = !hit;
+        if (hit && !first) first = o;
+      });
+      if (first) pick.value = first.value;
+    });
+    search.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); apply(); }
+    });
+    form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
+    function apply() {
+      if (!pick.value) return;
+      fetch(form.action, { method: "POST", credentials: "same-origin", body: new FormData(form),
+        headers: { "Accept": "application/json", "X-CSRFToken": csrf() } })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
+        .then(function (res) {
+          if (!res.ok) return;
+          var reply = document.getElementById("reply-text");
+          reply.value = reply.value ? reply.value + "\n\n" + res.data.text : res.data.text;
+          search.value = "";
+          reply.focus();
+        });
+    }
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (/INPUT|TEXTAREA|SELECT/.test(t.tagName) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === "m") { e.preventDefault(); search.focus(); }
+      if (e.key === "n") { var note = document.getElementById("note-text"); if (note) { e.preventDefault(); note.focus(); } }
+    });
+  }
+
+  var bulk = document.getElementById("bulk-form"), inbox = document.getElementById("inbox");
+  if (bulk && inbox) {
+    var chosen = {};
+    function refresh() {
+      Array.prototype.forEach.call(inbox.querySelectorAll(".pick"), function (box) { box.checked = !!chosen[box.value]; });
+      var n = Object.keys(chosen).length;
+      document.getElementById("bulk-count").textContent = n;
+      bulk.hidden = n === 0;
+      // rows re-rendered by the live list lose their boxes: keep the chosen ones as hidden fields
+      Array.prototype.forEach.call(bulk.querySelectorAll("input.kept"), function (i) { i.remove(); });
+      Object.keys(chosen).forEach(function (id) {
+        if (!inbox.querySelector('.pick[value="' + id + '"]')) {
+          var i = document.createElement("input");
+          i.type = "hidden"; i.name = "conversations"; i.value = id; i.className = "kept";
+          bulk.appendChild(i);
+        }
+      });
+    }
+    inbox.addEventListener("change", function (e) {
+      if (!e.target.classList.contains("pick")) return;
+      if (e.target.checked) chosen[e.target.value] = true; else delete chosen[e.target.value];
+      refresh();
+    });
+    new MutationObserver(refresh).observe(inbox, { childList: true });
+    document.getElementById("bulk-clear").addEventListener("click", function () { chosen = {}; refresh(); });
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (/INPUT|TEXTAREA|SELECT/.test(t.tagName) || e.ctrlKey || e.metaKey || e.altKey || e.key !== "x") return;
+      var row = document.querySelector(".conversation-list .row.selected");
+      var box = row && row.querySelector(".pick");
+      if (!box) return;
+      box.checked = !box.checked;
+      box.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
 })();

@@ -49,7 +49,7 @@
       if (op.novalue) return null;
       var onchange = function (v) { leaf.value = v; sync(); };
       if ((f.choices.length || f.ref) && !op.list) {
-        var opts = f.ref ? refOptions(f.ref) : f.choices.map(function (c) { return [c, c]; });
+        var opts = f.ref ? refOptions(f.ref) : f.choices.map(function (c) { return [c, (O.labels || {})[c] || c]; });
         if (leaf.value === undefined && opts.length) leaf.value = f.ref ? opts[0][0] : opts[0][0];
         var s = select(opts, leaf.value);
         s.addEventListener("change", function () { onchange(f.ref || f.kind === "number" ? Number(s.value) : s.value); });
@@ -125,8 +125,8 @@
         s.addEventListener("change", function () { set(s.value || null); });
         return el("label", {}, [document.createTextNode(param.label), s]);
       }
-      if (name === "status") { if (!action.status) action.status = "pending"; s = select(O.statuses.map(function (x) { return [x, x]; }), action.status); s.addEventListener("change", function () { set(s.value); }); return s; }
-      if (name === "priority") { if (!action.priority) action.priority = 3; s = select([[1, "1"], [2, "2"], [3, "3"], [4, "4"]], action.priority); s.addEventListener("change", function () { set(Number(s.value)); }); return s; }
+      if (name === "status") { if (!action.status) action.status = "pending"; s = select(O.statuses.map(function (x) { return [x, (O.labels || {})[x] || x]; }), action.status); s.addEventListener("change", function () { set(s.value); }); return s; }
+      if (name === "priority") { if (!action.priority) action.priority = 3; s = select(O.priorities || [[1, "1"], [2, "2"], [3, "3"], [4, "4"]], action.priority); s.addEventListener("change", function () { set(Number(s.value)); }); return s; }
       var label = param.label || name;
       var value = Array.isArray(action[name]) ? action[name].join(", ") : (action[name] || "");
       var input = name.indexOf("text") === 0 ? el("textarea", {rows: 2}) : el("input", {});
@@ -159,6 +159,8 @@
     var box = document.getElementById("reply-warnings");
     var nativeSubmit = HTMLFormElement.prototype.submit;
     var confirmed = false;
+    var actionsRow = document.getElementById("reply-actions");
+    function closeWarnings() { box.hidden = true; box.innerHTML = ""; if (actionsRow) actionsRow.hidden = false; }
     function check() {
       if (confirmed) { nativeSubmit.call(reply); return; }
       var data = new FormData(reply);
@@ -167,19 +169,20 @@
         .then(function (res) {
           if (!res.warnings.length && !res.approval) { confirmed = true; nativeSubmit.call(reply); return; }
           box.hidden = false; box.innerHTML = "";
+          if (actionsRow) actionsRow.hidden = true;  // one send button at a time: "send anyway" replaces it
           var ul = el("ul", {"class": "warnings"});
           res.warnings.forEach(function (w) { ul.appendChild(el("li", {text: "⚠ " + w.message})); });
           if (res.approval) ul.appendChild(el("li", {text: "⏸ " + box.dataset.approval + " (" + res.approval + ")"}));
           box.appendChild(ul);
           box.appendChild(el("div", {"class": "row-actions"}, [
             el("button", {type: "button", "class": "primary", text: box.dataset.send, onclick: function () { confirmed = true; nativeSubmit.call(reply); }}),
-            el("button", {type: "button", text: box.dataset.edit, onclick: function () { box.hidden = true; document.getElementById("reply-text").focus(); }}),
+            el("button", {type: "button", text: box.dataset.edit, onclick: function () { closeWarnings(); document.getElementById("reply-text").focus(); }}),
           ]));
         })
         .catch(function () { confirmed = true; nativeSubmit.call(reply); });  // the check never blocks sending
     }
     reply.submit = check;  // Ctrl+Enter in app.js calls form.submit()
     reply.addEventListener("submit", function (e) { if (!confirmed) { e.preventDefault(); check(); } });
-    reply.addEventListener("input", function () { confirmed = false; });
+    reply.addEventListener("input", function () { confirmed = false; if (!box.hidden) closeWarnings(); });
   }
 })();

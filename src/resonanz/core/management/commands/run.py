@@ -27,6 +27,7 @@ class Command(BaseCommand):
         if demo:
             call_command("demo")
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "resonanz.settings")}
+        env.setdefault("RESONANZ_BASE_URL", base_url(host, port))
         processes: list[subprocess.Popen] = []
         if not no_worker:
             processes.append(subprocess.Popen([
@@ -64,3 +65,12 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     p.kill()
             self.stdout.write("Resonanz stopped.")
+
+
+def base_url(host: str, port: int) -> str:
+    """Where customers' links point when RESONANZ_BASE_URL is not set: the address this server listens on
+    (a wildcard host means this machine, so links use its loopback name rather than 0.0.0.0)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"

@@ -1,0 +1,182 @@
+"""Words for the codes the database keeps: intents, event kinds, reasons, bot decisions, relative times.
+
+The event log and the analysis store stable English codes (rules, the API and exports read them); agents
+read them in their own language. Every code shown on a desk page passes through one of these filters, so a
+new code shows up untranslated in one place: tests/desk/test_german.py compares the rendered pages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from resonanz.inbox.models import Conversation
+from resonanz.understanding.models import INTENTS
+
+register = template.Library()
+
+EVENT_KINDS = {
+    "created": gettext_lazy("conversation started"),
+    "message_received": gettext_lazy("message received"),
+    "reply_imported": gettext_lazy("earlier reply imported"),
+    "reply_sent": gettext_lazy("reply sent"),
+    "note_added": gettext_lazy("internal note added"),
+    "status_changed": gettext_lazy("status changed"),
+    "priority_changed": gettext_lazy("priority changed"),
+    "team_changed": gettext_lazy("team changed"),
+    "assigned": gettext_lazy("assigned"),
+    "subject_changed": gettext_lazy("subject changed"),
+    "tags_changed": gettext_lazy("tags changed"),
+    "contact_merged": gettext_lazy("contacts merged"),
+    "post_turned_into_conversation": gettext_lazy("public post taken into the inbox"),
+    "rule_applied": gettext_lazy("rule acted"),
+    "rule_failed": gettext_lazy("rule failed"),
+    "sla_applied": gettext_lazy("service level applied"),
+    "sla_warning": gettext_lazy("service level due soon"),
+    "sla_breached": gettext_lazy("service level missed"),
+    "reply_held": gettext_lazy("reply held for approval"),
+    "guideline_warnings": gettext_lazy("sent despite guideline warnings"),
+    "reply_approved": gettext_lazy("reply approved"),
+    "reply_returned": gettext_lazy("reply returned"),
+    "auto_answered": gettext_lazy("answered automatically"),
+    "handed_over": gettext_lazy("handed over by the bot"),
+    "delivery_retry": gettext_lazy("delivery retried"),
+    "delivery_sent": gettext_lazy("delivered to the channel"),
+    "delivery_delivered": gettext_lazy("delivered"),
+    "delivery_read": gettext_lazy("read by the customer"),
+    "delivery_failed": gettext_lazy("delivery failed"),
+    "delivery_queued": gettext_lazy("queued for delivery"),
+    "auto_reply_received": gettext_lazy("automatic reply received"),
+    "analysed": gettext_lazy("message read by Resonanz"),
+    "analysis_corrected": gettext_lazy("analysis corrected"),
+    "suggested": gettext_lazy("answer suggestions ready"),
+    "macro_applied": gettext_lazy("macro applied"),
+    "merged": gettext_lazy("conversations merged"),
+    "merged_into": gettext_lazy("merged into another conversation"),
+    "split": gettext_lazy("conversation split"),
+    "split_from": gettext_lazy("split from another conversation"),
+}
+
+# Fixed reasons written by the code; formatted ones are matched by REASON_PATTERNS below.
+REASONS = {
+    "answered by this agent": gettext_lazy("answered by this agent"),
+    "taken by the agent": gettext_lazy("taken by the agent"),
+    "demo data": gettext_lazy("demo data"),
+    "imported": gettext_lazy("imported"),
+    "reopened by the customer's reply": gettext_lazy("reopened by the customer's reply"),
+    "from the listening stream": gettext_lazy("from the listening stream"),
+    "edited and sent": gettext_lazy("edited and sent"),
+    "sent as written": gettext_lazy("sent as written"),
+    "the customer asked for a person": gettext_lazy("the customer asked for a person"),
+    "the customer is still unhappy after the automatic answer":
+        gettext_lazy("the customer is still unhappy after the automatic answer"),
+    "bulk action": gettext_lazy("bulk action"),
+}
+
+DECISIONS = {
+    "answered": gettext_lazy("answered automatically"),
+    "handed_over": gettext_lazy("handed over to a person"),
+    "switched_off": gettext_lazy("switched off for this channel"),
+    "public_post": gettext_lazy("public post: never answered automatically"),
+    "noise": gettext_lazy("automatic message: never answered"),
+    "person_in_charge": gettext_lazy("a person is in charge"),
+    "no_analysis": gettext_lazy("not read yet"),
+    "no_article": gettext_lazy("no fitting article"),
+    "internal_article": gettext_lazy("the best article is internal"),
+    "no_article_in_language": gettext_lazy("no article in the customer's language"),
+    "needs_person": gettext_lazy("needs a person"),
+    "low_confidence": gettext_lazy("not sure enough"),
+}
+NEEDS_PERSON = {"negative": gettext_lazy("negative mood"), "urgent": gettext_lazy("urgent"),
+                "complex": gettext_lazy("too complex")}
+
+
+def _quoted(pattern: str) -> re.Pattern:
+    return re.compile("^" + pattern + "$")
+
+
+REASON_PATTERNS = [
+    (_quoted(r"handed over by the bot: (?P<rest>.+)"), gettext_lazy("handed over by the bot: %(rest)s")),
+    (_quoted(r"SLA policy “(?P<name>.+)”"), gettext_lazy("service level policy “%(name)s”")),
+    (_quoted(r"answered automatically with “(?P<title>.+)” \(confidence (?P<c>[0-9.]+)\)"),
+     gettext_lazy("answered automatically with “%(title)s” (confidence %(c)s)")),
+    (_quoted(r"article “(?P<title>.+)”, confidence (?P<c>[0-9.]+)"),
+     gettext_lazy("article “%(title)s”, confidence %(c)s")),
+    (_quoted(r"sent despite: (?P<rest>.+)"), gettext_lazy("sent despite: %(rest)s")),
+    (_quoted(r"(?P<name>.+) was deactivated"), gettext_lazy("%(name)s was deactivated")),
+    (_quoted(r"first response was due (?P<when>.+)"), gettext_lazy("first response was due %(when)s")),
+    (_quoted(r"resolution was due (?P<when>.+)"), gettext_lazy("resolution was due %(when)s")),
+    (_quoted(r"first response due (?P<when>.+)"), gettext_lazy("first response due %(when)s")),
+    (_quoted(r"resolution due (?P<when>.+)"), gettext_lazy("resolution due %(when)s")),
+    (_quoted(r"macro “(?P<name>.+)”"), gettext_lazy("macro “%(name)s”")),
+]
+
+
+@register.filter
+def intent_label(code: str) -> str:
+    return str(dict(INTENTS).get(code, code))
+
+
+@register.filter
+def event_label(kind: str) -> str:
+    return str(EVENT_KINDS.get(kind, kind.replace("_", " ")))
+
+
+@register.filter
+def reason_label(reason: str) -> str:
+    """A stored reason in the agent's language; unknown free text (a person's note) stays as written."""
+    if not reason:
+        return ""
+    if reason in REASONS:
+        return str(REASONS[reason])
+    for pattern, text in REASON_PATTERNS:
+        match = pattern.match(reason)
+        if match:
+            groups = {k: reason_label(v) if k == "rest" else v for k, v in match.groupdict().items()}
+            return str(text) % groups
+    if reason.startswith("needs_person") or reason in DECISIONS:
+        return decision_label(reason)
+    return reason
+
+
+@register.filter
+def decision_label(code: str) -> str:
+    """"needs_person:negative" → "needs a person (negative mood)"."""
+    if not code:
+        return ""
+    head, _sep, detail = code.partition(":")
+    label = DECISIONS.get(head)
+    if label is None:
+        return code
+    if head == "needs_person" and detail:
+        parts = [str(NEEDS_PERSON.get(d) or dict(INTENTS).get(d, d)) for d in detail.split(",")]
+        return f"{label} ({', '.join(parts)})"
+    if head == "low_confidence" and detail:
+        return f"{label} ({detail})"
+    return str(label)
+
+
+@register.filter
+def event_detail(event) -> str:
+    """What changed, from the event's data: old → new status or priority, in words."""
+    data = event.data or {}
+    if event.kind == "status_changed" and data.get("new"):
+        labels = dict(Conversation.Status.choices)
+        old = labels.get(data.get("old"), data.get("old") or "—")
+        return f"{old} → {labels.get(data['new'], data['new'])}"
+    if event.kind == "priority_changed" and data.get("new") is not None:
+        labels = dict(Conversation.Priority.choices)
+        return f"{labels.get(data.get('old'), data.get('old'))} → {labels.get(data['new'], data['new'])}"
+    if event.kind == "tags_changed" and isinstance(data.get("new"), list):
+        return ", ".join(data["new"]) or _("no tags")
+    return ""
+
+
+@register.filter
+def ago(value) -> str:
+    """"vor 2 Tagen" / "2 days ago": a time in the list reads as a time, not a duration."""
+    return naturaltime(value) if value else ""

@@ -50,6 +50,14 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["consent_at", "created_at", "updated_at"]
 
+    def validate_custom_fields(self, value):
+        """An object of names and values; null (also form-encoded "null") clears it."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("custom_fields must be an object of names and values.")
+        return value
+
 
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:

@@ -2,12 +2,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.routers import DefaultRouter
 
 from resonanz.api import automation, knowledge, views
+from resonanz.api.params import IdRouter
 from resonanz.core.parsers import SafeJSONParser
 
-router = DefaultRouter()
+router = IdRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("identities", views.IdentityViewSet, basename="identity")
 router.register("organizations", views.OrganizationViewSet, basename="organization")
@@ -31,7 +31,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge-search"),
-    path("conversations/<int:pk>/suggestions/", knowledge.ConversationSuggestionsView.as_view(),
+    path("conversations/<id:pk>/suggestions/", knowledge.ConversationSuggestionsView.as_view(),
          name="conversation-suggestions"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("", include(router.urls)),

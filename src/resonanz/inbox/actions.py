@@ -256,13 +256,14 @@ def assign(conversation: Conversation, assignee, actor=None, reason: str = "") -
 DEFAULT_TEAMS = ["Support", "Sales", "Marketing", "PR", "Legal"]
 
 
-def create_team(name: str, *, description: str = "", email: str = "") -> Team:
+def create_team(name: str, *, description: str = "", email: str = "", is_active: bool = True) -> Team:
     name = (name or "").strip()
     if not name:
         raise ActionError("A team needs a name.", "name")
     if Team.objects.filter(name__iexact=name).exists():
         raise ActionError(f"A team named {name!r} exists already.", "name")
-    return Team.objects.create(name=name, slug=_unique_slug(Team, name), description=description, email=email)
+    return Team.objects.create(name=name, slug=_unique_slug(Team, name), description=description, email=email,
+                               is_active=is_active)
 
 
 def update_team(team: Team, **fields) -> Team:

@@ -19,6 +19,7 @@ from resonanz.core import pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
+from resonanz.core.timestamps import clamp_sent_at
 from resonanz.inbox.actions import ingest
 from resonanz.inbox.eventlog import record
 from resonanz.listening.models import Post
@@ -62,7 +63,7 @@ def ingest_post(channel, inbound: InboundPost, *, is_demo: bool = False) -> Post
     if not text.strip() and not title:
         raise ActionError("The post has neither title nor text.", "text")
     now = timezone.now()
-    published = min(inbound.published_at, now) if inbound.published_at else now
+    published, _flagged = clamp_sent_at(inbound.published_at, now)  # a post dated 2099 would top every stream
     digest = _hash(title, text)
     values = dict(
         reach=inbound.reach if isinstance(inbound.reach, int) and inbound.reach >= 0 else None,

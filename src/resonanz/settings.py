@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "resonanz.core",
     "resonanz.crm",
     "resonanz.connectors",
@@ -90,6 +91,9 @@ MIDDLEWARE = [
     "resonanz.core.middleware.AgentLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a sign-in refused for too many failures into the lockout answer (core/signin.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "resonanz.urls"
@@ -131,10 +135,43 @@ def database_config(url: str) -> dict:
 DATABASES = {"default": database_config(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Strong passwords wherever one is set: the sign-in pages, invitations, the API and the CLI.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("RESONANZ_PASSWORD_MIN_LENGTH", 10))}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Older hashes still verify and are upgraded to argon2 at the next sign-in.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    # Counts failed sign-ins per account and per address and refuses them once locked (django-axes).
+    "resonanz.core.signin.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout: after this many failures for one account or from one address, sign-in is refused for a while,
+# on the login page, the API's token endpoint and the Django admin alike. Admins see and lift lockouts
+# on Settings → Security (or `resonanz manage axes_reset`).
+AXES_FAILURE_LIMIT = int(os.environ.get("RESONANZ_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = float(os.environ.get("RESONANZ_LOGIN_LOCKOUT_MINUTES", 15)) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "resonanz.core.signin.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Sessions end after a working day of inactivity by default and with the browser when asked.
+SESSION_COOKIE_AGE = int(os.environ.get("RESONANZ_SESSION_HOURS", 12)) * 3600
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox:index"
 LOGOUT_REDIRECT_URL = "login"

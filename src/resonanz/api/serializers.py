@@ -83,7 +83,8 @@ class AgentInviteSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=AgentProfile.Role.choices, default="agent")
     teams = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), many=True, required=False)
     language = serializers.ChoiceField(choices=[("en", "en"), ("de", "de")], default="en")
-    password = serializers.CharField(required=False, write_only=True, min_length=8)
+    password = serializers.CharField(required=False, write_only=True,
+                                     help_text="Checked against the password rules (length, common, similar to the email).")
 
 
 class ChannelSerializer(serializers.ModelSerializer):

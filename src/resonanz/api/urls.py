@@ -1,11 +1,8 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, MultiPartParser
 
 from resonanz.api import automation, knowledge, views
 from resonanz.api.params import IdRouter
-from resonanz.core.parsers import SafeJSONParser
 
 router = IdRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
@@ -26,8 +23,7 @@ router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(parser_classes=[FormParser, MultiPartParser, SafeJSONParser]),
-         name="api-token"),
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge-search"),

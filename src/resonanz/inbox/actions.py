@@ -11,6 +11,8 @@ import re
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -294,6 +296,14 @@ def ensure_default_teams() -> None:
         Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})
 
 
+def check_password_strength(password: str, user) -> None:
+    """AUTH_PASSWORD_VALIDATORS for every password set through an action (UI, API, CLI alike)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ActionError(" ".join(exc.messages), "password") from None
+
+
 @transaction.atomic
 def invite_agent(email: str, *, display_name: str = "", role: str = "agent", teams: list[Team] = (),
                  language: str = "en", initials: str = "", password: str | None = None):
@@ -305,6 +315,8 @@ def invite_agent(email: str, *, display_name: str = "", role: str = "agent", tea
         raise ActionError(f"{email} has an account already.", "email")
     if role not in AgentProfile.Role.values:
         raise ActionError(f"Unknown role {role!r}.", "role")
+    if password is not None:
+        check_password_strength(password, User(username=email, email=email))
     user = User.objects.create_user(username=email, email=email, password=password)
     if password is None:
         user.set_unusable_password()

@@ -189,9 +189,10 @@ class DecisionSerializer(serializers.Serializer):
 
 
 class PendingReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The approval queue (?state=pending by default)."""
+    """The approval queue (?state=pending by default). Every agent reads it; supervisors decide."""
 
     serializer_class = PendingReplySerializer
+    permission_classes = [WritesNeed.of("replies.approve")]
 
     def get_queryset(self):
         state = self.request.query_params.get("state", "pending")

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.serializers import ModelSerializer
 
 from resonanz.api import serializers as s
 from resonanz.api.params import id_params
@@ -21,6 +22,7 @@ from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.core.accounts import set_password_link
 from resonanz.core.errors import ActionError
+from resonanz.core.models import AuditEntry
 from resonanz.core.parsers import SafeJSONParser
 from resonanz.core.permissions import Needs, WritesNeed
 from resonanz.crm import actions as crm_actions
@@ -363,3 +365,27 @@ class CatalogViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         delete_catalog_entry(instance)
+
+
+class AuditEntrySerializer(ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "created_at", "actor", "actor_label", "action", "target_type", "target_id", "target_label",
+                  "detail", "ip_address", "request_id"]
+
+
+class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit log, newest first (administrators only). Filter with ?action=contact.delete."""
+
+    serializer_class = AuditEntrySerializer
+    permission_classes = [Needs.of("audit.read")]
+
+    @extend_schema(parameters=[OpenApiParameter("action", str)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = AuditEntry.objects.order_by("-id")
+        if self.request.query_params.get("action"):
+            qs = qs.filter(action=self.request.query_params["action"])
+        return qs

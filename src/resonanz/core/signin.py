@@ -13,12 +13,17 @@ import logging
 
 from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_client_username, get_cool_off
+from axes.models import AccessAttempt
 from axes.signals import user_locked_out
+from django.conf import settings
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from resonanz.core import audit
+from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.security")
 
@@ -66,3 +71,26 @@ def _record_lockout(sender, request=None, username=None, ip_address=None, **kwar
 
 def connect() -> None:
     user_locked_out.connect(_record_lockout, dispatch_uid="resonanz-lockout-audit")
+
+
+def lockouts():
+    """Accounts and addresses locked right now (failures at the limit within the cool-off), newest first."""
+    limit = settings.AXES_FAILURE_LIMIT
+    qs = AccessAttempt.objects.filter(failures_since_start__gte=limit).order_by("-attempt_time")
+    hours = settings.AXES_COOLOFF_TIME
+    if hours:
+        qs = qs.filter(attempt_time__gte=timezone.now() - timezone.timedelta(hours=float(hours)))
+    return qs
+
+
+@transaction.atomic
+def unlock(attempt_id: int, *, actor) -> AccessAttempt:
+    """Lift one lockout (an administrator vouches for the account or address); audit-logged."""
+    attempt = AccessAttempt.objects.filter(pk=attempt_id).first()
+    if attempt is None:
+        raise ActionError("This lockout has ended already.", status=404)
+    attempt.delete()
+    audit.record("signin.unlock", actor=actor, target_type="auth.user", target_label=attempt.username or "",
+                 unlocked_address=attempt.ip_address or "")
+    log.info("sign-in lockout lifted by %s: user=%r address=%s", actor, attempt.username, attempt.ip_address)
+    return attempt

@@ -25,9 +25,10 @@ from django.utils import timezone
 
 from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.intake import InboundMessage
+from resonanz.connectors.mail.privacy import block_remote_images
 from resonanz.core.errors import ActionError
 from resonanz.core.fastsql import insert_many
-from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
+from resonanz.core.sanitize import clean_text, html_to_text, text_to_html
 from resonanz.core.timestamps import clamp_sent_at
 from resonanz.crm.actions import ContactKey, resolve_contacts
 from resonanz.crm.models import normalize_handle
@@ -78,7 +79,7 @@ def prepare(channel, inbound: InboundMessage, index: int, now: datetime, *, hist
     if not external_id:
         raise ActionError("Every inbound message needs an external id, so redelivery is recognised.", "external_id")
     text = clean_text(inbound.text)
-    html = sanitize_html(inbound.html) if inbound.html else ""
+    html = block_remote_images(inbound.html) if inbound.html else ""  # sanitized; remote images wait for the agent
     if not text and html:
         text = html_to_text(html)
     if not text.strip() and not inbound.attachments:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("settings/teams/", views_admin.teams, name="admin_teams"),
     path("settings/teams/<id:pk>/", views_admin.team_edit, name="admin_team"),
     path("settings/catalog/", views_admin.catalog, name="admin_catalog"),
+    path("settings/security/", views_admin.security, name="admin_security"),
     path("settings/channels/", views_admin.channels, name="admin_channels"),
     path("settings/channels/<id:pk>/", views_admin.channel_detail, name="admin_channel"),
     path("settings/channels/<id:pk>/check/", views_admin.channel_check, name="admin_channel_check"),

@@ -81,6 +81,7 @@ def test_every_page_runs_under_the_policy(live_server, browser, image_server):
         problems: list[str] = []
         page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         sign_in(page, base, "csp@example.com", "pw-csp-1234")
         for path in pages:
             response = page.goto(base + path)

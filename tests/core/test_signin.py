@@ -100,3 +100,27 @@ def test_production_hashes_passwords_with_argon2(settings):
     settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     encoded = make_password("Lang-und-sicher-7")
     assert encoded.startswith("argon2$") and check_password("Lang-und-sicher-7", encoded)
+
+
+def test_every_agent_changes_their_password_under_the_rules(agent_user):
+    client = Client()
+    client.force_login(agent_user)
+    assert "/accounts/password/" in client.get("/inbox/profile/").content.decode()
+    weak = client.post("/accounts/password/", {"old_password": "pw-agent-123", "new_password1": "12345678",
+                                               "new_password2": "12345678"})
+    assert weak.status_code == 200 and "errorlist" in weak.content.decode()
+    ok = client.post("/accounts/password/", {"old_password": "pw-agent-123", "new_password1": "Neues-Passwort-9",
+                                             "new_password2": "Neues-Passwort-9"})
+    assert ok.status_code == 302
+    agent_user.refresh_from_db()
+    assert agent_user.check_password("Neues-Passwort-9")
+
+
+def test_password_reset_by_email_does_not_reveal_accounts(agent_user, mailoutbox):
+    client = Client()
+    known = client.post("/accounts/forgot/", {"email": "berta@example.com"})
+    unknown = client.post("/accounts/forgot/", {"email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 302 and known["Location"] == unknown["Location"]
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["berta@example.com"]
+    assert "/accounts/reset/" in mailoutbox[0].body
+    assert "Passwort vergessen?" in Client(HTTP_ACCEPT_LANGUAGE="de").get("/accounts/login/").content.decode()

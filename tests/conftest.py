@@ -33,6 +33,12 @@ def agent_user(db, teams):
 
 
 @pytest.fixture
+def supervisor_user(db, teams):
+    return invite_agent("sina@example.com", display_name="Sina Supervisor", role="supervisor",
+                        teams=[teams["Support"]], password="pw-super-123")
+
+
+@pytest.fixture
 def api_channel(db):
     return create_channel(kind="api", name="Shop API")
 
@@ -46,6 +52,14 @@ def form_channel(db):
 def api(agent_user):
     client = APIClient()
     token, _ = Token.objects.get_or_create(user=agent_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def supervisor_api(supervisor_user):
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=supervisor_user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 

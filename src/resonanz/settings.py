@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "resonanz.core",
     "resonanz.crm",
     "resonanz.connectors",
@@ -88,9 +89,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "resonanz.core.audit.AuditContextMiddleware",
     "resonanz.core.middleware.AgentLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a sign-in refused for too many failures into the lockout answer (core/signin.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "resonanz.urls"
@@ -132,10 +137,85 @@ def database_config(url: str) -> dict:
 DATABASES = {"default": database_config(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Strong passwords wherever one is set: the sign-in pages, invitations, the API and the CLI.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("RESONANZ_PASSWORD_MIN_LENGTH", 10))}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Older hashes still verify and are upgraded to argon2 at the next sign-in.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    # Counts failed sign-ins per account and per address and refuses them once locked (django-axes).
+    "resonanz.core.signin.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout: after this many failures for one account or from one address, sign-in is refused for a while,
+# on the login page, the API's token endpoint and the Django admin alike. Admins see and lift lockouts
+# on Settings → Security (or `resonanz manage axes_reset`).
+AXES_FAILURE_LIMIT = int(os.environ.get("RESONANZ_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = float(os.environ.get("RESONANZ_LOGIN_LOCKOUT_MINUTES", 15)) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "resonanz.core.signin.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Browser security. The policy allows scripts, styles and fonts only from our own origin (no inline script
+# anywhere; the API docs load their start-up script as a file). Images: our own, data: placeholders, and
+# remote ones only because an agent may choose to load a message's remote images (they arrive blocked).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:", "http:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind TLS (docs/operations.md, "Security"): one switch turns on secure cookies, HSTS, the redirect to
+# https and trusting the proxy's X-Forwarded-Proto. Only set it when a TLS-terminating proxy is in front.
+RESONANZ_HTTPS = _env_bool("RESONANZ_HTTPS", False)
+if RESONANZ_HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _env_bool("RESONANZ_HTTPS_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("RESONANZ_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("RESONANZ_HSTS_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = False
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = ["'self'", "data:", "https:"]
+# Behind a proxy that sets X-Forwarded-For: count sign-in failures per client, not per proxy.
+RESONANZ_BEHIND_PROXY = _env_bool("RESONANZ_BEHIND_PROXY", RESONANZ_HTTPS)
+if RESONANZ_BEHIND_PROXY:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = int(os.environ.get("RESONANZ_PROXY_COUNT", 1))
+# The API schema and its docs page are public by default (they describe, they do not serve data);
+# RESONANZ_API_DOCS_PUBLIC=0 makes them need a signed-in user like the rest of the API.
+RESONANZ_API_DOCS_PUBLIC = _env_bool("RESONANZ_API_DOCS_PUBLIC", True)
+# Sessions end after a working day of inactivity by default and with the browser when asked.
+SESSION_COOKIE_AGE = int(os.environ.get("RESONANZ_SESSION_HOURS", 12)) * 3600
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox:index"
 LOGOUT_REDIRECT_URL = "login"
@@ -189,6 +269,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Contacts, channels, conversations and messages of the Resonanz social CRM.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if RESONANZ_API_DOCS_PUBLIC
+                          else "rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from the drf-spectacular-sidecar package: the docs page works offline.
     "SWAGGER_UI_DIST": "SIDECAR",

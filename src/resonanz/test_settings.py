@@ -32,3 +32,6 @@ RESONANZ_LOG_DIR = os.path.join(tempfile.gettempdir(), f"resonanz-test-logs-{os.
 os.makedirs(RESONANZ_LOG_DIR, exist_ok=True)
 LOGGING = copy.deepcopy(LOGGING)
 LOGGING["handlers"]["file"]["filename"] = os.path.join(RESONANZ_LOG_DIR, "resonanz.log")
+# Tests use short throwaway passwords ("pw-123456"); production asks for 10 characters by default.
+AUTH_PASSWORD_VALIDATORS = copy.deepcopy(AUTH_PASSWORD_VALIDATORS)  # noqa: F405
+AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"]["min_length"] = 8

@@ -17,6 +17,14 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
         success_url="/accounts/login/"), name="password_reset_confirm"),
+    # Every agent changes their own password (checked against AUTH_PASSWORD_VALIDATORS) and can ask for a
+    # reset link by email; the answer never says whether an address has an account.
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(
+        success_url="/accounts/password/done/"), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/forgot/", auth_views.PasswordResetView.as_view(
+        success_url="/accounts/forgot/sent/"), name="password_reset"),
+    path("accounts/forgot/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("inbox/", include("resonanz.desk.urls.inbox")),
     path("contacts/", include("resonanz.desk.urls.contacts")),

@@ -126,12 +126,14 @@ def test_update_conversation_and_notes(api, api_channel, teams, agent_user):
     assert api.get("/api/conversations/", {"team": teams["Legal"].pk}).json()["count"] == 1
 
 
-def test_contacts_merge_through_api(api, api_channel):
+def test_contacts_merge_through_api(api, supervisor_api, api_channel):
     a = api.post(f"/api/channels/{api_channel.pk}/inbound/",
                  {"external_id": "1", "sender": {"handle": "anna@example.com"}, "text": "Hallo"}, format="json").json()
     b = api.post(f"/api/channels/{api_channel.pk}/inbound/",
                  {"external_id": "2", "sender": {"handle": "@anna_social"}, "text": "Hi"}, format="json").json()
-    merged = api.post(f"/api/contacts/{a['contact_id']}/merge/", {"drop": b["contact_id"]}, format="json")
+    refused = api.post(f"/api/contacts/{a['contact_id']}/merge/", {"drop": b["contact_id"]}, format="json")
+    assert refused.status_code == 403  # merging is for supervisors and administrators
+    merged = supervisor_api.post(f"/api/contacts/{a['contact_id']}/merge/", {"drop": b["contact_id"]}, format="json")
     assert merged.status_code == 200
     handles = sorted(i["handle"] for i in merged.json()["identities"])
     assert handles == ["@anna_social", "anna@example.com"]

@@ -53,12 +53,17 @@ def test_identity_of_another_contact_is_refused(api_channel):
         add_identity(a, "email", "B@example.com")
 
 
-def test_contact_pages_timeline_edit_merge(agent_user, api_channel, form_channel):
+def test_contact_pages_timeline_edit_merge(agent_user, supervisor_user, api_channel, form_channel):
     client = Client()
     client.login(username="berta@example.com", password="pw-agent-123")
     keep = ingest(api_channel, inbound("1", "anna@example.com", text="Erste Nachricht über API")).contact_id
     drop = ingest(form_channel, inbound("2", "anna2@example.com", text="Zweite über das Formular")).contact_id
     assert "anna@example.com" in client.get("/contacts/?q=anna@").content.decode()
+    # An agent sees no merge form and cannot merge; a supervisor can.
+    assert "Merge a duplicate" not in client.get(f"/contacts/{keep}/").content.decode()
+    assert client.post(f"/contacts/{keep}/merge/", {"other": drop}).status_code == 403
+    client.force_login(supervisor_user)
+    assert "Merge a duplicate" in client.get(f"/contacts/{keep}/").content.decode()
     response = client.post(f"/contacts/{keep}/merge/", {"other": drop}, follow=True)
     page = response.content.decode()
     assert "Erste Nachricht" in page and "Zweite über das Formular" in page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.utils import timezone
 from resonanz.core import pipeline
 from resonanz.core.errors import ActionError
 from resonanz.crm.models import Contact, Identity
-from resonanz.inbox.actions import ingest, send_reply, update_conversation
+from resonanz.inbox.actions import ingest, ingest_many, send_reply, update_conversation
 from resonanz.inbox.models import Conversation, ConversationEvent, Message
 from tests.conftest import inbound
 
@@ -235,3 +235,39 @@ def test_ingest_many_survives_a_race_on_one_message(api_channel, monkeypatch):
     assert results[2].message.pk == theirs.message.pk
     assert Message.objects.count() == 5 and Conversation.objects.count() == 1
     assert Conversation.objects.get().message_count == 5
+
+
+@pytest.mark.parametrize("claimed", [datetime(2099, 1, 1, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC),
+                                     datetime(2099, 1, 1)])
+def test_implausible_sent_at_is_replaced_and_flagged(api_channel, claimed):
+    before = timezone.now()
+    message = ingest(api_channel, inbound(f"far-{claimed.year}-{claimed.tzinfo}", sent_at=claimed)).message
+    message.refresh_from_db()
+    assert before <= message.sent_at <= timezone.now()
+    assert message.meta["sent_at_claimed"].startswith(str(claimed.year))
+
+
+def test_plausible_sent_at_is_kept_unflagged(api_channel):
+    claimed = timezone.now() - timedelta(hours=5)
+    message = ingest(api_channel, inbound("recent", sent_at=claimed)).message
+    message.refresh_from_db()
+    assert message.sent_at == claimed and "sent_at_claimed" not in message.meta
+
+
+def test_old_imported_history_keeps_its_date(api_channel, settings):
+    settings.RESONANZ_SENT_AT_MAX_AGE_DAYS = 30
+    claimed = datetime(2012, 5, 1, 9, 30, tzinfo=UTC)
+    live = ingest(api_channel, inbound("live-old", sent_at=claimed)).message
+    assert "sent_at_claimed" in live.meta  # older than the live window: replaced
+    result = ingest_many(api_channel, [inbound("hist-old", sent_at=claimed, history=True)])[0]
+    assert result.message.sent_at == claimed and "sent_at_claimed" not in result.message.meta
+
+
+def test_posts_dated_in_the_future_are_clamped(db):
+    from resonanz.connectors.actions import create_channel
+    from resonanz.connectors.intake import InboundPost
+    from resonanz.listening.actions import ingest_post
+
+    channel = create_channel(kind="api", name="Feed")
+    post = ingest_post(channel, InboundPost(external_id="p1", text="Neu", published_at=datetime(2099, 1, 1))).post
+    assert post.published_at <= timezone.now()

@@ -11,11 +11,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from resonanz.api.params import id_params
 from resonanz.automation import actions, approval, sla
 from resonanz.automation.models import BusinessCalendar, PendingReply, Rule, RuleRun, SLAPolicy
-from resonanz.core.params import is_id
+from resonanz.core.params import MAX_ID
 from resonanz.core.permissions import WritesNeed
 from resonanz.inbox.models import Conversation
+from resonanz.inbox.queries import visible_conversations
 
 SupervisorWritesOthersRead = WritesNeed.of("rules.edit")
 
@@ -102,10 +104,8 @@ class RuleRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         qs = RuleRun.objects.select_related("rule").order_by("-id")
-        for key in ("conversation", "rule"):
-            value = self.request.query_params.get(key)
-            if is_id(value):
-                qs = qs.filter(**{f"{key}_id": int(value)})
+        for key, value in id_params(self.request.query_params, "conversation", "rule").items():
+            qs = qs.filter(**{f"{key}_id": value})
         return qs
 
 
@@ -189,9 +189,10 @@ class DecisionSerializer(serializers.Serializer):
 
 
 class PendingReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The approval queue (?state=pending by default)."""
+    """The approval queue (?state=pending by default). Every agent reads it; supervisors decide."""
 
     serializer_class = PendingReplySerializer
+    permission_classes = [WritesNeed.of("replies.approve")]
 
     def get_queryset(self):
         state = self.request.query_params.get("state", "pending")
@@ -219,7 +220,7 @@ class PendingReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 class ReplyCheckSerializer(serializers.Serializer):
-    conversation = serializers.IntegerField()
+    conversation = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     text = serializers.CharField()
 
 
@@ -230,6 +231,6 @@ class ReplyCheckView(APIView):
     def post(self, request):
         body = ReplyCheckSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        conversation = get_object_or_404(Conversation, pk=body.validated_data["conversation"])
+        conversation = get_object_or_404(visible_conversations(Conversation.objects.all(), request.user), pk=body.validated_data["conversation"])
         return Response({"warnings": approval.check_reply(conversation, request.user, body.validated_data["text"]),
                          "approval": approval.needs_approval(conversation, request.user)})

@@ -12,7 +12,7 @@ from resonanz.core.errors import ActionError
 
 def exception_handler(exc, context):
     if isinstance(exc, ActionError):
-        return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     return drf_exception_handler(exc, context)

@@ -13,10 +13,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from resonanz.api.params import id_params
 from resonanz.api.serializers import TagListField
-from resonanz.core.params import as_int, is_id
+from resonanz.core.params import as_int
 from resonanz.core.permissions import WritesNeed
 from resonanz.inbox.models import Conversation, Message
+from resonanz.inbox.queries import visible_conversations
 from resonanz.knowledge import actions
 from resonanz.knowledge.models import Article, ArticleVersion, Category, Suggestion
 from resonanz.knowledge.rendering import render_markdown
@@ -33,7 +35,7 @@ EditorsWriteOthersRead = WritesNeed.of("knowledge.edit")
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    position = serializers.IntegerField(min_value=0, required=False)
+    position = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
 
     class Meta:
         model = Category
@@ -77,7 +79,7 @@ class FeedbackSerializer(serializers.Serializer):
 
 
 class RestoreSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -111,8 +113,8 @@ class ArticleViewSet(viewsets.ModelViewSet):
             value = params.get(name)
             if value in allowed:
                 qs = qs.filter(**{name: value})
-        if is_id(params.get("category")):
-            qs = qs.filter(category_id=int(params["category"]))
+        for value in id_params(params, "category").values():
+            qs = qs.filter(category_id=value)
         if params.get("source"):
             qs = qs.filter(source=params["source"])
         return qs
@@ -237,7 +239,7 @@ class ConversationSuggestionsView(APIView):
         "bot_decision": serializers.CharField(), "confidence": serializers.FloatField(allow_null=True),
         "answer_article": serializers.IntegerField(allow_null=True), "created_at": serializers.DateTimeField()}))
     def get(self, request, pk: int):
-        conversation = get_object_or_404(Conversation, pk=pk)
+        conversation = get_object_or_404(visible_conversations(Conversation.objects.all(), request.user), pk=pk)
         latest = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
                   .order_by("-created_at", "-id").first())
         suggestion = Suggestion.objects.filter(message=latest).first() if latest else None

@@ -50,6 +50,14 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["consent_at", "created_at", "updated_at"]
 
+    def validate_custom_fields(self, value):
+        """An object of names and values; null (also form-encoded "null") clears it."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("custom_fields must be an object of names and values.")
+        return value
+
 
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
@@ -75,7 +83,8 @@ class AgentInviteSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=AgentProfile.Role.choices, default="agent")
     teams = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), many=True, required=False)
     language = serializers.ChoiceField(choices=[("en", "en"), ("de", "de")], default="en")
-    password = serializers.CharField(required=False, write_only=True, min_length=8)
+    password = serializers.CharField(required=False, write_only=True,
+                                     help_text="Checked against the password rules (length, common, similar to the email).")
 
 
 class ChannelSerializer(serializers.ModelSerializer):

@@ -1,13 +1,11 @@
+from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.routers import DefaultRouter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from resonanz.api import automation, knowledge, macros, views
-from resonanz.core.parsers import SafeJSONParser
+from resonanz.api.params import IdRouter
 
-router = DefaultRouter()
+router = IdRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("identities", views.IdentityViewSet, basename="identity")
 router.register("organizations", views.OrganizationViewSet, basename="organization")
@@ -26,17 +24,20 @@ router.register("macros", macros.MacroViewSet, basename="macro")
 router.register("views", macros.SavedViewSet, basename="saved-view")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
+router.register("audit-log", views.AuditLogViewSet, basename="audit-entry")
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(parser_classes=[FormParser, MultiPartParser, SafeJSONParser]),
-         name="api-token"),
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view loads its start-up script as a file: no inline script, as everywhere. Swagger UI sets
+    # inline styles, so this one page allows those (styles cannot run code).
+    path("docs/", csp_update({"style-src": "'unsafe-inline'"})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+         name="api-docs"),
     path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge-search"),
-    path("conversations/<int:pk>/suggestions/", knowledge.ConversationSuggestionsView.as_view(),
+    path("conversations/<id:pk>/suggestions/", knowledge.ConversationSuggestionsView.as_view(),
          name="conversation-suggestions"),
     path("conversations/bulk/", macros.BulkView.as_view(), name="conversation-bulk"),
-    path("conversations/<int:pk>/apply-macro/", macros.ApplyMacroView.as_view(), name="conversation-apply-macro"),
+    path("conversations/<id:pk>/apply-macro/", macros.ApplyMacroView.as_view(), name="conversation-apply-macro"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("", include(router.urls)),
 ]

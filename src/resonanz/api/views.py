@@ -7,44 +7,77 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.serializers import ModelSerializer
 
 from resonanz.api import serializers as s
+from resonanz.api.params import id_params
 from resonanz.connectors import actions as channel_actions
 from resonanz.connectors import intake
 from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.core.accounts import set_password_link
 from resonanz.core.errors import ActionError
-from resonanz.core.permissions import WritesNeed
+from resonanz.core.models import AuditEntry
+from resonanz.core.parsers import SafeJSONParser
+from resonanz.core.permissions import Needs, WritesNeed
 from resonanz.crm import actions as crm_actions
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox import actions as inbox_actions
 from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
-from resonanz.inbox.queries import filter_conversations
+from resonanz.inbox.queries import filter_conversations, visible_conversations, visible_messages
 from resonanz.understanding.actions import correct, delete_catalog_entry, save_catalog_entry
 from resonanz.understanding.models import CatalogEntry
 
 User = get_user_model()
 
 
+class TokenView(ObtainAuthToken):
+    """Exchange user name and password for the API token; failures count towards the sign-in lockout (429)."""
+
+    parser_classes = [FormParser, MultiPartParser, SafeJSONParser]
+
+    def get_serializer_context(self):
+        # django-axes marks the lockout on the Django request its middleware sees, not on DRF's wrapper.
+        return {**super().get_serializer_context(), "request": self.request._request}
+
+
 AdminWritesOthersRead = WritesNeed.of("settings.manage")
+SupervisorsDelete = Needs.of("contacts.delete")
 
 
-class ContactViewSet(viewsets.ModelViewSet):
+class DestructiveNeedSupervisor:
+    """Deleting (and the actions named in ``destructive_actions``) needs ``contacts.delete``; the rest any agent."""
+
+    destructive_actions: tuple[str, ...] = ("destroy",)
+
+    def get_permissions(self):
+        if self.action in self.destructive_actions:
+            return [IsAuthenticated(), SupervisorsDelete()]
+        return super().get_permissions()
+
+
+class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
+    """Contacts. Deleting and merging are for supervisors and administrators and go to the audit log;
+    a contact with conversations cannot be deleted (409): merge it instead."""
+
     serializer_class = s.ContactSerializer
+    destructive_actions = ("destroy", "merge")
 
     def get_queryset(self):
         qs = Contact.objects.prefetch_related("identities", "tags").order_by("-updated_at")
         q = self.request.query_params.get("q")
         if q:
             qs = qs.filter(Q(name__icontains=q) | Q(identities__handle__icontains=q)).distinct()
-        for field in ("lifecycle_stage", "organization"):
-            value = self.request.query_params.get(field)
-            if value:
-                qs = qs.filter(**{field: value})
+        params = self.request.query_params
+        if params.get("lifecycle_stage"):
+            qs = qs.filter(lifecycle_stage=params["lifecycle_stage"])
+        for value in id_params(params, "organization").values():
+            qs = qs.filter(organization_id=value)
         return qs
 
     def perform_create(self, serializer):
@@ -74,6 +107,9 @@ class ContactViewSet(viewsets.ModelViewSet):
         contact = crm_actions.merge_contacts(keep, body.validated_data["drop"], actor=request.user)
         return Response(s.ContactSerializer(contact).data)
 
+    def perform_destroy(self, instance):
+        crm_actions.delete_contact(instance, actor=self.request.user)
+
 
 class IdentityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       viewsets.GenericViewSet):
@@ -82,10 +118,12 @@ class IdentityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def get_queryset(self):
         qs = super().get_queryset()
-        for field in ("contact", "kind", "handle"):
-            value = self.request.query_params.get(field)
-            if value:
-                qs = qs.filter(**{field: value})
+        params = self.request.query_params
+        for field in ("kind", "handle"):
+            if params.get(field):
+                qs = qs.filter(**{field: params[field]})
+        for value in id_params(params, "contact").values():
+            qs = qs.filter(contact_id=value)
         return qs
 
     def perform_create(self, serializer):
@@ -93,12 +131,18 @@ class IdentityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer.instance = crm_actions.add_identity(d["contact"], d["kind"], d["handle"], d.get("display_name", ""))
 
 
-class OrganizationViewSet(viewsets.ModelViewSet):
+class OrganizationViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
     serializer_class = s.OrganizationSerializer
     queryset = Organization.objects.all().order_by("name")
 
     def perform_create(self, serializer):
         serializer.instance = crm_actions.create_organization(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = crm_actions.update_organization(serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        crm_actions.delete_organization(instance, actor=self.request.user)
 
 
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -160,7 +204,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     @extend_schema(request=s.InboundSerializer, responses={200: s.IngestResultSerializer,
                                                           201: s.IngestResultSerializer})
-    @action(detail=True, methods=["post"], permission_classes=None)
+    @action(detail=True, methods=["post"])
     def inbound(self, request, pk=None):
         """Ingest one message from the client system; redelivery of the same external_id is harmless."""
         channel = get_object_or_404(Channel, pk=pk)
@@ -188,7 +232,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return Response({"ok": ok, "detail": detail})
 
     def get_permissions(self):
-        if self.action == "inbound":
+        if self.action in ("inbound", None):  # None: a method the route does not offer, answered 405
             return [IsAuthenticated()]
         return super().get_permissions()
 
@@ -208,9 +252,12 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     serializer_class = s.ConversationSerializer
 
     def get_queryset(self):
-        qs = Conversation.objects.select_related("contact").prefetch_related("tags")
+        qs = visible_conversations(Conversation.objects.all(), self.request.user)
+        qs = qs.select_related("contact").prefetch_related("tags")
         if self.action != "list":
             return qs
+        id_params(self.request.query_params, "team", "channel", "contact", "assignee",
+                  words=("me", "none", "unassigned"))
         return filter_conversations(qs, self.request.query_params, self.request.user)
 
     @extend_schema(parameters=CONVERSATION_FILTERS)
@@ -290,11 +337,13 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(s.MessageSerializer(message).data)
 
     def get_queryset(self):
-        qs = Message.objects.select_related("analysis").prefetch_related("attachments").order_by("-id")
-        for field in ("conversation", "channel", "direction", "author_contact"):
-            value = self.request.query_params.get(field)
-            if value:
-                qs = qs.filter(**{field: value})
+        qs = visible_messages(Message.objects.all(), self.request.user)
+        qs = qs.select_related("analysis").prefetch_related("attachments").order_by("-id")
+        params = self.request.query_params
+        if params.get("direction"):
+            qs = qs.filter(direction=params["direction"])
+        for field, value in id_params(params, "conversation", "channel", "author_contact").items():
+            qs = qs.filter(**{f"{field}_id": value})
         return qs
 
 
@@ -317,3 +366,27 @@ class CatalogViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         delete_catalog_entry(instance)
+
+
+class AuditEntrySerializer(ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "created_at", "actor", "actor_label", "action", "target_type", "target_id", "target_label",
+                  "detail", "ip_address", "request_id"]
+
+
+class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit log, newest first (administrators only). Filter with ?action=contact.delete."""
+
+    serializer_class = AuditEntrySerializer
+    permission_classes = [Needs.of("audit.read")]
+
+    @extend_schema(parameters=[OpenApiParameter("action", str)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = AuditEntry.objects.order_by("-id")
+        if self.request.query_params.get("action"):
+            qs = qs.filter(action=self.request.query_params["action"])
+        return qs

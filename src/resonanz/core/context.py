@@ -12,5 +12,7 @@ def navigation(request) -> dict:
         "current_agent": agent,
         "is_admin": is_admin(user),
         "can_edit_rules": can(user, "rules.edit"),
+        "can_delete_contacts": can(user, "contacts.delete"),
+        "can_read_audit": can(user, "audit.read"),
         "LANGUAGES": settings.LANGUAGES,
     }

@@ -1,7 +1,8 @@
-"""Abstract models shared by the domain apps (core has no tables of its own)."""
+"""Abstract models shared by the domain apps, and the audit log (core's one table)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,3 +36,32 @@ class PipelineItem(models.Model):
     def analysis_text(self) -> str:
         """The text the engine reads."""
         raise NotImplementedError
+
+
+class AuditEntry(models.Model):
+    """Who did something destructive or security-relevant, to what, from where. Written once, never changed.
+
+    The actor is kept as text as well as a link, so an entry still names who acted after their
+    account is gone; the target is a label and an id, not a foreign key, so erasing a contact keeps
+    the record that it was erased.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or '-'} {self.action} {self.target_label}"

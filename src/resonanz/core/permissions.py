@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
@@ -23,12 +24,16 @@ _RANK = {role: n for n, role in enumerate(ROLES)}
 #: capability -> the lowest role that has it
 PERMISSIONS: dict[str, str] = {
     "conversations.work": AGENT,        # read, reply, note, assign, set status of conversations
-    "contacts.edit": AGENT,             # create and edit contacts and identities
+    "conversations.all_teams": SUPERVISOR,  # see every team's conversations when agents are team-restricted
+    "contacts.edit": AGENT,             # create and edit contacts, identities and organizations
+    "contacts.delete": SUPERVISOR,      # delete or merge contacts, delete organizations (audit-logged)
+    "data.export": SUPERVISOR,          # exports of knowledge and contact data (audit-logged)
     "knowledge.read": AGENT,
     "knowledge.edit": SUPERVISOR,       # write, publish and import articles and categories
     "rules.edit": SUPERVISOR,           # routing rules, SLA policies, calendars, guidelines
     "replies.approve": SUPERVISOR,      # approve or return held replies
     "settings.manage": ADMIN,           # agents, teams, channels, the product catalog
+    "audit.read": ADMIN,                # the audit log and sign-in lockouts
 }
 
 _DENIED = {
@@ -83,6 +88,34 @@ def permission_required(permission: str) -> Callable:
         return wrapper
 
     return decorate
+
+
+def team_restricted(user) -> bool:
+    """Whether ``user`` sees only their own teams' conversations.
+
+    Only when the company switches it on (``RESONANZ_AGENTS_SEE_OWN_TEAMS_ONLY``); supervisors and
+    administrators always see every team.
+    """
+    return bool(getattr(settings, "RESONANZ_AGENTS_SEE_OWN_TEAMS_ONLY", False)) and not can(
+        user, "conversations.all_teams")
+
+
+class Needs(BasePermission):
+    """DRF: any request needs ``permission`` (reading included). Use ``Needs.of("audit.read")``."""
+
+    permission = "settings.manage"
+
+    @classmethod
+    def of(cls, permission: str) -> type[Needs]:
+        if permission not in PERMISSIONS:
+            raise KeyError(permission)
+        return type(f"Needs_{permission.replace('.', '_')}", (cls,), {"permission": permission})
+
+    def has_permission(self, request, view) -> bool:
+        if role_of(request.user) is None:
+            return False
+        self.message = denied_message(self.permission)
+        return can(request.user, self.permission)
 
 
 class WritesNeed(BasePermission):

@@ -24,6 +24,13 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "tel", "cid", "data"}
 
 
+def _no_data_links(tag: str, attribute: str, value: str) -> str | None:
+    """``data:`` stays for images (inline pictures, placeholders); as a link it could open any document."""
+    if attribute == "href" and value.strip().lower().startswith("data:"):
+        return None
+    return value
+
+
 def sanitize_html(raw: str | None) -> str:
     """Keep formatting, drop scripts, styles, event handlers and javascript: links."""
     if not raw:
@@ -34,6 +41,7 @@ def sanitize_html(raw: str | None) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_no_data_links,
         strip_comments=True,
         clean_content_tags={"script", "style"},
     )

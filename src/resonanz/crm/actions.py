@@ -6,9 +6,10 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
-from resonanz.core import hooks
+from resonanz.core import audit, hooks
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.fastsql import insert_many
@@ -192,6 +193,7 @@ def merge_contacts(keep: Contact, drop: Contact, *, actor=None) -> Contact:
     keep.save()
     keep.tags.add(*drop.tags.all())
     dropped_id = drop.pk
+    audit.record("contact.merge", actor=actor, target=keep, merged_id=dropped_id, merged_label=str(drop))
     drop.delete()
     publish("contact.merged", contact_id=keep.pk, merged_id=dropped_id)
     return keep
@@ -202,6 +204,45 @@ def create_organization(*, name: str, domain: str = "", notes: str = "") -> Orga
     if not name.strip():
         raise ActionError("An organization needs a name.", "name")
     return Organization.objects.create(name=name.strip(), domain=domain.strip().lower(), notes=notes)
+
+
+@transaction.atomic
+def delete_contact(contact: Contact, *, actor=None) -> None:
+    """Delete a contact without history. One with conversations is refused (409): merge or erase it instead,
+    so a deletion never takes a customer's messages along by accident."""
+    label, pk = str(contact), contact.pk
+    try:
+        with transaction.atomic():
+            contact.delete()
+    except ProtectedError as exc:
+        count = len(exc.protected_objects)
+        raise ActionError(
+            f"Contact #{pk} ({label}) has {count} conversation(s); merge it into another contact or erase it "
+            "with its data instead of deleting it.", status=409,
+        ) from None
+    audit.record("contact.delete", actor=actor, target_type="crm.contact", target_id=pk, target_label=label)
+    publish("contact.deleted", contact_id=pk)
+
+
+@transaction.atomic
+def update_organization(organization: Organization, **fields) -> Organization:
+    for key in ("name", "domain", "notes"):
+        if key in fields:
+            setattr(organization, key, fields[key].strip().lower() if key == "domain" else fields[key])
+    if not organization.name.strip():
+        raise ActionError("An organization needs a name.", "name")
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def delete_organization(organization: Organization, *, actor=None) -> None:
+    """Delete an organization; its contacts stay, without an organization."""
+    label, pk = str(organization), organization.pk
+    contacts = organization.contacts.count()
+    organization.delete()
+    audit.record("organization.delete", actor=actor, target_type="crm.organization", target_id=pk,
+                 target_label=label, contacts=contacts)
 
 
 def get_tags(names: list[str]) -> list[Tag]:
@@ -222,6 +263,11 @@ def _contact_fields(fields: dict) -> dict:
     unknown = set(fields) - _CONTACT_FIELDS
     if unknown:
         raise ActionError(f"Unknown contact fields: {', '.join(sorted(unknown))}.")
+    if "custom_fields" in fields:
+        if fields["custom_fields"] is None:
+            fields = {**fields, "custom_fields": {}}
+        elif not isinstance(fields["custom_fields"], dict):
+            raise ActionError("custom_fields must be an object of names and values.", "custom_fields")
     stage = fields.get("lifecycle_stage")
     if stage and stage not in Contact.Lifecycle.values:
         raise ActionError(f"Unknown lifecycle stage {stage!r}.", "lifecycle_stage")

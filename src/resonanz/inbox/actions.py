@@ -11,7 +11,8 @@ import re
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -265,13 +266,14 @@ def assign(conversation: Conversation, assignee, actor=None, reason: str = "") -
 DEFAULT_TEAMS = ["Support", "Sales", "Marketing", "PR", "Legal"]
 
 
-def create_team(name: str, *, description: str = "", email: str = "") -> Team:
+def create_team(name: str, *, description: str = "", email: str = "", is_active: bool = True) -> Team:
     name = (name or "").strip()
     if not name:
         raise ActionError("A team needs a name.", "name")
     if Team.objects.filter(name__iexact=name).exists():
         raise ActionError(f"A team named {name!r} exists already.", "name")
-    return Team.objects.create(name=name, slug=_unique_slug(Team, name), description=description, email=email)
+    return Team.objects.create(name=name, slug=_unique_slug(Team, name), description=description, email=email,
+                               is_active=is_active)
 
 
 def update_team(team: Team, **fields) -> Team:
@@ -302,6 +304,14 @@ def ensure_default_teams() -> None:
         Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})
 
 
+def check_password_strength(password: str, user) -> None:
+    """AUTH_PASSWORD_VALIDATORS for every password set through an action (UI, API, CLI alike)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ActionError(" ".join(exc.messages), "password") from None
+
+
 @transaction.atomic
 def invite_agent(email: str, *, display_name: str = "", role: str = "agent", teams: list[Team] = (),
                  language: str = "en", initials: str = "", password: str | None = None):
@@ -313,6 +323,8 @@ def invite_agent(email: str, *, display_name: str = "", role: str = "agent", tea
         raise ActionError(f"{email} has an account already.", "email")
     if role not in AgentProfile.Role.values:
         raise ActionError(f"Unknown role {role!r}.", "role")
+    if password is not None:
+        check_password_strength(password, User(username=email, email=email))
     user = User.objects.create_user(username=email, email=email, password=password)
     if password is None:
         user.set_unusable_password()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import connection
@@ -25,9 +25,11 @@ from django.utils import timezone
 
 from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.intake import InboundMessage
+from resonanz.connectors.mail.privacy import block_remote_images
 from resonanz.core.errors import ActionError
 from resonanz.core.fastsql import build, insert_many, paused_gc
-from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
+from resonanz.core.sanitize import clean_text, html_to_text, text_to_html
+from resonanz.core.timestamps import clamp_sent_at
 from resonanz.crm.actions import ContactKey, resolve_contacts
 from resonanz.crm.models import normalize_handle
 from resonanz.inbox.models import Attachment, Conversation, ConversationEvent, Message
@@ -46,6 +48,9 @@ class IngestResult:
     new_contact: bool = False
 
 
+HISTORY_AGE = timedelta(days=36_500)
+
+
 @dataclass
 class _Item:
     """One inbound item, validated and cleaned, on its way into the batch."""
@@ -59,6 +64,7 @@ class _Item:
     key: ContactKey | None  # the sender, for customers' messages
     references: list[str]
     history: bool
+    claimed_sent_at: str = ""  # set when the claimed sent time was implausible and replaced
 
 
 def subject_from(text: str) -> str:
@@ -73,7 +79,7 @@ def prepare(channel, inbound: InboundMessage, index: int, now: datetime, *, hist
     if not external_id:
         raise ActionError("Every inbound message needs an external id, so redelivery is recognised.", "external_id")
     text = clean_text(inbound.text)
-    html = sanitize_html(inbound.html) if inbound.html else ""
+    html = block_remote_images(inbound.html) if inbound.html else ""  # sanitized; remote images wait for the agent
     if not text and html:
         text = html_to_text(html)
     if not text.strip() and not inbound.attachments:
@@ -88,9 +94,11 @@ def prepare(channel, inbound: InboundMessage, index: int, now: datetime, *, hist
         if not normalized:
             raise ActionError("The sender needs a handle (an email address, user name or id).", "sender")
         key = ContactKey(kind, normalized, clean_text(inbound.sender_name, 200), inbound.sender_profile or {})
-    when = min(inbound.sent_at, now) if inbound.sent_at else now
+    # Imported history may be years old (only the year-2000 floor applies); live items also the age setting.
+    when, flagged = clamp_sent_at(inbound.sent_at, now, oldest=HISTORY_AGE if history else None)
+    claimed = inbound.sent_at.isoformat() if flagged else ""
     references = [clean_text(r, 300) for r in [inbound.in_reply_to, *inbound.references] if r][:50]
-    return _Item(index, inbound, external_id, text, html, when, key, references, history)
+    return _Item(index, inbound, external_id, text, html, when, key, references, history, claimed)
 
 
 class _NewConversation:
@@ -255,7 +263,8 @@ def _message(channel, item: _Item, conversation: Conversation, contact_id: int |
         delivery_status=Message.Delivery.SENT if source.outbound else Message.Delivery.RECEIVED,
         sent_at=item.when, received_at=None if source.outbound else now,
         pipeline_state=Message.Pipeline.PENDING if not source.outbound and source.analyze else Message.Pipeline.SKIPPED,
-        meta={**(source.meta or {}), **({"author": source.sender_handle} if source.outbound else {})},
+        meta={**(source.meta or {}), **({"author": source.sender_handle} if source.outbound else {}),
+              **({"sent_at_claimed": item.claimed_sent_at} if item.claimed_sent_at else {})},
     )
 
 

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from resonanz.core.params import is_id
+from resonanz.core.permissions import team_restricted
 from resonanz.inbox.models import Conversation, Message
 
 _filters: list[Callable[[QuerySet, dict], QuerySet]] = []
@@ -26,6 +27,19 @@ def register_filter(apply: Callable[[QuerySet, dict], QuerySet]) -> None:
 
 SORTS = {"activity": ("-last_activity_at", "-id"), "priority": ("-priority", "-last_activity_at", "-id"),
          "oldest": ("last_activity_at", "id")}
+
+
+def visible_conversations(qs: QuerySet, user) -> QuerySet:
+    """The conversations ``user`` may see: all, or (team-restricted agents) their teams' and their own."""
+    if not team_restricted(user):
+        return qs
+    return qs.filter(Q(team__agents__user=user) | Q(assignee=user)).distinct()
+
+
+def visible_messages(qs: QuerySet, user) -> QuerySet:
+    if not team_restricted(user):
+        return qs
+    return qs.filter(conversation__in=visible_conversations(Conversation.objects.all(), user).values("pk"))
 
 
 def filter_conversations(qs: QuerySet, params, user) -> QuerySet:

@@ -15,10 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from resonanz.connectors.intake import InboundMessage, InboundPost
+from resonanz.connectors.mail.privacy import block_remote_images
 from resonanz.core import pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
-from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
+from resonanz.core.sanitize import clean_text, html_to_text, text_to_html
+from resonanz.core.timestamps import clamp_sent_at
 from resonanz.inbox.actions import ingest
 from resonanz.inbox.eventlog import record
 from resonanz.listening.models import Post
@@ -56,13 +58,13 @@ def ingest_post(channel, inbound: InboundPost, *, is_demo: bool = False) -> Post
     external_id = clean_text(inbound.external_id, 500).strip()
     if not external_id:
         raise ActionError("Every post needs an external id, so a refetch is recognised.", "external_id")
-    html = sanitize_html(inbound.html) if inbound.html else ""
+    html = block_remote_images(inbound.html) if inbound.html else ""
     text = clean_text(inbound.text) or (html_to_text(html) if html else "")
     title = clean_text(inbound.title, 500).strip()
     if not text.strip() and not title:
         raise ActionError("The post has neither title nor text.", "text")
     now = timezone.now()
-    published = min(inbound.published_at, now) if inbound.published_at else now
+    published, _flagged = clamp_sent_at(inbound.published_at, now)  # a post dated 2099 would top every stream
     digest = _hash(title, text)
     values = dict(
         reach=inbound.reach if isinstance(inbound.reach, int) and inbound.reach >= 0 else None,

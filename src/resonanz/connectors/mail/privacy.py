@@ -31,12 +31,16 @@ def block_remote_images(raw_html: str) -> str:
 
 
 def _rewrite(match: re.Match) -> str:
+    found = _ATTRIBUTE.findall(match.group(1))
+    # Our own output (placeholder plus address) passes again unchanged, so blocking twice is harmless;
+    # a sender who forges that pair gains nothing: the address loads only when the agent asks, as theirs would.
+    ours = any(n.lower() == "src" and v == PLACEHOLDER for n, v in found)
     attributes: list[tuple[str, str]] = []
-    for name, value in _ATTRIBUTE.findall(match.group(1)):
+    for name, value in found:
         key = name.lower()
-        if key == REMOTE_ATTRIBUTE:
+        if key == REMOTE_ATTRIBUTE and not ours:
             continue  # only we set it; a sender's value is dropped
-        if key == "src" and not html_lib.unescape(value).strip().lower().startswith(_LOCAL):
+        if key == "src" and not ours and not html_lib.unescape(value).strip().lower().startswith(_LOCAL):
             attributes += [("src", PLACEHOLDER), (REMOTE_ATTRIBUTE, value)]
             continue
         attributes.append((key, value))

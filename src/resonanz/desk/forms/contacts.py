@@ -18,4 +18,5 @@ class IdentityForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    other = forms.IntegerField(label=_("Number of the contact to merge into this one"), min_value=1)
+    other = forms.IntegerField(label=_("Number of the contact to merge into this one"), min_value=1,
+                               max_value=2**63 - 1)

@@ -5,8 +5,8 @@ from resonanz.desk.views import contacts as views
 app_name = "crm"
 urlpatterns = [
     path("", views.contact_list, name="contacts"),
-    path("<int:pk>/", views.contact_detail, name="contact"),
-    path("<int:pk>/edit/", views.contact_edit, name="contact_edit"),
-    path("<int:pk>/identities/", views.identity_add, name="identity_add"),
-    path("<int:pk>/merge/", views.merge, name="merge"),
+    path("<id:pk>/", views.contact_detail, name="contact"),
+    path("<id:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("<id:pk>/identities/", views.identity_add, name="identity_add"),
+    path("<id:pk>/merge/", views.merge, name="merge"),
 ]

@@ -5,5 +5,5 @@ from resonanz.desk.views import listening as views
 app_name = "listening"
 urlpatterns = [
     path("", views.stream, name="stream"),
-    path("posts/<int:pk>/convert/", views.convert, name="convert"),
+    path("posts/<id:pk>/convert/", views.convert, name="convert"),
 ]

@@ -23,6 +23,7 @@ from resonanz.automation.models import (
 )
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
+from resonanz.core.params import as_int
 from resonanz.core.permissions import permission_required
 from resonanz.desk.forms.automation import CalendarForm, GuidelinesForm, RuleForm, SLAPolicyForm
 from resonanz.inbox.models import Conversation, Team
@@ -232,7 +233,7 @@ def approval_decide(request, pk: int):
 
 @supervisor_required
 def guidelines(request):
-    team = Team.objects.filter(pk=request.GET.get("team") or request.POST.get("team") or 0).first()
+    team = Team.objects.filter(pk=as_int(request.GET.get("team") or request.POST.get("team"), minimum=1) or 0).first()
     instance = Guidelines.objects.filter(team=team).first() or Guidelines(team=team)
     form = GuidelinesForm(request.POST if request.POST.get("form") == "guidelines" else None, instance=instance)
     if request.method == "POST":

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from resonanz.core.errors import ActionError
+from resonanz.core.permissions import permission_required
 from resonanz.crm import actions
 from resonanz.crm.models import Contact
 from resonanz.desk.forms.contacts import ContactForm, IdentityForm, MergeForm
@@ -75,7 +76,7 @@ def identity_add(request, pk: int):
     return redirect("crm:contact", pk=pk)
 
 
-@login_required
+@permission_required("contacts.delete")
 @require_POST
 def merge(request, pk: int):
     keep = get_object_or_404(Contact, pk=pk)

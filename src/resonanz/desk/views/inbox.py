@@ -16,11 +16,17 @@ from django.views.decorators.http import require_GET, require_POST
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.core.params import as_int
+from resonanz.core.permissions import team_restricted
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.inbox import actions
 from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
-from resonanz.inbox.queries import filter_conversations, status_counts
+from resonanz.inbox.queries import (
+    filter_conversations,
+    status_counts,
+    visible_conversations,
+    visible_messages,
+)
 from resonanz.knowledge.actions import record_feedback
 from resonanz.knowledge.bot import fit_to_channel
 from resonanz.knowledge.models import Article, Suggestion
@@ -35,11 +41,16 @@ QUIET_EVENTS = ("suggested",)
 INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
+def _conversations(request):
+    """Conversations this user may see (team-restricted agents: their teams' and their own)."""
+    return visible_conversations(Conversation.objects.all(), request.user)
+
+
 def _inbox_context(request) -> dict:
     params = request.GET.copy()
     if "status" not in params:
         params["status"] = "active"
-    base = Conversation.objects.select_related("contact", "channel", "team", "assignee__agent")
+    base = _conversations(request).select_related("contact", "channel", "team", "assignee__agent")
     scoped = filter_conversations(base, {k: v for k, v in params.items() if k != "status"}, request.user)
     conversations = filter_conversations(base, params, request.user)
     # Page through ids first (the sort uses an index), then load and annotate only the 50 shown:
@@ -83,7 +94,7 @@ def inbox(request):
 @login_required
 def conversation(request, pk: int):
     conversation = get_object_or_404(
-        Conversation.objects.select_related("contact", "channel", "team", "assignee__agent"), pk=pk
+        _conversations(request).select_related("contact", "channel", "team", "assignee__agent"), pk=pk
     )
     thread = (Message.objects.filter(conversation=conversation)
               .select_related("author_user__agent", "author_contact", "analysis").prefetch_related("attachments"))
@@ -93,7 +104,7 @@ def conversation(request, pk: int):
                                                         "conversation": conversation, "intents": INTENTS,
                                                         "sentiments": SENTIMENTS})
     contact = conversation.contact
-    history = (Conversation.objects.filter(contact=contact).exclude(pk=pk)
+    history = (_conversations(request).filter(contact=contact).exclude(pk=pk)
                .select_related("channel").order_by("-last_activity_at")[:50])
     form = ConversationForm(initial={
         "status": conversation.status, "priority": conversation.priority, "team": conversation.team,
@@ -135,8 +146,9 @@ def _suggestions(conversation, thread) -> dict | None:
 @require_POST
 def suggestion_feedback(request, pk: int):
     """An agent used or dismissed a suggested article: it moves the article up or down for similar questions."""
-    message = get_object_or_404(Message, pk=pk, direction=Message.Direction.INBOUND)
-    article = get_object_or_404(Article, pk=request.POST.get("article"))
+    message = get_object_or_404(visible_messages(Message.objects.all(), request.user), pk=pk,
+                                direction=Message.Direction.INBOUND)
+    article = get_object_or_404(Article, pk=as_int(request.POST.get("article"), minimum=1) or 0)
     used = request.POST.get("action") == "used"
     record_feedback(article, used, query=message.text[:500], agent=request.user,
                     source="suggestion_used" if used else "suggestion_dismissed")
@@ -148,7 +160,7 @@ def suggestion_feedback(request, pk: int):
 @login_required
 @require_POST
 def reply(request, pk: int):
-    conversation = get_object_or_404(Conversation, pk=pk)
+    conversation = get_object_or_404(_conversations(request), pk=pk)
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
@@ -168,7 +180,7 @@ def reply(request, pk: int):
 @login_required
 @require_POST
 def note(request, pk: int):
-    conversation = get_object_or_404(Conversation, pk=pk)
+    conversation = get_object_or_404(_conversations(request), pk=pk)
     form = NoteForm(request.POST)
     if form.is_valid():
         actions.add_note(conversation, request.user, form.cleaned_data["text"])
@@ -181,7 +193,7 @@ def note(request, pk: int):
 @login_required
 @require_POST
 def update(request, pk: int):
-    conversation = get_object_or_404(Conversation, pk=pk)
+    conversation = get_object_or_404(_conversations(request), pk=pk)
     form = ConversationForm(request.POST)
     if not form.is_valid():
         flash.error(request, _("Please correct the fields: %s") % ", ".join(form.errors))
@@ -201,7 +213,7 @@ def update(request, pk: int):
 @require_POST
 def correct_analysis(request, pk: int):
     """An agent fixes sentiment, intents or language of a customer message."""
-    message = get_object_or_404(Message, pk=pk)
+    message = get_object_or_404(visible_messages(Message.objects.all(), request.user), pk=pk)
     try:
         correct(message, request.user, sentiment=request.POST.get("sentiment") or None,
                 intents=request.POST.getlist("intents"), language=request.POST.get("language") or None)
@@ -214,7 +226,7 @@ def correct_analysis(request, pk: int):
 @login_required
 @require_POST
 def take(request, pk: int):
-    conversation = get_object_or_404(Conversation, pk=pk)
+    conversation = get_object_or_404(_conversations(request), pk=pk)
     actions.assign(conversation, request.user, request.user, reason="taken by the agent")
     return redirect("inbox:conversation", pk=pk)
 
@@ -227,11 +239,13 @@ def updates(request):
     Polling the event log works across processes (web, worker) and databases without an extra
     server; see docs/ARCHITECTURE.md for why this beats an in-memory channel layer here.
     """
-    try:
-        after = int(request.GET.get("after", "0"))
-    except ValueError:
+    after = as_int(request.GET.get("after") or "0")
+    if after is None:
         return HttpResponseBadRequest("after must be an event id")
-    rows = list(ConversationEvent.objects.filter(id__gt=after).order_by("id").values_list("id", "conversation_id")[:500])
+    events = ConversationEvent.objects.filter(id__gt=after)
+    if team_restricted(request.user):
+        events = events.filter(conversation__in=_conversations(request).values("pk"))
+    rows = list(events.order_by("id").values_list("id", "conversation_id")[:500])
     return JsonResponse({
         "last": rows[-1][0] if rows else after,
         "conversations": sorted({c for _, c in rows}),
@@ -256,7 +270,7 @@ def attachment(request, pk: int):
     """Attachments only for signed-in agents, and always as a download so no HTML runs in our origin."""
     from django.http import FileResponse, Http404
 
-    item = get_object_or_404(Attachment, pk=pk)
+    item = get_object_or_404(Attachment, pk=pk, message__in=visible_messages(Message.objects.all(), request.user))
     if not item.file:
         raise Http404("the attachment's content was not stored")
     inline = request.GET.get("inline") == "1" and item.content_type in INLINE_IMAGE_TYPES

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from resonanz.core import audit
 from resonanz.core.errors import ActionError
 from resonanz.core.params import is_id
 from resonanz.core.permissions import can, permission_required
@@ -288,15 +289,20 @@ def _stamp() -> str:
     return timezone.localtime().strftime("%Y%m%d-%H%M")
 
 
-@editor_required
+exporter_required = permission_required("data.export")
+
+
+@exporter_required
 def export_json(request):
+    audit.record("knowledge.export", actor=request.user, target_label="knowledge base", format="json")
     response = JsonResponse(transfer.export_json(), json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = f'attachment; filename="knowledge-{_stamp()}.json"'
     return response
 
 
-@editor_required
+@exporter_required
 def export_zip(request):
+    audit.record("knowledge.export", actor=request.user, target_label="knowledge base", format="zip")
     response = HttpResponse(transfer.export_zip(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="knowledge-{_stamp()}.zip"'
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages as flash
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,9 +13,12 @@ from django.views.decorators.http import require_POST
 
 from resonanz.connectors import actions as channel_actions
 from resonanz.connectors.models import Channel
+from resonanz.core import signin
 from resonanz.core.accounts import set_password_link
 from resonanz.core.crypto import mask
 from resonanz.core.errors import ActionError
+from resonanz.core.models import AuditEntry
+from resonanz.core.params import as_int
 from resonanz.core.permissions import permission_required
 from resonanz.desk.forms.catalog import CatalogEntryForm
 from resonanz.desk.forms.channels import ChannelForm
@@ -193,3 +197,24 @@ def catalog(request):
         except ActionError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     return render(request, "admin/catalog.html", {"form": form, "entries": CatalogEntry.objects.all()})
+
+
+@permission_required("audit.read")
+def security(request):
+    """The audit log (who deleted, merged, exported, was locked out) and the current sign-in lockouts."""
+    if request.method == "POST":
+        try:
+            signin.unlock(as_int(request.POST.get("attempt"), minimum=1) or 0, actor=request.user)
+            flash.success(request, _("The lockout was lifted."))
+        except ActionError as exc:
+            flash.error(request, exc.message)
+        return redirect("inbox:admin_security")
+    entries = AuditEntry.objects.select_related("actor")
+    action = request.GET.get("action") or ""
+    if action:
+        entries = entries.filter(action=action)
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    actions_seen = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    return render(request, "admin/security.html", {
+        "page": page, "action": action, "actions_seen": list(actions_seen), "lockouts": signin.lockouts()[:200],
+    })

@@ -157,6 +157,24 @@
       dismiss.closest(".suggestion").remove();
     }
   });
+
+  // Remote images in a message arrive blocked (a sender would learn when we read it); the agent may load them.
+  document.addEventListener("click", function (e) {
+    var load = e.target.closest(".load-images");
+    if (!load) return;
+    var message = load.closest(".message");
+    Array.prototype.forEach.call(message.querySelectorAll("img[data-remote-src]"), function (img) {
+      img.src = img.getAttribute("data-remote-src");
+      img.removeAttribute("data-remote-src");
+    });
+    load.remove();
+  });
+
+  // Forms that ask before they submit (delete a rule): no inline handlers, the CSP forbids them.
+  document.addEventListener("submit", function (e) {
+    var form = e.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) e.preventDefault();
+  });
 })();
 
 /* Macros: m searches, Enter inserts the filled-in text into the reply box (status, tags, team are set by the

@@ -13,7 +13,9 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 
 from resonanz.core.params import is_id
-from resonanz.inbox.models import Conversation, Message
+from resonanz.inbox.models import FILTER_KINDS, Conversation, Message
+
+FILTER_VALUES = {kind for kind, _label in FILTER_KINDS}
 
 _filters: list[Callable[[QuerySet, dict], QuerySet]] = []
 
@@ -30,7 +32,8 @@ SORTS = {"activity": ("-last_activity_at", "-id"), "priority": ("-priority", "-l
 
 def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
     """Apply the inbox filters: status, team, assignee (me / none / id), channel, contact, tag, waiting,
-    sentiment and intent of any customer message, and q (full text)."""
+    filtered ("" the inbox, "only" the filtered view, a kind such as "bounce", "all" both), sentiment and
+    intent of any customer message, and q (full text)."""
     status = params.get("status")
     if status == "active":
         qs = qs.filter(status__in=Conversation.OPEN_STATUSES)
@@ -50,6 +53,13 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
     tag = params.get("tag")
     if tag:
         qs = qs.filter(tags__name=tag)
+    filtered = params.get("filtered") or ""
+    if filtered in ("only", "1", "true", "yes"):
+        qs = qs.exclude(filtered="")
+    elif filtered in FILTER_VALUES:
+        qs = qs.filter(filtered=filtered)
+    elif filtered != "all":  # the inbox: machine-generated mail waits in the filtered view
+        qs = qs.filter(filtered="")
     if params.get("waiting") in ("1", "true", "yes"):
         qs = qs.filter(waiting_for_us=True, status__in=Conversation.OPEN_STATUSES)
     for apply in _filters:
@@ -59,6 +69,11 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
         qs = qs.filter(pk__in=search_conversation_ids(q))
     sort = SORTS.get(params.get("sort") or "activity", SORTS["activity"])
     return qs.order_by(*sort)
+
+
+def filtered_count(qs: QuerySet) -> int:
+    """How many open conversations wait in the filtered view (for the tab's number)."""
+    return qs.exclude(filtered="").filter(status__in=Conversation.OPEN_STATUSES).order_by().count()
 
 
 def status_counts(qs: QuerySet) -> dict[str, int]:

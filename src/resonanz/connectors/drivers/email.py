@@ -227,7 +227,7 @@ class EmailDriver(Driver):
         if not to or to.endswith("@" + UNKNOWN_SENDER_DOMAIN):
             return SendResult("failed", detail="The customer has no email address to reply to.")
         parent = email_meta.get("message_id", "")
-        message_id = compose.new_message_id(self.from_address)
+        message_id = compose.stable_message_id(message.pk, self.from_address)  # the same on every retry
         mail = compose.build(compose.Reply(
             from_address=self.from_address, from_name=str(self.settings.get("from_name") or ""),
             to_address=to, subject=_reply_subject(message.subject or message.conversation.subject),

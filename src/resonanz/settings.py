@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "resonanz.core.middleware.AgentLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "resonanz.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "resonanz.urls"

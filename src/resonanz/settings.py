@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "resonanz.core.middleware.AgentLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "resonanz.core.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last: turns a sign-in refused for too many failures into the lockout answer (core/signin.py).
     "axes.middleware.AxesMiddleware",

@@ -141,7 +141,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         model = Conversation
         fields = ["id", "reference", "subject", "channel", "contact", "contact_name", "status", "priority",
                   "team", "assignee", "tags", "created_at", "last_activity_at", "waiting_for_us",
-                  "first_response_at", "resolved_at", "message_count"]
+                  "first_response_at", "resolved_at", "message_count", "filtered", "filtered_reason"]
         read_only_fields = fields
 
 

@@ -245,6 +245,8 @@ CONVERSATION_FILTERS = [
     OpenApiParameter("sentiment", str, description="negative, neutral or positive (any customer message)"),
     OpenApiParameter("intent", str, description="e.g. legal_threat, complaint (any customer message)"),
     OpenApiParameter("waiting", bool, description="last message came from the customer"),
+    OpenApiParameter("filtered", str, description="machine-generated mail (bounces, auto-replies, notices, lists) "
+                     "is left out unless asked: 'only' the filtered view, a kind such as 'bounce', or 'all'"),
 ]
 
 

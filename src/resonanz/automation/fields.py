@@ -34,12 +34,14 @@ class Field:
 INTENT_CHOICES = ("question", "complaint", "praise", "suggestion", "purchase_interest", "churn_risk",
                   "legal_threat", "outage", "spam")
 STATUS_CHOICES = ("new", "open", "pending", "resolved", "closed")
+FILTERED_CHOICES = ("bounce", "auto_reply", "auto_generated", "list", "own")
 
 FIELDS: dict[str, Field] = {f.name: f for f in [
     Field("message.text", TEXT, _("Message text")),
     Field("message.subject", TEXT, _("Message subject")),
     Field("message.is_public", BOOL, _("Message is public")),
     Field("message.has_attachments", BOOL, _("Message has attachments")),
+    Field("message.filtered", CHOICE, _("Machine-generated as"), FILTERED_CHOICES),
     Field("analysis.language", CHOICE, _("Language"), ("de", "en", "other")),
     Field("analysis.sentiment", CHOICE, _("Sentiment"), ("negative", "neutral", "positive")),
     Field("analysis.sentiment_score", NUMBER, _("Sentiment score (-1 to 1)")),
@@ -68,6 +70,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in [
     Field("conversation.is_new", BOOL, _("Conversation is new")),
     Field("conversation.message_count", NUMBER, _("Number of messages")),
     Field("conversation.waiting_for_us", BOOL, _("Waiting for our answer")),
+    Field("conversation.filtered", BOOL, _("Conversation is in the filtered view")),
     Field("conversation.hours_since_activity", NUMBER, _("Hours since last activity")),
     Field("conversation.hours_since_created", NUMBER, _("Hours since created")),
     Field("conversation.hours_since_customer", NUMBER, _("Hours since the customer's last message")),
@@ -208,6 +211,7 @@ def conversation_fields(conversation, now=None) -> dict:
         "conversation.is_new": False,
         "conversation.message_count": conversation.message_count,
         "conversation.waiting_for_us": conversation.waiting_for_us,
+        "conversation.filtered": bool(conversation.filtered),
         "conversation.hours_since_activity": _hours(conversation.last_activity_at, now),
         "conversation.hours_since_created": _hours(conversation.created_at, now),
         "conversation.hours_since_customer": _hours(conversation.last_inbound_at, now),
@@ -249,6 +253,7 @@ def snapshot_for_message(message, *, is_new: bool, needed: set[str] = frozenset(
         "message.subject": message.subject or "",
         "message.is_public": bool(message.is_public),
         "message.has_attachments": message.attachments.exists() if "message.has_attachments" in needed else False,
+        "message.filtered": ((message.meta or {}).get("noise") or {}).get("kind"),
     }
     if analysis is not None:
         snap.update(_analysis_fields(
@@ -275,7 +280,8 @@ def snapshot_for_conversation(conversation, *, needed: set[str] = frozenset(), n
         snap = snapshot_for_message(latest, is_new=False, needed=needed, now=now)
     else:
         snap = {"message.id": None, "message.text": "", "message.subject": conversation.subject,
-                "message.is_public": False, "message.has_attachments": False, **empty_analysis(),
+                "message.is_public": False, "message.has_attachments": False, "message.filtered": None,
+                **empty_analysis(),
                 **conversation_fields(conversation, now), **contact_fields(conversation.contact, needed),
                 **channel_fields(conversation.channel), "topic.rising": False}
     snap["sla.target"] = sla_target
@@ -290,7 +296,7 @@ def snapshot_for_post(post, *, needed: set[str] = frozenset(), now=None) -> dict
         "message.text": f"{post.title}\n{post.text}".strip(),
         "message.subject": post.title or "",
         "message.is_public": True,
-        "message.has_attachments": False,
+        "message.has_attachments": False, "message.filtered": None,
         **(_analysis_fields(reading.language, reading.sentiment, reading.sentiment_score, reading.intents,
                             analysis.get("intents", {}).get("probabilities", {}), reading.urgency,
                             reading.complexity, reading.bot_answerable, reading.relevance, reading.entities)

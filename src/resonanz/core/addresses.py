@@ -24,6 +24,10 @@ _EXTRA_INTERNAL: tuple[IPNetwork, ...] = (
     ipaddress.ip_network("fec0::/10"),       # deprecated site-local, still routed in some networks
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix: the last 32 bits are IPv4
+# Mail with no usable sender is stored under unknown-sender-<hash>@ this domain; .invalid never resolves,
+# so nothing can be sent there, and the contact is shown as "Unknown sender" in the reader's language.
+UNKNOWN_SENDER_DOMAIN = "unknown-sender.invalid"
+UNKNOWN_SENDER_NAME = "Unknown sender"  # the English name stored before it was translated at display time
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 LOOPBACKS = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 

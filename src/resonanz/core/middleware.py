@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils import translation
 
 from resonanz.core.bodylimit import too_large_payload
+
+log = logging.getLogger("resonanz.web")
 
 
 class RequestSizeLimitMiddleware:
@@ -43,3 +47,31 @@ class AgentLanguageMiddleware:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is busy beyond its timeout, restarting or unreachable answers 503 with Retry-After.
+
+    Nothing was stored (the transaction rolled back), so the client must send again, and a 503 says exactly
+    that; a 500 would say the request itself was wrong. Ingestion is idempotent on the external id, so the
+    retry never duplicates.
+    """
+
+    RETRY_AFTER = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        log.warning("database unavailable for %s %s: %s", request.method, request.path, exception)
+        response = JsonResponse({"error": "The database is busy or unavailable; nothing was stored. "
+                                          "Send the request again in a few seconds."}, status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER)
+        return response

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from resonanz.core.addresses import UNKNOWN_SENDER_DOMAIN, UNKNOWN_SENDER_NAME
 
 
 class Tag(models.Model):
@@ -64,7 +67,17 @@ class Contact(models.Model):
         indexes = [models.Index(fields=["name"])]
 
     def __str__(self) -> str:
-        return self.name or self.primary_handle or f"#{self.pk}"
+        if self.name and self.name != UNKNOWN_SENDER_NAME:
+            return self.name
+        handle = self.primary_handle
+        if self.is_unknown_sender(handle):
+            return gettext("Unknown sender")
+        return self.name or handle or f"#{self.pk}"
+
+    @staticmethod
+    def is_unknown_sender(handle: str) -> bool:
+        """Mail without any usable sender address is stored under a placeholder handle that cannot be answered."""
+        return handle.endswith("@" + UNKNOWN_SENDER_DOMAIN)
 
     @property
     def primary_handle(self) -> str:

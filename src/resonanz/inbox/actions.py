@@ -31,6 +31,7 @@ from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_deli
 from resonanz.inbox.eventlog import record
 from resonanz.inbox.ingestion import IngestResult
 from resonanz.inbox.models import (
+    FILTER_KINDS,
     AgentProfile,
     Conversation,
     ConversationEvent,
@@ -254,6 +255,37 @@ def update_conversation(conversation: Conversation, actor, *, status: str | None
                 updates.append("tags")
     if updates:
         publish("conversation.updated", conversation_id=conversation.pk, fields=updates)
+    return conversation
+
+
+def set_filtered(conversation: Conversation, actor, kind: str, reason: str = "") -> Conversation:
+    """Move a conversation into the filtered view (``kind`` says as what) or back to the inbox (``kind=""``).
+
+    Agents release a monitoring notice that is real work, or filter a newsletter by hand; rules do both.
+    Released conversations wait for an answer again like any customer's message."""
+    kind = (kind or "").strip()
+    if kind and kind not in {k for k, _label in FILTER_KINDS}:
+        raise ActionError(f"Unknown filter {kind!r}; use one of {', '.join(k for k, _l in FILTER_KINDS)}.",
+                          "filtered")
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.filtered == kind:
+            return conversation
+        old = conversation.filtered
+        conversation.filtered = kind
+        conversation.filtered_reason = clean_text(reason, 500) if kind else ""
+        updates = ["filtered", "filtered_reason"]
+        if not kind and conversation.is_open and conversation.last_inbound_at:
+            conversation.waiting_for_us = True
+            updates.append("waiting_for_us")
+        elif kind:
+            conversation.waiting_for_us = False
+            updates.append("waiting_for_us")
+        conversation.save(update_fields=updates)
+        record(conversation, "filtered" if kind else "unfiltered", actor=actor, old=old, new=kind,
+               reason=reason[:500])
+    if actor is not None:  # "conversation updated" rules run on people's changes only: no loops
+        publish("conversation.updated", conversation_id=conversation.pk, fields=["filtered"])
     return conversation
 
 

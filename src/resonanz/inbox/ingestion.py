@@ -14,6 +14,7 @@ Rules it keeps (the principle "nothing is lost"):
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,8 +35,10 @@ from resonanz.crm.actions import ContactKey, resolve_contacts
 from resonanz.crm.models import normalize_handle
 from resonanz.inbox.models import Attachment, Conversation, ConversationEvent, Message
 
+log = logging.getLogger("resonanz.inbox")
 REFERENCE_IN_SUBJECT = re.compile(r"\[RZ-(\d+)\]")
 REOPENED = "reopened by the customer's reply"
+RELEASED = "a person wrote: back in the inbox"
 
 
 @dataclass
@@ -235,6 +238,11 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
             reason = "imported" if item.history else (REOPENED if item.external_id in reopened else "")
             events.append(build(ConversationEvent, conversation_id=conv.pk, kind="message_received", reason=reason,
                                             data={"message_id": message.pk}))
+            change = conv.__dict__.pop("filter_change", None)
+            if change is not None:
+                events.append(ConversationEvent(conversation_id=conv.pk, kind="filtered" if change[0] else "unfiltered",
+                                                data={"new": change[0], "message_id": message.pk},
+                                                reason=change[1][:500]))
         new_contact = item.key in created_contacts
         created_contacts.discard(item.key)
         results[item.index] = IngestResult(message, conv, contact_id, True,
@@ -343,12 +351,22 @@ def _apply_to_conversations(rows) -> set[str]:
         if item.history:
             _apply_history(conv, item.when, inbound)
             continue
-        if (item.source.meta or {}).get("noise"):
-            # an auto-reply, bounce or notice is kept with its reason but never reopens or waits for us
+        noise = (item.source.meta or {}).get("noise")
+        if noise:
+            # an auto-reply, bounce or notice is kept with its reason but never reopens or waits for us;
+            # one that starts a conversation puts it in the filtered view
             conv.last_activity_at = max(item.when, conv.last_activity_at)
             if conv.last_inbound_at is None:
                 conv.last_inbound_at = item.when
+            if conv.message_count == 1 and isinstance(conversation, _NewConversation):
+                conv.filtered = str(noise.get("kind") or "auto_generated")[:20]
+                conv.filtered_reason = clean_text(str(noise.get("reason") or ""), 500)
+                conv.waiting_for_us = False
+                conv.filter_change = (conv.filtered, conv.filtered_reason)
             continue
+        if conv.filtered:
+            conv.filtered, conv.filtered_reason = "", ""
+            conv.filter_change = ("", RELEASED)
         if conv.status in (Conversation.Status.PENDING, Conversation.Status.RESOLVED):
             conv.status = Conversation.Status.OPEN
             conv.resolved_at = None
@@ -382,11 +400,13 @@ def _save_counts(conversations: list[Conversation]) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(Conversation._meta.db_table)
     sql = (f"UPDATE {table} SET message_count = message_count + %s, last_activity_at = %s, last_inbound_at = %s, "
-           "waiting_for_us = %s, first_response_at = %s, status = %s, resolved_at = %s WHERE id = %s")
+           "waiting_for_us = %s, first_response_at = %s, status = %s, resolved_at = %s, filtered = %s, "
+           "filtered_reason = %s WHERE id = %s")
     with connection.cursor() as cursor:
         cursor.executemany(sql, [
             [c.message_count - c.loaded_count, adapt(c.last_activity_at), adapt(c.last_inbound_at), c.waiting_for_us,
-             adapt(c.first_response_at), c.status, adapt(c.resolved_at), c.pk]
+             adapt(c.first_response_at), c.status, adapt(c.resolved_at), c.filtered,
+             c.filtered_reason, c.pk]
             for c in sorted(conversations, key=lambda c: c.pk)  # one lock order for concurrent writers
         ])
 
@@ -402,5 +422,12 @@ def _store_attachments(message: Message, attachments: list[dict]) -> None:
             content_id=(item.get("content_id") or "")[:255],
         )
         if content:
-            attachment.file.save(attachment.filename, ContentFile(content), save=False)
+            try:
+                attachment.file.save(attachment.filename, ContentFile(content), save=False)
+            except OSError as exc:
+                # disk full, quota, permissions: the message matters more than its file, so it is kept
+                # and the attachment says what happened (the sender can be asked to send it again)
+                attachment.file = ""
+                attachment.missing = clean_text(f"not stored: {exc.strerror or exc}", 300)
+                log.error("attachment %r of message %s not stored: %s", attachment.filename, message.pk, exc)
         attachment.save()

@@ -57,6 +57,13 @@ class AgentProfile(models.Model):
         return self.role in (self.Role.SUPERVISOR, self.Role.ADMIN) or self.user.is_superuser
 
 
+FILTER_KINDS = [
+    ("bounce", _("Bounce")), ("auto_reply", _("Auto-reply")), ("auto_generated", _("Automatic notice")),
+    ("list", _("Mailing list")), ("own", _("Our own mail")), ("manual", _("Filtered by hand")),
+    ("rule", _("Filtered by a rule")),
+]
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -92,10 +99,15 @@ class Conversation(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     message_count = models.PositiveIntegerField(default=0)
     is_demo = models.BooleanField(default=False)
+    # Machine-generated mail (bounces, auto-replies, notices, lists) is kept out of the inbox in a filtered
+    # view: the kind and why, empty for a normal conversation. A person's message or an agent releases it.
+    filtered = models.CharField(_("filtered as"), max_length=20, blank=True, default="", choices=FILTER_KINDS)
+    filtered_reason = models.CharField(_("why filtered"), max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["-last_activity_at"]
         indexes = [
+            models.Index(fields=["filtered", "-last_activity_at"], name="conv_filtered_activity"),
             models.Index(fields=["status", "-last_activity_at"], name="conv_status_activity"),
             models.Index(fields=["-last_activity_at"], name="conv_activity"),
             models.Index(fields=["contact", "channel", "status"], name="conv_contact_channel"),
@@ -212,6 +224,8 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
     content_id = models.CharField(max_length=255, blank=True)
+    # Why the file is not there although the mail had it (the disk was full, say); the message is kept.
+    missing = models.CharField(max_length=300, blank=True, default="")
 
     def __str__(self) -> str:
         return self.filename

@@ -14,7 +14,9 @@ from django.db.models import Count, Q, QuerySet
 
 from resonanz.core.params import is_id
 from resonanz.core.permissions import team_restricted
-from resonanz.inbox.models import Conversation, Message
+from resonanz.inbox.models import FILTER_KINDS, Conversation, Message
+
+FILTER_VALUES = {kind for kind, _label in FILTER_KINDS}
 
 _filters: list[Callable[[QuerySet, dict], QuerySet]] = []
 
@@ -44,7 +46,8 @@ def visible_messages(qs: QuerySet, user) -> QuerySet:
 
 def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
     """Apply the inbox filters: status, team, assignee (me / none / id), channel, contact, tag, waiting,
-    sentiment and intent of any customer message, and q (full text)."""
+    filtered ("" the inbox, "only" the filtered view, a kind such as "bounce", "all" both), sentiment and
+    intent of any customer message, and q (full text)."""
     status = params.get("status")
     if status == "active":
         qs = qs.filter(status__in=Conversation.OPEN_STATUSES)
@@ -64,6 +67,13 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
     tag = params.get("tag")
     if tag:
         qs = qs.filter(tags__name=tag)
+    filtered = params.get("filtered") or ""
+    if filtered in ("only", "1", "true", "yes"):
+        qs = qs.exclude(filtered="")
+    elif filtered in FILTER_VALUES:
+        qs = qs.filter(filtered=filtered)
+    elif filtered != "all":  # the inbox: machine-generated mail waits in the filtered view
+        qs = qs.filter(filtered="")
     if params.get("waiting") in ("1", "true", "yes"):
         qs = qs.filter(waiting_for_us=True, status__in=Conversation.OPEN_STATUSES)
     for apply in _filters:
@@ -73,6 +83,11 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
         qs = qs.filter(search_q(q))
     sort = SORTS.get(params.get("sort") or "activity", SORTS["activity"])
     return qs.order_by(*sort)
+
+
+def filtered_count(qs: QuerySet) -> int:
+    """How many open conversations wait in the filtered view (for the tab's number)."""
+    return qs.exclude(filtered="").filter(status__in=Conversation.OPEN_STATUSES).order_by().count()
 
 
 def status_counts(qs: QuerySet) -> dict[str, int]:

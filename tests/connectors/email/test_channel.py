@@ -60,7 +60,7 @@ def test_broken_and_hostile_mail_is_stored_as_well_as_possible(email_channel, ma
 
     anonymous = by_subject[""]  # no headers at all: stored under an unknown sender, with a warning
     assert anonymous.text.strip() == "nur ein Text ohne Kopfzeilen"
-    assert anonymous.author_contact.name == "Unknown sender"
+    assert str(anonymous.author_contact) == "Unknown sender"
     assert anonymous.author_contact.identities.get().handle.endswith("@unknown-sender.invalid")
     assert [w["code"] for w in anonymous.meta["warnings"]] == ["sender_missing"]
 
@@ -282,7 +282,7 @@ def test_unknown_sender_is_stored_with_a_warning_and_cannot_be_answered(email_ch
     assert get_driver(email_channel).poll() == 2
     anonymous = Message.objects.get(external_id="<anon@x.example>")
     assert anonymous.meta["warnings"][0]["code"] == "sender_missing"
-    assert anonymous.author_contact.name == "Unknown sender"
+    assert str(anonymous.author_contact) == "Unknown sender"
     reply = deliver(send_reply(anonymous.conversation, agent_user, "Danke für den Hinweis."))
     assert reply.delivery_status == "failed" and "no email address" in reply.delivery_detail
     assert smtp.messages == []

@@ -29,7 +29,6 @@ import socket
 from collections.abc import Iterable
 
 from django.db import InterfaceError, OperationalError
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
@@ -37,6 +36,7 @@ from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import DeliveryUpdate, Driver, InboundMessage, SendResult
 from resonanz.connectors.mail import compose, noise, transport
 from resonanz.connectors.mail.parse import DEFAULT_MAX_ATTACHMENT_BYTES, ParsedMail, message_ids, parse_mail
+from resonanz.core.addresses import UNKNOWN_SENDER_DOMAIN
 from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.connectors.email")
@@ -48,7 +48,6 @@ BATCH = 20
 
 # Outcomes of one mail, as poll() counts them.
 NEW, KNOWN, FAILED_OUTCOME = "new", "known", "failed"
-UNKNOWN_SENDER_DOMAIN = "unknown-sender.invalid"  # .invalid never resolves: nothing can be sent there
 
 
 @register("email")
@@ -183,7 +182,7 @@ class EmailDriver(Driver):
         if mail.sender_missing:
             # One contact per mail: a shared one would thread unrelated mails into one conversation.
             sender = f"unknown-sender-{mail.fingerprint[:16]}@{UNKNOWN_SENDER_DOMAIN}"
-            name = name or gettext("Unknown sender")
+            # no stored name: the contact shows "Unknown sender" in each reader's language (crm.Contact.__str__)
         attachments = [{k: v for k, v in a.items() if k in ("filename", "content_type", "size", "content",
                                                           "content_id")} for a in mail.attachments]
         text = mail.text.strip() or ("" if attachments else (mail.subject or "(empty mail)"))
@@ -228,7 +227,7 @@ class EmailDriver(Driver):
         if not to or to.endswith("@" + UNKNOWN_SENDER_DOMAIN):
             return SendResult("failed", detail="The customer has no email address to reply to.")
         parent = email_meta.get("message_id", "")
-        message_id = compose.new_message_id(self.from_address)
+        message_id = compose.stable_message_id(message.pk, self.from_address)  # the same on every retry
         mail = compose.build(compose.Reply(
             from_address=self.from_address, from_name=str(self.settings.get("from_name") or ""),
             to_address=to, subject=_reply_subject(message.subject or message.conversation.subject),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+
+from django.conf import settings
 
 MAX_REFERENCES = 20  # RFC 5322 allows trimming; long chains break some servers
 
@@ -25,6 +29,18 @@ class Reply:
 def new_message_id(from_address: str) -> str:
     domain = from_address.rpartition("@")[2] or "resonanz.invalid"
     return make_msgid(idstring="rz", domain=domain)
+
+
+def stable_message_id(message_pk: int, from_address: str) -> str:
+    """The same Message-ID on every attempt to send one reply.
+
+    When an SMTP server times out after it took the mail, the retry sends it again; with the same
+    Message-ID the customer's mail system (and threading) treats both as one mail. Keyed with SECRET_KEY so
+    the id does not reveal how many messages the instance holds.
+    """
+    domain = from_address.rpartition("@")[2] or "resonanz.invalid"
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"reply:{message_pk}".encode(), hashlib.sha256).hexdigest()
+    return f"<rz.{digest[:24]}@{domain}>"
 
 
 def build(reply: Reply, message_id: str) -> EmailMessage:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("conversations/<id:pk>/take/", views.take, name="take"),
     path("messages/<id:pk>/correct/", views.correct_analysis, name="correct"),
     path("messages/<id:pk>/suggestion/", views.suggestion_feedback, name="suggestion_feedback"),
+    path("conversations/<id:pk>/filtered/", views.set_filtered, name="set_filtered"),
     path("settings/agents/", views_admin.agents, name="admin_agents"),
     path("settings/agents/<id:pk>/", views_admin.agent_edit, name="admin_agent"),
     path("settings/agents/<id:pk>/active/", views_admin.agent_active, name="admin_agent_active"),

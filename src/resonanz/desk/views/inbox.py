@@ -23,6 +23,7 @@ from resonanz.inbox import actions
 from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import (
     filter_conversations,
+    filtered_count,
     status_counts,
     visible_conversations,
     visible_messages,
@@ -61,6 +62,8 @@ def _inbox_context(request) -> dict:
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     counts = status_counts(scoped)
     counts["active"] = counts["new"] + counts["open"] + counts["pending"]
+    unfiltered = {k: v for k, v in params.items() if k not in ("status", "filtered", "q")}
+    counts["filtered"] = filtered_count(filter_conversations(base, {**unfiltered, "filtered": "all"}, request.user))
     last_event = ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     query = params.copy()
     query.pop("page", None)
@@ -221,6 +224,22 @@ def correct_analysis(request, pk: int):
     except ActionError as exc:
         flash.error(request, exc.message)
     return redirect(f"{reverse('inbox:conversation', args=[message.conversation_id])}#m{message.pk}")
+
+
+@login_required
+@require_POST
+def set_filtered(request, pk: int):
+    """Release a conversation from the filtered view into the inbox, or filter it by hand."""
+    conversation = get_object_or_404(Conversation, pk=pk)
+    into = request.POST.get("to") == "filtered"
+    try:
+        actions.set_filtered(conversation, request.user, "manual" if into else "",
+                             reason=_("filtered by an agent") if into else _("released by an agent"))
+    except ActionError as exc:
+        flash.error(request, exc.message)
+        return redirect("inbox:conversation", pk=pk)
+    flash.success(request, _("Moved into the filtered view.") if into else _("Moved into the inbox."))
+    return redirect("inbox:conversation", pk=pk)
 
 
 @login_required

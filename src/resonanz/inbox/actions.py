@@ -118,7 +118,11 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     agent = getattr(author, "agent", None)
     channel = conversation.channel
     driver = get_driver(channel)
-    text = driver.sign(text, agent)
+    refusal = driver.check_reply(conversation, meta or {})
+    if refusal:
+        raise ActionError(refusal, "text")
+    if not (meta or {}).get("template"):
+        text = driver.sign(text, agent)
     if driver.reply_limit and len(text) > driver.reply_limit and not driver.splits_replies:
         raise ActionError(f"The reply has {len(text)} characters; {channel.kind_label} accepts at most "
                           f"{driver.reply_limit}. Shorten it.", "text")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from resonanz.connectors.actions import create_channel
 from tests.support.whatsapp.server import PHONE_NUMBER_ID, WABA_ID, WhatsAppServer
@@ -19,6 +20,7 @@ def whatsapp():
 
 @pytest.fixture
 def wa_channel(db, whatsapp):
+    cache.clear()  # the driver caches an account's templates for five minutes
     return create_channel(
         kind="whatsapp", name="WhatsApp Service",
         settings={"phone_number_id": PHONE_NUMBER_ID, "business_account_id": WABA_ID, "api_base": whatsapp.api},

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from resonanz.desk.views import inbox as views
+from resonanz.desk.views import reply_window
 from resonanz.desk.views import settings as views_admin
 
 app_name = "inbox"
@@ -11,6 +12,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("conversations/<int:pk>/", views.conversation, name="conversation"),
     path("conversations/<int:pk>/reply/", views.reply, name="reply"),
+    path("conversations/<int:pk>/template/", reply_window.template_reply, name="template_reply"),
     path("conversations/<int:pk>/note/", views.note, name="note"),
     path("conversations/<int:pk>/update/", views.update, name="update"),
     path("conversations/<int:pk>/take/", views.take, name="take"),

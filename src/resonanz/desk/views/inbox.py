@@ -16,6 +16,7 @@ from resonanz.core.errors import ActionError
 from resonanz.core.params import as_int
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
+from resonanz.desk.views.reply_window import window_context
 from resonanz.inbox import actions
 from resonanz.inbox.models import Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import filter_conversations, status_counts
@@ -88,7 +89,7 @@ def conversation(request, pk: int):
     thread = list(thread)
     suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
-        "suggestions": suggestions,
+        "suggestions": suggestions, "window": window_context(conversation),
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
         "events": conversation.events.select_related("actor__agent").order_by("-id")[:50],

@@ -43,13 +43,20 @@
     poll(thread, function (data) {
       var id = parseInt(thread.dataset.conversation, 10);
       if (data.conversations.indexOf(id) < 0) return;
-      return fetch(thread.dataset.fetch + "?after=" + thread.dataset.lastMessage, { credentials: "same-origin" })
+      // Replies still waiting for their delivered/read receipts are fetched again, so their badges update.
+      var after = parseInt(thread.dataset.lastMessage, 10);
+      Array.prototype.forEach.call(thread.querySelectorAll(".message[data-awaiting]"), function (m) {
+        after = Math.min(after, parseInt(m.dataset.id, 10) - 1);
+      });
+      return fetch(thread.dataset.fetch + "?after=" + after, { credentials: "same-origin" })
         .then(function (r) { return r.text(); })
         .then(function (html) {
           var box = document.createElement("div");
           box.innerHTML = html;
           Array.prototype.forEach.call(box.querySelectorAll(".message"), function (m) {
-            if (!document.getElementById(m.id)) { m.classList.add("fresh"); thread.appendChild(m); }
+            var old = document.getElementById(m.id);
+            if (old && old.hasAttribute("data-awaiting")) { old.replaceWith(m); }
+            else if (!old) { m.classList.add("fresh"); thread.appendChild(m); }
             thread.dataset.lastMessage = Math.max(parseInt(thread.dataset.lastMessage, 10), parseInt(m.dataset.id, 10));
           });
         });

@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from resonanz.connectors.drivers import get_driver
-from resonanz.connectors.intake import InboundMessage
+from resonanz.connectors.intake import IdentityClaim, InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.core import hooks, pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text, text_to_html
-from resonanz.crm.actions import get_tags
+from resonanz.crm.actions import claim_identity, get_tags
 from resonanz.inbox import delivery, ingestion
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
 from resonanz.inbox.eventlog import record
@@ -388,3 +388,8 @@ def _unique_slug(model, name: str) -> str:
     while model.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def apply_identity_claims(channel: Channel, claims: list[IdentityClaim]) -> list:
+    """The intake's handler for verified deep links: the sender's identity joins the contact the link named."""
+    return [claim_identity(c.kind, c.handle, c.contact_id, source=f"{c.source} on {channel}") for c in claims]

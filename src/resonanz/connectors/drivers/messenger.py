@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health
+from resonanz.connectors.actions import record_health, record_ok
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import (
     ChannelField,
@@ -100,7 +100,7 @@ class MessengerDriver(Driver):
         except ValueError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         results = intake.submit(self.channel, items)
-        record_health(self.channel, True)
+        record_ok(self.channel)
         return JsonResponse({"created": intake.created(results),
                              "refused": [str(r) for r in results if isinstance(r, ActionError)]})
 

@@ -24,7 +24,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health, update_channel
+from resonanz.connectors.actions import record_health, record_ok, update_channel
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import ChannelField, Driver, DriverError, InboundMessage, SendResult
 from resonanz.connectors.intake import IdentityClaim
@@ -183,7 +183,7 @@ class TelegramDriver(Driver):
         except ValueError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         results = intake.submit(self.channel, items)
-        record_health(self.channel, True)
+        record_ok(self.channel)
         return JsonResponse({"created": intake.created(results),
                              "refused": [str(r) for r in results if isinstance(r, ActionError)]})
 

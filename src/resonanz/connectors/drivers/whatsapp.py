@@ -25,7 +25,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health
+from resonanz.connectors.actions import record_health, record_ok
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import (
     ChannelField,
@@ -135,7 +135,7 @@ class WhatsAppDriver(Driver):
         if errors:
             record_health(self.channel, False, "WhatsApp reported: " + "; ".join(errors)[:1500])
         elif not refused:
-            record_health(self.channel, True)
+            record_ok(self.channel)
         return JsonResponse({"received": len(messages), "statuses": len(updates),
                              "created": intake.created(results), "refused": [str(r) for r in refused]})
 

@@ -156,3 +156,11 @@ def test_forged_start_reference_ties_nothing(tg_channel, telegram):
     known = create_contact(name="Jemand", identities=[("email", "x@example.com")])
     push(tg_channel, telegram.update(text=f"/start c{known.pk}_ffffffffffffffff"))
     assert Message.objects.get().author_contact_id != known.pk
+
+
+def test_contact_page_offers_the_deep_link(tg_channel, admin_user):
+    known = create_contact(name="Karla Kunde", identities=[("email", "karla@example.com")])
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/contacts/{known.pk}/").content.decode()
+    assert f"https://t.me/firma_support_bot?start={start_reference(known.pk)}" in page

@@ -171,6 +171,10 @@ class Driver:
             return str(_("The window for free replies has closed; send an approved template instead."))
         return ""
 
+    def invite_link(self, contact_id: int) -> str:
+        """A link that opens a chat with the company and ties it to this contact (Telegram's deep links), or ""."""
+        return ""
+
     # --- receiving ------------------------------------------------------------------------------
 
     def receive(self) -> list:

@@ -156,7 +156,7 @@ class TelegramDriver(Driver):
             return f"{name}:\n{text}"
         return text
 
-    def start_link(self, contact_id: int) -> str:
+    def invite_link(self, contact_id: int) -> str:
         username = self._setting("bot_username")
         return f"https://t.me/{username}?start={start_reference(contact_id)}" if username else ""
 

@@ -97,6 +97,14 @@ def record_health(channel: Channel, ok: bool, detail: str = "") -> None:
         channel.last_error, channel.last_error_at = detail[:2000], now
 
 
+def record_ok(channel: Channel, every: int = 60) -> None:
+    """A webhook was handled: mark the channel healthy, but write at most once a minute while it stays healthy
+    (a platform pushing hundreds of requests a second would otherwise update the channel row on each)."""
+    fresh = channel.last_ok_at and (timezone.now() - channel.last_ok_at).total_seconds() < every
+    if not (channel.healthy and fresh):
+        record_health(channel, True)
+
+
 def new_webhook_secret(channel: Channel) -> str:
     """A fresh signing secret for a webhook channel; the caller shows it once, it is never shown again."""
     if not get_driver(channel).generates_secret:

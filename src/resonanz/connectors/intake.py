@@ -89,6 +89,17 @@ class DeliveryUpdate:
     STATUSES = ("delivered", "read", "failed", "auto_reply")
 
 
+@dataclass
+class IdentityClaim:
+    """A verified statement that a sender is a known contact: a deep link Resonanz handed that contact (Telegram's
+    ``/start <reference>``) came back from this identity. The identity joins that contact."""
+
+    kind: str
+    handle: str
+    contact_id: int
+    source: str = ""
+
+
 Handler = Callable[[Any, list], list]
 _handlers: dict[type, Handler] = {}
 

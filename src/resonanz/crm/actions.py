@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ from resonanz.core.fastsql import insert_many
 from resonanz.core.params import as_int
 from resonanz.crm.models import Contact, Identity, Organization, Tag, normalize_handle
 
+log = logging.getLogger("resonanz.crm")
 PROFILE_KEYS = ("display_name", "avatar_url", "bio", "followers", "url")
 
 
@@ -168,6 +170,31 @@ def add_identity(contact: Contact, kind: str, handle: str, display_name: str = "
     if existing:
         return existing
     return Identity.objects.create(contact=contact, kind=kind, handle=normalized, display_name=display_name)
+
+
+@transaction.atomic
+def claim_identity(kind: str, handle: str, contact_id: int, *, source: str = "") -> Contact | ActionError:
+    """A verified link (a deep link Resonanz gave the contact) says this identity is that contact.
+
+    A fresh identity's contact (it has no other identity) is merged into the named one, so the chat's
+    conversation joins the customer's history; an identity already known elsewhere with more identities is left
+    alone (a person reviews that merge). Returns the contact, or the ActionError that explains the refusal.
+    """
+    target = Contact.objects.filter(pk=contact_id).first()
+    if target is None:
+        return ActionError(f"The contact #{contact_id} of the link no longer exists.", "contact")
+    normalized = normalize_handle(kind, handle)
+    identity = Identity.objects.filter(kind=kind, handle=normalized).select_related("contact").first()
+    if identity is None:
+        add_identity(target, kind, normalized)
+        return target
+    if identity.contact_id == target.pk:
+        return target
+    if Identity.objects.filter(contact_id=identity.contact_id).count() > 1:
+        return ActionError(f"{kind}:{normalized} belongs to contact #{identity.contact_id} with other identities; "
+                           "merge them by hand if they are one person.", "handle")
+    log.info("identity %s:%s joins contact %s (%s)", kind, normalized, target.pk, source)
+    return merge_contacts(target, identity.contact)
 
 
 @transaction.atomic

@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from resonanz.connectors.drivers import get_driver
-from resonanz.connectors.intake import InboundMessage
+from resonanz.connectors.intake import IdentityClaim, InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.core import hooks, pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text, text_to_html
-from resonanz.crm.actions import get_tags
+from resonanz.crm.actions import claim_identity, get_tags
 from resonanz.inbox import delivery, ingestion, macros
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
 from resonanz.inbox.eventlog import record
@@ -129,7 +129,11 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     agent = getattr(author, "agent", None)
     channel = conversation.channel
     driver = get_driver(channel)
-    text = driver.sign(text, agent)
+    refusal = driver.check_reply(conversation, meta or {})
+    if refusal:
+        raise ActionError(refusal, "text")
+    if not (meta or {}).get("template"):
+        text = driver.sign(text, agent)
     if driver.reply_limit and len(text) > driver.reply_limit and not driver.splits_replies:
         raise ActionError(f"The reply has {len(text)} characters; {channel.kind_label} accepts at most "
                           f"{driver.reply_limit}. Shorten it.", "text")
@@ -568,3 +572,8 @@ def delete_view(view: SavedView, actor) -> None:
 
 def views_for(user):
     return SavedView.objects.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+def apply_identity_claims(channel: Channel, claims: list[IdentityClaim]) -> list:
+    """The intake's handler for verified deep links: the sender's identity joins the contact the link named."""
+    return [claim_identity(c.kind, c.handle, c.contact_id, source=f"{c.source} on {channel}") for c in claims]

@@ -11,10 +11,12 @@ models. The registry in ``connectors.drivers`` is the only list of kinds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
@@ -23,7 +25,8 @@ from resonanz.connectors.intake import DeliveryUpdate, InboundMessage, InboundPo
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHONE = re.compile(r"\+?[0-9][0-9 ()/-]{6,20}")
 
-__all__ = ["DeliveryUpdate", "Driver", "DriverError", "InboundMessage", "InboundPost", "SendResult"]
+__all__ = ["ChannelField", "DeliveryUpdate", "Driver", "DriverError", "InboundMessage", "InboundPost", "ReplyTemplate",
+           "SendResult"]
 
 
 class DriverError(Exception):
@@ -37,6 +40,44 @@ class SendResult:
     status: str
     external_id: str = ""
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelField:
+    """One value the administrator gives a channel, with the platform's name for it and where to find it.
+
+    ``secret`` fields go into the encrypted credentials and are never shown again; the others into settings.
+    """
+
+    name: str
+    label: str
+    help: str = ""
+    secret: bool = False
+    required: bool = True
+    initial: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyTemplate:
+    """A message the platform approved in advance (WhatsApp templates), the only way to write after the
+    customer-service window closed. ``body`` shows the placeholders {{1}}, {{2}} … that ``params`` fill."""
+
+    name: str
+    language: str
+    body: str
+    params: int = 0
+    category: str = ""
+    components: tuple = field(default=(), compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}:{self.language}"
+
+    def render(self, values: list[str]) -> str:
+        text = self.body
+        for n, value in enumerate(values, start=1):
+            text = text.replace("{{" + str(n) + "}}", value)
+        return text
 
 
 class Driver:
@@ -72,6 +113,11 @@ class Driver:
     generates_secret: ClassVar[bool] = False
     #: shown under the settings field of the channel form
     settings_help: ClassVar[str] = ""
+    #: the values the platform issues (ids, tokens, secrets), as form fields on the channel's admin page
+    fields: ClassVar[tuple[ChannelField, ...]] = ()
+    #: free-text replies are allowed only this long after the customer's last message (WhatsApp: 24 hours);
+    #: after that only a ``ReplyTemplate`` may be sent
+    reply_window: ClassVar[timedelta | None] = None
 
     def __init__(self, channel) -> None:
         self.channel = channel
@@ -107,6 +153,31 @@ class Driver:
     def clean_settings(self, settings: dict) -> dict:
         """The channel's settings checked and normalised before they are stored; raise DriverError to refuse."""
         return settings
+
+    def window_closes_at(self, conversation) -> datetime | None:
+        """When free text stops being allowed in ``conversation`` (None: no window on this channel)."""
+        if self.reply_window is None:
+            return None
+        last = getattr(conversation, "last_inbound_at", None)
+        return last + self.reply_window if last else None
+
+    def window_open(self, conversation, now: datetime | None = None) -> bool:
+        closes = self.window_closes_at(conversation)
+        return self.reply_window is None or (closes is not None and (now or timezone.now()) < closes)
+
+    def reply_templates(self) -> list[ReplyTemplate]:
+        """The approved templates an agent may send outside the window."""
+        return []
+
+    def check_reply(self, conversation, meta: dict) -> str:
+        """Why this reply may not be queued ("" when it may): a closed window without a template."""
+        if self.reply_window is not None and not (meta or {}).get("template") and not self.window_open(conversation):
+            return str(_("The window for free replies has closed; send an approved template instead."))
+        return ""
+
+    def invite_link(self, contact_id: int) -> str:
+        """A link that opens a chat with the company and ties it to this contact (Telegram's deep links), or ""."""
+        return ""
 
     # --- receiving ------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from resonanz.connectors.drivers import choices, get_driver
+from resonanz.connectors.drivers import choices, driver_class, get_driver, kinds
 from resonanz.inbox.models import Team
 
 EMAIL_EXAMPLE = {
@@ -40,11 +40,56 @@ class ChannelForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = choices()
         self.fields["settings"].help_text = _('For email, e.g. %(example)s') % {"example": json.dumps(EMAIL_EXAMPLE)}
+        self.instance_channel = instance_channel
         if instance_channel is not None:
             self.fields["kind"].disabled = True
             hint = getattr(get_driver(instance_channel), "settings_help", "")
             if hint:
                 self.fields["settings"].help_text = hint
+        self._add_platform_fields()
+
+    # --- the values each platform issues, as their own fields (ChannelField on the driver) -------
+
+    def _add_platform_fields(self) -> None:
+        """One input per value the platform issues; on the add page every kind's, shown for the chosen kind."""
+        editing = self.instance_channel
+        for kind in ([editing.kind] if editing is not None else kinds()):
+            cls = driver_class(kind)
+            for spec in cls.fields:
+                name = f"{kind}__{spec.name}"
+                label = spec.label if editing is not None else f"{cls.label}: {spec.label}"
+                widget = (forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+                          if spec.secret else forms.TextInput(attrs={"spellcheck": "false"}))
+                widget.attrs["data-kind"] = kind
+                initial = spec.initial
+                if editing is not None and not spec.secret:
+                    initial = str((editing.settings or {}).get(spec.name) or spec.initial)
+                help_text = spec.help
+                if spec.secret and editing is not None:
+                    stored = spec.name in (editing.credentials or {})
+                    help_text = f"{spec.help} " + str(_("Stored; leave empty to keep it.") if stored else _("Not set yet."))
+                self.fields[name] = forms.CharField(label=label, required=False, initial=initial, widget=widget,
+                                                    help_text=help_text, max_length=2000)
+
+    def platform_values(self, kind: str) -> tuple[dict, dict]:
+        """(settings, credentials) from the platform fields of ``kind``."""
+        settings, credentials = {}, {}
+        for spec in driver_class(kind).fields:
+            value = (self.cleaned_data.get(f"{kind}__{spec.name}") or "").strip()
+            if value:
+                (credentials if spec.secret else settings)[spec.name] = value
+        return settings, credentials
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = self.instance_channel.kind if self.instance_channel is not None else cleaned.get("kind")
+        if kind in kinds():
+            stored = self.instance_channel.credentials if self.instance_channel is not None else {}
+            for spec in driver_class(kind).fields:
+                name = f"{kind}__{spec.name}"
+                if spec.required and not (cleaned.get(name) or "").strip() and not (spec.secret and spec.name in stored):
+                    self.add_error(name, _("The platform issues this value; it is needed to connect."))
+        return cleaned
 
     def _json(self, name: str) -> dict:
         raw = (self.cleaned_data.get(name) or "").strip()
@@ -71,4 +116,10 @@ class ChannelForm(forms.Form):
                                                    "poll_interval", "settings")}
         if self.cleaned_data.get("credentials"):
             fields["credentials"] = self.cleaned_data["credentials"]
+        kind = self.instance_channel.kind if self.instance_channel is not None else fields["kind"]
+        settings, credentials = self.platform_values(kind)
+        if settings:
+            fields["settings"] = {**(fields["settings"] or {}), **settings}
+        if credentials:
+            fields["credentials"] = {**fields.get("credentials", {}), **credentials}
         return fields

@@ -2,6 +2,7 @@ from django.urls import path
 
 from resonanz.desk.views import inbox as views
 from resonanz.desk.views import macros as views_macros
+from resonanz.desk.views import reply_window
 from resonanz.desk.views import settings as views_admin
 
 app_name = "inbox"
@@ -25,6 +26,7 @@ urlpatterns = [
     path("messages/<id:pk>/correct/", views.correct_analysis, name="correct"),
     path("messages/<id:pk>/suggestion/", views.suggestion_feedback, name="suggestion_feedback"),
     path("conversations/<id:pk>/filtered/", views.set_filtered, name="set_filtered"),
+    path("conversations/<id:pk>/template/", reply_window.template_reply, name="template_reply"),
     path("settings/agents/", views_admin.agents, name="admin_agents"),
     path("settings/agents/<id:pk>/", views_admin.agent_edit, name="admin_agent"),
     path("settings/agents/<id:pk>/active/", views_admin.agent_active, name="admin_agent_active"),

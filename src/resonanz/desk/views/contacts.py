@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.core.permissions import permission_required
 from resonanz.crm import actions
@@ -40,7 +41,9 @@ def contact_detail(request, pk: int):
                 .select_related("conversation", "channel", "author_user__agent", "analysis")
                 .order_by("-created_at")[:200])
     conversations = contact.conversations.select_related("channel").order_by("-last_activity_at")
+    invites = [(c, c.driver.invite_link(contact.pk)) for c in Channel.objects.filter(enabled=True)]
     return render(request, "crm/contact.html", {
+        "invites": [(c, link) for c, link in invites if link],
         "contact": contact, "timeline": timeline, "conversations": conversations,
         "identities": contact.identities.all(), "identity_form": IdentityForm(), "merge_form": MergeForm(),
     })

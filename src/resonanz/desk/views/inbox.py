@@ -19,6 +19,7 @@ from resonanz.core.params import as_int
 from resonanz.core.permissions import team_restricted
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
+from resonanz.desk.views.reply_window import window_context
 from resonanz.inbox import actions
 from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import (
@@ -116,7 +117,7 @@ def conversation(request, pk: int):
     thread = list(thread)
     suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
-        "suggestions": suggestions, "macros": actions.macros_for(request.user),
+        "suggestions": suggestions, "window": window_context(conversation), "macros": actions.macros_for(request.user),
         "draft": request.session.pop(f"draft-{pk}", ""),
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),

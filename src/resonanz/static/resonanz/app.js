@@ -83,6 +83,18 @@
     var panel = document.getElementById(toggle.getAttribute("aria-controls"));
     toggle.setAttribute("aria-expanded", String(panel.classList.toggle("open")));
   });
+  // Channel form: show only the fields the chosen platform issues (without script every field stays visible).
+  var kindSelect = document.querySelector("select[name=kind]");
+  if (kindSelect && document.querySelector("[data-kind]")) {
+    var showKind = function () {
+      Array.prototype.forEach.call(document.querySelectorAll("input[data-kind]"), function (input) {
+        var wrapper = input.closest("div") || input;
+        wrapper.hidden = input.dataset.kind !== kindSelect.value;
+      });
+    };
+    kindSelect.addEventListener("change", showKind);
+    showKind();
+  }
 
   // Keyboard: j/k move, Enter/o open, / search, r reply, Ctrl+Enter send, Esc leave a field, ? help.
   function rows() { return Array.prototype.slice.call(document.querySelectorAll(".conversation-list .row")); }

@@ -1,0 +1,92 @@
+"""Webhook intake: signed WhatsApp notifications verified, stored and answered, against /healthz in the same run.
+
+    python bench/webhook_intake.py [--requests 300 --database-url URL]
+
+Each request is a new customer message (its own wamid) signed with X-Hub-Signature-256 and posted to
+/hooks/<slug>/ through the whole Django stack (middleware, routing, signature check, JSON parsing, ingestion
+with contact and conversation, the event log) in one process, one request at a time, on a fresh SQLite
+database. Meta retries slow webhooks, so the p95 answer time matters as much as the rate. The baseline is
+/healthz in the same process, so the ratio shows what the intake costs. (Concurrency through a real ASGI server
+is not measured here.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import command_line, django_for, median, percentile  # noqa: E402
+
+SECRET = "bench-app-secret"
+
+
+def notification(n: int) -> bytes:
+    sender = f"4915100{n % 5000:06d}"
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "value": {"messaging_product": "whatsapp",
+                  "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                  "contacts": [{"profile": {"name": f"Kunde {n}"}, "wa_id": sender}],
+                  "messages": [{"from": sender, "id": f"wamid.BENCH{n:08d}", "timestamp": str(int(time.time())),
+                                "type": "text", "text": {"body": f"Wo bleibt meine Bestellung {n}?"}}]},
+        "field": "messages"}]}]}).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    django_for(args.database_url, "webhook_intake")
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from resonanz.connectors.actions import create_channel
+
+    setup_test_environment()
+    channel = create_channel(kind="whatsapp", name="bench", settings={"phone_number_id": "106540352242922"},
+                             credentials={"access_token": "x", "app_secret": SECRET, "verify_token": "v"})
+    client = Client()
+    url = f"/hooks/{channel.slug}/"
+    bodies = [notification(n) for n in range(args.requests + 10)]
+    signatures = ["sha256=" + hmac.new(SECRET.encode(), b, hashlib.sha256).hexdigest() for b in bodies]
+
+    def hook(i: int) -> float:
+        start = time.perf_counter()
+        response = client.post(url, data=bodies[i], content_type="application/json",
+                               HTTP_X_HUB_SIGNATURE_256=signatures[i])
+        elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 200 and response.json()["created"] == 1, response.content
+        return elapsed
+
+    def health() -> float:
+        start = time.perf_counter()
+        assert client.get("/healthz").status_code in (200, 503)
+        return (time.perf_counter() - start) * 1000
+
+    for i in range(10):  # warm up
+        hook(i)
+        health()
+    started = time.perf_counter()
+    hooks = [hook(i) for i in range(10, args.requests + 10)]
+    hook_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    checks = [health() for _ in range(args.requests)]
+    health_seconds = time.perf_counter() - started
+    print(f"\n{command_line()}")
+    print(f"database: {connection.vendor}; {args.requests} requests each, sequential, in-process")
+    print("| request | per second | p50 ms | p95 ms |\n|---|---|---|---|")
+    print(f"| /healthz (baseline) | {args.requests / health_seconds:.0f} | {median(checks):.1f} | "
+          f"{percentile(checks, 95):.1f} |")
+    print(f"| signed WhatsApp webhook, stored | {args.requests / hook_seconds:.0f} | {median(hooks):.1f} | "
+          f"{percentile(hooks, 95):.1f} |")
+
+
+if __name__ == "__main__":
+    main()

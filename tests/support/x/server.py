@@ -1,0 +1,108 @@
+"""A local X API v2 server (and Account Activity event builder) for tests, answering in the documented shapes.
+
+Every body comes from the documented example in payloads/<name>.json (each names its documentation page).
+Serves ``POST /2/tweets`` (280-character limit as X counts it: URLs 23), ``POST
+/2/dm_conversations/with/<id>/messages`` and ``GET /2/users/me``, with ``x-rate-limit-*`` headers; `limit(n)`
+lets n more calls through before 429, `revoke()` answers 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PAYLOADS = Path(__file__).parent / "payloads"
+URL = re.compile(r"https?://\S+")
+
+
+def documented(name: str) -> dict:
+    return copy.deepcopy(json.loads((PAYLOADS / f"{name}.json").read_text())["example"])
+
+
+class XServer:
+    def __init__(self, token: str = "x-user-token", consumer_secret: str = "x-consumer-secret") -> None:
+        self.token, self.consumer_secret, self.revoked = token, consumer_secret, False
+        self.ids = itertools.count(1445880548472328300)
+        self.tweets: list[dict] = []
+        self.dms: list[tuple[str, dict]] = []
+        self.remaining = 100
+        self.reset = int(time.time()) + 900
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> XServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def sign(self, body: bytes) -> str:
+        mac = hmac.new(self.consumer_secret.encode(), body, hashlib.sha256).digest()
+        return "sha256=" + base64.b64encode(mac).decode()
+
+    def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict, dict]:
+        if headers.get("Authorization") != f"Bearer {self.token}" or self.revoked:
+            return 401, documented("unauthorized"), {}
+        if self.remaining <= 0:
+            return 429, documented("too_many"), {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(self.reset)}
+        self.remaining -= 1
+        limits = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": str(self.remaining),
+                  "x-rate-limit-reset": str(self.reset)}
+        request = json.loads(body or b"{}")
+        if method == "GET" and path == "/2/users/me":
+            return 200, documented("users_me"), limits
+        if method == "POST" and path == "/2/tweets":
+            text = request.get("text") or ""
+            if len(URL.sub("x" * 23, text)) > 280:
+                return 400, {"title": "Invalid Request", "detail": "text is too long", "status": 400}, limits
+            answer = documented("post_tweet")
+            answer["data"].update(id=str(next(self.ids)), text=text, edit_history_tweet_ids=[])
+            self.tweets.append({**request, "_id": answer["data"]["id"]})
+            return 201, answer, limits
+        match = re.fullmatch(r"/2/dm_conversations/with/(\d+)/messages", path)
+        if method == "POST" and match:
+            self.dms.append((match.group(1), request))
+            answer = documented("post_dm")
+            answer["data"]["dm_event_id"] = str(next(self.ids))
+            return 201, answer, limits
+        return 404, {"title": "Not Found", "status": 404}, limits
+
+
+def _handler(server: XServer):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def _answer(self, method: str) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, answer, headers = server.handle(method, urlsplit(self.path).path, self.headers, body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._answer("POST")
+
+    return Handler

@@ -119,9 +119,9 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     channel = conversation.channel
     driver = get_driver(channel)
     text = driver.sign(text, agent)
-    if driver.reply_limit and len(text) > driver.reply_limit and not driver.splits_replies:
-        raise ActionError(f"The reply has {len(text)} characters; {channel.kind_label} accepts at most "
-                          f"{driver.reply_limit}. Shorten it.", "text")
+    refusal = driver.check_reply(text, conversation)
+    if refusal:
+        raise ActionError(refusal, "text")
     # Apps above may hold the reply (approval raises ReplyHeld, an ActionError) or record warnings
     # (guideline checks); an approved reply comes back through this function.
     hooks.run("reply_check", conversation=conversation, author=author, text=text, status=status,

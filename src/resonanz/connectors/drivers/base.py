@@ -72,6 +72,9 @@ class Driver:
     generates_secret: ClassVar[bool] = False
     #: shown under the settings field of the channel form
     settings_help: ClassVar[str] = ""
+    #: the connect form's own fields for this kind: (key, label, help, secret); secret ones are stored
+    #: encrypted in the credentials and never shown again, the others go into the settings
+    connect_fields: ClassVar[tuple[tuple[str, str, str, bool], ...]] = ()
 
     def __init__(self, channel) -> None:
         self.channel = channel
@@ -94,6 +97,20 @@ class Driver:
         if not (self.channel.sign_replies and initials) or text.rstrip().endswith(f"^{initials}"):
             return text
         return f"{text} ^{initials}"
+
+    def check_reply(self, text: str, conversation=None) -> str:
+        """Why ``text`` cannot go out on this channel ("" if it can), asked before a reply is queued.
+
+        The default refuses replies over ``reply_limit`` unless the driver splits them into a thread."""
+        limit = self.reply_limit
+        if limit and len(text) > limit and not self.splits_replies:
+            return (f"The reply has {len(text)} characters; {self.channel.kind_label} accepts at most "
+                    f"{limit}. Shorten it.")
+        return ""
+
+    def connected_account(self) -> dict | None:
+        """The platform account this channel acts as (handle, display_name, avatar_url), for its admin page."""
+        return None
 
     def addresses(self) -> list[tuple[str, str]]:
         """Where the outside world reaches this channel, for its admin page: (label, address) pairs."""

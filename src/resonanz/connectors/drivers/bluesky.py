@@ -14,6 +14,8 @@ of posting it again.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from functools import partial
 
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,8 @@ from resonanz.connectors.social.errors import NotFound
 from resonanz.connectors.social.models import Post, Profile
 from resonanz.core import outbound
 
+_clients: dict[tuple, BlueskyClient] = {}
+_lock = threading.Lock()
 CHAT_LIMIT = 1000  # graphemes per chat message
 MAX_PROFILE_LOOKUPS = 25  # per listening query and poll: the follower counts of new authors
 
@@ -47,13 +51,26 @@ class BlueskyDriver(SocialDriver):
                       '"direct_messages": true, "ignore": ["spammer.bsky.social"]}')
 
     def client(self) -> BlueskyClient:
+        """The channel's client, kept per process while its settings stay the same: a PDS allows only 30
+        logins in five minutes per account, so polls and replies reuse the session (refreshed when it ends)."""
         identifier = str(self.settings.get("identifier") or "").strip().lstrip("@")
         if not identifier:
             raise DriverError("The channel has no handle yet; enter it in the channel settings.")
-        return BlueskyClient(self.server_url("service_url"), identifier, self.secret("app_password"),
-                             chat_proxy=str(self.settings.get("chat_proxy") or CHAT_PROXY),
-                             web_url=str(self.settings.get("web_url") or "https://bsky.app"),
-                             timeout=float(self.settings.get("timeout") or 15), session=outbound.session())
+        url, password = self.server_url("service_url"), self.secret("app_password")
+        chat_proxy = str(self.settings.get("chat_proxy") or CHAT_PROXY)
+        web_url = str(self.settings.get("web_url") or "https://bsky.app")
+        timeout = float(self.settings.get("timeout") or 15)
+        key = (self.channel.pk, url, identifier, hashlib.sha256(password.encode()).hexdigest(), chat_proxy,
+               web_url, timeout)
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                for stale in [k for k in _clients if k[0] == self.channel.pk]:
+                    del _clients[stale]  # the settings or the app password changed
+                client = BlueskyClient(url, identifier, password, chat_proxy=chat_proxy, web_url=web_url,
+                                       timeout=timeout, session=outbound.session())
+                _clients[key] = client
+        return client
 
     def verify(self, client: BlueskyClient) -> Profile:
         return client.verify_credentials()

@@ -23,11 +23,26 @@ from resonanz.connectors.intake import DeliveryUpdate, InboundMessage, InboundPo
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHONE = re.compile(r"\+?[0-9][0-9 ()/-]{6,20}")
 
-__all__ = ["DeliveryUpdate", "Driver", "DriverError", "InboundMessage", "InboundPost", "SendResult"]
+__all__ = ["ConnectField", "DeliveryUpdate", "Driver", "DriverError", "InboundMessage", "InboundPost", "SendResult"]
 
 
 class DriverError(Exception):
     """A channel could not do what was asked; the text tells the administrator what to fix."""
+
+
+@dataclass(frozen=True)
+class ConnectField:
+    """One field of a kind's connect form. A ``secret`` goes into the encrypted credentials and is never
+    shown again (masked); the others are settings. ``lines``: a list, one entry per line; ``choices``: a
+    choice of (value, label)."""
+
+    key: str
+    label: str
+    help: str = ""
+    secret: bool = False
+    lines: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    required: bool = True
 
 
 @dataclass
@@ -72,9 +87,8 @@ class Driver:
     generates_secret: ClassVar[bool] = False
     #: shown under the settings field of the channel form
     settings_help: ClassVar[str] = ""
-    #: the connect form's own fields for this kind: (key, label, help, secret); secret ones are stored
-    #: encrypted in the credentials and never shown again, the others go into the settings
-    connect_fields: ClassVar[tuple[tuple[str, str, str, bool], ...]] = ()
+    #: the connect form's own fields for this kind (channel administration shows them for the chosen kind)
+    connect_fields: ClassVar[tuple[ConnectField, ...]] = ()
 
     def __init__(self, channel) -> None:
         self.channel = channel

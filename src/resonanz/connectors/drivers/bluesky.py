@@ -21,8 +21,14 @@ from functools import partial
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.base import DriverError
-from resonanz.connectors.drivers.social_common import SocialDriver, query_list
+from resonanz.connectors.drivers.base import ConnectField, DriverError
+from resonanz.connectors.drivers.social_common import (
+    IGNORE_FIELD,
+    LISTEN_FIELD,
+    LONG_REPLIES_FIELD,
+    SocialDriver,
+    query_list,
+)
 from resonanz.connectors.social.bluesky import CHAT_PROXY, BlueskyClient, tid_at
 from resonanz.connectors.social.errors import NotFound
 from resonanz.connectors.social.models import Post, Profile
@@ -41,10 +47,13 @@ class BlueskyDriver(SocialDriver):
     network = "bluesky"
     default_limit = 300
     connect_fields = (
-        ("service_url", _("PDS address"), _("The account's server: https://bsky.social for most accounts."), False),
-        ("identifier", _("Handle"), _("The account's handle, e.g. yourbrand.bsky.social"), False),
-        ("app_password", _("App password"), _("In the Bluesky app: Settings → Privacy and security → App "
-                                              "passwords; allow access to direct messages."), True),
+        ConnectField("service_url", _("PDS address"), _("The account's server: https://bsky.social for most "
+                                                        "accounts.")),
+        ConnectField("identifier", _("Handle"), _("The account's handle, e.g. yourbrand.bsky.social")),
+        ConnectField("app_password", _("App password"), _("In the Bluesky app: Settings → Privacy and security → "
+                                                          "App passwords; allow access to direct messages."),
+                     secret=True),
+        LISTEN_FIELD, LONG_REPLIES_FIELD, IGNORE_FIELD,
     )
     settings_help = _('Settings JSON: {"service_url": "https://bsky.social", "identifier": "yourbrand.bsky.social", '
                       '"listen": ["#yourbrand", "your brand"], "long_replies": "split" or "refuse", '

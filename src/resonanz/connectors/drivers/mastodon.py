@@ -17,7 +17,14 @@ from functools import partial
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.social_common import SocialDriver, query_list
+from resonanz.connectors.drivers.base import ConnectField
+from resonanz.connectors.drivers.social_common import (
+    IGNORE_FIELD,
+    LISTEN_FIELD,
+    LONG_REPLIES_FIELD,
+    SocialDriver,
+    query_list,
+)
 from resonanz.connectors.social.errors import NotFound
 from resonanz.connectors.social.mastodon import VISIBILITIES, MastodonClient
 from resonanz.connectors.social.models import Post, Profile
@@ -31,10 +38,11 @@ class MastodonDriver(SocialDriver):
     network = "mastodon"
     default_limit = 500
     connect_fields = (
-        ("server_url", _("Server address"), _("The address of the account's server, e.g. https://mastodon.social"),
-         False),
-        ("access_token", _("Access token"), _("On the server: Preferences → Development → New application, with "
-                                             "the read and write scopes; copy “Your access token”."), True),
+        ConnectField("server_url", _("Server address"), _("The account's server, e.g. https://mastodon.social")),
+        ConnectField("access_token", _("Access token"), _("On the server: Preferences → Development → New "
+                                                          "application with the read and write scopes; copy “Your "
+                                                          "access token”."), secret=True),
+        LISTEN_FIELD, LONG_REPLIES_FIELD, IGNORE_FIELD,
     )
     settings_help = _('Settings JSON: {"server_url": "https://mastodon.social", "listen": ["#yourbrand", '
                       '"your brand"], "long_replies": "split" or "refuse", "ignore": ["spammer@example.social"]}')

@@ -22,9 +22,17 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.drivers.base import Driver, DriverError, InboundMessage, InboundPost, SendResult
+from resonanz.connectors.drivers.base import (
+    ConnectField,
+    Driver,
+    DriverError,
+    InboundMessage,
+    InboundPost,
+    SendResult,
+)
 from resonanz.connectors.models import SourceState
 from resonanz.connectors.social.errors import (
     AuthenticationFailed,
@@ -43,6 +51,14 @@ log = logging.getLogger("resonanz.connectors.social")
 ACCOUNT = "account"  # the SourceState that keeps the connected account and the channel's backoff
 SIGNATURE = re.compile(r"\s\^[^\s^]{1,6}$")
 MAX_QUERIES = 20
+LISTEN_FIELD = ConnectField("listen", _("Listen for"), _("Hashtags (#yourbrand) and keywords, one per line: public "
+                                                        "posts that match go to the listening stream."),
+                            lines=True, required=False)
+LONG_REPLIES_FIELD = ConnectField("long_replies", _("Replies longer than one post"),
+                                  choices=(("split", _("split into a numbered thread")),
+                                           ("refuse", _("refuse; the agent shortens them"))), required=False)
+IGNORE_FIELD = ConnectField("ignore", _("Ignore these accounts"), _("Handles whose posts are ignored, one per line."),
+                            lines=True, required=False)
 
 Fetch = Callable[[str | None], tuple[list, str | None]]
 

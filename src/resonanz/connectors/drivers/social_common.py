@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
@@ -192,8 +193,10 @@ class SocialDriver(Driver):
             return False, str(exc)
         except SocialError as exc:
             return False, str(exc)
-        name = f" ({profile.display_name})" if profile.display_name else ""
-        return True, f"connected as @{profile.handle}{name}"
+        if profile.display_name:
+            return True, gettext("connected as @%(handle)s (%(name)s)") % {"handle": profile.handle,
+                                                                            "name": profile.display_name}
+        return True, gettext("connected as @%(handle)s") % {"handle": profile.handle}
 
     def remember(self, key: str, value) -> None:
         """Keep something learned from the server on the channel's account source."""

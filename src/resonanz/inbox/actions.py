@@ -119,6 +119,10 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     channel = conversation.channel
     driver = get_driver(channel)
     text = driver.sign(text, agent)
+    if is_public is None:  # a reply to a private message (a direct message) stays private
+        last = (conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("-id")
+                .values_list("is_public", flat=True).first())
+        is_public = driver.public and last is not False
     refusal = driver.check_reply(text, conversation)
     if refusal:
         raise ActionError(refusal, "text")
@@ -133,7 +137,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             conversation=conversation, channel=channel, direction=Message.Direction.OUTBOUND,
             author_user=author, text=text, html=text_to_html(text),
             subject=_reply_subject(conversation),
-            is_public=driver.public if is_public is None else is_public,
+            is_public=is_public,
             delivery_status=Message.Delivery.QUEUED, sent_at=now, meta=meta or {},
         )
         updates = ["last_activity_at", "waiting_for_us", "message_count"]

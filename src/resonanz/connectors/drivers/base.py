@@ -69,6 +69,8 @@ class Driver:
     #: are queued unless the driver splits them into a thread (``splits_replies``)
     reply_limit: ClassVar[int | None] = None
     splits_replies: ClassVar[bool] = False
+    #: a public channel that can also answer privately (a direct message); the reply form offers it
+    private_replies: ClassVar[bool] = False
     #: fetches messages on the worker's schedule (``receive``/``poll``)
     polls: ClassVar[bool] = False
     #: platforms push requests to /hooks/<slug>/, answered by ``handle_request``

@@ -102,6 +102,7 @@ class SocialDriver(Driver):
 
     public = True
     signs_replies = True
+    private_replies = True
     polls = True
     #: the splitter's way of counting ("mastodon" or "bluesky")
     network: ClassVar[str] = ""

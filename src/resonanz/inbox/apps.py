@@ -17,6 +17,7 @@ class InboxConfig(AppConfig):
         pipeline.register_source("message", Message, select_related=("conversation", "channel", "author_contact"))
         intake.register(intake.InboundMessage, actions.ingest_many)
         intake.register(intake.DeliveryUpdate, actions.apply_delivery_updates)
+        intake.register(intake.SourceChange, actions.apply_source_changes)
         hooks.register("contact_merged", actions.move_contact_rows)
 
     @staticmethod

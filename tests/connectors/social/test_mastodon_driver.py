@@ -239,3 +239,42 @@ def test_an_internal_server_address_is_refused(db, settings, mastodon):
                              credentials={"access_token": "x"})
     ok, detail = check_channel(channel)
     assert not ok and "internal address" in detail
+
+
+def test_the_stream_brings_mentions_at_once_and_applies_edits_and_deletions(channel, mastodon):
+    import threading
+    import time
+
+    from resonanz.connectors.intake import SourceChange, submit
+
+    server = mastodon.server
+    posted: dict = {}
+
+    def customer():
+        while not server.streams:  # the channel's stream is open
+            time.sleep(0.05)
+        posted["mention"] = server.post(mastodon.kunde_token, "@firma Mein Paket ist weg")
+        events = server.streams[0][2]
+        while not events.empty():  # the server sends a status as it is when sent: let the mention go first
+            time.sleep(0.05)
+        time.sleep(0.3)
+        server.edit(posted["mention"]["id"], "@firma Mein Paket ist doch da, danke!")
+        server.delete(posted["mention"]["id"])
+
+    actor = threading.Thread(target=customer, daemon=True)
+    actor.start()
+    assert channel.driver.stream(max_events=3) == 3
+    actor.join(5)
+    message = Message.objects.get(external_id=posted["mention"]["id"])
+    assert "doch da" in message.text and message.meta["original_text"].endswith("Mein Paket ist weg")
+    assert message.meta["edited_at"] and message.meta["deleted_at"]
+    events = list(message.conversation.events.values_list("kind", flat=True))
+    assert "message_edited_at_source" in events and "message_deleted_at_source" in events
+    # the same change again changes nothing; a listening post is updated and then leaves the stream
+    assert submit(channel, [SourceChange(posted["mention"]["id"], "deleted")]) == [0]
+    tagged = server.post(mastodon.kunde_token, "Neue Tour #fahrrad")
+    poll_channel(channel)
+    assert submit(channel, [SourceChange(tagged["id"], "edited", html="<p>Neue lange Tour #fahrrad</p>")]) == [1]
+    assert Post.objects.get(external_id=tagged["id"]).text == "Neue lange Tour #fahrrad"
+    assert submit(channel, [SourceChange(tagged["id"], "deleted")]) == [1]
+    assert not Post.objects.filter(external_id=tagged["id"]).exists()

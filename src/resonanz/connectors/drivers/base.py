@@ -18,12 +18,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.intake import DeliveryUpdate, InboundMessage, InboundPost
+from resonanz.connectors.intake import DeliveryUpdate, InboundMessage, InboundPost, SourceChange
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHONE = re.compile(r"\+?[0-9][0-9 ()/-]{6,20}")
 
-__all__ = ["ConnectField", "DeliveryUpdate", "Driver", "DriverError", "InboundMessage", "InboundPost", "SendResult"]
+__all__ = ["ConnectField", "DeliveryUpdate", "Driver", "DriverError", "InboundMessage", "InboundPost", "SendResult",
+           "SourceChange"]
 
 
 class DriverError(Exception):
@@ -73,6 +74,8 @@ class Driver:
     private_replies: ClassVar[bool] = False
     #: fetches messages on the worker's schedule (``receive``/``poll``)
     polls: ClassVar[bool] = False
+    #: keeps a connection open for events the platform pushes (``stream``, run by ``resonanz stream``)
+    streams: ClassVar[bool] = False
     #: platforms push requests to /hooks/<slug>/, answered by ``handle_request``
     accepts_push: ClassVar[bool] = False
     #: client systems post messages to /api/channels/<id>/inbound/
@@ -151,6 +154,10 @@ class Driver:
         after the intake stored the item.
         """
         return intake.created(intake.submit(self.channel, self.receive()))
+
+    def stream(self, *, max_events: int | None = None) -> int:
+        """Read the platform's event stream until it ends (or ``max_events``); returns the events handled."""
+        return 0
 
     def handle_request(self, request: HttpRequest) -> HttpResponse:
         """A request the platform pushed to /hooks/<slug>/: verify its signature, answer handshakes, hand

@@ -16,8 +16,9 @@ from functools import partial
 
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.connectors import intake
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.base import ConnectField
+from resonanz.connectors.drivers.base import ConnectField, SourceChange
 from resonanz.connectors.drivers.social_common import (
     IGNORE_FIELD,
     LISTEN_FIELD,
@@ -26,7 +27,7 @@ from resonanz.connectors.drivers.social_common import (
     query_list,
 )
 from resonanz.connectors.social.errors import NotFound
-from resonanz.connectors.social.mastodon import VISIBILITIES, MastodonClient
+from resonanz.connectors.social.mastodon import VISIBILITIES, MastodonClient, parse_time
 from resonanz.connectors.social.models import Post, Profile
 from resonanz.core import outbound
 
@@ -36,6 +37,7 @@ class MastodonDriver(SocialDriver):
     label = _("Mastodon (fediverse)")
     identity_kind = "mastodon"
     network = "mastodon"
+    streams = True
     default_limit = 500
     connect_fields = (
         ConnectField("server_url", _("Server address"), _("The account's server, e.g. https://mastodon.social")),
@@ -67,19 +69,40 @@ class MastodonDriver(SocialDriver):
     def _mentions(self, client: MastodonClient, since: str | None):
         own = self.account(client)["id"]
         page = client.fetch_mentions(since)
-        items = []
-        for post in page.items:
-            if not self.keep(post.author, own):
-                continue
-            references: list[str] = []
-            if post.reply_to_id and str(post.raw.get("in_reply_to_account_id") or "") == own:
-                try:  # it answers us: the posts above it lead to the conversation, also past a split thread
-                    references = client.ancestors(post.external_id)
-                except NotFound:
-                    references = []
-            items.append(self.message_item(post, references=references, meta={
-                "status_id": post.external_id, "mention": str(post.author.raw.get("acct") or post.author.handle)}))
-        return items, page.cursor
+        return [self._mention(client, post, own) for post in page.items if self.keep(post.author, own)], page.cursor
+
+    def _mention(self, client: MastodonClient, post: Post, own: str):
+        references: list[str] = []
+        if post.reply_to_id and str(post.raw.get("in_reply_to_account_id") or "") == own:
+            try:  # it answers us: the posts above it lead to the conversation, also past a split thread
+                references = client.ancestors(post.external_id)
+            except NotFound:
+                references = []
+        return self.message_item(post, references=references, meta={
+            "status_id": post.external_id, "mention": str(post.author.raw.get("acct") or post.author.handle)})
+
+    def stream(self, *, max_events: int | None = None) -> int:
+        """The account's streaming API: mentions arrive within a second, and a customer's edit or deletion
+        reaches what Resonanz stored (polling cannot see those). Returns the events handled."""
+        client = self.client()
+        own = self.account(client)["id"]
+        handled = 0
+        for event, payload in client.stream("user"):
+            item = None
+            if event == "notification" and isinstance(payload, Post) and payload.reason == "mention" \
+                    and self.keep(payload.author, own):
+                item = self._mention(client, payload, own)
+            elif event == "status.update" and isinstance(payload, Post):
+                edited = parse_time(payload.raw.get("edited_at"))
+                item = SourceChange(payload.external_id, "edited", text=payload.text, html=payload.html, at=edited)
+            elif event == "delete" and isinstance(payload, str) and payload.strip():
+                item = SourceChange(payload.strip(), "deleted")
+            if item is not None:
+                intake.submit(self.channel, [item])
+            handled += 1
+            if max_events and handled >= max_events:
+                break
+        return handled
 
     def _listen(self, client: MastodonClient, query: str, since: str | None):
         account = self.account(client)

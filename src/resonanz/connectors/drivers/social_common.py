@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -267,16 +268,17 @@ class SocialDriver(Driver):
         state.last_fetched_at = timezone.now()
         cursor = state.cursor or {}
         items, next_cursor = fetch(cursor.get("since"))
-        results = intake.submit(self.channel, items) if items else []
-        for result in results:
-            if isinstance(result, ActionError):
-                log.info("%s: skipped an item of %s: %s", self.channel, state.key, result)
-        state.cursor = {**cursor, "since": next_cursor}
-        state.items_seen += len(items)
-        state.last_ok_at = timezone.now()
-        state.last_status = 200
-        state.consecutive_errors = 0
-        state.save()
+        with transaction.atomic():  # what a page brought and the cursor past it are stored together, once
+            results = intake.submit(self.channel, items) if items else []
+            for result in results:
+                if isinstance(result, ActionError):
+                    log.info("%s: skipped an item of %s: %s", self.channel, state.key, result)
+            state.cursor = {**cursor, "since": next_cursor}
+            state.items_seen += len(items)
+            state.last_ok_at = timezone.now()
+            state.last_status = 200
+            state.consecutive_errors = 0
+            state.save()
         return intake.created(results)
 
     @staticmethod

@@ -100,12 +100,36 @@ class IdentityClaim:
     source: str = ""
 
 
+@dataclass
+class SourceChange:
+    """A message or post changed where it was published: ``edited`` (its new text) or ``deleted`` by its author.
+
+    Every app that stores items from channels applies it to what it holds (the inbox to messages, listening to
+    posts); the result per change is how many stored items it changed, so applying it twice changes nothing.
+    """
+
+    external_id: str
+    change: str  # "edited" or "deleted"
+    text: str = ""
+    html: str = ""
+    at: datetime | None = None
+
+    CHANGES = ("edited", "deleted")
+
+
 Handler = Callable[[Any, list], list]
 _handlers: dict[type, Handler] = {}
+#: item types every owning app receives (each registers its own handler); results are summed per item
+_broadcast: dict[type, dict[str, Handler]] = {SourceChange: {}}
 
 
 def register(item_type: type, handler: Handler) -> None:
-    """The owning app's handler for one item type: ``handler(channel, items) -> results`` in the same order."""
+    """The owning app's handler for one item type: ``handler(channel, items) -> results`` in the same order.
+
+    For a type several apps hold (``SourceChange``), each app registers its own handler and all are asked."""
+    if item_type in _broadcast:
+        _broadcast[item_type][f"{handler.__module__}.{handler.__qualname__}"] = handler
+        return
     _handlers[item_type] = handler
 
 
@@ -128,6 +152,12 @@ def submit(channel, items: Iterable) -> list:
 
 
 def _handle(channel, items: list) -> list:
+    if type(items[0]) in _broadcast:
+        totals = [0] * len(items)
+        for handler in _broadcast[type(items[0])].values():
+            for index, changed in enumerate(handler(channel, items)):
+                totals[index] += int(changed or 0)
+        return totals
     try:
         handler = _handlers[type(items[0])]
     except KeyError:

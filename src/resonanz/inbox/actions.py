@@ -19,12 +19,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from resonanz.connectors.drivers import get_driver
-from resonanz.connectors.intake import IdentityClaim, InboundMessage
+from resonanz.connectors.intake import IdentityClaim, InboundMessage, SourceChange
 from resonanz.connectors.models import Channel
 from resonanz.core import hooks, pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
-from resonanz.core.sanitize import clean_text, text_to_html
+from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
 from resonanz.crm.actions import claim_identity, get_tags
 from resonanz.inbox import delivery, ingestion, macros
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
@@ -129,14 +129,18 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     agent = getattr(author, "agent", None)
     channel = conversation.channel
     driver = get_driver(channel)
-    refusal = driver.check_reply(conversation, meta or {})
+    refusal = driver.check_window(conversation, meta or {})
     if refusal:
         raise ActionError(refusal, "text")
     if not (meta or {}).get("template"):
         text = driver.sign(text, agent)
-    if driver.reply_limit and len(text) > driver.reply_limit and not driver.splits_replies:
-        raise ActionError(f"The reply has {len(text)} characters; {channel.kind_label} accepts at most "
-                          f"{driver.reply_limit}. Shorten it.", "text")
+    if is_public is None:  # a reply to a private message (a direct message) stays private
+        last = (conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("-id")
+                .values_list("is_public", flat=True).first())
+        is_public = driver.public and last is not False
+    refusal = driver.check_reply(text, conversation)
+    if refusal:
+        raise ActionError(refusal, "text")
     # Apps above may hold the reply (approval raises ReplyHeld, an ActionError) or record warnings
     # (guideline checks); an approved reply comes back through this function.
     hooks.run("reply_check", conversation=conversation, author=author, text=text, status=status,
@@ -148,7 +152,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             conversation=conversation, channel=channel, direction=Message.Direction.OUTBOUND,
             author_user=author, text=text, html=text_to_html(text),
             subject=_reply_subject(conversation),
-            is_public=driver.public if is_public is None else is_public,
+            is_public=is_public,
             delivery_status=Message.Delivery.QUEUED, sent_at=now, meta=meta or {},
         )
         updates = ["last_activity_at", "waiting_for_us", "message_count"]
@@ -170,6 +174,49 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
         transaction.on_commit(lambda: delivery.deliver_later(message.pk))
     publish("message.sent", message_id=message.pk, conversation_id=conversation.pk)
     return message
+
+
+def apply_source_changes(channel: Channel, changes: list[SourceChange]) -> list[int]:
+    """A customer edited or deleted a message at its source: the intake's handler for the inbox.
+
+    The message stays (the conversation's history and what agents answered must still make sense) and is
+    marked: deleted ones with when, edited ones with their new text, the first text kept in ``meta``.
+    Returns how many messages each change touched; the same change twice touches nothing the second time.
+    """
+    changed = []
+    for change in changes:
+        if change.change not in SourceChange.CHANGES:
+            changed.append(0)
+            continue
+        message = (Message.objects.select_related("conversation")
+                   .filter(channel=channel, direction=Message.Direction.INBOUND,
+                           external_id=clean_text(change.external_id, 300)).first())
+        if message is None:
+            changed.append(0)
+            continue
+        meta = dict(message.meta or {})
+        at = (change.at or timezone.now()).isoformat()
+        html = sanitize_html(change.html) if change.html else ""
+        text = clean_text(change.text) or (html_to_text(html) if html else "")
+        if change.change == "deleted":
+            if meta.get("deleted_at"):
+                changed.append(0)
+                continue
+            meta["deleted_at"] = at
+            updates: dict = {"meta": meta}
+        else:
+            if not text.strip() or text == message.text:
+                changed.append(0)
+                continue
+            meta.setdefault("original_text", message.text)
+            meta["edited_at"] = at
+            updates = {"meta": meta, "text": text, "html": html or text_to_html(text)}
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk).update(**updates)
+            record(message.conversation, f"message_{change.change}_at_source", message_id=message.pk)
+        publish("message.changed", message_id=message.pk, conversation_id=message.conversation_id)
+        changed.append(1)
+    return changed
 
 
 def _reply_subject(conversation: Conversation) -> str:

@@ -18,6 +18,7 @@ class InboxConfig(AppConfig):
         intake.register(intake.InboundMessage, actions.ingest_many)
         intake.register(intake.DeliveryUpdate, actions.apply_delivery_updates)
         intake.register(intake.IdentityClaim, actions.apply_identity_claims)
+        intake.register(intake.SourceChange, actions.apply_source_changes)
         hooks.register("contact_merged", actions.move_contact_rows)
 
     @staticmethod

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from resonanz.connectors.intake import InboundMessage, InboundPost
+from resonanz.connectors.intake import InboundMessage, InboundPost, SourceChange
 from resonanz.connectors.mail.privacy import block_remote_images
 from resonanz.core import pipeline
 from resonanz.core.errors import ActionError
@@ -95,6 +95,40 @@ def ingest_post(channel, inbound: InboundPost, *, is_demo: bool = False) -> Post
     publish("post.updated", post_id=existing.pk, channel_id=channel.pk)
     transaction.on_commit(pipeline.kick)
     return PostResult(existing, "updated")
+
+
+def apply_source_changes(channel, changes: list[SourceChange]) -> list[int]:
+    """An author edited or deleted a public post: the intake's handler for the listening stream.
+
+    An edited post takes its new text and is read again; a deleted one leaves the stream (its author took it
+    back; a conversation made from it keeps its copy). Returns how many posts each change touched.
+    """
+    changed = []
+    for change in changes:
+        post = Post.objects.filter(channel=channel, external_id=clean_text(change.external_id, 500)).first()
+        if post is None or change.change not in SourceChange.CHANGES:
+            changed.append(0)
+            continue
+        if change.change == "deleted":
+            post_id = post.pk
+            post.delete()
+            publish("post.deleted", post_id=post_id, channel_id=channel.pk)
+            changed.append(1)
+            continue
+        html = block_remote_images(change.html) if change.html else ""
+        text = clean_text(change.text) or (html_to_text(html) if html else "")
+        digest = _hash(post.title, text)
+        if not text.strip() or digest == post.content_hash:
+            changed.append(0)
+            continue
+        post.text, post.html, post.content_hash = text, html or text_to_html(text), digest
+        post.updated_at = timezone.now()
+        post.pipeline_state = Post.Pipeline.PENDING
+        post.save()
+        publish("post.updated", post_id=post.pk, channel_id=channel.pk)
+        transaction.on_commit(pipeline.kick)
+        changed.append(1)
+    return changed
 
 
 def turn_into_conversation(post: Post, agent=None):

@@ -16,3 +16,4 @@ class ListeningConfig(AppConfig):
 
         pipeline.register_source("post", Post, select_related=("channel",))
         intake.register(intake.InboundPost, actions.ingest_posts)
+        intake.register(intake.SourceChange, actions.apply_source_changes)

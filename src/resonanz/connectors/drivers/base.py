@@ -20,17 +20,32 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.intake import DeliveryUpdate, InboundMessage, InboundPost
+from resonanz.connectors.intake import DeliveryUpdate, InboundMessage, InboundPost, SourceChange
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHONE = re.compile(r"\+?[0-9][0-9 ()/-]{6,20}")
 
-__all__ = ["ChannelField", "DeliveryUpdate", "Driver", "DriverError", "InboundMessage", "InboundPost", "ReplyTemplate",
-           "SendResult"]
+__all__ = ["ChannelField", "ConnectField", "DeliveryUpdate", "Driver", "DriverError", "InboundMessage",
+           "InboundPost", "ReplyTemplate", "SendResult", "SourceChange"]
 
 
 class DriverError(Exception):
     """A channel could not do what was asked; the text tells the administrator what to fix."""
+
+
+@dataclass(frozen=True)
+class ConnectField:
+    """One field of a kind's connect form. A ``secret`` goes into the encrypted credentials and is never
+    shown again (masked); the others are settings. ``lines``: a list, one entry per line; ``choices``: a
+    choice of (value, label)."""
+
+    key: str
+    label: str
+    help: str = ""
+    secret: bool = False
+    lines: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    required: bool = True
 
 
 @dataclass
@@ -95,8 +110,12 @@ class Driver:
     #: are queued unless the driver splits them into a thread (``splits_replies``)
     reply_limit: ClassVar[int | None] = None
     splits_replies: ClassVar[bool] = False
+    #: a public channel that can also answer privately (a direct message); the reply form offers it
+    private_replies: ClassVar[bool] = False
     #: fetches messages on the worker's schedule (``receive``/``poll``)
     polls: ClassVar[bool] = False
+    #: keeps a connection open for events the platform pushes (``stream``, run by ``resonanz stream``)
+    streams: ClassVar[bool] = False
     #: platforms push requests to /hooks/<slug>/, answered by ``handle_request``
     accepts_push: ClassVar[bool] = False
     #: client systems post messages to /api/channels/<id>/inbound/
@@ -118,6 +137,8 @@ class Driver:
     #: free-text replies are allowed only this long after the customer's last message (WhatsApp: 24 hours);
     #: after that only a ``ReplyTemplate`` may be sent
     reply_window: ClassVar[timedelta | None] = None
+    #: the connect form's own fields for this kind (channel administration shows them for the chosen kind)
+    connect_fields: ClassVar[tuple[ConnectField, ...]] = ()
 
     def __init__(self, channel) -> None:
         self.channel = channel
@@ -140,6 +161,20 @@ class Driver:
         if not (self.channel.sign_replies and initials) or text.rstrip().endswith(f"^{initials}"):
             return text
         return f"{text} ^{initials}"
+
+    def check_reply(self, text: str, conversation=None) -> str:
+        """Why ``text`` cannot go out on this channel ("" if it can), asked before a reply is queued.
+
+        The default refuses replies over ``reply_limit`` unless the driver splits them into a thread."""
+        limit = self.reply_limit
+        if limit and len(text) > limit and not self.splits_replies:
+            return (f"The reply has {len(text)} characters; {self.channel.kind_label} accepts at most "
+                    f"{limit}. Shorten it.")
+        return ""
+
+    def connected_account(self) -> dict | None:
+        """The platform account this channel acts as (handle, display_name, avatar_url), for its admin page."""
+        return None
 
     def addresses(self) -> list[tuple[str, str]]:
         """Where the outside world reaches this channel, for its admin page: (label, address) pairs."""
@@ -169,8 +204,8 @@ class Driver:
         """The approved templates an agent may send outside the window."""
         return []
 
-    def check_reply(self, conversation, meta: dict) -> str:
-        """Why this reply may not be queued ("" when it may): a closed window without a template."""
+    def check_window(self, conversation, meta: dict) -> str:
+        """Why a reply may not be queued now ("" when it may): a closed window without a template."""
         if self.reply_window is not None and not (meta or {}).get("template") and not self.window_open(conversation):
             return str(_("The window for free replies has closed; send an approved template instead."))
         return ""
@@ -193,6 +228,10 @@ class Driver:
         after the intake stored the item.
         """
         return intake.created(intake.submit(self.channel, self.receive()))
+
+    def stream(self, *, max_events: int | None = None) -> int:
+        """Read the platform's event stream until it ends (or ``max_events``); returns the events handled."""
+        return 0
 
     def handle_request(self, request: HttpRequest) -> HttpResponse:
         """A request the platform pushed to /hooks/<slug>/: verify its signature, answer handshakes, hand

@@ -43,6 +43,12 @@ def new_tid() -> str:
     return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
 
 
+def tid_at(microseconds: int, clock_id: int) -> str:
+    """A TID for a chosen moment and clock id: the same reply part gets the same record key on every try."""
+    value = (microseconds << 10) | (clock_id & 0x3FF)
+    return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
 def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -283,6 +289,14 @@ class BlueskyClient:
                     visibility="direct", is_direct=True, conversation_id=convo_id, mentions=parsed.mentions,
                     reason="direct", cursor=str(message.get("rev", "")), raw=message)
 
+    def convo_with(self, did: str) -> str:
+        """The id of the chat conversation between the account and `did` (made if there is none yet)."""
+        convo = self._call("chat.bsky.convo.getConvoForMembers", params={"members": [did]},
+                           proxy=self.chat_proxy).get("convo")
+        if not isinstance(convo, dict) or not convo.get("id"):
+            raise SocialError("getConvoForMembers answered without a conversation")
+        return str(convo["id"])
+
     # --- writing -------------------------------------------------------------------------------------------
     def send_direct_message(self, convo_id: str, text: str) -> Post:
         if not self._access:
@@ -304,7 +318,7 @@ class BlueskyClient:
                      description=alt, mime_type=mime_type, raw=blob)
 
     def reply(self, text: str, parent: Post, *, mention: Profile | None = None, images: list[Media] = (),
-              language: str = "") -> Post:
+              language: str = "", rkey: str = "") -> Post:
         """A public reply threaded under `parent` (reply refs root + parent), mentioning `mention`."""
         if not parent.cid:
             raise ValueError("the post to answer has no CID; fetch it with get_post first")
@@ -323,7 +337,7 @@ class BlueskyClient:
         if images:
             record["embed"] = {"$type": "app.bsky.embed.images",
                                "images": [{"image": m.raw, "alt": m.description} for m in images]}
-        return self._create_once(record)
+        return self._create_once(record, rkey=rkey)
 
     def post(self, text: str, *, language: str = "") -> Post:
         record: dict = {"$type": POST, "text": text, "createdAt": _now()}
@@ -333,11 +347,16 @@ class BlueskyClient:
             record["langs"] = [language]
         return self._create_once(record)
 
-    def _create_once(self, record: dict) -> Post:
-        """Write with our own record key; after a failure that may have reached the PDS, look before retrying."""
+    def _create_once(self, record: dict, rkey: str = "") -> Post:
+        """Write with our own record key; after a failure that may have reached the PDS, look before retrying.
+
+        A caller that passes its own `rkey` (the same on every delivery attempt) gets the stored post back
+        if an earlier attempt wrote it already."""
         if not self._access:
             self.login()
-        rkey = new_tid()
+        if rkey and (existing := self._existing(rkey)):
+            return self._own_post(existing, record)
+        rkey = rkey or new_tid()
         last: Unavailable | None = None
         for attempt in range(self.write_attempts):
             if attempt and last and last.may_have_posted:

@@ -31,7 +31,13 @@ def perform(session: requests.Session, method: str, url: str, *, timeout: float,
         raise Unavailable(f"connection to {url} failed: {exc}", may_have_posted=write and reached) from exc
     except requests.Timeout as exc:
         raise Unavailable(f"{url} did not answer within {timeout:g} s", may_have_posted=write) from exc
-    except requests.RequestException as exc:  # ChunkedEncodingError, ContentDecodingError: body cut off
+    except requests.RequestException as exc:
+        safe = getattr(exc, "message", None)  # core.outbound's guarded session: refused address or no answer
+        if isinstance(safe, str) and type(exc).__name__ == "RefusedURL":
+            raise Unavailable(safe, may_have_posted=False) from exc
+        if isinstance(safe, str) and type(exc).__name__ == "Unreachable":
+            raise Unavailable(safe, may_have_posted=write) from exc
+        # ChunkedEncodingError, ContentDecodingError: body cut off
         raise InvalidResponse(f"the answer from {url} was cut off: {exc}", may_have_posted=write) from exc
     return response
 

@@ -224,6 +224,12 @@ class MastodonClient:
         posts = [self._post(s, reason="search", cursor=str(s["id"])) for s in statuses]
         return Page(posts, posts[-1].cursor if posts else since)
 
+    def ancestors(self, status_id: str) -> list[str]:
+        """The ids of the posts a status answers, nearest first (from its thread context)."""
+        context = expect_dict(self._get(f"/api/v1/statuses/{status_id}/context"), "context")
+        found = [str(s.get("id")) for s in context.get("ancestors") or [] if isinstance(s, dict) and s.get("id")]
+        return found[::-1]
+
     def get_status(self, status_id: str) -> Post:
         return self._post(self._get(f"/api/v1/statuses/{status_id}"))
 

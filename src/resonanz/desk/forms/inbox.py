@@ -11,6 +11,7 @@ class ReplyForm(forms.Form):
     text = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}))
     status = forms.ChoiceField(label=_("then set status"), required=False,
                                choices=[("", _("keep"))] + list(Conversation.Status.choices))
+    private = forms.BooleanField(label=_("Reply privately (direct message)"), required=False)
 
 
 class NoteForm(forms.Form):

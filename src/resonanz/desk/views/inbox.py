@@ -169,7 +169,8 @@ def reply(request, pk: int):
     if form.is_valid():
         try:
             actions.send_reply(conversation, request.user, form.cleaned_data["text"],
-                               status=form.cleaned_data["status"] or None)
+                               status=form.cleaned_data["status"] or None,
+                               is_public=False if form.cleaned_data["private"] else None)
             flash.success(request, _("Reply sent."))
         except ActionError as exc:
             if getattr(exc, "pending", None) is not None:  # held for a supervisor's approval: not an error

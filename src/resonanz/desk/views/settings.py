@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
@@ -135,9 +135,13 @@ def channel_detail(request, pk: int):
         secrets = {k: mask(str(v)) for k, v in channel.credentials.items()}
     except Exception as exc:
         secrets = {"error": str(exc)}
+    sources = [s for s in channel.sources.all() if s.key != "account"]
+    account_state = channel.sources.filter(key="account").first()
+    status = (account_state.cursor or {}) if account_state else {}
     return render(request, "admin/channel.html", {
         "channel": channel, "form": form, "last_day": last_day, "secrets": secrets,
-        "addresses": channel.driver.addresses(),
+        "addresses": channel.driver.addresses(), "account": channel.driver.connected_account(), "sources": sources,
+        "rate": status.get("rate") or {}, "backoff_until": _moment(status.get("backoff_until")),
         "chat_form": ChatWidgetForm(channel=channel) if channel.kind == "chat" else None})
 
 
@@ -154,6 +158,14 @@ def channel_chat(request, pk: int):
         except ActionError as exc:
             form.add_error(None, exc.message)
     return render(request, "admin/channel_chat.html", {"channel": channel, "chat_form": form})
+
+
+def _moment(value):
+    """An ISO time kept in a source's cursor, as a datetime for the template (None if there is none)."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @admin_required

@@ -268,5 +268,19 @@
       box.checked = !box.checked;
       box.dispatchEvent(new Event("change", { bubbles: true }));
     });
+  // Channel form: show only the chosen kind's connect fields; tick "sign replies" for kinds that sign.
+  var kindSelect = document.querySelector('form select[name="kind"]');
+  if (kindSelect) {
+    var form = kindSelect.form;
+    var showKind = function (changed) {
+      Array.prototype.forEach.call(form.querySelectorAll("[data-kind]"), function (field) {
+        var box = field.closest("div");
+        if (box) box.hidden = field.dataset.kind !== kindSelect.value;
+      });
+      var sign = form.querySelector('input[name="sign_replies"]');
+      if (changed && sign) sign.checked = (kindSelect.dataset.signs || "").split(" ").indexOf(kindSelect.value) >= 0;
+    };
+    kindSelect.addEventListener("change", function () { showKind(true); });
+    showKind(false);
   }
 })();

@@ -1,0 +1,151 @@
+"""The Bluesky channel (AT Protocol): an account on a PDS, signed in with an app password.
+
+Settings: ``service_url`` (the account's PDS, https://bsky.social for most), ``identifier`` (the handle),
+``listen`` (keywords and #hashtags for the listening stream), ``long_replies`` ("split" or "refuse"),
+``ignore`` (handles), ``direct_messages`` (true: read the account's chats), and for other networks than
+bsky.app ``chat_proxy`` and ``web_url``. Credentials (encrypted): ``app_password``.
+
+Mentions, replies and quotes come from the account's notifications (cursor: the newest indexedAt), chats
+from the chat log (its own cursor), listening from post search. A reply names its thread's root, so a
+customer's answer to our reply joins the conversation of the post that started it. Our replies are records
+with record keys made from the message, the same on every attempt: a retry finds the stored post instead
+of posting it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import partial
+
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.connectors.drivers import register
+from resonanz.connectors.drivers.base import ConnectField, DriverError
+from resonanz.connectors.drivers.social_common import (
+    IGNORE_FIELD,
+    LISTEN_FIELD,
+    LONG_REPLIES_FIELD,
+    SocialDriver,
+    query_list,
+)
+from resonanz.connectors.social.bluesky import CHAT_PROXY, BlueskyClient, tid_at
+from resonanz.connectors.social.errors import NotFound
+from resonanz.connectors.social.models import Post, Profile
+from resonanz.core import outbound
+
+_clients: dict[tuple, BlueskyClient] = {}
+_lock = threading.Lock()
+CHAT_LIMIT = 1000  # graphemes per chat message
+MAX_PROFILE_LOOKUPS = 25  # per listening query and poll: the follower counts of new authors
+
+
+@register("bluesky")
+class BlueskyDriver(SocialDriver):
+    label = _("Bluesky")
+    identity_kind = "bluesky"
+    network = "bluesky"
+    default_limit = 300
+    connect_fields = (
+        ConnectField("service_url", _("PDS address"), _("The account's server: https://bsky.social for most "
+                                                        "accounts.")),
+        ConnectField("identifier", _("Handle"), _("The account's handle, e.g. yourbrand.bsky.social")),
+        ConnectField("app_password", _("App password"), _("In the Bluesky app: Settings → Privacy and security → "
+                                                          "App passwords; allow access to direct messages."),
+                     secret=True),
+        LISTEN_FIELD, LONG_REPLIES_FIELD, IGNORE_FIELD,
+    )
+    settings_help = _('Settings JSON: {"service_url": "https://bsky.social", "identifier": "yourbrand.bsky.social", '
+                      '"listen": ["#yourbrand", "your brand"], "long_replies": "split" or "refuse", '
+                      '"direct_messages": true, "ignore": ["spammer.bsky.social"]}')
+
+    def client(self) -> BlueskyClient:
+        """The channel's client, kept per process while its settings stay the same: a PDS allows only 30
+        logins in five minutes per account, so polls and replies reuse the session (refreshed when it ends)."""
+        identifier = str(self.settings.get("identifier") or "").strip().lstrip("@")
+        if not identifier:
+            raise DriverError("The channel has no handle yet; enter it in the channel settings.")
+        url, password = self.server_url("service_url"), self.secret("app_password")
+        chat_proxy = str(self.settings.get("chat_proxy") or CHAT_PROXY)
+        web_url = str(self.settings.get("web_url") or "https://bsky.app")
+        timeout = float(self.settings.get("timeout") or 15)
+        key = (self.channel.pk, url, identifier, hashlib.sha256(password.encode()).hexdigest(), chat_proxy,
+               web_url, timeout)
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                for stale in [k for k in _clients if k[0] == self.channel.pk]:
+                    del _clients[stale]  # the settings or the app password changed
+                client = BlueskyClient(url, identifier, password, chat_proxy=chat_proxy, web_url=web_url,
+                                       timeout=timeout, session=outbound.session())
+                _clients[key] = client
+        return client
+
+    def verify(self, client: BlueskyClient) -> Profile:
+        return client.verify_credentials()
+
+    def sources(self, client: BlueskyClient):
+        found = [("mentions", "Mentions, replies and quotes", partial(self._mentions, client))]
+        if self.settings.get("direct_messages", True):
+            found.append(("chat", "Direct messages", partial(self._chat, client)))
+        for query in query_list(self.settings):
+            found.append((f"listen:{query}", query, partial(self._listen, client, query)))
+        return found
+
+    def _mentions(self, client: BlueskyClient, since: str | None):
+        own = self.account(client)["id"]
+        page = client.fetch_mentions(since)
+        items = [self.message_item(post, references=[post.root_id], meta=self._post_meta(post))
+                 for post in page.items if self.keep(post.author, own)]
+        return items, page.cursor
+
+    @staticmethod
+    def _post_meta(post: Post) -> dict:
+        return {"uri": post.external_id, "cid": post.cid, "did": post.author.external_id,
+                "mention": post.author.handle}
+
+    def _chat(self, client: BlueskyClient, since: str | None):
+        own = self.account(client)["id"]
+        page = client.fetch_direct_messages(since)
+        items = [self.message_item(post, meta={"convo_id": post.conversation_id, "did": post.author.external_id,
+                                               "mention": ""})
+                 for post in page.items if self.keep(post.author, own)]
+        return items, page.cursor
+
+    def _listen(self, client: BlueskyClient, query: str, since: str | None):
+        account = self.account(client)
+        page = client.search_posts(query, since)
+        items, reach = [], {}
+        for post in page.items:
+            if not self.keep(post.author, account["id"]) or account["id"] in post.mentions:
+                continue  # our own, ignored, or addressed to us (that comes in as a mention)
+            did = post.author.external_id
+            if did not in reach and len(reach) < MAX_PROFILE_LOOKUPS:
+                try:  # search results carry no follower count; the profile does
+                    reach[did] = client.get_profile(did).followers
+                except NotFound:
+                    reach[did] = None
+            items.append(self.post_item(post, query, reach=reach.get(did)))
+        return items, page.cursor
+
+    def deliver(self, client: BlueskyClient, message, parent, body: str, signature: str) -> list[Post]:
+        meta = parent.meta or {}
+        if meta.get("convo_id") or not message.is_public:
+            convo = meta.get("convo_id") or client.convo_with(str(meta.get("did") or ""))
+            return [client.send_direct_message(convo, text)
+                    for text in self.parts(body, signature, "", limit=CHAT_LIMIT)]
+        post = client.get_post(str(meta.get("uri") or parent.external_id))
+        mention = self.mention_for(meta)
+        start = int(message.sent_at.timestamp() * 1_000_000) if message.sent_at else message.pk
+        posted: list[Post] = []
+        for index, text in enumerate(self.parts(body, signature, mention)):
+            post = client.reply(text, post, mention=parent_profile(meta), rkey=tid_at(start + index, message.pk))
+            posted.append(post)
+        return posted
+
+
+def parent_profile(meta: dict) -> Profile | None:
+    """The customer to mention (a facet needs the DID beside the handle)."""
+    if meta.get("did") and meta.get("mention"):
+        return Profile(external_id=str(meta["did"]), handle=str(meta["mention"]))
+    return None

@@ -1,0 +1,136 @@
+"""The Mastodon channel: any server that speaks Mastodon's client API (Mastodon, GoToSocial, Akkoma, …).
+
+Settings: ``server_url`` (https://mastodon.example), ``listen`` (hashtags and keywords for the listening
+stream), ``long_replies`` ("split" into a numbered thread, or "refuse"), ``ignore`` (handles whose posts are
+ignored). Credentials (encrypted): ``access_token`` of an application with the read and write scopes.
+``max_characters`` is learned from the server when the administrator checks the connection (500 otherwise).
+
+Mentions and direct messages come from the notifications (cursor: the last notification id); a reply to
+one of our posts carries the ids of the posts above it, so it joins the conversation of the post it
+answers. Listening reads hashtag timelines and the server's status search (cursor: the last status id).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.connectors import intake
+from resonanz.connectors.drivers import register
+from resonanz.connectors.drivers.base import ConnectField, SourceChange
+from resonanz.connectors.drivers.social_common import (
+    IGNORE_FIELD,
+    LISTEN_FIELD,
+    LONG_REPLIES_FIELD,
+    SocialDriver,
+    query_list,
+)
+from resonanz.connectors.social.errors import NotFound
+from resonanz.connectors.social.mastodon import VISIBILITIES, MastodonClient, parse_time
+from resonanz.connectors.social.models import Post, Profile
+from resonanz.core import outbound
+
+
+@register("mastodon")
+class MastodonDriver(SocialDriver):
+    label = _("Mastodon (fediverse)")
+    identity_kind = "mastodon"
+    network = "mastodon"
+    streams = True
+    default_limit = 500
+    connect_fields = (
+        ConnectField("server_url", _("Server address"), _("The account's server, e.g. https://mastodon.social")),
+        ConnectField("access_token", _("Access token"), _("On the server: Preferences → Development → New "
+                                                          "application with the read and write scopes; copy “Your "
+                                                          "access token”."), secret=True),
+        LISTEN_FIELD, LONG_REPLIES_FIELD, IGNORE_FIELD,
+    )
+    settings_help = _('Settings JSON: {"server_url": "https://mastodon.social", "listen": ["#yourbrand", '
+                      '"your brand"], "long_replies": "split" or "refuse", "ignore": ["spammer@example.social"]}')
+
+    def client(self) -> MastodonClient:
+        return MastodonClient(self.server_url("server_url"), self.secret("access_token"),
+                              session=outbound.session(), timeout=float(self.settings.get("timeout") or 15))
+
+    def verify(self, client: MastodonClient) -> Profile:
+        return client.verify_credentials()
+
+    def after_check(self, client: MastodonClient) -> None:
+        """Remember the server's post length (Mastodon's default is 500; instances set their own)."""
+        self.remember("max_characters", client.max_characters())
+
+    def sources(self, client: MastodonClient):
+        found = [("mentions", "Mentions and direct messages", partial(self._mentions, client))]
+        for query in query_list(self.settings):
+            found.append((f"listen:{query}", query, partial(self._listen, client, query)))
+        return found
+
+    def _mentions(self, client: MastodonClient, since: str | None):
+        own = self.account(client)["id"]
+        page = client.fetch_mentions(since)
+        return [self._mention(client, post, own) for post in page.items if self.keep(post.author, own)], page.cursor
+
+    def _mention(self, client: MastodonClient, post: Post, own: str):
+        references: list[str] = []
+        if post.reply_to_id and str(post.raw.get("in_reply_to_account_id") or "") == own:
+            try:  # it answers us: the posts above it lead to the conversation, also past a split thread
+                references = client.ancestors(post.external_id)
+            except NotFound:
+                references = []
+        return self.message_item(post, references=references, meta={
+            "status_id": post.external_id, "mention": str(post.author.raw.get("acct") or post.author.handle)})
+
+    def stream(self, *, max_events: int | None = None) -> int:
+        """The account's streaming API: mentions arrive within a second, and a customer's edit or deletion
+        reaches what Resonanz stored (polling cannot see those). Returns the events handled."""
+        client = self.client()
+        own = self.account(client)["id"]
+        handled = 0
+        for event, payload in client.stream("user"):
+            item = None
+            if event == "notification" and isinstance(payload, Post) and payload.reason == "mention" \
+                    and self.keep(payload.author, own):
+                item = self._mention(client, payload, own)
+            elif event == "status.update" and isinstance(payload, Post):
+                edited = parse_time(payload.raw.get("edited_at"))
+                item = SourceChange(payload.external_id, "edited", text=payload.text, html=payload.html, at=edited)
+            elif event == "delete" and isinstance(payload, str) and payload.strip():
+                item = SourceChange(payload.strip(), "deleted")
+            if item is not None:
+                intake.submit(self.channel, [item])
+            handled += 1
+            if max_events and handled >= max_events:
+                break
+        return handled
+
+    def _listen(self, client: MastodonClient, query: str, since: str | None):
+        account = self.account(client)
+        own_acct = account.get("handle", "").split("@")[0].lower()
+        if query.startswith("#"):
+            page = client.hashtag_timeline(query[1:], since)
+        else:
+            page = client.search(query, since)
+        items = []
+        for post in page.items:
+            if not self.keep(post.author, account["id"]):
+                continue
+            if own_acct and any(m.split("@")[0].lower() == own_acct for m in post.mentions):
+                continue  # addressed to us: it comes in as a mention, into the inbox
+            items.append(self.post_item(post, query))
+        return items, page.cursor
+
+    def deliver(self, client: MastodonClient, message, parent, body: str, signature: str) -> list[Post]:
+        meta = parent.meta or {}
+        visibility = meta.get("visibility") if meta.get("visibility") in VISIBILITIES else "public"
+        if not message.is_public:
+            visibility = "direct"
+        mention = self.mention_for(meta)
+        posted: list[Post] = []
+        reply_to = meta.get("status_id") or parent.external_id
+        for index, text in enumerate(self.parts(body, signature, mention)):
+            status = client.post(text, visibility=visibility, in_reply_to_id=reply_to,
+                                 idempotency_key=f"resonanz-{self.channel.pk}-{message.pk}-{index}")
+            posted.append(status)
+            reply_to = status.external_id
+        return posted

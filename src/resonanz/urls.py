@@ -20,6 +20,7 @@ urlpatterns = [
     path("contact/<slug:slug>/", contact_form, name="contact_form"),
     path("hooks/<slug:slug>/", push, name="webhook"),
     path("listening/", include("resonanz.desk.urls.listening")),
+    path("insights/", include("resonanz.desk.urls.insights")),
     path("automation/", include("resonanz.desk.urls.automation")),
     path("knowledge/", include("resonanz.desk.urls.knowledge")),
     path("help/", include("resonanz.portal.urls_help")),

@@ -4,7 +4,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.routers import DefaultRouter
 
-from resonanz.api import automation, knowledge, views
+from resonanz.api import automation, insights, knowledge, views
 from resonanz.core.parsers import SafeJSONParser
 
 router = DefaultRouter()
@@ -22,6 +22,9 @@ router.register("rule-runs", automation.RuleRunViewSet, basename="rule-run")
 router.register("sla-policies", automation.SLAPolicyViewSet, basename="sla-policy")
 router.register("calendars", automation.CalendarViewSet, basename="calendar")
 router.register("pending-replies", automation.PendingReplyViewSet, basename="pending-reply")
+router.register("listening-queries", insights.ListeningQueryViewSet, basename="listening-query")
+router.register("alerts", insights.AlertViewSet, basename="alert")
+router.register("goals", insights.GoalViewSet, basename="goal")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
 
@@ -33,6 +36,7 @@ urlpatterns = [
     path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge-search"),
     path("conversations/<int:pk>/suggestions/", knowledge.ConversationSuggestionsView.as_view(),
          name="conversation-suggestions"),
+    path("insights/dashboard/", insights.DashboardView.as_view(), name="insights-dashboard"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("", include(router.urls)),
 ]

@@ -57,12 +57,12 @@ def _series(w: Watched, start: datetime, end: datetime) -> dict[datetime, tuple[
     """Per hour in [start, end): (value, total) — the count, or the negatives and all items."""
     if w.intent:
         rows = (IntentRollup.objects.filter(query_id=0, intent=w.intent, hour__gte=start, hour__lt=end)
-                .values("hour").annotate(n=Sum("n")))
-        return {r["hour"]: (r["n"], r["n"]) for r in rows}
+                .values("hour").annotate(c=Sum("n")))
+        return {r["hour"]: (r["c"], r["c"]) for r in rows}
     qid = w.query.pk if w.query else 0
     rows = (Rollup.objects.filter(query_id=qid, hour__gte=start, hour__lt=end).values("hour")
-            .annotate(n=Sum("n"), neg=Sum("n", filter=Q(sentiment="negative"))))
-    return {r["hour"]: ((r["n"] if w.kind == "volume" else r["neg"] or 0), r["n"]) for r in rows}
+            .annotate(c=Sum("n"), neg=Sum("n", filter=Q(sentiment="negative"))))
+    return {r["hour"]: ((r["c"] if w.kind == "volume" else r["neg"] or 0), r["c"]) for r in rows}
 
 
 def check(now: datetime | None = None) -> list[Alert]:

@@ -27,7 +27,7 @@ def _svg(width: int, height: int, label: str, body: list[str]) -> SafeString:
 
 
 def stacked_columns(label: str, buckets: list[str], series: dict[str, list[float]], names: dict[str, str],
-                    *, width: int = 640, height: int = 220, links: list[str] | None = None) -> SafeString:
+                    *, width: int = 420, height: int = 200, links: list[str] | None = None) -> SafeString:
     """Columns per bucket (a day or hour), stacked by series (the sentiments), with a y axis and a legend."""
     left, bottom, top = 36, 34, 22
     plot_h = height - bottom - top
@@ -58,7 +58,7 @@ def stacked_columns(label: str, buckets: list[str], series: dict[str, list[float
             body.append(f'<a href="{escape(links[i])}">{"".join(marks)}</a>')
         else:
             body.extend(marks)
-    every = max(1, round(n / 6))
+    every = max(1, round(n / 4))
     for i in range(0, n, every):
         x = left + i * step + step / 2
         body.append(f'<text x="{x:.1f}" y="{height - bottom + 14}" font-size="11" text-anchor="middle" '
@@ -71,13 +71,13 @@ def stacked_columns(label: str, buckets: list[str], series: dict[str, list[float
     return _svg(width, height, label, body)
 
 
-def bars(label: str, rows: list[tuple[str, dict[str, float]]], names: dict[str, str], *, width: int = 640,
+def bars(label: str, rows: list[tuple[str, dict[str, float]]], names: dict[str, str], *, width: int = 420,
          links: list[str] | None = None, suffix: list[str] | None = None) -> SafeString:
     """Horizontal bars, one per row, stacked by the keys of each row's dict (one key: a plain bar)."""
-    label_w, row_h, pad = 150, 26, 4
+    label_w, row_h, pad = 110, 26, 4
     height = max(len(rows), 1) * row_h + 22
     peak = max((sum(v.values()) for _, v in rows), default=0) or 1
-    plot_w = width - label_w - 70
+    plot_w = width - label_w - 80
     body = []
     keys = list(dict.fromkeys(k for _, v in rows for k in v))
     if len(keys) > 1:
@@ -88,7 +88,7 @@ def bars(label: str, rows: list[tuple[str, dict[str, float]]], names: dict[str, 
             lx += 24 + 7 * len(names.get(key, key))
     for i, (name, values) in enumerate(rows):
         y = 20 + i * row_h
-        short = name if len(name) <= 22 else name[:21] + "…"
+        short = name if len(name) <= 16 else name[:15] + "…"
         body.append(f'<text x="{label_w - 6}" y="{y + row_h / 2 + 4:.1f}" font-size="12" text-anchor="end" '
                     f'fill="#222">{escape(short)}<title>{escape(name)}</title></text>')
         x = float(label_w)

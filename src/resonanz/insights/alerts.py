@@ -125,7 +125,11 @@ def _store(w: Watched, hour: datetime, alert) -> Alert | None:
     window_start = hour + HOUR - timedelta(seconds=alert.window)
     spike = _facts(w, window_start, hour + HOUR)
     baseline = _facts(w, window_start - timedelta(days=7), window_start)
-    terms = [t.to_dict() for t in driving_terms(_texts(spike), _texts(baseline), top=8, min_count=2)]
+    selected = _texts(spike)
+    # A spike is often a few dozen texts: the z-score of so few is modest, so a one-sided 95 % bar and a term
+    # in at least a fifth of the spike's texts (a word two posts share is no reason).
+    terms = [t.to_dict() for t in driving_terms(selected, _texts(baseline), top=8, min_count=max(2, len(selected) // 5),
+                                                min_z=1.645)]
     first = list(spike.order_by("at").values_list("pk", flat=True)[:5])
     what = "Volume" if w.kind == "volume" else "Negative share"
     label = f"{what} of {w.label}"

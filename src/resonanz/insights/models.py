@@ -164,6 +164,11 @@ class Alert(models.Model):
         ordering = ["-hour", "-id"]
         constraints = [models.UniqueConstraint(fields=["key", "hour"], name="alert_unique_key_hour")]
 
+    @property
+    def intent(self) -> str:
+        """The intent (topic) that spiked, for an intent alert."""
+        return self.key.removeprefix("intent:") if self.key.startswith("intent:") else ""
+
 
 class Goal(models.Model):
     class Kpi(models.TextChoices):

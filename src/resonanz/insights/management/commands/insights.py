@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from resonanz.core.progress import Progress
-from resonanz.insights import alerts
+from resonanz.insights import alerts, demo
 from resonanz.insights.backfill import ensure_facts, run_backfill
 from resonanz.insights.models import Fact, ListeningQuery
 from resonanz.understanding.models import Analysis
@@ -20,8 +20,19 @@ class Command(BaseCommand):
         back = sub.add_parser("backfill", help="match queries over every stored item")
         back.add_argument("--query", type=int, action="append", help="only this query (id); repeatable")
         sub.add_parser("alerts", help="feed the spike detectors with the hours counted since their last run")
+        demo_cmd = sub.add_parser("demo", help="load 30 days of demo posts (a launch, a complaint spike) and queries")
+        demo_cmd.add_argument("--remove", action="store_true", help="delete the demo posts and queries")
+        demo_cmd.add_argument("--scale", type=float, default=1.0, help="posts per day relative to the default")
 
     def handle(self, *args, what, **options):
+        if what == "demo":
+            if options["remove"]:
+                self.stdout.write(f"Removed {demo.remove()} demo posts.")
+                return
+            n = demo.load(scale=options["scale"])
+            self.stdout.write(f"Loaded {n} demo posts and the queries Kaffeewerk, BrühBar, Tassenglück, Barista Pro."
+                              if n else "The demo posts are loaded already (--remove deletes them).")
+            return
         if what == "alerts":
             made = alerts.check()
             self.stdout.write(f"{len(made)} new alert(s)")

@@ -68,3 +68,19 @@ def test_any_input_parses_or_fails_with_a_position_inside_the_text(text):
         assert 0 <= exc.position <= len(text)
     else:
         matches(node, Document.of("a b ab", "en"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Acme", "Lieferung", "kaputt", "Preis", "liefer*", '"kaputt an"', "AND", "OR",
+                                 "NOT", "(", ")"]), min_size=1, max_size=8).map(" ".join),
+       st.sampled_from(["Die Lieferung von Acme kam kaputt an", "Preis zu hoch", "Acme", "Lieferungen verspätet"]))
+def test_the_query_index_finds_exactly_what_evaluating_every_query_finds(query, text):
+    """Anchors only skip queries that cannot match: the index and the plain evaluation always agree."""
+    from resonanz.insights.querylang import QueryIndex
+
+    try:
+        node = parse(query)
+    except QuerySyntaxError:
+        return
+    doc = Document.of(text, "de")
+    assert QueryIndex([(1, node)]).matching(doc) == ([1] if matches(node, doc) else [])

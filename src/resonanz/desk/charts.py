@@ -88,7 +88,7 @@ def bars(label: str, rows: list[tuple[str, dict[str, float]]], names: dict[str, 
             lx += 24 + 7 * len(names.get(key, key))
     for i, (name, values) in enumerate(rows):
         y = 20 + i * row_h
-        short = name if len(name) <= 16 else name[:15] + "…"
+        short = name if len(name) <= 15 else name[:14] + "…"
         body.append(f'<text x="{label_w - 6}" y="{y + row_h / 2 + 4:.1f}" font-size="12" text-anchor="end" '
                     f'fill="#222">{escape(short)}<title>{escape(name)}</title></text>')
         x = float(label_w)

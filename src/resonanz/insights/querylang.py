@@ -263,3 +263,49 @@ def matches(node: Node, doc: Document) -> bool:
     if isinstance(node, And):
         return all(matches(c, doc) for c in node.children)
     return any(matches(c, doc) for c in node.children)
+
+
+# --- many queries at once -------------------------------------------------------------------------------------
+
+def anchors(node: Node) -> frozenset[str] | None:
+    """Word forms of which at least one must be in a text for the query to match it (None: cannot tell)."""
+    if isinstance(node, Phrase):
+        exact = [w for w in node.words if not w.prefix]
+        return min((w.forms for w in exact), key=len) if exact else None
+    if isinstance(node, Not):
+        return None
+    parts = [anchors(c) for c in node.children]
+    if isinstance(node, And):
+        known = [p for p in parts if p is not None]
+        return min(known, key=len) if known else None
+    if any(p is None for p in parts):
+        return None
+    return frozenset().union(*parts)
+
+
+class QueryIndex:
+    """Many queries against one text: only the queries one of whose anchor forms occurs are evaluated, so the
+    cost per text grows with the queries it may match, not with all queries (200 queries: about one each)."""
+
+    def __init__(self, queries: list[tuple[int, Node]]) -> None:
+        self.by_form: dict[str, list[tuple[int, Node]]] = {}
+        self.always: list[tuple[int, Node]] = []
+        for qid, node in queries:
+            forms = anchors(node)
+            if forms is None:
+                self.always.append((qid, node))
+            else:
+                for f in forms:
+                    self.by_form.setdefault(f, []).append((qid, node))
+
+    def candidates(self, doc: Document) -> list[tuple[int, Node]]:
+        seen: dict[int, Node] = {}
+        for form in doc.vocabulary:
+            for qid, node in self.by_form.get(form, ()):
+                seen.setdefault(qid, node)
+        for qid, node in self.always:
+            seen.setdefault(qid, node)
+        return list(seen.items())
+
+    def matching(self, doc: Document) -> list[int]:
+        return sorted(qid for qid, node in self.candidates(doc) if matches(node, doc))

@@ -120,7 +120,7 @@ def alert_detail(request, pk: int):
             actions.acknowledge_alert(alert, request.user)
             flash.success(request, _("Alert acknowledged."))
         return redirect("insights:alert", alert.pk)
-    facts = Fact.objects.filter(pk__in=alert.fact_ids).select_related("post", "message", "channel")
+    facts = Fact.objects.filter(pk__in=alert.fact_ids).select_related("post", "message", "channel").order_by("at")
     return render(request, "insights/alert.html", {"alert": alert, "items": facts})
 
 

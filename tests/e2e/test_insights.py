@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from resonanz.connectors.actions import create_channel
-from resonanz.inbox.actions import ensure_default_teams, ingest, invite_agent, send_reply
+from resonanz.inbox.actions import ensure_default_teams, ingest, invite_agent, send_reply, update_conversation
 from resonanz.insights import alerts, demo
-from resonanz.insights.models import ListeningQuery, Mention
+from resonanz.insights.models import ListeningQuery, Mention, Survey
 from tests.conftest import inbound
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -104,7 +104,7 @@ def test_pr_manager_sets_up_queries_and_reads_the_dashboard(live_server, page):
     page.goto(base + "/insights/?days=30")
     charts_are_drawn(page, 390)
     page.screenshot(path=str(SHOTS / "insights-dashboard-de-390.png"), full_page=True)
-    page.goto(base + f"/insights/alerts/{brand.alerts.get().pk}/")
+    page.goto(base + f"/insights/alerts/{brand.alerts.filter(kind='volume').order_by('hour').first().pk}/")
     assert "Treibende Begriffe" in page.content()
     page.screenshot(path=str(SHOTS / "insights-alert-de-390.png"), full_page=True)
     page.goto(base + f"/listening/queries/{brand.pk}/")
@@ -113,4 +113,23 @@ def test_pr_manager_sets_up_queries_and_reads_the_dashboard(live_server, page):
     page.screenshot(path=str(SHOTS / "listening-query-editor-de-390.png"), full_page=True)
     page.goto(base + f"/listening/?query={brand.pk}")
     assert "Kaffeewerk" in page.locator("ol.posts").inner_text()
-    assert errors == []
+    assert page.locator("select[name=query] option:checked").inner_text().startswith("Kaffeewerk")
+    page.screenshot(path=str(SHOTS / "listening-stream-by-query-de-390.png"), full_page=True)
+
+    # the customer's side: the one-click survey after resolution, on a phone
+    update_conversation(conv, lead, status="resolved")
+    survey = Survey.objects.get(conversation=conv)
+    customer = page.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
+    phone = customer.new_page()
+    survey_errors = watch_console(phone)
+    phone.goto(base + f"/survey/{survey.token}/?rating=5")
+    assert phone.locator("h1").inner_text() == "Wie war unsere Hilfe?"
+    phone.screenshot(path=str(SHOTS / "survey-de-390.png"), full_page=True)
+    phone.click("button[value='5']")
+    assert "Danke für Ihre Bewertung!" in phone.locator("main").inner_text()
+    survey.refresh_from_db()
+    assert survey.rating == 5
+    customer.close()
+    page.goto(base + "/insights/?days=30")
+    assert "5,0 / 5" in page.locator("#goals").inner_text()
+    assert errors == [] and survey_errors == []

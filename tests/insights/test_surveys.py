@@ -10,6 +10,7 @@ from django.test import Client
 
 from resonanz.inbox.actions import ingest, update_conversation
 from resonanz.insights import dashboard
+from resonanz.insights.actions import save_goal
 from resonanz.insights.models import Survey
 from tests.conftest import inbound
 
@@ -51,3 +52,10 @@ def test_resolving_sends_one_survey_answered_with_one_click(api_channel, agent_u
     k = dashboard.kpis(30)
     assert k["csat_average"] == 4 and k["csat_responses"] == 1 and k["conversations"] == 1
     assert k["first_response_median_minutes"] is None and k["resolution_median_hours"] is not None
+
+
+    off = dashboard.goal_progress(save_goal(team=None, kpi="csat", target=4.5))
+    assert off["state"] == "off_track" and off["value"] == 4 and abs(off["ratio"] - 4 / 4.5) < 1e-9
+    met = dashboard.goal_progress(save_goal(team=None, kpi="csat", target=3.5))  # the same goal, a new target
+    assert met["state"] == "met" and met["ratio"] == 1.0
+    assert dashboard.goal_progress(save_goal(team=None, kpi="sla", target=90))["state"] == "no_data"

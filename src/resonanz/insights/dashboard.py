@@ -217,9 +217,13 @@ def goal_progress(goal: Goal) -> dict:
         state = "met" if value <= goal.target else "off_track"
     else:
         state = "met" if value >= goal.target else "off_track"
-    return {"goal": goal, "value": value, "state": state,
-            "ratio": None if value is None else (min(goal.target / value, 1.0) if goal.lower_is_better and value
-                                                 else min(value / goal.target, 1.0) if goal.target else 1.0)}
+    if value is None:
+        ratio = None
+    elif goal.lower_is_better:
+        ratio = 1.0 if value <= 0 else min(goal.target / value, 1.0)
+    else:
+        ratio = min(value / goal.target, 1.0) if goal.target else 1.0
+    return {"goal": goal, "value": value, "state": state, "ratio": ratio}
 
 
 def goals() -> list[dict]:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "resonanz.automation",
     "resonanz.listening",
     "resonanz.knowledge",
+    "resonanz.insights",
     "resonanz.desk",
     "resonanz.portal",
     "resonanz.chat",
@@ -294,6 +295,7 @@ CELERY_BEAT_SCHEDULE = {
     "propose-articles": {"task": "resonanz.knowledge.tasks.propose_articles", "schedule": 24 * 3600.0},
     "automation-slas": {"task": "resonanz.automation.tasks.check_slas", "schedule": 60.0},
     "automation-time-rules": {"task": "resonanz.automation.tasks.run_time_rules", "schedule": 300.0},
+    "insights-alerts": {"task": "resonanz.insights.tasks.check_alerts", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

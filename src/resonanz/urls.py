@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from resonanz.connectors.views import push
 from resonanz.core.views import healthz
 from resonanz.portal.contact import contact_form
+from resonanz.portal.survey import survey
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox:index", permanent=False)),
@@ -29,9 +30,11 @@ urlpatterns = [
     path("inbox/", include("resonanz.desk.urls.inbox")),
     path("contacts/", include("resonanz.desk.urls.contacts")),
     path("contact/<slug:slug>/", contact_form, name="contact_form"),
+    path("survey/<str:token>/", survey, name="survey"),
     path("hooks/<slug:slug>/", push, name="webhook"),
     path("chat/", include("resonanz.chat.urls")),
     path("listening/", include("resonanz.desk.urls.listening")),
+    path("insights/", include("resonanz.desk.urls.insights")),
     path("automation/", include("resonanz.desk.urls.automation")),
     path("knowledge/", include("resonanz.desk.urls.knowledge")),
     path("help/", include("resonanz.portal.urls_help")),

@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from resonanz.api import automation, knowledge, macros, views
+from resonanz.api import automation, insights, knowledge, macros, views
 from resonanz.api.params import IdRouter
 
 router = IdRouter()
@@ -22,6 +22,9 @@ router.register("calendars", automation.CalendarViewSet, basename="calendar")
 router.register("pending-replies", automation.PendingReplyViewSet, basename="pending-reply")
 router.register("macros", macros.MacroViewSet, basename="macro")
 router.register("views", macros.SavedViewSet, basename="saved-view")
+router.register("listening-queries", insights.ListeningQueryViewSet, basename="listening-query")
+router.register("alerts", insights.AlertViewSet, basename="alert")
+router.register("goals", insights.GoalViewSet, basename="goal")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
 router.register("audit-log", views.AuditLogViewSet, basename="audit-entry")
@@ -38,6 +41,7 @@ urlpatterns = [
          name="conversation-suggestions"),
     path("conversations/bulk/", macros.BulkView.as_view(), name="conversation-bulk"),
     path("conversations/<id:pk>/apply-macro/", macros.ApplyMacroView.as_view(), name="conversation-apply-macro"),
+    path("insights/dashboard/", insights.DashboardView.as_view(), name="insights-dashboard"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("", include(router.urls)),
 ]

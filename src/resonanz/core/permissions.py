@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, str] = {
     "knowledge.edit": SUPERVISOR,       # write, publish and import articles and categories
     "rules.edit": SUPERVISOR,           # routing rules, SLA policies, calendars, guidelines
     "replies.approve": SUPERVISOR,      # approve or return held replies
+    "insights.manage": SUPERVISOR,      # listening queries, goals, acknowledging alerts
     "settings.manage": ADMIN,           # agents, teams, channels, the product catalog
     "audit.read": ADMIN,                # the audit log and sign-in lockouts
 }

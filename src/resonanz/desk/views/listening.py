@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from resonanz.connectors.models import Channel, SourceState
 from resonanz.core.errors import ActionError
 from resonanz.core.params import is_id
+from resonanz.insights.models import ListeningQuery
 from resonanz.listening import actions
 from resonanz.listening.models import Post
 from resonanz.understanding.models import SENTIMENTS
@@ -21,6 +22,8 @@ PAGE_SIZE = 30
 
 
 def filter_posts(qs, params):
+    if is_id(params.get("query", "")):
+        qs = qs.filter(fact__mentions__query_id=int(params["query"]))
     channel = params.get("channel", "")
     if is_id(channel):
         qs = qs.filter(channel_id=int(channel))
@@ -62,6 +65,7 @@ def stream(request):
         "feed_problems": SourceState.objects.filter(last_error_at__isnull=False).select_related("channel")
         .exclude(consecutive_errors=0),
         "relevance_choices": [("0.3", "≥ 0.3"), ("0.5", "≥ 0.5"), ("0.7", "≥ 0.7")],
+        "queries": ListeningQuery.objects.order_by("tag", "name"),
     })
 
 

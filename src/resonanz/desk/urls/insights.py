@@ -1,0 +1,12 @@
+from django.urls import path
+
+from resonanz.desk.views import insights as views
+
+app_name = "insights"
+urlpatterns = [
+    path("", views.dashboard_page, name="dashboard"),
+    path("export/<str:chart>.csv", views.export_csv, name="export"),
+    path("alerts/<id:pk>/", views.alert_detail, name="alert"),
+    path("goals/", views.goal_save, name="goal_save"),
+    path("goals/<id:pk>/delete/", views.goal_delete, name="goal_delete"),
+]

@@ -1,0 +1,148 @@
+"""The insights dashboard: volume and sentiment over time, intents, share of voice, driving terms, early
+warnings, service KPIs and goals; every chart server-rendered SVG, each with its data as CSV."""
+
+from __future__ import annotations
+
+import csv
+from urllib.parse import urlencode
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from resonanz.connectors.models import Channel
+from resonanz.core.errors import ActionError
+from resonanz.core.permissions import can, permission_required
+from resonanz.desk.charts import bars, stacked_columns
+from resonanz.desk.forms.insights import GoalForm
+from resonanz.insights import actions, dashboard
+from resonanz.insights.models import Alert, Fact, Goal, ListeningQuery
+from resonanz.understanding.models import INTENTS
+
+manage_required = permission_required("insights.manage")
+
+
+def _names() -> dict[str, str]:
+    return {"negative": _("negative"), "neutral": _("neutral"), "positive": _("positive")}
+
+
+def _stream_link(sel: dashboard.Selection, **extra) -> str:
+    params = {k: v for k, v in {"query": sel.query.pk if sel.query else "", "channel": sel.channel or ""}.items() if v}
+    params.update(extra)
+    return "/listening/?" + urlencode(params)
+
+
+@login_required
+@require_GET
+def dashboard_page(request):
+    sel = dashboard.Selection.from_params(request.GET)
+    vol = dashboard.volume(sel)
+    names = _names()
+    buckets = [r["bucket"] for r in vol["series"]]
+    volume_chart = stacked_columns(
+        _("Items per day by sentiment") if not sel.hourly else _("Items per hour by sentiment"), buckets,
+        {k: [r[k] for r in vol["series"]] for k in ("negative", "neutral", "positive")}, names)
+    intent_labels = dict(INTENTS)
+    intents = dashboard.intents(sel)[:9]
+    intent_chart = bars(_("Intents"), [(str(intent_labels.get(r["intent"], r["intent"])), {"n": r["n"]})
+                                       for r in intents], {"n": _("items")},
+                        suffix=[f'{r["n"]} ({_("before")}: {r["previous"]})' for r in intents]) if intents else None
+    sov = dashboard.share_of_voice(sel)
+    sov_chart = bars(_("Share of voice"), [(r["query"], {k: r[k] for k in ("negative", "neutral", "positive")})
+                                            for r in sov], names,
+                     links=[f"?{urlencode({**sel.params(), 'query': r['query_id']})}" for r in sov],
+                     suffix=[f'{r["share"]:.0%} · {r["n"]}' for r in sov]) if any(r["n"] for r in sov) else None
+    split = dashboard.by_channel_and_language(sel)
+    channel_chart = bars(_("Items by channel"), [(r["channel"], {"n": r["n"]}) for r in split["channels"]],
+                         {"n": _("items")}) if split["channels"] else None
+    language_chart = bars(_("Items by language"), [(r["language"], {"n": r["n"]}) for r in split["languages"]],
+                          {"n": _("items")}) if split["languages"] else None
+    goals = dashboard.goals()
+    change = None
+    if vol["previous_total"]:
+        change = (vol["total"] - vol["previous_total"]) / vol["previous_total"]
+    return render(request, "insights/dashboard.html", {
+        "sel": sel, "vol": vol, "change": change, "volume_chart": volume_chart, "intent_chart": intent_chart,
+        "sov": sov, "sov_chart": sov_chart, "channel_chart": channel_chart, "language_chart": language_chart,
+        "terms": dashboard.terms(sel), "alerts": dashboard.alerts(sel), "kpis": dashboard.kpis(sel.days),
+        "goals": goals, "goals_off_track": [g for g in goals if g["state"] == "off_track"],
+        "periods": dashboard.PERIODS, "channels": Channel.objects.order_by("name"),
+        "queries": ListeningQuery.objects.order_by("tag", "name"), "languages": dashboard.LANGUAGES,
+        "params": sel.params(), "querystring": urlencode(sel.params()),
+        "negative_link": _stream_link(sel, sentiment="negative"),
+        "can_manage": can(request.user, "insights.manage"), "goal_form": GoalForm(),
+    })
+
+
+CSV_CHARTS = ("volume", "intents", "share_of_voice", "channels", "languages", "terms")
+
+
+@login_required
+@require_GET
+def export_csv(request, chart: str):
+    if chart not in CSV_CHARTS:
+        return HttpResponse(_("Unknown chart; use one of %(c)s.") % {"c": ", ".join(CSV_CHARTS)}, status=404)
+    sel = dashboard.Selection.from_params(request.GET)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="resonanz-{chart}-{sel.days}d.csv"'
+    w = csv.writer(response)
+    if chart == "volume":
+        w.writerow(["bucket", "negative", "neutral", "positive"])
+        w.writerows([r["bucket"], r["negative"], r["neutral"], r["positive"]] for r in dashboard.volume(sel)["series"])
+    elif chart == "intents":
+        w.writerow(["intent", "items", "previous_period"])
+        w.writerows([r["intent"], r["n"], r["previous"]] for r in dashboard.intents(sel))
+    elif chart == "share_of_voice":
+        w.writerow(["query", "tag", "mentions", "share", "negative", "neutral", "positive"])
+        w.writerows([r["query"], r["tag"], r["n"], f'{r["share"]:.4f}', r["negative"], r["neutral"], r["positive"]]
+                    for r in dashboard.share_of_voice(sel))
+    elif chart in ("channels", "languages"):
+        rows = dashboard.by_channel_and_language(sel)[chart]
+        key = "channel" if chart == "channels" else "language"
+        w.writerow([key, "items"])
+        w.writerows([r[key], r["n"]] for r in rows)
+    else:
+        w.writerow(["term", "z", "negative_items", "other_items"])
+        w.writerows([t["term"], t["z"], t["count"], t["baseline_count"]] for t in dashboard.terms(sel))
+    return response
+
+
+@login_required
+def alert_detail(request, pk: int):
+    alert = get_object_or_404(Alert.objects.select_related("query", "acknowledged_by"), pk=pk)
+    if request.method == "POST":
+        if not can(request.user, "insights.manage"):
+            flash.error(request, _("Only supervisors and administrators can do this."))
+        else:
+            actions.acknowledge_alert(alert, request.user)
+            flash.success(request, _("Alert acknowledged."))
+        return redirect("insights:alert", alert.pk)
+    facts = Fact.objects.filter(pk__in=alert.fact_ids).select_related("post", "message", "channel").order_by("at")
+    return render(request, "insights/alert.html", {"alert": alert, "items": facts})
+
+
+@manage_required
+@require_POST
+def goal_save(request):
+    form = GoalForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            actions.save_goal(team=d["team"], kpi=d["kpi"], target=d["target"], period_days=d["period_days"])
+            flash.success(request, _("Goal saved."))
+        except ActionError as exc:
+            flash.error(request, exc.message)
+    else:
+        flash.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("insights:dashboard")
+
+
+@manage_required
+@require_POST
+def goal_delete(request, pk: int):
+    actions.delete_goal(get_object_or_404(Goal, pk=pk))
+    flash.success(request, _("Goal deleted."))
+    return redirect("insights:dashboard")

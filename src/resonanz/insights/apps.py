@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    """Listening queries and mentions, dashboards' rollups, early warning, goals and satisfaction surveys."""
+
+    name = "resonanz.insights"
+    verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        from resonanz.core import pipeline
+        from resonanz.core.events import subscribe
+        from resonanz.insights import surveys
+
+        pipeline.register_step("resonanz.insights.steps.record", kinds=("message", "post"))
+        subscribe("conversation.updated", surveys.on_conversation_updated)

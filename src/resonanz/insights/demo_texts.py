@@ -1,0 +1,30 @@
+"""The demo's post texts (plain data, so benchmarks use them without Django), written by the Resonanz team."""
+
+CALM = [
+    "Der Espresso von Kaffeewerk schmeckt mir jeden Morgen, klare Empfehlung.",
+    "Hat jemand Erfahrung mit der Kaffeewerk Mühle? Lohnt sich die?",
+    "Kaffeewerk Kundenservice hat meine Frage zur Entkalkung schnell beantwortet.",
+    "Just tried Kaffeewerk's house blend, smooth and not too bitter.",
+    "Kaffeewerk Bohnen im Abo, Lieferung kam pünktlich wie immer.",
+    "BrühBar hat neue Filterkaffees im Sortiment, ganz okay.",
+    "BrühBar ist mir auf Dauer zu teuer, der Versand kostet extra.",
+    "Tassenglück Tassen sind hübsch, aber der Kaffee dort ist mittelmäßig.",
+    "Tassenglück app keeps crashing when I try to reorder, annoying.",
+    "Vergleich: Kaffeewerk gegen BrühBar, beide solide, Kaffeewerk etwas günstiger.",
+    "Wetter grau, Kaffee hilft. Heute mal BrühBar probiert.",
+    "Kaffeewerk Filter No. 2 ist mein Favorit für die French Press.",
+]
+LAUNCH = [
+    "Die neue Kaffeewerk Barista Pro ist da, Milchschaum wie im Café!",
+    "Barista Pro von Kaffeewerk ausgepackt: schickes Design, leise Pumpe.",
+    "Kaffeewerk Barista Pro review: great crema, the steam wand is a bit slow.",
+    "Lohnt sich die Barista Pro? Erste Eindrücke sind begeistert.",
+    "Barista Pro bestellt, endlich eine Siebträgermaschine von Kaffeewerk.",
+]
+SPIKE = [
+    "Kaffeewerk Lieferung schon wieder verspätet, seit einer Woche warte ich auf mein Paket!",
+    "Wo bleibt meine Bestellung bei Kaffeewerk? Lieferung verspätet und niemand antwortet.",
+    "Kaffeewerk: Paket beschädigt angekommen und die Lieferung war zehn Tage verspätet. Frechheit.",
+    "Kaffeewerk delivery delayed again, my order is two weeks late. Not happy.",
+    "Lieferung von Kaffeewerk verspätet, Kundenservice nicht erreichbar, ich storniere.",
+]

@@ -1,0 +1,208 @@
+"""Listening queries and their mentions, the per-item facts and hourly rollups dashboards read, spike
+alerts, goals and satisfaction surveys.
+
+``Fact`` is one analysed item (an inbound message or a public post) in the few columns a dashboard
+filters and counts by; the pipeline step writes it once the engine has read the item, so dashboards never
+join messages, posts and analyses. ``Rollup``/``IntentRollup`` count facts per hour, query (0 = every
+item), channel, language and sentiment (or intent); the step recomputes the hours a batch touched, so a
+re-read post or a retried batch can never count twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ListeningQuery(models.Model):
+    class Tag(models.TextChoices):
+        BRAND = "brand", _("Our brand")
+        COMPETITOR = "competitor", _("Competitor")
+        PRODUCT = "product", _("Product")
+        CAMPAIGN = "campaign", _("Campaign")
+
+    class Backfill(models.TextChoices):
+        IDLE = "idle", _("up to date")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        FAILED = "failed", _("failed")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    expression = models.TextField(_("query"), help_text=_(
+        'Words and "phrases" with AND, OR, NOT and parentheses; adjacent words mean AND; liefer* matches '
+        "every word starting with liefer. Inflections are found: Lieferung finds Lieferungen."))
+    tag = models.CharField(_("tag"), max_length=12, choices=Tag.choices, default=Tag.BRAND)
+    languages = models.JSONField(_("languages"), default=list, blank=True, help_text="empty: every language")
+    channel_kinds = models.JSONField(_("channel kinds"), default=list, blank=True, help_text="empty: every kind")
+    channels = models.ManyToManyField("connectors.Channel", blank=True, related_name="+",
+                                      verbose_name=_("channels"))
+    include_messages = models.BooleanField(_("also match messages to us"), default=False)
+    launch_at = models.DateField(_("launch date"), null=True, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    backfill_state = models.CharField(max_length=10, choices=Backfill.choices, default=Backfill.IDLE)
+    backfill_done = models.PositiveIntegerField(default=0)
+    backfill_total = models.PositiveIntegerField(default=0)
+    backfill_error = models.TextField(blank=True)
+    mention_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tag", "name"]
+        verbose_name_plural = "listening queries"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def backfill_percent(self) -> int:
+        return round(100 * self.backfill_done / self.backfill_total) if self.backfill_total else 100
+
+
+class Fact(models.Model):
+    """One analysed inbound message or public post, in the columns dashboards count by."""
+
+    post = models.OneToOneField("listening.Post", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="fact")
+    message = models.OneToOneField("inbox.Message", null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="fact")
+    at = models.DateTimeField()
+    hour = models.DateTimeField(db_index=True)
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=10)
+    intents = models.CharField(max_length=300, blank=True)  # ",complaint,outage,"
+    author = models.CharField(max_length=320, blank=True)
+    reach = models.PositiveIntegerField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=models.Q(message__isnull=False, post__isnull=True)
+            | models.Q(message__isnull=True, post__isnull=False), name="fact_of_message_or_post")]
+
+    @property
+    def kind(self) -> str:
+        return "post" if self.post_id else "message"
+
+
+class Mention(models.Model):
+    """An item a listening query matched."""
+
+    query = models.ForeignKey(ListeningQuery, on_delete=models.CASCADE, related_name="mentions")
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="mentions")
+    hour = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["query", "fact"], name="mention_unique_query_fact")]
+        indexes = [models.Index(fields=["query", "hour"], name="mention_query_hour")]
+
+
+class Rollup(models.Model):
+    hour = models.DateTimeField()
+    query_id = models.IntegerField(default=0)  # 0: every analysed item
+    channel_id = models.IntegerField()
+    language = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=10)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "hour"], name="rollup_query_hour")]
+        constraints = [models.UniqueConstraint(fields=["hour", "query_id", "channel_id", "language", "sentiment"],
+                                               name="rollup_unique_cell")]
+
+
+class IntentRollup(models.Model):
+    hour = models.DateTimeField()
+    query_id = models.IntegerField(default=0)
+    channel_id = models.IntegerField()
+    language = models.CharField(max_length=8)
+    intent = models.CharField(max_length=30)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "hour"], name="intentrollup_query_hour")]
+        constraints = [models.UniqueConstraint(fields=["hour", "query_id", "channel_id", "language", "intent"],
+                                               name="intentrollup_unique_cell")]
+
+
+class DetectorState(models.Model):
+    """A spike detector's saved state per watched series ("volume:q12", "negative:all", ...)."""
+
+    key = models.CharField(max_length=80, unique=True)
+    state = models.JSONField()
+    last_hour = models.DateTimeField()
+
+
+class Alert(models.Model):
+    class Kind(models.TextChoices):
+        VOLUME = "volume", _("Volume spike")
+        NEGATIVE = "negative", _("Negative share rising")
+
+    key = models.CharField(max_length=80)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    query = models.ForeignKey(ListeningQuery, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="alerts")
+    label = models.CharField(max_length=200)
+    hour = models.DateTimeField()
+    observed = models.FloatField()
+    expected = models.FloatField()
+    score = models.FloatField()
+    terms = models.JSONField(default=list, blank=True)
+    fact_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-hour", "-id"]
+        constraints = [models.UniqueConstraint(fields=["key", "hour"], name="alert_unique_key_hour")]
+
+    @property
+    def intent(self) -> str:
+        """The intent (topic) that spiked, for an intent alert."""
+        return self.key.removeprefix("intent:") if self.key.startswith("intent:") else ""
+
+
+class Goal(models.Model):
+    class Kpi(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response, median (minutes)")
+        RESOLUTION = "resolution", _("Resolution, median (hours)")
+        SLA = "sla", _("SLA attainment (%)")
+        CSAT = "csat", _("Satisfaction, average (1–5)")
+        NEGATIVE = "negative", _("Negative share (%)")
+
+    team = models.ForeignKey("inbox.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("team"))
+    kpi = models.CharField(_("KPI"), max_length=20, choices=Kpi.choices)
+    target = models.FloatField(_("target"))
+    period_days = models.PositiveIntegerField(_("period (days)"), default=30)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "kpi"], name="goal_unique_team_kpi")]
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.kpi in ("first_response", "resolution", "negative")
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Survey(models.Model):
+    """One satisfaction survey per resolved conversation, answered once through its secret link."""
+
+    conversation = models.OneToOneField("inbox.Conversation", on_delete=models.CASCADE, related_name="survey")
+    token = models.CharField(max_length=64, unique=True, default=_token)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)

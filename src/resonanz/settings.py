@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "resonanz.automation",
     "resonanz.listening",
     "resonanz.knowledge",
+    "resonanz.community",
     "resonanz.desk",
     "resonanz.portal",
     "resonanz.api",
@@ -209,7 +210,10 @@ CELERY_BEAT_SCHEDULE = {
     "propose-articles": {"task": "resonanz.knowledge.tasks.propose_articles", "schedule": 24 * 3600.0},
     "automation-slas": {"task": "resonanz.automation.tasks.check_slas", "schedule": 60.0},
     "automation-time-rules": {"task": "resonanz.automation.tasks.run_time_rules", "schedule": 300.0},
+    "community-escalate": {"task": "resonanz.community.tasks.escalate_unanswered", "schedule": 300.0},
 }
+# Community questions without an answer after this many hours become conversations for support.
+RESONANZ_COMMUNITY_ESCALATE_HOURS = float(os.environ.get("RESONANZ_COMMUNITY_ESCALATE_HOURS", 24))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The pipeline every stored inbound message passes through in the worker, in order.

@@ -23,6 +23,7 @@ urlpatterns = [
     path("automation/", include("resonanz.desk.urls.automation")),
     path("knowledge/", include("resonanz.desk.urls.knowledge")),
     path("help/", include("resonanz.portal.urls_help")),
+    path("community/", include("resonanz.portal.urls_community")),
     path("api/", include("resonanz.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -62,7 +62,7 @@ def _hash(raw: str) -> str:
 
 
 def request_login_link(email: str, *, base_url: str, language: str = "en", next_url: str = "",
-                       remote_addr: str = "") -> None:
+                       remote_addr: str = "") -> LoginToken:
     """Email a one-time login link. The same answer whether the address is known or not (no member probing)."""
     email = clean_text(email, 320).strip().lower()
     if not EMAIL.match(email):
@@ -73,12 +73,13 @@ def request_login_link(email: str, *, base_url: str, language: str = "en", next_
             remote_addr and recent.filter(remote_addr=remote_addr).count() >= LOGIN_LINKS_PER_HOUR * 4):
         raise ActionError("Too many login links were requested. Please try again in an hour.", "email")
     raw = secrets.token_urlsafe(32)
-    LoginToken.objects.create(email=email, token_hash=_hash(raw), remote_addr=remote_addr[:64],
-                              expires_at=timezone.now() + timedelta(minutes=LOGIN_TOKEN_MINUTES))
+    token = LoginToken.objects.create(email=email, token_hash=_hash(raw), remote_addr=remote_addr[:64],
+                                      expires_at=timezone.now() + timedelta(minutes=LOGIN_TOKEN_MINUTES))
     link = f"{base_url.rstrip('/')}/community/login/{raw}/"
     if next_url.startswith("/") and not next_url.startswith("//"):
         link += "?" + _urlencode({"next": next_url})
     notify.login_link(email, link, language)
+    return token
 
 
 def _urlencode(d: dict) -> str:

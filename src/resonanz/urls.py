@@ -24,6 +24,7 @@ urlpatterns = [
     path("knowledge/", include("resonanz.desk.urls.knowledge")),
     path("help/", include("resonanz.portal.urls_help")),
     path("community/", include("resonanz.portal.urls_community")),
+    path("moderation/", include("resonanz.desk.urls.community")),
     path("api/", include("resonanz.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

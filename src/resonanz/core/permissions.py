@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, str] = {
     "knowledge.edit": SUPERVISOR,       # write, publish and import articles and categories
     "rules.edit": SUPERVISOR,           # routing rules, SLA policies, calendars, guidelines
     "replies.approve": SUPERVISOR,      # approve or return held replies
+    "community.moderate": AGENT,        # approve, remove, lock community posts; handle reports; link ideas
+    "ideas.manage": SUPERVISOR,         # idea statuses with a public note, merging ideas, members' rights
     "settings.manage": ADMIN,           # agents, teams, channels, the product catalog
 }
 

@@ -189,6 +189,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CommunityVisibilityEnum": "resonanz.community.models.Visibility",
+        "IdeaStatusEnum": "resonanz.community.models.Idea.Status",
+    },
     # Swagger UI from the drf-spectacular-sidecar package: the docs page works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -4,7 +4,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.routers import DefaultRouter
 
-from resonanz.api import automation, knowledge, views
+from resonanz.api import automation, community, knowledge, views
 from resonanz.core.parsers import SafeJSONParser
 
 router = DefaultRouter()
@@ -24,6 +24,10 @@ router.register("calendars", automation.CalendarViewSet, basename="calendar")
 router.register("pending-replies", automation.PendingReplyViewSet, basename="pending-reply")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
+router.register("community/questions", community.QuestionViewSet, basename="community-question")
+router.register("community/ideas", community.IdeaViewSet, basename="community-idea")
+router.register("community/members", community.MemberViewSet, basename="community-member")
+router.register("community/moderation", community.ModerationViewSet, basename="community-moderation")
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(parser_classes=[FormParser, MultiPartParser, SafeJSONParser]),

@@ -89,8 +89,10 @@ def _urlencode(d: dict) -> str:
 
 
 @transaction.atomic
-def redeem_login_link(raw: str) -> Member:
-    """The member behind a valid, unused, unexpired link; the link is spent. Creates contact and member."""
+def redeem_login_link(raw: str, *, language: str = "") -> Member:
+    """The member behind a valid, unused, unexpired link; the link is spent. Creates contact and member.
+
+    A new member keeps the language they joined in (``language``) for the emails they get."""
     token = LoginToken.objects.select_for_update().filter(token_hash=_hash(raw or "")).first()
     if token is None or token.used_at or token.expires_at < timezone.now():
         raise ActionError("This login link is invalid or has expired. Please request a new one.")
@@ -101,7 +103,8 @@ def redeem_login_link(raw: str) -> Member:
     if member is None:
         name = contact.name or token.email.split("@")[0]
         member = Member.objects.create(contact=contact, display_name=name[:80],
-                                       language=contact.preferred_language)
+                                       language=contact.preferred_language or (
+                                           language if language in ("de", "en") else ""))
         publish("community.member_joined", member_id=member.pk, contact_id=contact.pk)
     return member
 

@@ -46,7 +46,7 @@ def redeem(request, token: str):
     """GET shows a button (mail scanners that open links must not spend them); POST logs in."""
     next_url = safe_next(request.GET.get("next") or request.POST.get("next"), reverse("community:home"))
     if request.method == "POST":
-        member = act(request, actions.redeem_login_link, token, back="")
+        member = act(request, actions.redeem_login_link, token, back="", language=language_of(request))
         if member is not None:
             request.session.cycle_key()
             request.session[SESSION_KEY] = member.pk

@@ -239,3 +239,35 @@ def test_ideas_votes_status_and_notification(browser, live_server, smtp, shots, 
     voter.screenshot(path=str(shots / "community-idea-de-390.png"), full_page=True)
     for ctx in (author_ctx, voter_ctx, pm_ctx):
         ctx.close()
+
+
+def test_moderation_pages_on_a_phone_in_german(browser, live_server, shots, settings):
+    from tests.community.conftest import member_via_link
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    invite_agent("mod@example.com", display_name="Moritz Moderator", role="supervisor", password="pw-mod-12345",
+                 language="de")
+    newbie = member_via_link("neu@example.com", "Neuling")
+    held = actions.ask_question(newbie, title="Super Angebote bei uns ansehen",
+                                body="Hier http://spam.example und www.spam.example klicken")
+    regular = member_via_link("anna@example.com", "Anna")
+    question = actions.ask_question(regular, title="Wie kündige ich mein Abo richtig?", body="Ich finde den Knopf nicht.")
+    actions.report(newbie, "question", question.pk, reason="unhöflich")
+    context, page = open_page(browser, PHONE)
+    page.goto(f"{live_server.url}/moderation/")
+    page.fill("input[name=username]", "mod@example.com")
+    page.fill("input[name=password]", "pw-mod-12345")
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"#held-question-{held.pk}")
+    assert "Wartende Beiträge" in page.inner_text("main") and "unhöflich" in page.inner_text("main")
+    check_layout(page)
+    page.screenshot(path=str(shots / "community-desk-queue-de-390.png"), full_page=True)
+    page.fill(f"#held-question-{held.pk} input[name=reason]", "Werbung")
+    page.click(f"#held-question-{held.pk} button[value=remove]")
+    page.wait_for_selector("text=Werbung")
+    assert Question.objects.get(pk=held.pk).visibility == "removed"
+    for path in ("/moderation/ideas/", "/moderation/members/", f"/moderation/members/{regular.pk}/"):
+        page.goto(live_server.url + path)
+        check_layout(page)
+    page.screenshot(path=str(shots / "community-desk-member-de-390.png"), full_page=True)
+    context.close()

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from resonanz.community import actions, queries
@@ -29,6 +30,8 @@ from resonanz.listening.models import Post
 
 moderator_required = permission_required("community.moderate")
 MODELS = actions.MODELS
+KIND_LABELS = {"question": gettext_lazy("Question"), "answer": gettext_lazy("Answer"),
+               "comment": gettext_lazy("comment on a post"), "idea": gettext_lazy("Idea")}
 
 
 def _run(request, fn, *args, **kwargs):
@@ -71,11 +74,13 @@ def queue(request):
     held = []
     for kind, model in MODELS.items():
         for obj in model.objects.filter(visibility=Visibility.HELD).select_related("author")[:50]:
-            held.append({"kind": kind, "obj": obj, "text": _text(kind, obj), "url": _link(kind, obj)})
+            held.append({"kind": kind, "label": KIND_LABELS[kind], "obj": obj, "text": _text(kind, obj),
+                         "url": _link(kind, obj)})
     reports = []
     for r in Report.objects.filter(resolved_at__isnull=True).select_related("reporter").order_by("created_at")[:50]:
         obj = _target(r.target_kind, r.target_id)
-        reports.append({"report": r, "obj": obj, "text": _text(r.target_kind, obj), "url": _link(r.target_kind, obj)})
+        reports.append({"report": r, "obj": obj, "label": KIND_LABELS.get(r.target_kind, r.target_kind),
+                        "text": _text(r.target_kind, obj), "url": _link(r.target_kind, obj)})
     return render(request, "community_desk/queue.html", {
         "held": held, "reports": reports, "log": ModerationAction.objects.select_related("actor", "author")[:50]})
 

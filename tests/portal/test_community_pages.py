@@ -108,3 +108,23 @@ def test_ideas_vote_and_status_history(client, admin_user):
     actions.link_idea(idea, kind="conversation", object_id=1, actor=admin_user)
     page = voter.get(f"/community/ideas/{idea.pk}/").content.decode()
     assert "Kommt im Frühjahr." in page and "2 votes" in page and "1 customer asked for it in support" in page
+
+
+def test_editor_turns_an_answer_into_a_draft_article(client, admin_user, agent_user):
+    anna = Member.objects.create(display_name="Anna")
+    bert = Member.objects.create(display_name="Bert")
+    q = actions.ask_question(anna, title="Wie ändere ich meine Adresse?", body="Ich bin umgezogen, was nun?",
+                             language="de")
+    a = actions.answer_question(bert, q, body="Unter **Konto → Adressen** ändern.")
+    client.force_login(agent_user)  # an agent may not write articles
+    assert "Draft a help-center article" not in client.get(f"/community/q/{q.pk}/").content.decode()
+    assert client.post(f"/community/q/{q.pk}/article/{a.pk}/").status_code == 403
+    client.force_login(admin_user)
+    assert "Draft a help-center article" in client.get(f"/community/q/{q.pk}/").content.decode()
+    response = client.post(f"/community/q/{q.pk}/article/{a.pk}/")
+    from resonanz.knowledge.models import Article
+
+    article = Article.objects.get()
+    assert response["Location"] == f"/knowledge/{article.pk}/edit/"
+    assert (article.status, article.title, article.source) == ("draft", q.title, "community")
+    assert "Konto → Adressen" in article.body

@@ -43,6 +43,7 @@ from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text
 from resonanz.crm.actions import resolve_contact
 from resonanz.crm.models import Identity
+from resonanz.knowledge.actions import create_article
 from resonanz.knowledge.rendering import render_markdown
 
 LOGIN_TOKEN_MINUTES = 30
@@ -358,6 +359,16 @@ def accept_answer(member: Member, answer: Answer) -> Question:
             _grant(member, "accepted_an_answer", question=question)
     publish("community.answer_accepted", question_id=question.pk, answer_id=answer.pk)
     return question
+
+
+def answer_to_article(answer: Answer, *, editor):
+    """A helpful community answer becomes a draft knowledge article (an editor reviews and publishes it)."""
+    if answer.visibility != Visibility.VISIBLE:
+        raise ActionError("This answer is not public.")
+    question = answer.question
+    language = question.language if question.language in ("de", "en") else "de"
+    return create_article(editor, title=question.title, body=answer.body, language=language, status="draft",
+                          source="community", example_questions=question.title, note="from the community")
 
 
 # --- reputation and badges -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("q/<int:pk>/comment/", questions.comment, name="comment"),
     path("q/<int:pk>/follow/", questions.follow, name="follow"),
     path("q/<int:pk>/accept/<int:answer_pk>/", questions.accept, name="accept"),
+    path("q/<int:pk>/article/<int:answer_pk>/", questions.draft_article, name="draft_article"),
     path("ideas/", ideas.ideas, name="ideas"),
     path("ideas/new/", ideas.new_idea, name="idea_new"),
     path("ideas/done/", ideas.showcase, name="showcase"),

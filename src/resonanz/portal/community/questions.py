@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from resonanz.community import actions, queries
 from resonanz.community import search as community_search
 from resonanz.community.models import Answer, Comment, Follow, Question, Visibility, Vote
+from resonanz.core.permissions import can, permission_required
 from resonanz.knowledge.search import articles as article_ranking
 from resonanz.portal.community.common import act, current_member, language_of, member_required, page
 from resonanz.portal.help import public_url
@@ -88,8 +89,8 @@ def question(request, pk: int):
         raise Http404
     answers = [a for a in item.answers.select_related("author") if _visible_or_own(member, a)]
     answers.sort(key=lambda a: (a.pk != item.accepted_answer_id, -a.score, a.created_at))
-    comments = [c for c in Comment.objects.filter(question=item).select_related("author")
-                | Comment.objects.filter(answer__question=item).select_related("author")
+    comments = [c for c in [*Comment.objects.filter(question=item).select_related("author"),
+                            *Comment.objects.filter(answer__in=[a.pk for a in answers]).select_related("author")]
                 if _visible_or_own(member, c)]
     for a in answers:
         a.comment_list = [c for c in comments if c.answer_id == a.pk]
@@ -106,7 +107,18 @@ def question(request, pk: int):
         "voted_question": ("q", item.pk) in voted, "voted_answers": {v for k, v in voted if k == "a"},
         "following": following, "tags": list(item.tags.all()),
         "may_accept": member is not None and (member.pk == item.author_id or actions.can_moderate(member)),
+        "may_draft_article": can(request.user, "knowledge.edit"),
     })
+
+
+@require_POST
+@permission_required("knowledge.edit")
+def draft_article(request, pk: int, answer_pk: int):
+    ans = get_object_or_404(Answer, pk=answer_pk, question_id=pk)
+    article = act(request, actions.answer_to_article, ans, back="", editor=request.user)
+    if article is None:
+        return redirect(_back(pk, f"#a{ans.pk}"))
+    return redirect("knowledge:edit", pk=article.pk)
 
 
 def _back(pk: int, anchor: str = "") -> str:

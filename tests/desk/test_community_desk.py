@@ -113,3 +113,33 @@ def test_contact_page_shows_community_activity(client, agent_user):
     client.force_login(agent_user)
     page = client.get(f"/contacts/{anna.contact_id}/").content.decode()
     assert "Wie ändere ich meine Adresse?" in page and "Community" in page
+
+
+def test_solved_conversation_becomes_an_answered_question_without_personal_data(client, agent_user, api_channel):
+    from resonanz.community.scrub import scrub
+    from resonanz.inbox.actions import send_reply, update_conversation
+
+    result = ingest(api_channel, inbound("p1", "maria.muster@example.com", sender_name="Maria Muster",
+                                         subject="Rechnung doppelt abgebucht",
+                                         text="Hallo,\nmeine Rechnung 12345678 wurde doppelt abgebucht. "
+                                              "Rufen Sie mich an: +49 170 1234567, Maria Muster\nViele Grüße\nMaria"))
+    conversation = result.conversation
+    send_reply(conversation, agent_user, "Die doppelte Abbuchung erstatten wir automatisch binnen 5 Tagen.")
+    client.force_login(agent_user)
+    page = client.get(f"/inbox/conversations/{conversation.pk}/").content.decode()
+    assert f"/moderation/from-conversation/{conversation.pk}/" not in page  # only for solved cases
+    update_conversation(conversation, agent_user, status="resolved")
+    assert f"/moderation/from-conversation/{conversation.pk}/" in client.get(
+        f"/inbox/conversations/{conversation.pk}/").content.decode()
+    preview = client.get(f"/moderation/from-conversation/{conversation.pk}/").content.decode()
+    for private in ("maria.muster@example.com", "12345678", "1234567", "Muster", "Maria", "Viele Grüße"):
+        assert private not in preview, private
+    assert "doppelt abgebucht" in preview
+    form = {"title": "Rechnung doppelt abgebucht – was tun?",
+            "question": scrub("Meine Rechnung wurde doppelt abgebucht. Was nun, Maria?", ["Maria"]),
+            "answer": "Die doppelte Abbuchung erstatten wir automatisch binnen 5 Tagen.", "tags": "rechnung",
+            "language": "de"}
+    response = client.post(f"/moderation/from-conversation/{conversation.pk}/", form)
+    question = Question.objects.get()
+    assert response["Location"] == f"/community/q/{question.pk}/"
+    assert question.accepted_answer.by_staff and "Maria" not in question.body

@@ -361,6 +361,18 @@ def accept_answer(member: Member, answer: Answer) -> Question:
     return question
 
 
+@transaction.atomic
+def publish_from_conversation(*, actor, title: str, question: str, answer: str, tags=(),
+                              language: str = "") -> Question:
+    """An agent publishes a solved support case (already scrubbed and previewed) as an answered question."""
+    staff = staff_member(actor)
+    item = ask_question(staff, title=title, body=question, tags=tags, language=language)
+    reply = answer_question(staff, item, body=answer)
+    accept_answer(staff, reply)
+    item.refresh_from_db()
+    return item
+
+
 def answer_to_article(answer: Answer, *, editor):
     """A helpful community answer becomes a draft knowledge article (an editor reviews and publishes it)."""
     if answer.visibility != Visibility.VISIBLE:

@@ -27,3 +27,9 @@ def community_panel(contact):
     return {"member": member, "level": level_for(member.reputation), "activity": activity,
             "counts": {"questions": Question.objects.filter(author=member, visibility=visible).count(),
                        "answers": Answer.objects.filter(author=member, visibility=visible).count()}}
+
+
+@register.inclusion_tag("community_desk/_publish_link.html")
+def community_publish_link(conversation):
+    """Offer to publish a solved case in the community (with a preview that removes the customer's data)."""
+    return {"conversation": conversation, "solved": conversation.status in ("resolved", "closed")}

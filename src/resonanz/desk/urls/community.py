@@ -12,6 +12,7 @@ urlpatterns = [
     path("ideas/<int:pk>/status/", views.idea_status, name="idea_status"),
     path("ideas/<int:pk>/link/", views.idea_link, name="idea_link"),
     path("ideas/<int:pk>/merge/", views.idea_merge, name="idea_merge"),
+    path("from-conversation/<int:pk>/", views.from_conversation, name="from_conversation"),
     path("members/", views.members, name="members"),
     path("members/<int:pk>/", views.member, name="member"),
     path("members/<int:pk>/act/", views.member_action, name="member_action"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from resonanz.community import actions, queries
+from resonanz.community.scrub import scrub
 from resonanz.community.models import (
     Answer,
     Comment,
@@ -218,3 +219,26 @@ def member_action(request, pk: int):
         event = get_object_or_404(ReputationEvent, pk=int(event_id) if event_id.isdigit() else 0, member=shown)
         _run(request, actions.revoke_points, event, reason=reason, actor=request.user)
     return redirect("community_desk:member", pk=pk)
+
+
+@moderator_required
+def from_conversation(request, pk: int):
+    """Preview a solved conversation as a community question with the customer's data removed, then publish."""
+    conversation = get_object_or_404(Conversation.objects.select_related("contact"), pk=pk)
+    names = [conversation.contact.name, *conversation.contact.identities.values_list("display_name", flat=True)]
+    inbound = conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("created_at").first()
+    outbound = conversation.messages.filter(direction=Message.Direction.OUTBOUND).order_by("-created_at").first()
+    if request.method == "POST":
+        item = _run(request, actions.publish_from_conversation, actor=request.user,
+                    title=request.POST.get("title", ""), question=request.POST.get("question", ""),
+                    answer=request.POST.get("answer", ""), tags=request.POST.get("tags", ""),
+                    language=request.POST.get("language", ""))
+        if item is not None:
+            return redirect(f"/community/q/{item.pk}/")
+        form = request.POST
+    else:
+        form = {"title": scrub(conversation.subject or (inbound.text.splitlines()[0] if inbound else ""), names),
+                "question": scrub(inbound.text if inbound else "", names),
+                "answer": scrub(outbound.text if outbound else "", names),
+                "language": conversation.contact.preferred_language or "de", "tags": ""}
+    return render(request, "community_desk/from_conversation.html", {"conversation": conversation, "form": form})

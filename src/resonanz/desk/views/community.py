@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from resonanz.community import actions, queries
-from resonanz.community.scrub import scrub
 from resonanz.community.models import (
     Answer,
     Comment,
@@ -24,6 +23,7 @@ from resonanz.community.models import (
     ReputationEvent,
     Visibility,
 )
+from resonanz.community.scrub import scrub
 from resonanz.core.errors import ActionError
 from resonanz.core.permissions import can, denied_message, permission_required
 from resonanz.inbox.models import Conversation, Message

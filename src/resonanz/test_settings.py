@@ -32,3 +32,6 @@ RESONANZ_LOG_DIR = os.path.join(tempfile.gettempdir(), f"resonanz-test-logs-{os.
 os.makedirs(RESONANZ_LOG_DIR, exist_ok=True)
 LOGGING = copy.deepcopy(LOGGING)
 LOGGING["handlers"]["file"]["filename"] = os.path.join(RESONANZ_LOG_DIR, "resonanz.log")
+
+# Every test client posts from 127.0.0.1: the community's per-address write limit would trip across tests.
+RESONANZ_COMMUNITY_WRITES_PER_IP = 1_000_000

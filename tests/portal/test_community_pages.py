@@ -128,3 +128,18 @@ def test_editor_turns_an_answer_into_a_draft_article(client, admin_user, agent_u
     assert response["Location"] == f"/knowledge/{article.pk}/edit/"
     assert (article.status, article.title, article.source) == ("draft", q.title, "community")
     assert "Konto → Adressen" in article.body
+
+
+def test_writes_are_rate_limited_per_address(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RESONANZ_COMMUNITY_WRITES_PER_IP = 2
+    login(client, "anna@example.com")
+    author = Member.objects.create(display_name="Bert")
+    idea = actions.submit_idea(author, title="Dunkelmodus für die App", description="Abends ist die App zu hell.")
+    assert client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "1"}).status_code == 302
+    assert client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "0"}).status_code == 302
+    response = client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "1"})
+    assert response.status_code == 429 and Idea.objects.get().votes == 1
+    cache.clear()

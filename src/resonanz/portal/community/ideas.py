@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from resonanz.community import actions, queries
 from resonanz.community.models import Idea, IdeaVote, Visibility
-from resonanz.portal.community.common import act, current_member, member_required, page
+from resonanz.portal.community.common import act, current_member, member_required, page, rate_limited
 from resonanz.understanding.models import CatalogEntry
 
 
@@ -41,6 +41,7 @@ class IdeaForm(forms.Form):
         self.fields["product"].choices = [("", "—")] + [(n, n) for n in names]
 
 
+@rate_limited
 @member_required
 def new_idea(request):
     form = IdeaForm(request.POST or None)
@@ -69,6 +70,7 @@ def idea(request, pk: int):
 
 
 @require_POST
+@rate_limited
 @member_required
 def vote_idea(request, pk: int):
     item = get_object_or_404(Idea, pk=pk)
@@ -78,6 +80,7 @@ def vote_idea(request, pk: int):
 
 
 @require_POST
+@rate_limited
 @member_required
 def comment_idea(request, pk: int):
     item = get_object_or_404(Idea, pk=pk)

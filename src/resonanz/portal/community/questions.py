@@ -17,7 +17,14 @@ from resonanz.community import search as community_search
 from resonanz.community.models import Answer, Comment, Follow, Question, Visibility, Vote
 from resonanz.core.permissions import can, permission_required
 from resonanz.knowledge.search import articles as article_ranking
-from resonanz.portal.community.common import act, current_member, language_of, member_required, page
+from resonanz.portal.community.common import (
+    act,
+    current_member,
+    language_of,
+    member_required,
+    page,
+    rate_limited,
+)
 from resonanz.portal.help import public_url
 from resonanz.understanding.models import CatalogEntry
 
@@ -65,6 +72,7 @@ class AskForm(forms.Form):
         self.fields["product"].choices = [("", "—")] + [(n, n) for n in names]
 
 
+@rate_limited
 @member_required
 def ask(request):
     form = AskForm(request.POST or None)
@@ -126,6 +134,7 @@ def _back(pk: int, anchor: str = "") -> str:
 
 
 @require_POST
+@rate_limited
 @member_required
 def answer(request, pk: int):
     item = get_object_or_404(Question, pk=pk)
@@ -135,6 +144,7 @@ def answer(request, pk: int):
 
 
 @require_POST
+@rate_limited
 @member_required
 def vote(request, pk: int):
     item = get_object_or_404(Question, pk=pk)
@@ -149,6 +159,7 @@ def vote(request, pk: int):
 
 
 @require_POST
+@rate_limited
 @member_required
 def accept(request, pk: int, answer_pk: int):
     ans = get_object_or_404(Answer, pk=answer_pk, question_id=pk)
@@ -157,6 +168,7 @@ def accept(request, pk: int, answer_pk: int):
 
 
 @require_POST
+@rate_limited
 @member_required
 def comment(request, pk: int):
     item = get_object_or_404(Question, pk=pk)
@@ -168,6 +180,7 @@ def comment(request, pk: int):
 
 
 @require_POST
+@rate_limited
 @member_required
 def follow(request, pk: int):
     item = get_object_or_404(Question, pk=pk)
@@ -176,6 +189,7 @@ def follow(request, pk: int):
 
 
 @require_POST
+@rate_limited
 @member_required
 def report(request):
     kind = request.POST.get("kind", "")

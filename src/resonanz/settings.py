@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "resonanz.listening",
     "resonanz.knowledge",
     "resonanz.insights",
+    "resonanz.community",
     "resonanz.desk",
     "resonanz.portal",
     "resonanz.chat",
@@ -274,6 +275,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if RESONANZ_API_DOCS_PUBLIC
                           else "rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CommunityVisibilityEnum": "resonanz.community.models.Visibility",
+        "IdeaStatusEnum": "resonanz.community.models.Idea.Status",
+    },
     # Swagger UI from the drf-spectacular-sidecar package: the docs page works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -296,7 +301,10 @@ CELERY_BEAT_SCHEDULE = {
     "automation-slas": {"task": "resonanz.automation.tasks.check_slas", "schedule": 60.0},
     "automation-time-rules": {"task": "resonanz.automation.tasks.run_time_rules", "schedule": 300.0},
     "insights-alerts": {"task": "resonanz.insights.tasks.check_alerts", "schedule": 300.0},
+    "community-escalate": {"task": "resonanz.community.tasks.escalate_unanswered", "schedule": 300.0},
 }
+# Community questions without an answer after this many hours become conversations for support.
+RESONANZ_COMMUNITY_ESCALATE_HOURS = float(os.environ.get("RESONANZ_COMMUNITY_ESCALATE_HOURS", 24))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The pipeline every stored inbound message passes through in the worker, in order.

@@ -38,6 +38,8 @@ urlpatterns = [
     path("automation/", include("resonanz.desk.urls.automation")),
     path("knowledge/", include("resonanz.desk.urls.knowledge")),
     path("help/", include("resonanz.portal.urls_help")),
+    path("community/", include("resonanz.portal.urls_community")),
+    path("moderation/", include("resonanz.desk.urls.community")),
     path("api/", include("resonanz.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

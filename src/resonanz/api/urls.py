@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from resonanz.api import automation, insights, knowledge, macros, views
+from resonanz.api import automation, community, insights, knowledge, macros, views
 from resonanz.api.params import IdRouter
 
 router = IdRouter()
@@ -28,6 +28,10 @@ router.register("goals", insights.GoalViewSet, basename="goal")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
 router.register("audit-log", views.AuditLogViewSet, basename="audit-entry")
+router.register("community/questions", community.QuestionViewSet, basename="community-question")
+router.register("community/ideas", community.IdeaViewSet, basename="community-idea")
+router.register("community/members", community.MemberViewSet, basename="community-member")
+router.register("community/moderation", community.ModerationViewSet, basename="community-moderation")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

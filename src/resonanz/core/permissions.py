@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, str] = {
     "rules.edit": SUPERVISOR,           # routing rules, SLA policies, calendars, guidelines
     "replies.approve": SUPERVISOR,      # approve or return held replies
     "insights.manage": SUPERVISOR,      # listening queries, goals, acknowledging alerts
+    "community.moderate": AGENT,        # approve, remove, lock community posts; handle reports; link ideas
+    "ideas.manage": SUPERVISOR,         # idea statuses with a public note, merging ideas, members' rights
     "settings.manage": ADMIN,           # agents, teams, channels, the product catalog
     "audit.read": ADMIN,                # the audit log and sign-in lockouts
 }

@@ -1,0 +1,121 @@
+"""What every public community page shares: who is visiting, in which language, and the page frame.
+
+A customer is signed in by the session key ``community_member`` (set by a one-time login link); an agent
+logged in to the desk takes part as themselves, with the staff badge. The language is the one the visitor
+chose (session), else the member's setting, else the browser's.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+
+from resonanz.community import actions
+from resonanz.community.models import Member
+from resonanz.core.errors import ActionError
+from resonanz.core.permissions import role_of
+
+SESSION_KEY = "community_member"
+LANG_KEY = "community_lang"
+LANGS = ("de", "en")
+
+
+def current_member(request) -> Member | None:
+    if not hasattr(request, "_community_member"):
+        member = None
+        pk = request.session.get(SESSION_KEY)
+        if pk:
+            member = Member.objects.filter(pk=pk, is_deleted=False).first()
+        if member is None and role_of(getattr(request, "user", None)):
+            member = actions.staff_member(request.user)
+        request._community_member = member
+    return request._community_member
+
+
+def language_of(request) -> str:
+    chosen = request.session.get(LANG_KEY)
+    if chosen in LANGS:
+        return chosen
+    member = current_member(request)
+    if member and member.language in LANGS:
+        return member.language
+    lang = (translation.get_language_from_request(request) or "").split("-")[0]
+    return lang if lang in LANGS else "en"
+
+
+def page(request, template: str, context: dict, status: int = 200):
+    lang = language_of(request)
+    member = current_member(request)
+    context = {"member": member, "lang": lang, "other_lang": "en" if lang == "de" else "de",
+               "can_moderate": actions.can_moderate(member), **context}
+    with translation.override(lang):
+        return render(request, template, context, status=status)
+
+
+def member_required(view):
+    """A page for members: visitors go to the login page and come back afterwards."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if current_member(request) is None:
+            return redirect(reverse("community:login") + "?next=" + request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def act(request, fn, *args, back: str, **kwargs):
+    """Run an action for a form post: its error becomes a message on the page, never a 500."""
+    with translation.override(language_of(request)):
+        try:
+            return fn(*args, **kwargs)
+        except ActionError as exc:
+            messages.error(request, translation.gettext(exc.message))
+            return None
+
+
+def int_or_400(value) -> int | HttpResponseBadRequest:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return HttpResponseBadRequest("bad id")
+
+
+def safe_next(value: str | None, default: str) -> str:
+    value = value or ""
+    return value if value.startswith("/") and not value.startswith("//") else default
+
+
+#: posts and votes per address in ten minutes unless RESONANZ_COMMUNITY_WRITES_PER_IP says otherwise (members
+#: have their own, stricter limits in the actions)
+WRITES_PER_IP = 60
+
+
+def rate_limited(view):
+    """Writes from one address are limited (cache counter per ten-minute window): 429 beyond the limit."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            key = f"community-writes:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 600)}"
+            cache.add(key, 0, 700)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                count = 1
+            if count > getattr(settings, "RESONANZ_COMMUNITY_WRITES_PER_IP", WRITES_PER_IP):
+                with translation.override(language_of(request)):
+                    return HttpResponse(translation.gettext(
+                        "Too many posts and votes from your address. Please wait a few minutes."), status=429,
+                        content_type="text/plain; charset=utf-8")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,114 @@
+"""Signing in with a one-time link, profiles, and the visitor's language."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from resonanz.community import actions, rules
+from resonanz.community.models import Answer, BadgeAward, Idea, Member, ModerationAction, Question, Visibility
+from resonanz.portal.community.common import (
+    LANG_KEY,
+    LANGS,
+    SESSION_KEY,
+    act,
+    current_member,
+    language_of,
+    member_required,
+    page,
+    safe_next,
+)
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("Your email address"), max_length=320)
+
+
+def login(request):
+    next_url = safe_next(request.GET.get("next") or request.POST.get("next"), reverse("community:home"))
+    sent = False
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ok = act(request, actions.request_login_link, form.cleaned_data["email"], back="",
+                 base_url=settings.RESONANZ_BASE_URL, language=language_of(request), next_url=next_url,
+                 remote_addr=request.META.get("REMOTE_ADDR", ""))
+        sent = ok is not None
+    return page(request, "community/login.html", {"form": form, "sent": sent, "next": next_url})
+
+
+def redeem(request, token: str):
+    """GET shows a button (mail scanners that open links must not spend them); POST logs in."""
+    next_url = safe_next(request.GET.get("next") or request.POST.get("next"), reverse("community:home"))
+    if request.method == "POST":
+        member = act(request, actions.redeem_login_link, token, back="", language=language_of(request))
+        if member is not None:
+            request.session.cycle_key()
+            request.session[SESSION_KEY] = member.pk
+            return redirect(next_url)
+        return redirect("community:login")
+    return page(request, "community/redeem.html", {"token": token, "next": next_url})
+
+
+@require_POST
+def logout(request):
+    request.session.pop(SESSION_KEY, None)
+    return redirect("community:home")
+
+
+def set_language(request, lang: str):
+    if lang in LANGS:
+        request.session[LANG_KEY] = lang
+    return redirect(safe_next(request.GET.get("next"), reverse("community:home")))
+
+
+def profile(request, pk: int):
+    shown = get_object_or_404(Member, pk=pk, is_deleted=False)
+    viewer = current_member(request)
+    visible = Visibility.VISIBLE
+    badges = [rules.BADGES[b.badge] for b in BadgeAward.objects.filter(member=shown) if b.badge in rules.BADGES]
+    own = viewer is not None and viewer.pk == shown.pk
+    return page(request, "community/profile.html", {
+        "shown": shown, "own": own, "badges": badges, "level": rules.level_for(shown.reputation),
+        "questions": Question.objects.filter(author=shown, visibility=visible).order_by("-created_at")[:20],
+        "answers": Answer.objects.filter(author=shown, visibility=visible).select_related("question")
+        .order_by("-created_at")[:20],
+        "ideas": Idea.objects.filter(author=shown, visibility=visible).order_by("-created_at")[:20],
+        # the author sees why a moderator acted on their posts; nobody else does
+        "moderation": ModerationAction.objects.filter(author=shown)[:20] if own else [],
+        "revoked": shown.reputation_events.filter(revoked_at__isnull=False)[:20] if own else [],
+    })
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label=gettext_lazy("Display name"), max_length=80)
+    about = forms.CharField(label=gettext_lazy("About you"), required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 4}))
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False,
+                                 choices=[("", gettext_lazy("Browser language")), ("de", "Deutsch"),
+                                          ("en", "English")])
+    keep_posts = forms.BooleanField(label=gettext_lazy(
+        "If I delete my account, keep my posts as “deleted member”"), required=False)
+
+
+@member_required
+def edit_profile(request):
+    member = current_member(request)
+    form = ProfileForm(request.POST or None, initial={
+        "display_name": member.display_name, "about": member.about, "language": member.language,
+        "keep_posts": member.keep_posts_on_erasure})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if act(request, actions.update_profile, member, back="", display_name=d["display_name"],
+               about=d["about"], language=d["language"]) is not None:
+            actions.set_keep_posts(member, d["keep_posts"])
+            if d["language"]:
+                request.session[LANG_KEY] = d["language"]
+            messages.success(request, _("Your profile was saved."))
+            return redirect("community:profile", pk=member.pk)
+    return page(request, "community/profile_edit.html", {"form": form})

@@ -1,0 +1,145 @@
+"""The public community pages: login by link, ask → answer → accept, ideas, languages and what stays private."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from resonanz.community import actions
+from resonanz.community.models import Idea, Member, Question
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client: Client, email: str, lang: str = "en") -> Member:
+    client.get(f"/community/lang/{lang}/")
+    mail.outbox.clear()
+    response = client.post("/community/login/", {"email": email, "next": "/community/ask/"})
+    assert response.status_code == 200
+    link = re.search(r"http://[^\s]+/community/login/[^\s]+", mail.outbox[-1].body).group(0)
+    path = link.split("127.0.0.1:8000", 1)[-1]
+    assert client.get(path).status_code == 200  # a confirmation page, the link is not spent by opening it
+    response = client.post(path.split("?")[0], {"next": "/community/ask/"})
+    assert response.status_code == 302 and response["Location"] == "/community/ask/"
+    return Member.objects.get(contact__identities__handle=email)
+
+
+def test_ask_answer_accept_through_the_pages():
+    asker, helper = Client(), Client()
+    anna = login(asker, "anna@example.com")
+    r = asker.post("/community/ask/", {"title": "How do I change my delivery address?",
+                                       "body": "I moved and cannot find the **address** setting.", "tags": "account"})
+    assert r.status_code == 302
+    question = Question.objects.get()
+    login(helper, "bert@example.com")
+    helper.post(f"/community/q/{question.pk}/answer/", {"body": "Open Account → Addresses and edit it."})
+    answer = question.answers.get()
+    assert helper.post(f"/community/q/{question.pk}/accept/{answer.pk}/").status_code == 302
+    assert Question.objects.get().accepted_answer_id is None  # only the asker may accept
+    asker.post(f"/community/q/{question.pk}/accept/{answer.pk}/")
+    assert Question.objects.get().accepted_answer_id == answer.pk
+    page = Client().get(f"/community/q/{question.pk}/").content.decode()
+    assert "Accepted answer" in page and "<strong>address</strong>" in page
+    assert "anna@example.com" not in page and "bert@example.com" not in page
+    profile = Client().get(f"/community/members/{answer.author_id}/").content.decode()
+    assert ">15<" in profile and "Problem solver" in profile
+    assert anna.pk != answer.author_id
+
+
+def test_pages_in_german_and_sorting(client):
+    login(client, "anna@example.com", lang="de")
+    client.post("/community/ask/", {"title": "Wie ändere ich meine Adresse?", "body": "Ich bin umgezogen, wo geht das?"})
+    for url in ("/community/", "/community/?sort=votes", "/community/?sort=unanswered", "/community/?q=Adresse",
+                "/community/ideas/", "/community/ideas/done/", "/community/ideas/new/", "/community/ask/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert '<html lang="de">' in response.content.decode()
+    assert "Fragen" in client.get("/community/").content.decode()
+    assert "Wie ändere ich" in client.get("/community/?sort=unanswered").content.decode()
+
+
+def test_members_only_pages_redirect_and_bad_input_is_a_4xx():
+    client = Client()
+    assert client.get("/community/ask/")["Location"].startswith("/community/login/?next=/community/ask/")
+    assert client.post("/community/login/", {"email": "nope"}).status_code == 200
+    assert client.get("/community/q/999/").status_code == 404
+    assert client.get("/community/login/garbage/").status_code == 200
+    assert client.post("/community/login/garbage/")["Location"] == "/community/login/"
+    login(client, "anna@example.com")
+    r = client.post("/community/ask/", {"title": "short", "body": "x"})
+    assert r.status_code == 200 and Question.objects.count() == 0
+    assert client.post("/community/q/abc/vote/").status_code == 404
+
+
+def test_csrf_is_required_for_votes():
+    client = Client(enforce_csrf_checks=True)
+    author = Client()
+    login(author, "anna@example.com")
+    author.post("/community/ideas/new/", {"title": "Dunkelmodus für die App", "description": "Abends bitte dunkel."})
+    idea = Idea.objects.get()
+    assert client.post(f"/community/ideas/{idea.pk}/vote/").status_code == 403
+
+
+def test_similar_questions_and_articles_while_typing(admin_user):
+    from resonanz.knowledge.actions import create_article
+
+    create_article(admin_user, title="Change your delivery address", body="Open Account, then Addresses.",
+                   language="en", status="published")
+    anna = Member.objects.create(display_name="Anna")
+    actions.ask_question(anna, title="How do I change my delivery address?", body="I moved to another city.")
+    data = Client().get("/community/similar/?q=delivery address").json()
+    assert data["questions"][0]["title"] == "How do I change my delivery address?"
+    assert data["articles"][0]["title"] == "Change your delivery address"
+    assert Client().get("/community/similar/?q=").json() == {"questions": [], "articles": []}
+
+
+def test_ideas_vote_and_status_history(client, admin_user):
+    login(client, "anna@example.com")
+    client.post("/community/ideas/new/", {"title": "Dunkelmodus für die App", "description": "Abends bitte dunkel."})
+    idea = Idea.objects.get()
+    voter = Client()
+    login(voter, "bert@example.com")
+    voter.post(f"/community/ideas/{idea.pk}/vote/", {"up": "1"})
+    assert Idea.objects.get().votes == 2
+    actions.set_idea_status(idea, status="planned", note="Kommt im Frühjahr.", actor=admin_user)
+    actions.link_idea(idea, kind="conversation", object_id=1, actor=admin_user)
+    page = voter.get(f"/community/ideas/{idea.pk}/").content.decode()
+    assert "Kommt im Frühjahr." in page and "2 votes" in page and "1 customer asked for it in support" in page
+
+
+def test_editor_turns_an_answer_into_a_draft_article(client, admin_user, agent_user):
+    anna = Member.objects.create(display_name="Anna")
+    bert = Member.objects.create(display_name="Bert")
+    q = actions.ask_question(anna, title="Wie ändere ich meine Adresse?", body="Ich bin umgezogen, was nun?",
+                             language="de")
+    a = actions.answer_question(bert, q, body="Unter **Konto → Adressen** ändern.")
+    client.force_login(agent_user)  # an agent may not write articles
+    assert "Draft a help-center article" not in client.get(f"/community/q/{q.pk}/").content.decode()
+    assert client.post(f"/community/q/{q.pk}/article/{a.pk}/").status_code == 403
+    client.force_login(admin_user)
+    assert "Draft a help-center article" in client.get(f"/community/q/{q.pk}/").content.decode()
+    response = client.post(f"/community/q/{q.pk}/article/{a.pk}/")
+    from resonanz.knowledge.models import Article
+
+    article = Article.objects.get()
+    assert response["Location"] == f"/knowledge/{article.pk}/edit/"
+    assert (article.status, article.title, article.source) == ("draft", q.title, "community")
+    assert "Konto → Adressen" in article.body
+
+
+def test_writes_are_rate_limited_per_address(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RESONANZ_COMMUNITY_WRITES_PER_IP = 2
+    login(client, "anna@example.com")
+    author = Member.objects.create(display_name="Bert")
+    idea = actions.submit_idea(author, title="Dunkelmodus für die App", description="Abends ist die App zu hell.")
+    assert client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "1"}).status_code == 302
+    assert client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "0"}).status_code == 302
+    response = client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "1"})
+    assert response.status_code == 429 and Idea.objects.get().votes == 1
+    cache.clear()

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,6 +34,7 @@ from resonanz.inbox.ingestion import IngestResult
 from resonanz.inbox.models import (
     FILTER_KINDS,
     AgentProfile,
+    Attachment,
     Conversation,
     ConversationEvent,
     Macro,
@@ -120,22 +122,43 @@ def record_outbound(conversation: Conversation, *, external_id: str, text: str, 
 # --- replies and notes -------------------------------------------------------------------------
 
 
+MAX_REPLY_IMAGE_BYTES = 8 * 1024 * 1024
+
+
+def _check_images(driver, images: list[dict]) -> None:
+    """Images go out only where the channel sends them, each an image with a description for screen readers."""
+    if images and not driver.sends_images:
+        raise ActionError("This channel cannot send images.", "images")
+    for image in images:
+        if not str(image.get("content_type", "")).startswith("image/"):
+            raise ActionError(f"{image.get('filename') or 'The file'} is not an image.", "images")
+        if len(image.get("content") or b"") > MAX_REPLY_IMAGE_BYTES:
+            raise ActionError("An image may be at most 8 MB.", "images")
+        if not str(image.get("alt") or "").strip():
+            raise ActionError("Describe the image (alt text) for people who cannot see it.", "images")
+
+
 def send_reply(conversation: Conversation, author, text: str, *, status: str | None = None,
-               is_public: bool | None = None, meta: dict | None = None) -> Message:
-    """An agent's answer, sent through the conversation's channel driver after commit."""
+               is_public: bool | None = None, meta: dict | None = None, images: list[dict] | None = None) -> Message:
+    """An agent's answer, sent through the conversation's channel driver after commit.
+
+    ``images``: ``{"filename", "content_type", "content", "alt"}`` each, stored as the reply's attachments with
+    their alt text in ``meta["alt"]`` (attachment id -> text) and uploaded by the driver."""
     text = clean_text(text).strip()
     if not text:
         raise ActionError("The reply is empty.", "text")
     agent = getattr(author, "agent", None)
     channel = conversation.channel
     driver = get_driver(channel)
+    images = list(images or [])
+    _check_images(driver, images)
     refusal = driver.check_window(conversation, meta or {})
     if refusal:
         raise ActionError(refusal, "text")
     if not (meta or {}).get("template"):
         text = driver.sign(text, agent)
     if is_public is None:  # a reply to a private message (a direct message) stays private
-        last = (conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("-id")
+        last = (conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("-sent_at", "-id")
                 .values_list("is_public", flat=True).first())
         is_public = driver.public and last is not False
     refusal = driver.check_reply(text, conversation)
@@ -155,6 +178,16 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             is_public=is_public,
             delivery_status=Message.Delivery.QUEUED, sent_at=now, meta=meta or {},
         )
+        if images:
+            alt = {}
+            for image in images:
+                attachment = Attachment(message=message, filename=clean_text(image.get("filename") or "image", 255),
+                                        content_type=str(image["content_type"])[:120], size=len(image["content"]))
+                attachment.file.save(attachment.filename, ContentFile(image["content"]), save=False)
+                attachment.save()
+                alt[str(attachment.pk)] = clean_text(str(image["alt"]), 1500).strip()
+            message.meta = {**message.meta, "alt": alt}
+            message.save(update_fields=["meta"])
         updates = ["last_activity_at", "waiting_for_us", "message_count"]
         conversation.last_activity_at = now
         conversation.waiting_for_us = False

@@ -175,3 +175,20 @@ def test_listening_brings_posts_with_reach_into_the_stream_not_the_inbox(channel
     assert found.reach == 1 and found.published_at is not None
     assert found.link.endswith(post["uri"].rsplit("/", 1)[1]) and found.source == "bluesky:Zauberrad"
     assert not Message.objects.filter(channel=channel, external_id=post["uri"]).exists()
+
+
+def test_an_image_in_the_reply_carries_its_alt_text(
+        channel, bluesky, people, agent_user, django_capture_on_commit_callbacks):
+    shop, _ = people
+    question = mention(bluesky, people, "@laden.test Wo klebe ich das Etikett hin?")
+    conversation = arrived(bluesky, channel, question["uri"]).conversation
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = send_reply(conversation, agent_user, "Oben links, wie hier.", images=[{
+            "filename": "etikett.png", "content_type": "image/png", "content": png(8, 6),
+            "alt": "Paket mit dem Etikett oben links"}])
+    sent.refresh_from_db()
+    assert sent.delivery_status == "sent", sent.delivery_detail
+    record = bluesky.xrpc("com.atproto.repo.getRecord", params={
+        "repo": shop.did, "collection": "app.bsky.feed.post", "rkey": sent.external_id.rsplit("/", 1)[1]})["value"]
+    assert record.get("embed", {}).get("images"), (record, sent.delivery_detail, list(sent.attachments.values()))
+    assert record["embed"]["images"][0]["alt"] == "Paket mit dem Etikett oben links"

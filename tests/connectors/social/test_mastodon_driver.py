@@ -278,3 +278,34 @@ def test_the_stream_brings_mentions_at_once_and_applies_edits_and_deletions(chan
     assert Post.objects.get(external_id=tagged["id"]).text == "Neue lange Tour #fahrrad"
     assert submit(channel, [SourceChange(tagged["id"], "deleted")]) == [1]
     assert not Post.objects.filter(external_id=tagged["id"]).exists()
+
+
+def test_an_image_goes_out_with_its_alt_text_from_the_reply_form(
+        channel, mastodon, agent_user, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from tests.connectors.social.images import png
+
+    poll_channel(channel)
+    mention = mastodon.server.post(mastodon.kunde_token, "@firma So sieht mein Paket aus")
+    poll_channel(channel)
+    conversation = Message.objects.get(external_id=mention["id"]).conversation
+    desk = Client()
+    desk.force_login(agent_user)
+    url = f"/inbox/conversations/{conversation.pk}/reply/"
+    refused = desk.post(url, {"text": "Hier unser Foto.", "image": SimpleUploadedFile("x.png", png(), "image/png")},
+                        follow=True)
+    assert "Beschreiben Sie das Bild" in refused.content.decode()  # Berta works in German
+    fake = desk.post(url, {"text": "Hier.", "image_alt": "Etikett",
+                           "image": SimpleUploadedFile("x.png", b"<svg onload=alert(1)>", "image/png")}, follow=True)
+    assert "Nur PNG-, JPEG-, GIF- und WebP-Bilder" in fake.content.decode()
+    assert not Message.objects.filter(conversation=conversation, direction="outbound").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.post(url, {"text": "So kleben Sie das Etikett auf.", "image_alt": "Paket mit Rücksendeetikett oben links",
+                        "image": SimpleUploadedFile("etikett.png", png(8, 6), "image/png")})
+    sent = Message.objects.get(conversation=conversation, direction="outbound")
+    assert sent.delivery_status == "sent", sent.delivery_detail
+    status = mastodon.server.statuses[sent.external_id]
+    assert [m["description"] for m in status["media_attachments"]] == ["Paket mit Rücksendeetikett oben links"]
+    assert sent.attachments.get().content_type == "image/png"

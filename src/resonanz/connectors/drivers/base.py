@@ -110,6 +110,8 @@ class Driver:
     #: are queued unless the driver splits them into a thread (``splits_replies``)
     reply_limit: ClassVar[int | None] = None
     splits_replies: ClassVar[bool] = False
+    #: replies may carry images (uploaded with their alt text); the reply form offers it
+    sends_images: ClassVar[bool] = False
     #: a public channel that can also answer privately (a direct message); the reply form offers it
     private_replies: ClassVar[bool] = False
     #: fetches messages on the worker's schedule (``receive``/``poll``)

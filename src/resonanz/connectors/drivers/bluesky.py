@@ -138,8 +138,11 @@ class BlueskyDriver(SocialDriver):
         mention = self.mention_for(meta)
         start = int(message.sent_at.timestamp() * 1_000_000) if message.sent_at else message.pk
         posted: list[Post] = []
-        for index, text in enumerate(self.parts(body, signature, mention)):
-            post = client.reply(text, post, mention=parent_profile(meta), rkey=tid_at(start + index, message.pk))
+        parts = self.parts(body, signature, mention)
+        images = [client.upload_image(data, mime, alt) for data, mime, alt, _name in self.images_of(message)[:4]]
+        for index, text in enumerate(parts):
+            post = client.reply(text, post, mention=parent_profile(meta), images=images if index == 0 else [],
+                                rkey=tid_at(start + index, message.pk))
             posted.append(post)
         return posted
 

@@ -128,8 +128,10 @@ class MastodonDriver(SocialDriver):
         mention = self.mention_for(meta)
         posted: list[Post] = []
         reply_to = meta.get("status_id") or parent.external_id
-        for index, text in enumerate(self.parts(body, signature, mention)):
-            status = client.post(text, visibility=visibility, in_reply_to_id=reply_to,
+        parts = self.parts(body, signature, mention)  # refused before anything is uploaded
+        media = [client.upload_image(data, mime, alt, filename=name) for data, mime, alt, name in self.images_of(message)]
+        for index, text in enumerate(parts):
+            status = client.post(text, visibility=visibility, in_reply_to_id=reply_to, media=media if index == 0 else [],
                                  idempotency_key=f"resonanz-{self.channel.pk}-{message.pk}-{index}")
             posted.append(status)
             reply_to = status.external_id

@@ -104,6 +104,7 @@ class SocialDriver(Driver):
     public = True
     signs_replies = True
     private_replies = True
+    sends_images = True
     polls = True
     #: the splitter's way of counting ("mastodon" or "bluesky")
     network: ClassVar[str] = ""
@@ -338,6 +339,18 @@ class SocialDriver(Driver):
         return (message.conversation.messages.filter(direction="inbound").exclude(external_id=None)
                 .exclude(external_id="").order_by("-sent_at", "-id").first())
 
+    @staticmethod
+    def images_of(message) -> list[tuple[bytes, str, str, str]]:
+        """(content, content type, alt text, filename) of the images the agent attached to the reply."""
+        alt = (message.meta or {}).get("alt") or {}
+        found = []
+        for attachment in message.attachments.all():
+            if attachment.content_type.startswith("image/") and attachment.file:
+                with attachment.file.open("rb") as handle:
+                    found.append((handle.read(), attachment.content_type, str(alt.get(str(attachment.pk), "")),
+                                  attachment.filename))
+        return found
+
     def parts(self, body: str, signature: str, mention: str, limit: int | None = None) -> list[str]:
         """The reply as posts, each starting with the mention: split, or refused as the channel says."""
         count = COUNTERS[self.network]
@@ -385,6 +398,8 @@ class SocialDriver(Driver):
         except (Rejected, ReplyTooLong, DriverError, SocialError, ValueError) as exc:
             return SendResult("failed", detail=str(exc))
         links = " ".join(p.url for p in posted if p.url)
+        if posted and posted[0].is_direct and self.images_of(message):
+            links += " (the chat carries no images; they were not sent)"
         detail = f"posted as {len(posted)} parts: {links}" if len(posted) > 1 else f"posted: {links}"
         return SendResult("sent", external_id=posted[-1].external_id, detail=detail.strip())
 

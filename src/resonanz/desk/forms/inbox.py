@@ -7,11 +7,46 @@ from resonanz.inbox.models import AgentProfile, Conversation, Team
 User = get_user_model()
 
 
+def sniff_image(head: bytes) -> str:
+    """The image type its first bytes show (what the browser claims is not trusted), or ""."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return ""
+
+
 class ReplyForm(forms.Form):
     text = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}))
     status = forms.ChoiceField(label=_("then set status"), required=False,
                                choices=[("", _("keep"))] + list(Conversation.Status.choices))
     private = forms.BooleanField(label=_("Reply privately (direct message)"), required=False)
+    image = forms.FileField(label=_("Image"), required=False)
+    image_alt = forms.CharField(label=_("Image description (alt text)"), required=False, max_length=1500)
+
+    def clean(self):
+        cleaned = super().clean()
+        image = cleaned.get("image")
+        if image:
+            head = image.read(16)
+            image.seek(0)
+            self.image_type = sniff_image(head)
+            if not self.image_type:
+                self.add_error("image", _("Only PNG, JPEG, GIF and WebP images can be attached."))
+            if not (cleaned.get("image_alt") or "").strip():
+                self.add_error("image_alt", _("Describe the image for people who cannot see it."))
+        return cleaned
+
+    def images(self) -> list[dict]:
+        image = self.cleaned_data.get("image")
+        if not image:
+            return []
+        return [{"filename": image.name, "content_type": self.image_type, "content": image.read(),
+                 "alt": self.cleaned_data["image_alt"].strip()}]
 
 
 class NoteForm(forms.Form):

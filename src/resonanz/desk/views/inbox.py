@@ -165,12 +165,12 @@ def suggestion_feedback(request, pk: int):
 @require_POST
 def reply(request, pk: int):
     conversation = get_object_or_404(_conversations(request), pk=pk)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             actions.send_reply(conversation, request.user, form.cleaned_data["text"],
                                status=form.cleaned_data["status"] or None,
-                               is_public=False if form.cleaned_data["private"] else None)
+                               is_public=False if form.cleaned_data["private"] else None, images=form.images())
             flash.success(request, _("Reply sent."))
         except ActionError as exc:
             if getattr(exc, "pending", None) is not None:  # held for a supervisor's approval: not an error
@@ -178,7 +178,8 @@ def reply(request, pk: int):
             else:
                 flash.error(request, exc.message)
     else:
-        flash.error(request, _("The reply is empty."))
+        problems = [str(e) for field, errors in form.errors.items() if field != "text" for e in errors]
+        flash.error(request, " ".join(problems) if problems else _("The reply is empty."))
     return redirect("inbox:conversation", pk=pk)
 
 

@@ -36,6 +36,7 @@ def form(**overrides) -> dict:
 def test_the_channel_page_shows_the_script_tag_and_the_form(admin_client, chat):
     raw = admin_client.get(f"/inbox/settings/channels/{chat.pk}/").content.decode()
     assert "chat/widget.js\" data-resonanz" not in raw  # shown as text to copy, never run on our own page
+    assert "just before &lt;/body&gt;:" in raw  # the hint shows the tag as text
     page = html.unescape(raw)
     assert f'data-resonanz-chat="{chat.slug}"' in page
     assert "/static/resonanz/chat/widget.js" in page and 'id="chat-settings"' in page

@@ -61,6 +61,7 @@ def real_embeddings(settings):
 def watch_console(page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
 
@@ -226,13 +227,17 @@ def test_the_chat_channel_page_in_german(live_server, browser, width):
     page.get_by_label("Begrüßung (Deutsch)").fill("Moin! Was können wir für Sie tun?")
     page.get_by_label("Montag öffnet").fill("08:00")
     page.get_by_label("Montag schließt").fill("18:00")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"channel-form-de-{width}.png"), full_page=True)
     page.get_by_role("button", name="Chat-Einstellungen speichern").click()
     page.get_by_text("Chat-Einstellungen gespeichert.").wait_for()
     channel.refresh_from_db()
     assert channel.settings["greeting"]["de"] == "Moin! Was können wir für Sie tun?"
     assert channel.settings["hours"] == {"mon": ["08:00", "18:00"]}
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"the page scrolls sideways ({scroll}px)"
+    wide = page.evaluate("""w => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w)
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))""", width)
+    assert scroll <= width, f"the page scrolls sideways ({scroll}px): {wide}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"channel-page-de-{width}.png"), full_page=True)
     assert errors == [], errors
@@ -258,7 +263,7 @@ def test_outside_business_hours_and_the_pre_chat_form_on_a_phone_in_german(live_
         assert not page.locator("form.composer").is_visible()
         page.get_by_label("Ihr Name").fill("Lena Nacht")
         page.get_by_label("Ihre E-Mail-Adresse").fill("lena@example.com")
-        page.get_by_label("Ihre Nachricht").fill("Bitte rufen Sie mich morgen wegen meines Vertrags an.")
+        page.get_by_label("Ihre Nachricht", exact=True).fill("Bitte rufen Sie mich morgen wegen meines Vertrags an.")
         shot(page, "5-leave-a-message-de-390")
         page.get_by_role("button", name="Nachricht senden").click()
         page.get_by_text("Danke! Wir antworten Ihnen per E-Mail.").wait_for()

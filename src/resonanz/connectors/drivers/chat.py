@@ -105,7 +105,8 @@ class ChatDriver(Driver):
                 f'data-resonanz-chat="{self.channel.slug}" async></script>')
 
     def addresses(self) -> list[tuple[str, str]]:
-        return [(str(_("Embed code (paste before </body>)")), self.embed_code())]
+        """Where the chat lives: its endpoints (the embed code has a section of its own on the channel page)."""
+        return [(str(_("Widget endpoints")), f"/chat/{self.channel.slug}/")]
 
     # --- sending --------------------------------------------------------------------------------
 

@@ -317,7 +317,8 @@
     var fields = wanted.map(function (n) { return field(n, t[n], n === "email" ? "email" : "text", n !== "topic"); });
     return form(t.prechat, fields, t.start, function (values, f, error) {
       startSession(values).then(function () {
-        stored.prechat = true; save(stored); f.remove(); composer.hidden = false; input.focus(); poll();
+        stored.prechat = true; save(stored); f.remove(); composer.hidden = false; personButton.hidden = false;
+        input.focus(); poll();
       }).catch(function (err) { error.textContent = err.message; error.hidden = false; });
     });
   }
@@ -393,7 +394,7 @@
     if (!data.open && !stored.token) {
       composer.hidden = true; personButton.hidden = true; log.appendChild(leaveForm());
     } else if ((data.prechat || []).length && !stored.token) {
-      composer.hidden = true; log.appendChild(prechatForm());
+      composer.hidden = true; personButton.hidden = true; log.appendChild(prechatForm());
     }
     document.body.appendChild(host);
     if (stored.open) { open(); } else if (stored.token) { poll().then(schedule); }

@@ -5,12 +5,19 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from resonanz.connectors.actions import create_channel
 from resonanz.connectors.drivers.base import InboundMessage
 from resonanz.inbox.actions import ensure_default_teams, invite_agent
+
+# The machines that run the suite are shared: a property test must not fail because the machine was busy
+# (generation "too slow", a deadline), only because a property does not hold.
+settings.register_profile("shared-machine", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("shared-machine")
 
 
 @pytest.fixture

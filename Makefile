@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint demo bench clean messages
+.PHONY: run test fuzz install lint demo bench clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ demo: $(STAMP)
 test: $(STAMP) $(BLUESKY)/node_modules/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not fuzz" $(PYTEST_ARGS)
+
+# schemathesis over the published API schema (about 10 minutes on 2 cores); CI runs it once.
+fuzz: $(STAMP)
+	$(BIN)/pytest -m fuzz $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -69,6 +69,11 @@ def test_rule_with_actions_not_a_list(admin_api):
     response = admin_api.post("/api/rules/", {"name": "r", "trigger": "message_received", "conditions": {},
                                               "actions": [1, "x", None]}, format="json")
     assert_4xx(response, 400)
+    # found by the schemathesis run: a boolean for actions, null or a list for conditions
+    for conditions, actions in ((None, True), ([], []), ("x", {})):
+        response = admin_api.post("/api/rules/", {"name": "r", "trigger": "message_received",
+                                                  "conditions": conditions, "actions": actions}, format="json")
+        assert_4xx(response, 400)
 
 
 @pytest.mark.parametrize("pk", ["abc", "²", "99999999999999999999"])

@@ -79,9 +79,9 @@ def test_every_page_runs_under_the_policy(live_server, browser, image_server):
         context = browser.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 500)
         page = context.new_page()
         problems: list[str] = []
-        page.on("console", lambda m, problems=problems: problems.append(f"{m.type}: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e, problems=problems: problems.append(f"pageerror: {e}"))
-        page.on("response", lambda r, problems=problems: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.on("console", lambda m, seen=problems: seen.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e, seen=problems: seen.append(f"pageerror: {e}"))
+        page.on("response", lambda r, seen=problems: seen.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         sign_in(page, base, "csp@example.com", "pw-csp-1234")
         for path in pages:
             response = page.goto(base + path)

@@ -34,6 +34,18 @@ class RuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["fire_count", "last_fired_at", "last_error", "disabled_at", "is_default", "created_at",
                             "updated_at"]
 
+    def validate_actions(self, value):
+        if not isinstance(value, list):
+            raise serializers.ValidationError("actions must be a list of actions.")
+        return value
+
+    def validate_conditions(self, value):
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("conditions must be an object (a condition group).")
+        return value
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         for a in data.get("actions") or []:

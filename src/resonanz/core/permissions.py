@@ -3,7 +3,7 @@
 A user's role comes from their agent profile (``user.agent.role``); a Django superuser counts as an
 administrator. Roles are ordered: an administrator may do everything a supervisor may, a supervisor
 everything an agent may. ``PERMISSIONS`` names every guarded capability with the lowest role that has it,
-so the matrix in docs/ARCHITECTURE.md and the checks cannot drift apart.
+so the matrix in docs/operations.md ("Who may do what") and the checks cannot drift apart.
 """
 
 from __future__ import annotations

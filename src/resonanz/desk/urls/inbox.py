@@ -22,6 +22,7 @@ urlpatterns = [
     path("conversations/<int:pk>/note/", views.note, name="note"),
     path("conversations/<int:pk>/update/", views.update, name="update"),
     path("conversations/<int:pk>/take/", views.take, name="take"),
+    path("conversations/<int:pk>/presence/", views.presence, name="presence"),
     path("messages/<int:pk>/correct/", views.correct_analysis, name="correct"),
     path("messages/<int:pk>/suggestion/", views.suggestion_feedback, name="suggestion_feedback"),
     path("settings/agents/", views_admin.agents, name="admin_agents"),

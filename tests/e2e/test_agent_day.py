@@ -236,3 +236,41 @@ def test_save_the_filters_as_a_view_with_its_count(live_server, browser, agent, 
     assert "Frage zur Rechnung" in page.inner_text("#conversation-list")
     w.check("inbox-saved-view")
     w.close()
+
+
+def test_two_agents_on_one_conversation_see_each_other_and_replies_do_not_cross(live_server, browser, agent,
+                                                                                 conversation):
+    from resonanz.inbox.models import Message
+
+    actions.invite_agent("tom@example.com", display_name="Tom Berger", role="agent", password="pw-tom-12345",
+                         language="de")
+    url = f"/inbox/conversations/{conversation.pk}/"
+    anna, tom = Watched(browser, "desktop"), Watched(browser, "phone")
+    anna.login(live_server.url, "anna@example.com", "pw-anna-123", url)
+    tom.login(live_server.url, "tom@example.com", "pw-tom-12345", url)
+    anna.page.wait_for_function("document.getElementById('presence').innerText.includes('Tom Berger')", timeout=10000)
+    tom.page.wait_for_function("document.getElementById('presence').innerText.includes('Anna Agentin')",
+                               timeout=10000)
+    tom.page.fill("#reply-text", "Ich schaue mir das an.")
+    tom.page.type("#reply-text", " Moment bitte.")
+    anna.page.wait_for_function("document.getElementById('presence').innerText.includes('schreibt gerade')",
+                                timeout=10000)
+    # Anna answers first; Tom's reply, written on the page he opened before, would cross hers
+    anna.page.fill("#reply-text", "Ersatz ist unterwegs.")
+    anna.page.click("#reply-actions button.primary")
+    anna.page.wait_for_selector(".flash li")
+    tom.page.click("#reply-actions button.primary")
+    tom.page.wait_for_selector(".flash li")
+    assert "Anna Agentin hat um" in tom.page.inner_text(".flash")
+    assert tom.page.input_value("#reply-text") == "Ich schaue mir das an. Moment bitte."  # the draft is kept
+    assert "Ersatz ist unterwegs." in tom.page.inner_text("#messages")  # and Anna's reply is on his page
+    outbound = Message.objects.filter(conversation=conversation, direction="outbound")
+    assert [m.text for m in outbound] == ["Ersatz ist unterwegs."]
+    tom.check("conversation-collision")
+    with tom.page.expect_navigation():
+        tom.page.click("#reply-actions button.primary")  # read it, still fits: now it is sent
+    assert "Antwort gesendet" in tom.page.inner_text(".flash")
+    assert outbound.all().count() == 2
+    anna.check()
+    anna.close()
+    tom.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -41,6 +41,7 @@ from resonanz.inbox.models import (
     Message,
     SavedView,
     Team,
+    Viewer,
 )
 
 log = logging.getLogger("resonanz.inbox")
@@ -657,3 +658,27 @@ def views_for(user):
 def apply_identity_claims(channel: Channel, claims: list[IdentityClaim]) -> list:
     """The intake's handler for verified deep links: the sender's identity joins the contact the link named."""
     return [claim_identity(c.kind, c.handle, c.contact_id, source=f"{c.source} on {channel}") for c in claims]
+
+
+# --- collision detection ---------------------------------------------------------------------------------
+
+
+def mark_viewing(conversation: Conversation, user, *, typing: bool = False) -> list[dict]:
+    """The agent has the conversation open (and is writing a reply, if ``typing``); answers who else has it
+    open now. Presence is not a change of the conversation: no event log entry, no domain event."""
+    now = timezone.now()
+    Viewer.objects.update_or_create(conversation=conversation, user=user,
+                                    defaults={"typing": bool(typing), "seen_at": now})
+    recent = now - timedelta(seconds=Viewer.PRESENCE_SECONDS)
+    Viewer.objects.filter(seen_at__lt=now - timedelta(hours=1)).delete()  # rows of long-closed pages
+    others = (Viewer.objects.filter(conversation=conversation, seen_at__gte=recent).exclude(user=user)
+              .select_related("user__agent").order_by("user_id"))
+    return [{"user": v.user_id, "name": getattr(getattr(v.user, "agent", None), "display_name", "") or v.user.username,
+             "typing": v.typing} for v in others]
+
+
+def replies_since(conversation: Conversation, seen_message_id: int, user) -> list[Message]:
+    """Replies others sent after the message the agent's page showed last: a reply now would cross them."""
+    return list(Message.objects.filter(conversation=conversation, id__gt=seen_message_id,
+                                       direction=Message.Direction.OUTBOUND)
+                .exclude(author_user=user).select_related("author_user__agent").order_by("id"))

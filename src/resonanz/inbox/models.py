@@ -292,3 +292,18 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Viewer(models.Model):
+    """Who has a conversation open right now (collision detection): refreshed by the open page every few
+    seconds, so a row older than PRESENCE_SECONDS means the agent has left."""
+
+    PRESENCE_SECONDS = 20
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="viewers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    typing = models.BooleanField(default=False)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "user"], name="viewer_unique")]

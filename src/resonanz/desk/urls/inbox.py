@@ -27,6 +27,7 @@ urlpatterns = [
     path("messages/<id:pk>/suggestion/", views.suggestion_feedback, name="suggestion_feedback"),
     path("conversations/<id:pk>/filtered/", views.set_filtered, name="set_filtered"),
     path("conversations/<id:pk>/template/", reply_window.template_reply, name="template_reply"),
+    path("conversations/<id:pk>/presence/", views.presence, name="presence"),
     path("settings/agents/", views_admin.agents, name="admin_agents"),
     path("settings/agents/<id:pk>/", views_admin.agent_edit, name="admin_agent"),
     path("settings/agents/<id:pk>/active/", views_admin.agent_active, name="admin_agent_active"),

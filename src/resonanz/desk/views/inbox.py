@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -166,6 +166,17 @@ def suggestion_feedback(request, pk: int):
 def reply(request, pk: int):
     conversation = get_object_or_404(_conversations(request), pk=pk)
     form = ReplyForm(request.POST, request.FILES)
+    seen = as_int(request.POST.get("seen"))
+    crossed = actions.replies_since(conversation, seen, request.user) if seen is not None and form.is_valid() else []
+    if crossed and request.POST.get("send_anyway") != "1":
+        # a colleague answered while this agent was writing: keep the draft and let them read it first
+        last = crossed[-1]
+        request.session[f"draft-{pk}"] = form.cleaned_data["text"]
+        flash.warning(request, _("%(name)s replied at %(time)s while you were writing. Read their reply, then "
+                                 "send yours again if it still fits.") % {
+            "name": last.author_user.agent.display_name if last.author_user and hasattr(last.author_user, "agent")
+            else "Resonanz", "time": formats.time_format(timezone.localtime(last.sent_at), "TIME_FORMAT")})
+        return redirect("inbox:conversation", pk=pk)
     if form.is_valid():
         try:
             actions.send_reply(conversation, request.user, form.cleaned_data["text"],
@@ -300,3 +311,12 @@ def attachment(request, pk: int):
                             content_type=item.content_type if inline else "application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def presence(request, pk: int):
+    """The open conversation page reports every few seconds; it answers who else has it open or is writing."""
+    conversation = get_object_or_404(Conversation, pk=pk)
+    others = actions.mark_viewing(conversation, request.user, typing=request.POST.get("typing") == "1")
+    return JsonResponse({"others": others})

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inbox', '0003_filtered_view_missing_attachments'),
-        ('inbox', '0003_macro_savedview'),
+        ('inbox', '0003_macro_savedview_viewer'),
     ]
 
     operations = [

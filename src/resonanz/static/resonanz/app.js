@@ -284,3 +284,38 @@
     showKind(false);
   }
 })();
+
+/* Collision detection: the open conversation tells the server every few seconds that this agent is here
+   (and writing, while the reply box has text and was typed in lately) and shows who else is. */
+(function () {
+  "use strict";
+  var box = document.getElementById("presence"), reply = document.getElementById("reply-text");
+  if (!box) return;
+  var lastTyped = 0;
+  if (reply) reply.addEventListener("input", function () { lastTyped = Date.now(); });
+  function csrf() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function tick() {
+    if (document.hidden) return;
+    var typing = reply && reply.value.trim() && Date.now() - lastTyped < 15000 ? "1" : "0";
+    fetch(box.dataset.url, { method: "POST", credentials: "same-origin", body: new URLSearchParams({ typing: typing }),
+      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        box.textContent = "";
+        data.others.forEach(function (o) {
+          var line = document.createElement("span");
+          line.className = o.typing ? "badge prio-3" : "badge";
+          line.textContent = o.typing ? o.name + " " + box.dataset.typing : box.dataset.viewing + " " + o.name;
+          box.appendChild(line);
+        });
+        box.hidden = !data.others.length;
+      })
+      .catch(function () { /* offline for a moment */ });
+  }
+  tick();
+  setInterval(tick, 4000);
+})();

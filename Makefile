@@ -32,6 +32,7 @@ demo: $(STAMP)
 test: $(STAMP) $(BLUESKY)/node_modules/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
+	find src -name '*.js' -print0 | xargs -0 -n1 node --check
 	$(BIN)/pytest -m "not fuzz" $(PYTEST_ARGS)
 
 # schemathesis over the published API schema (about 10 minutes on 2 cores); CI runs it once.

@@ -83,18 +83,6 @@
     var panel = document.getElementById(toggle.getAttribute("aria-controls"));
     toggle.setAttribute("aria-expanded", String(panel.classList.toggle("open")));
   });
-  // Channel form: show only the fields the chosen platform issues (without script every field stays visible).
-  var kindSelect = document.querySelector("select[name=kind]");
-  if (kindSelect && document.querySelector("[data-kind]")) {
-    var showKind = function () {
-      Array.prototype.forEach.call(document.querySelectorAll("input[data-kind]"), function (input) {
-        var wrapper = input.closest("div") || input;
-        wrapper.hidden = input.dataset.kind !== kindSelect.value;
-      });
-    };
-    kindSelect.addEventListener("change", showKind);
-    showKind();
-  }
 
   // Keyboard: j/k move, Enter/o open, / search, r reply, Ctrl+Enter send, Esc leave a field, ? help.
   function rows() { return Array.prototype.slice.call(document.querySelectorAll(".conversation-list .row")); }
@@ -140,6 +128,22 @@
       case "Escape": var o = document.getElementById("help-overlay"); if (o) o.remove(); break;
     }
   });
+
+  // Channel form: show only the chosen kind's connect fields; tick "sign replies" for kinds that sign.
+  var kindSelect = document.querySelector('form select[name="kind"]');
+  if (kindSelect) {
+    var form = kindSelect.form;
+    var showKind = function (changed) {
+      Array.prototype.forEach.call(form.querySelectorAll("[data-kind]"), function (field) {
+        var box = field.closest("div");
+        if (box) box.hidden = field.dataset.kind !== kindSelect.value;
+      });
+      var sign = form.querySelector('input[name="sign_replies"]');
+      if (changed && sign) sign.checked = (kindSelect.dataset.signs || "").split(" ").indexOf(kindSelect.value) >= 0;
+    };
+    kindSelect.addEventListener("change", function () { showKind(true); });
+    showKind(false);
+  }
 })();
 
 /* Suggestions: one click puts the text into the reply box and tells the ranking it was used. */
@@ -268,20 +272,6 @@
       box.checked = !box.checked;
       box.dispatchEvent(new Event("change", { bubbles: true }));
     });
-  // Channel form: show only the chosen kind's connect fields; tick "sign replies" for kinds that sign.
-  var kindSelect = document.querySelector('form select[name="kind"]');
-  if (kindSelect) {
-    var form = kindSelect.form;
-    var showKind = function (changed) {
-      Array.prototype.forEach.call(form.querySelectorAll("[data-kind]"), function (field) {
-        var box = field.closest("div");
-        if (box) box.hidden = field.dataset.kind !== kindSelect.value;
-      });
-      var sign = form.querySelector('input[name="sign_replies"]');
-      if (changed && sign) sign.checked = (kindSelect.dataset.signs || "").split(" ").indexOf(kindSelect.value) >= 0;
-    };
-    kindSelect.addEventListener("change", function () { showKind(true); });
-    showKind(false);
   }
 })();
 

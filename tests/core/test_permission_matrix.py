@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 
 # (method, path, body, capability); {contact}, {other}, {org}, {pending}, {conversation} are filled in.
 API = [
+    ("post", "/api/listening-queries/", {"name": ""}, "insights.manage"),
+    ("post", "/api/community/ideas/999999/status/", {"status": "planned", "note": "x"}, "ideas.manage"),
     ("get", "/api/conversations/", None, "conversations.work"),
     ("get", "/api/conversations/{conversation}/", None, "conversations.work"),
     ("post", "/api/conversations/{conversation}/notes/", {"text": "Notiz"}, "conversations.work"),
@@ -43,6 +45,7 @@ API = [
 ]
 
 DESK = [
+    ("get", "/moderation/", "community.moderate"),
     ("get", "/inbox/", "conversations.work"),
     ("get", "/inbox/conversations/{conversation}/", "conversations.work"),
     ("get", "/contacts/", "contacts.edit"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -66,3 +67,15 @@ class Watched:
 
     def close(self) -> None:
         self.context.close()
+
+
+def wait_until(page, expression: str, timeout: float = 10000) -> None:
+    """``page.wait_for_function`` without its in-page polling: Playwright re-evaluates the predicate with
+    ``eval``, which the desk's Content-Security-Policy (no 'unsafe-eval') refuses. Each check here is one
+    ``page.evaluate`` from the test, which a CSP does not govern."""
+    body = expression if expression.lstrip().startswith(("()", "function")) else f"() => ({expression})"
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(body):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} ms waiting for: {expression}")
+        page.wait_for_timeout(100)

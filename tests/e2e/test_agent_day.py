@@ -16,7 +16,7 @@ from resonanz.core import pipeline
 from resonanz.inbox import actions
 from resonanz.inbox.models import Team
 from tests.conftest import inbound
-from tests.e2e.helpers import Watched
+from tests.e2e.helpers import Watched, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SIZES = ["desktop", "phone"]
@@ -155,9 +155,9 @@ def test_open_conversation_follows_what_the_worker_sets(live_server, browser, ag
     legal = Team.objects.get(name="Legal")
     actions.update_conversation(conversation, None, team=legal, assignee=agent, reason="demo data")
     page.wait_for_selector("#messages .analysis", timeout=5000)
-    page.wait_for_function("!document.querySelector('#suggestions').innerText.includes('sobald Resonanz')",
+    wait_until(page, "!document.querySelector('#suggestions').innerText.includes('sobald Resonanz')",
                            timeout=5000)
-    page.wait_for_function("document.querySelector('#conversation-meta').innerText.includes('Legal')", timeout=5000)
+    wait_until(page, "document.querySelector('#conversation-meta').innerText.includes('Legal')", timeout=5000)
     assert "Anna Agentin" in page.inner_text("#conversation-meta")
     assert page.locator("#conversation-card select[name=team]").input_value() == str(legal.pk)
     history = page.inner_text("#history")
@@ -177,12 +177,12 @@ def test_macro_by_keyboard_fills_the_reply_and_sets_the_status(live_server, brow
     page.keyboard.press("m")
     page.keyboard.type("erstatt")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('reply-text').value.length > 0")
+    wait_until(page, "document.getElementById('reply-text').value.length > 0")
     text = page.input_value("#reply-text")
     assert text == f"Hallo {conversation.contact}, Ihre Erstattung zu {conversation.reference} ist veranlasst."
     assert page.evaluate("document.activeElement.id") == "reply-text"  # ready to read and send
     # the status the macro set shows up on the open page without a reload
-    page.wait_for_function("document.querySelector('#conversation-meta').innerText.includes('Wartend')",
+    wait_until(page, "document.querySelector('#conversation-meta').innerText.includes('Wartend')",
                            timeout=5000)
     assert "Textbaustein angewendet" in page.inner_text("#history")
     w.check("conversation-macro")
@@ -248,12 +248,12 @@ def test_two_agents_on_one_conversation_see_each_other_and_replies_do_not_cross(
     anna, tom = Watched(browser, "desktop"), Watched(browser, "phone")
     anna.login(live_server.url, "anna@example.com", "pw-anna-123", url)
     tom.login(live_server.url, "tom@example.com", "pw-tom-12345", url)
-    anna.page.wait_for_function("document.getElementById('presence').innerText.includes('Tom Berger')", timeout=10000)
-    tom.page.wait_for_function("document.getElementById('presence').innerText.includes('Anna Agentin')",
+    wait_until(anna.page, "document.getElementById('presence').innerText.includes('Tom Berger')", timeout=10000)
+    wait_until(tom.page, "document.getElementById('presence').innerText.includes('Anna Agentin')",
                                timeout=10000)
     tom.page.fill("#reply-text", "Ich schaue mir das an.")
     tom.page.type("#reply-text", " Moment bitte.")
-    anna.page.wait_for_function("document.getElementById('presence').innerText.includes('schreibt gerade')",
+    wait_until(anna.page, "document.getElementById('presence').innerText.includes('schreibt gerade')",
                                 timeout=10000)
     # Anna answers first; Tom's reply, written on the page he opened before, would cross hers
     anna.page.fill("#reply-text", "Ersatz ist unterwegs.")

@@ -21,6 +21,7 @@ from resonanz.inbox.actions import invite_agent
 from resonanz.inbox.models import Conversation
 from resonanz.knowledge.actions import create_article
 from resonanz.knowledge.search import articles
+from tests.e2e.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -281,7 +282,7 @@ def test_outside_business_hours_and_the_pre_chat_form_on_a_phone_in_german(live_
         page.locator("textarea#rz-input").fill("Hallo, ich habe eine Frage zu meiner Rechnung.")
         page.keyboard.press("Enter")
         page.locator(".line.visitor", has_text="Frage zu meiner Rechnung").wait_for()
-        page.wait_for_function("() => !document.querySelector('[data-resonanz-chat-host]').shadowRoot"
+        wait_until(page, "() => !document.querySelector('[data-resonanz-chat-host]').shadowRoot"
                                ".querySelector('.line.pending')")
         first = Conversation.objects.get(channel=asking).messages.get()
         assert first.conversation.contact.name == "Paul Vorab" and first.meta["chat"]["email"] == "paul@example.com"

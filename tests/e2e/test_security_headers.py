@@ -14,6 +14,7 @@ from resonanz.connectors.actions import create_channel
 from resonanz.connectors.intake import InboundMessage
 from resonanz.inbox.actions import invite_agent
 from resonanz.knowledge import actions as knowledge
+from tests.e2e.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -111,7 +112,7 @@ def test_remote_images_load_only_when_asked(live_server, page, image_server):
     assert hits == []
     assert page.locator(".message .load-images").is_visible()
     page.click(".message .load-images")
-    page.wait_for_function("document.querySelector('.message .body img').naturalWidth > 0")
+    wait_until(page, "document.querySelector('.message .body img').naturalWidth > 0")
     assert hits == ["/track.png"]
     assert page.locator(".message .load-images").count() == 0
 

@@ -4,8 +4,6 @@ charts, share of voice, the alert for the demo's complaint spike with its drivin
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from resonanz.connectors.actions import create_channel
@@ -13,9 +11,10 @@ from resonanz.inbox.actions import ensure_default_teams, ingest, invite_agent, s
 from resonanz.insights import alerts, demo
 from resonanz.insights.models import ListeningQuery, Mention, Survey
 from tests.conftest import inbound
+from tests.e2e.helpers import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = SCREENSHOTS  # var/screenshots: a test run never changes tracked files
 
 
 def watch_console(page) -> list[str]:

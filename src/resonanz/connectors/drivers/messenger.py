@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
 from resonanz.connectors.actions import record_health, record_ok
-from resonanz.connectors.drivers import register
+from resonanz.connectors.drivers import meta_common, register
 from resonanz.connectors.drivers.base import (
     ChannelField,
     DeliveryUpdate,
@@ -32,7 +32,7 @@ from resonanz.connectors.drivers.base import (
 )
 from resonanz.connectors.social import meta as graph
 from resonanz.connectors.social.errors import AuthenticationFailed, RateLimited, SocialError, Unavailable
-from resonanz.core import jsonsafe, outbound
+from resonanz.core import outbound
 from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.connectors.messenger")
@@ -77,26 +77,11 @@ class MessengerDriver(Driver):
     # --- receiving -------------------------------------------------------------------------------
 
     def handle_request(self, request: HttpRequest) -> HttpResponse:
-        credentials = self.channel.credentials
-        if request.method == "GET":
-            challenge = graph.verify_handshake(request.GET, credentials.get("verify_token") or "")
-            if challenge is None:
-                return JsonResponse({"error": "verification failed"}, status=403)
-            return HttpResponse(challenge, content_type="text/plain")
-        if request.method != "POST":
-            return JsonResponse({"error": "POST a notification"}, status=405, headers={"Allow": "GET, POST"})
-        ok, reason = graph.verify_signature(credentials.get("app_secret") or "", request.body,
-                                           request.headers.get("X-Hub-Signature-256"))
-        if not ok:
-            remote = request.META.get("REMOTE_ADDR", "")
-            log.warning("messenger %s rejected a request from %s: %s", self.channel.slug, remote, reason)
-            record_health(self.channel, False, f"webhook request from {remote} rejected: {reason}")
-            return JsonResponse({"error": "unauthorized", "detail": reason}, status=401)
+        payload = meta_common.signed_payload(self, request)
+        if isinstance(payload, HttpResponse):
+            return payload
         try:
-            payload = jsonsafe.loads(request.body)
             items = self.parse(payload)
-        except jsonsafe.UnsafeJSON as exc:
-            return JsonResponse({"error": exc.message}, status=400)
         except ValueError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         results = intake.submit(self.channel, items)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
 from resonanz.connectors.actions import record_health, record_ok
-from resonanz.connectors.drivers import register
+from resonanz.connectors.drivers import meta_common, register
 from resonanz.connectors.drivers.base import (
     ChannelField,
     DeliveryUpdate,
@@ -45,7 +45,7 @@ from resonanz.connectors.social.errors import (
     SocialError,
     Unavailable,
 )
-from resonanz.core import jsonsafe, outbound
+from resonanz.core import outbound
 from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.connectors.whatsapp")
@@ -104,28 +104,11 @@ class WhatsAppDriver(Driver):
 
     def handle_request(self, request: HttpRequest) -> HttpResponse:
         """GET: Meta's verification handshake. POST: a signed notification with messages and statuses."""
-        credentials = self.channel.credentials
-        if request.method == "GET":
-            challenge = graph.verify_handshake(request.GET, credentials.get("verify_token") or "")
-            if challenge is None:
-                log.warning("whatsapp %s: verification request with a wrong token", self.channel.slug)
-                return JsonResponse({"error": "verification failed"}, status=403)
-            return HttpResponse(challenge, content_type="text/plain")
-        if request.method != "POST":
-            return JsonResponse({"error": "POST a notification"}, status=405, headers={"Allow": "GET, POST"})
-        body = request.body
-        ok, reason = graph.verify_signature(credentials.get("app_secret") or "", body,
-                                           request.headers.get("X-Hub-Signature-256"))
-        if not ok:
-            remote = request.META.get("REMOTE_ADDR", "")
-            log.warning("whatsapp %s rejected a request from %s: %s", self.channel.slug, remote, reason)
-            record_health(self.channel, False, f"webhook request from {remote} rejected: {reason}")
-            return JsonResponse({"error": "unauthorized", "detail": reason}, status=401)
+        payload = meta_common.signed_payload(self, request)
+        if isinstance(payload, HttpResponse):
+            return payload
         try:
-            payload = jsonsafe.loads(body)
             messages, updates, errors = parse_notification(payload)
-        except jsonsafe.UnsafeJSON as exc:
-            return JsonResponse({"error": exc.message}, status=400)
         except MalformedNotification as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         for item in messages:

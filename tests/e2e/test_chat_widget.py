@@ -290,3 +290,35 @@ def test_outside_business_hours_and_the_pre_chat_form_on_a_phone_in_german(live_
         assert errors == [], errors
     finally:
         context.close()
+
+
+def test_a_message_typed_while_the_session_opens_is_not_lost(live_server, page, host_site, monkeypatch):
+    """On a busy server the first question can be sent before the session answered: it must wait, not fail."""
+    import time
+
+    from resonanz.chat.access import Visitor
+
+    root, origin = host_site
+    channel = create_channel(kind="chat", name="Slow shop chat", settings={"allowed_origins": [origin]})
+    (root / "index.html").write_text(HOST_PAGE.format(lang="en", base=live_server.url, slug=channel.slug,
+                                                      other="index.html"))
+    token = Visitor.token
+    slowed: list[bool] = []
+
+    def slow_token(self):
+        if not slowed:
+            slowed.append(True)
+            time.sleep(3)
+        return token(self)
+
+    monkeypatch.setattr(Visitor, "token", slow_token)
+    errors = watch_console(page)
+    page.goto(origin + "/index.html")
+    page.get_by_role("button", name="Chat with us").click()
+    page.locator("textarea#rz-input").fill("Where is my parcel?")
+    page.keyboard.press("Enter")
+    page.locator(".line.visitor:not(.pending)", has_text="Where is my parcel?").wait_for(timeout=30000)
+    assert slowed, "the session answered before the message was typed, so the test proved nothing"
+    conversation = Conversation.objects.get()
+    assert [m.text for m in conversation.messages.all()][0] == "Where is my parcel?"
+    assert errors == [], errors

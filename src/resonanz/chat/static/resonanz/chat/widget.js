@@ -262,6 +262,16 @@
     });
   }
 
+  // A message typed while the session is still being opened waits for it instead of going out without a token.
+  var starting = null;
+  function ensureSession() {
+    if (stored.token) { return Promise.resolve(); }
+    if (!starting) {
+      starting = startSession({}).then(function () { starting = null; }, function (err) { starting = null; throw err; });
+    }
+    return starting;
+  }
+
   // --- sending with a client id: a resend after a network drop is stored once --------------------------------
   function send(text) {
     text = text.trim();
@@ -279,7 +289,10 @@
     var item = pending[clientId];
     if (!item) { return; }
     item.tries += 1;
-    call("POST", "messages/", { client_id: clientId, text: item.text, page: location.href, pages: stored.pages })
+    ensureSession()
+      .then(function () {
+        return call("POST", "messages/", { client_id: clientId, text: item.text, page: location.href, pages: stored.pages });
+      })
       .then(function (data) { renderLine(data.message); poll(); })
       .catch(function (err) {
         if (err.status && err.status >= 400 && err.status < 500 && err.status !== 429) {
@@ -348,7 +361,7 @@
     first.focus();
     stored.open = true; save(stored);
     if (!stored.token && !(config.prechat || []).length && config.open) {
-      startSession({}).then(poll).then(schedule).catch(function () { system(t.error); });
+      ensureSession().then(poll).then(schedule).catch(function () { system(t.error); });
     } else { poll().then(schedule); }
   }
   function close() {

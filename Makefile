@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist processes for `make test` (the suite's tests are independent: own databases, ports, folders).
+TEST_WORKERS ?= 2
 
-.PHONY: run test fuzz install lint demo bench clean messages
+.PHONY: run test fuzz multihost install lint demo bench clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +35,11 @@ test: $(STAMP) $(BLUESKY)/node_modules/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	find src -name '*.js' -print0 | xargs -0 -n1 node --check
-	$(BIN)/pytest -m "not fuzz" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not fuzz and not multihost" -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Several hosts in network namespaces (root, iproute2, PostgreSQL's server binaries, redis-server); CI runs it once.
+multihost: $(STAMP)
+	$(BIN)/pytest -m multihost -s $(PYTEST_ARGS)
 
 # schemathesis over the published API schema (about 10 minutes on 2 cores); CI runs it once.
 fuzz: $(STAMP)

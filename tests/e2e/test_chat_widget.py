@@ -171,15 +171,15 @@ def chat_and_hand_over(live_server, origin, visitor_context, agent_context, chan
         sent.wait_for(timeout=30000)
 
     agent_line = visitor.locator(".line.agent", has_text=case["reply"][:20])
-    agent_line.wait_for(timeout=15000)
+    agent_line.wait_for(timeout=30000)
     assert "Berta Beispiel" in agent_line.inner_text()
-    visitor.locator(".status", has_text=case["answering"]).wait_for(timeout=15000)
+    visitor.locator(".status", has_text=case["answering"]).wait_for(timeout=30000)
     assert visitor.get_by_role("button", name=case["no"]).count() == 0
     shot(visitor, f"3-agent-reply-{lang}-{width}")
 
     # Navigation and reload keep the conversation (the visitor id is kept by the widget).
     visitor.goto(origin + "/page2.html")
-    visitor.locator(".line.agent", has_text=case["reply"][:20]).wait_for(timeout=15000)
+    visitor.locator(".line.agent", has_text=case["reply"][:20]).wait_for(timeout=30000)
     assert visitor.locator(".line.bot", has_text=case["answer"]).count() == 1
     assert visitor.locator(".line.visitor", has_text=case["question"][:20]).count() == 1
     # the agent's message was read in the open widget: the desk sees a read receipt

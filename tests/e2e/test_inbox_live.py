@@ -52,7 +52,7 @@ def test_agent_sees_new_messages_live_and_answers(live_server, page):
     ids = api(base, token, f"/api/channels/{channel.pk}/inbound/", {
         "external_id": "live-1", "sender": {"handle": "kim@example.com", "name": "Kim"},
         "subject": "Paket kam beschädigt an", "text": "Der Karton war nass und der Inhalt kaputt."})
-    page.wait_for_selector("text=Paket kam beschädigt an", timeout=8000)
+    page.wait_for_selector("text=Paket kam beschädigt an", timeout=30000)
 
     # 2. A message written by another process (as the worker does) appears as well.
     if connection.vendor == "sqlite" and ":memory:" in str(connection.settings_dict["NAME"]):
@@ -67,7 +67,7 @@ def test_agent_sees_new_messages_live_and_answers(live_server, page):
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "resonanz.settings",
            "RESONANZ_TASKS_EAGER": "0", "CELERY_BROKER_URL": "memory://"}
     subprocess.run([sys.executable, "-m", "resonanz.cli", "shell", "-c", code], env=env, check=True, timeout=60)
-    page.wait_for_selector("text=Frage aus dem Worker", timeout=8000)
+    page.wait_for_selector("text=Frage aus dem Worker", timeout=30000)
 
     # 3. Keyboard: j selects the first row, Enter opens it.
     page.keyboard.press("j")
@@ -79,7 +79,7 @@ def test_agent_sees_new_messages_live_and_answers(live_server, page):
     # 4. A follow-up from the customer appears in the open conversation without reload.
     api(base, token, f"/api/channels/{channel.pk}/inbound/", {
         "external_id": "live-2", "sender": {"handle": "kim@example.com"}, "text": "Fotos habe ich auch."})
-    page.wait_for_selector("text=Fotos habe ich auch.", timeout=10000)
+    page.wait_for_selector("text=Fotos habe ich auch.", timeout=30000)
 
     # 5. Answer with the keyboard and find the reply through the API.
     page.keyboard.press("r")

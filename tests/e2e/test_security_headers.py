@@ -121,6 +121,6 @@ def test_docs_render_under_the_policy(live_server, page):
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(live_server.url + "/api/docs/")
-    page.wait_for_selector(".swagger-ui .info", timeout=10_000)
+    page.wait_for_selector(".swagger-ui .info", timeout=60_000)
     assert "Resonanz API" in page.inner_text(".swagger-ui .info")
     assert not errors, errors

@@ -48,7 +48,7 @@ def test_mention_signed_reply_and_the_customers_answer_in_one_open_conversation(
         # 1. the customer mentions the company on her server; the worker's poll brings it into the open inbox
         mention = server.post(mastodon.kunde_token, "@firma Mein Rad quietscht seit der Reparatur <b>laut</b>!")
         assert poll_channel(channel) == 1
-        page.wait_for_selector("text=Mein Rad quietscht", timeout=5000)
+        page.wait_for_selector("text=Mein Rad quietscht", timeout=30000)
         conversation = Message.objects.get(external_id=mention["id"]).conversation
         page.goto(live_server.url + f"/inbox/conversations/{conversation.pk}/")
         assert "Mein Rad quietscht" in page.inner_text("#messages")
@@ -69,7 +69,7 @@ def test_mention_signed_reply_and_the_customers_answer_in_one_open_conversation(
         answer = server.post(mastodon.kunde_token, "@firma Super, ich komme morgen vorbei.",
                              in_reply_to_id=ours[0]["id"])
         assert poll_channel(channel) == 1
-        page.wait_for_selector("text=ich komme morgen vorbei", timeout=5000)
+        page.wait_for_selector("text=ich komme morgen vorbei", timeout=30000)
         assert Message.objects.get(external_id=answer["id"]).conversation_id == conversation.pk
         page.screenshot(path=str(SHOTS / "mastodon-conversation-de-1280.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 900})

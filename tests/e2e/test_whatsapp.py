@@ -76,10 +76,10 @@ def test_whatsapp_conversation_with_window_statuses_and_templates(live_server, p
     reply = Message.objects.get(direction="outbound")
     assert reply.delivery_status == "sent" and server.sent[-1]["text"]["body"].startswith("Ja, in Blau und in Rot.")
     server.deliver(hook, server.notification("status_delivered", id=reply.external_id))
-    page.wait_for_selector(f"#m{reply.pk} .receipt-delivered", timeout=5000)
+    page.wait_for_selector(f"#m{reply.pk} .receipt-delivered", timeout=30000)
     assert "Zugestellt" in page.inner_text(f"#m{reply.pk} header")
     server.deliver(hook, server.notification("status_read", id=reply.external_id))
-    page.wait_for_selector(f"#m{reply.pk} .receipt-read", timeout=5000)
+    page.wait_for_selector(f"#m{reply.pk} .receipt-read", timeout=30000)
     assert "Gelesen" in page.inner_text(f"#m{reply.pk} header")
     page.screenshot(path=str(SHOTS / "whatsapp-conversation-de-desktop.png"), full_page=True)
 

@@ -27,7 +27,12 @@ from django.utils.module_loading import import_string
 from resonanz.core.models import PipelineState
 
 log = logging.getLogger("resonanz.pipeline")
-CLAIM_TIMEOUT = timedelta(minutes=5)
+CLAIM_TIMEOUT = timedelta(minutes=5)  # the default of settings.RESONANZ_PIPELINE_CLAIM_SECONDS
+
+
+def claim_timeout() -> timedelta:
+    """How long a claim of a vanished worker blocks its batch; short on hosts that restart fast."""
+    return timedelta(seconds=getattr(settings, "RESONANZ_PIPELINE_CLAIM_SECONDS", CLAIM_TIMEOUT.total_seconds()))
 
 
 @dataclass
@@ -65,7 +70,7 @@ def claim(source: Source, batch_size: int) -> list:
     now = timezone.now()
     with transaction.atomic():
         model.objects.filter(pipeline_state=PipelineState.RUNNING,
-                             pipeline_claimed_at__lt=now - CLAIM_TIMEOUT).update(pipeline_state=PipelineState.PENDING)
+                             pipeline_claimed_at__lt=now - claim_timeout()).update(pipeline_state=PipelineState.PENDING)
         query = model.objects.filter(pipeline_state=PipelineState.PENDING).order_by("id")
         if transaction.get_connection().features.has_select_for_update_skip_locked:
             query = query.select_for_update(skip_locked=True)

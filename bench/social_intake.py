@@ -1,6 +1,8 @@
 """Social intake: N mentions and N/4 hashtag posts on a local Mastodon API server, read by the Mastodon driver
 into conversations and the listening stream (analysis waits for the worker), against the raw ingestion rate of
-the same messages handed to ingest_many directly (no HTTP, no parsing) in the same run.
+the same messages handed to ingest_many directly (no HTTP, no parsing) in the same run. Beside it, the listening
+stream's own writer: the hashtag posts stored in pages of 40 by the batched ``ingest_posts`` against one post at a
+time (``ingest_post``, the way the stream stored them before), with the statements each needs per page.
 
     python bench/social_intake.py [--mentions 10000 --customers 2000 --runs 3 --database-url URL]
 """
@@ -69,6 +71,41 @@ def run_raw(server, run: int) -> float:
     return len(items) / (time.perf_counter() - start)
 
 
+def post_items(server, run: int, tag: str) -> list:
+    from resonanz.connectors.drivers.base import InboundPost
+
+    return [InboundPost(external_id=f"{run}-{s['id']}", text=s["content"], html=s["content"],
+                        author=s["account"]["display_name"], author_handle=s["account"]["acct"],
+                        link=s["url"], reach=s["account"]["followers_count"], source=f"mastodon:#{tag}")
+            for s in server.statuses.values() if not s["mentions"]]
+
+
+def run_posts(server, run: int, batched: bool) -> tuple[float, float]:
+    """(posts/s, statements per page of 40) storing the hashtag posts batched or one at a time."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from resonanz.connectors.actions import create_channel
+    from resonanz.listening.actions import ingest_post, ingest_posts
+
+    kind = "batched" if batched else "single"
+    channel = create_channel(kind="mastodon", name=f"posts-{kind}-{run}", settings={"server_url": server.url})
+    items = post_items(server, run, "fahrrad")
+    pages = [items[i:i + 40] for i in range(0, len(items), 40)]
+    statements = []
+    start = time.perf_counter()
+    for page in pages:
+        with CaptureQueriesContext(connection) as ctx, transaction.atomic():  # one transaction per page, as a poll
+            if batched:
+                ingest_posts(channel, page)
+            else:
+                for item in page:
+                    ingest_post(channel, item)
+        statements.append(len(ctx.captured_queries))
+    seconds = time.perf_counter() - start
+    return len(items) / seconds, median(statements)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=10_000)
@@ -88,17 +125,26 @@ def main() -> None:
     server.remaining = {t: 10**9 for t in [firma_token, *tokens]}  # the bench measures us, not a rate limit
     replay(server, firma_token, tokens, args.mentions, seed=1)
     expected = args.mentions + args.mentions // 4
-    driver_rates, raw_rates = [], []
+    driver_rates, raw_rates, batched, single = [], [], [], []
     for run in range(args.runs):
         with tqdm(total=expected, unit="items", desc=f"run {run + 1}", file=sys.stderr) as progress:
             driver_rates.append(run_driver(server, firma_token, run, expected, progress))
         raw_rates.append(run_raw(server, run))
+        single.append(run_posts(server, run, batched=False))  # alternated in each run: the same machine state
+        batched.append(run_posts(server, run, batched=True))
     server.stop()
     driver, raw = median(driver_rates), median(raw_rates)
+    post_batched, post_single = median([r for r, _ in batched]), median([r for r, _ in single])
     print(command_line())
-    print(f"driver (HTTP + parsing + threading + listening): {driver:,.0f} items/s (median of {args.runs})")
+    print(f"driver (HTTP + parsing + threading + listening): {driver:,.0f} items/s (median of {args.runs}; "
+          f"runs {', '.join(f'{r:,.0f}' for r in driver_rates)})")
     print(f"raw ingest_many of the same mentions:           {raw:,.0f} messages/s")
     print(f"ratio driver/raw: {driver / raw:.2f}")
+    print(f"listening posts, ingest_posts in pages of 40:   {post_batched:,.0f} posts/s, "
+          f"{median([n for _, n in batched]):.0f} statements per page")
+    print(f"listening posts, one ingest_post at a time:     {post_single:,.0f} posts/s, "
+          f"{median([n for _, n in single]):.0f} statements per page")
+    print(f"ratio batched/one at a time: {post_batched / post_single:.1f}")
 
 
 if __name__ == "__main__":

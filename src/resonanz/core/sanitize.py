@@ -54,11 +54,12 @@ _SPACES = re.compile(r"[ \t]+")
 _LINES = re.compile(r"\n{3,}")
 
 
-def html_to_text(raw: str | None) -> str:
-    """Plain text of an HTML body, for analysis and search."""
+def html_to_text(raw: str | None, *, sanitized: bool = False) -> str:
+    """Plain text of an HTML body, for analysis and search (``sanitized``: the HTML came from sanitize_html
+    already, so the sanitizer, the costly part, is not run twice)."""
     if not raw:
         return ""
-    text = sanitize_html(raw)
+    text = raw if sanitized else sanitize_html(raw)
     text = _BLOCK.sub("\n", text)
     text = html.unescape(_TAG.sub("", text))
     text = _SPACES.sub(" ", text)

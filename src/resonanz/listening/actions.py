@@ -105,7 +105,7 @@ def _prepare(inbound: InboundPost, now: datetime) -> tuple[str, dict, datetime |
     if not external_id:
         raise ActionError("Every post needs an external id, so a refetch is recognised.", "external_id")
     html = block_remote_images(inbound.html) if inbound.html else ""
-    text = clean_text(inbound.text) or (html_to_text(html) if html else "")
+    text = clean_text(inbound.text) or (html_to_text(html, sanitized=True) if html else "")
     title = clean_text(inbound.title, 500).strip()
     if not text.strip() and not title:
         raise ActionError("The post has neither title nor text.", "text")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from functools import partial
+from urllib.parse import quote
 
 from django.utils.translation import gettext_lazy as _
 
@@ -128,6 +129,37 @@ class BlueskyDriver(SocialDriver):
             items.append(self.post_item(post, query, reach=reach.get(did)))
         return items, page.cursor
 
+    def media_of(self, post: Post) -> list[dict]:
+        """Images (and a video) of the post's record: the AppView's copy where the view names one, else the
+        blob from the PDS (which serves the blobs of the accounts it hosts)."""
+        record = post.raw.get("record") if isinstance(post.raw.get("record"), dict) else {}
+        embed, view = _media_part(record.get("embed")), _media_part(post.raw.get("embed"))
+        did = post.author.external_id
+        service = str(self.settings.get("service_url") or "").rstrip("/")
+
+        def blob_urls(blob) -> tuple[list[str], str]:
+            blob = blob if isinstance(blob, dict) else {}
+            cid = str((blob.get("ref") or {}).get("$link") or "") if isinstance(blob.get("ref"), dict) else ""
+            urls = [f"{service}/xrpc/com.atproto.sync.getBlob?did={quote(did)}&cid={quote(cid)}"] \
+                if cid and did and service else []
+            return urls, str(blob.get("mimeType") or "")
+
+        found = []
+        if embed.get("$type") == "app.bsky.embed.images":
+            views = view.get("images") if isinstance(view.get("images"), list) else []
+            for index, image in enumerate(i for i in embed.get("images") or [] if isinstance(i, dict)):
+                urls, mime = blob_urls(image.get("image"))
+                shown = views[index] if index < len(views) and isinstance(views[index], dict) else {}
+                if isinstance(shown.get("fullsize"), str):
+                    urls.insert(0, shown["fullsize"])
+                found.append({"urls": urls, "kind": "image", "alt": str(image.get("alt") or ""), "type": mime})
+        elif embed.get("$type") == "app.bsky.embed.video":
+            urls, mime = blob_urls(embed.get("video"))
+            if isinstance(view.get("playlist"), str):
+                urls.insert(0, view["playlist"])
+            found.append({"urls": urls, "kind": "video", "alt": str(embed.get("alt") or ""), "type": mime})
+        return found
+
     def deliver(self, client: BlueskyClient, message, parent, body: str, signature: str) -> list[Post]:
         meta = parent.meta or {}
         if meta.get("convo_id") or not message.is_public:
@@ -145,6 +177,14 @@ class BlueskyDriver(SocialDriver):
                                 rkey=tid_at(start + index, message.pk))
             posted.append(post)
         return posted
+
+
+def _media_part(embed) -> dict:
+    """The media of an embed (a quote with media carries them one level down)."""
+    embed = embed if isinstance(embed, dict) else {}
+    if str(embed.get("$type", "")).startswith("app.bsky.embed.recordWithMedia"):
+        embed = embed.get("media") if isinstance(embed.get("media"), dict) else {}
+    return embed
 
 
 def parent_profile(meta: dict) -> Profile | None:

@@ -196,7 +196,11 @@ class BlueskyClient:
         root = reply.get("root") if isinstance(reply.get("root"), dict) else {}
         langs = record.get("langs") if isinstance(record.get("langs"), list) else []
         embed = record.get("embed") if isinstance(record.get("embed"), dict) else {}
+        if str(embed.get("$type", "")) == "app.bsky.embed.recordWithMedia":
+            embed = embed.get("media") if isinstance(embed.get("media"), dict) else {}
         images = embed.get("images") if isinstance(embed.get("images"), list) else []
+        if embed.get("$type") == "app.bsky.embed.video" and isinstance(embed.get("video"), dict):
+            images = [embed]
         uri = str(raw.get("uri", ""))
         return Post(external_id=uri, author=author, text=text, html=parsed.html,
                     url=f"{self.web_url}/profile/{author.handle or author.external_id}/post/{rkey_of(uri)}",

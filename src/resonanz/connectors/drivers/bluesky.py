@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from functools import partial
 from urllib.parse import quote
 
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.base import ConnectField, DriverError
+from resonanz.connectors.drivers.base import ConnectField, DriverError, SourceChange
 from resonanz.connectors.drivers.social_common import (
     IGNORE_FIELD,
     LISTEN_FIELD,
@@ -39,6 +40,9 @@ _clients: dict[tuple, BlueskyClient] = {}
 _lock = threading.Lock()
 CHAT_LIMIT = 1000  # graphemes per chat message
 MAX_PROFILE_LOOKUPS = 25  # per listening query and poll: the follower counts of new authors
+RECHECK_DAYS = 7  # how long stored posts are looked at again for deletions and edits
+RECHECK_PER_POLL = 100  # posts looked up again per poll (4 getPosts calls)
+RECHECK_KEEP = 5000  # posts watched at most per channel
 
 
 @register("bluesky")
@@ -91,14 +95,53 @@ class BlueskyDriver(SocialDriver):
             found.append(("chat", "Direct messages", partial(self._chat, client)))
         for query in query_list(self.settings):
             found.append((f"listen:{query}", query, partial(self._listen, client, query)))
+        found.append(("recheck", "Deleted and edited posts", partial(self._recheck, client)))
         return found
+
+    def _watch(self, posts: list[Post]) -> None:
+        """Posts handed over in this poll, to be looked at again by ``_recheck``."""
+        seen = self.__dict__.setdefault("_seen", {})
+        for post in posts:
+            if post.external_id.startswith("at://"):
+                seen[post.external_id] = _digest(post.text)
+
+    def _recheck(self, client: BlueskyClient, since):
+        """Deletions and edits of posts Resonanz stored. Bluesky tells nobody when an author deletes (or
+        rewrites) a post, so the posts of the last RECHECK_DAYS are looked up again, RECHECK_PER_POLL a poll
+        in turn (``getPosts``, 25 at a time): one that is gone becomes a "deleted" change, one whose text
+        changed an "edited" one; both reach the stored message or post through the intake."""
+        state = since if isinstance(since, dict) else {}
+        now = time.time()
+        watched = {uri: entry for uri, entry in (state.get("posts") or {}).items()
+                   if isinstance(entry, list) and len(entry) == 2 and now - float(entry[0]) < RECHECK_DAYS * 86400}
+        for uri, digest in self.__dict__.get("_seen", {}).items():
+            watched.setdefault(uri, [now, digest])
+        if len(watched) > RECHECK_KEEP:  # the newest are kept
+            watched = dict(sorted(watched.items(), key=lambda item: item[1][0])[-RECHECK_KEEP:])
+        uris = sorted(watched)
+        offset = int(state.get("next") or 0) % max(len(uris), 1)
+        turn = (uris[offset:] + uris[:offset])[:RECHECK_PER_POLL]
+        changes = []
+        for start in range(0, len(turn), 25):
+            part = turn[start:start + 25]
+            current = {post.external_id: post for post in client.get_posts(part)}
+            for uri in part:
+                post = current.get(uri)
+                if post is None:
+                    changes.append(SourceChange(uri, "deleted"))
+                    del watched[uri]
+                elif _digest(post.text) != watched[uri][1]:
+                    changes.append(SourceChange(uri, "edited", text=post.text, html=post.html))
+                    watched[uri][1] = _digest(post.text)
+        return changes, {"posts": watched, "next": offset + len(turn) - sum(c.change == "deleted" for c in changes)}
 
     def _mentions(self, client: BlueskyClient, since: str | None):
         own = self.account(client)["id"]
         page = client.fetch_mentions(since)
-        items = [self.message_item(post, references=[post.root_id], meta=self._post_meta(post))
-                 for post in page.items if self.keep(post.author, own)]
-        return items, page.cursor
+        kept = [post for post in page.items if self.keep(post.author, own)]
+        self._watch(kept)
+        return [self.message_item(post, references=[post.root_id], meta=self._post_meta(post)) for post in kept], \
+            page.cursor
 
     @staticmethod
     def _post_meta(post: Post) -> dict:
@@ -127,6 +170,7 @@ class BlueskyDriver(SocialDriver):
                 except NotFound:
                     reach[did] = None
             items.append(self.post_item(post, query, reach=reach.get(did)))
+            self._watch([post])
         return items, page.cursor
 
     def media_of(self, post: Post) -> list[dict]:
@@ -177,6 +221,10 @@ class BlueskyDriver(SocialDriver):
                                 rkey=tid_at(start + index, message.pk))
             posted.append(post)
         return posted
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _media_part(embed) -> dict:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -345,7 +345,11 @@ class SocialDriver(Driver):
                 try:
                     content, content_type = _fetch_image(url, media_limit())
                 except (outbound.OutboundError, ValueError) as exc:
-                    problem = str(getattr(exc, "message", exc))
+                    if isinstance(exc, outbound.OutboundError):  # stored with the message: in one language
+                        with translation.override("en"):
+                            problem = str(outbound.MESSAGES[exc.code] % exc.params)
+                    else:
+                        problem = str(exc)
                     continue
                 entry.update(content=content, content_type=content_type, source_url=url)
                 break

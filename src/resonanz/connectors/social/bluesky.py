@@ -251,6 +251,15 @@ class BlueskyClient:
         return self._newer("app.bsky.feed.searchPosts", "posts", {"q": query, "sort": "latest", "limit": limit},
                            since, max_pages, reason=lambda p: "search")
 
+    def get_posts(self, uris: list[str]) -> list[Post]:
+        """The posts that still exist among `uris` (at most 25): a deleted one is simply missing."""
+        if not uris:
+            return []
+        if len(uris) > 25:
+            raise ValueError("getPosts takes at most 25 posts at a time")
+        posts = self._call("app.bsky.feed.getPosts", params={"uris": list(uris)}).get("posts") or []
+        return [self._post(p) for p in posts if isinstance(p, dict)]
+
     def get_post(self, uri: str) -> Post:
         posts = self._call("app.bsky.feed.getPosts", params={"uris": [uri]}).get("posts") or []
         if not posts:

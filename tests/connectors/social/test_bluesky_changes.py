@@ -107,3 +107,19 @@ def test_images_of_a_mention_arrive_with_alt_text(channel, bluesky, people):
     assert not attachment.missing, attachment.missing
     with attachment.file.open("rb") as handle:
         assert handle.read() == png(5, 5)
+
+
+def test_the_accounts_blocked_on_bluesky_are_read_from_the_appview(channel, bluesky, people):
+    shop, _ = people
+    rowdy = bluesky.create_account("rempel.test")
+    bluesky.xrpc("com.atproto.repo.createRecord", shop, data={
+        "repo": shop.did, "collection": "app.bsky.graph.block",
+        "record": {"$type": "app.bsky.graph.block", "subject": rowdy.did, "createdAt": datetime.now(UTC).isoformat()}})
+    client = channel.driver.client()
+    blocked = bluesky.wait_for(lambda: [p for p in client.blocked_and_muted() if p.external_id == rowdy.did],
+                               what="the block to be indexed")
+    assert blocked[0].handle == "rempel.test"
+    driver = channel.driver
+    driver.load_blocked(client)
+    assert not driver.keep(blocked[0], shop.did)
+    assert driver.keep(client.get_profile("emil.test"), shop.did)

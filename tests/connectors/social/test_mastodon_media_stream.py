@@ -128,3 +128,38 @@ def test_an_unknown_stream_is_refused(channel):
 def test_the_stream_command_needs_a_streaming_channel(db):
     with pytest.raises(CommandError, match="offers a stream"):
         call_command("stream")
+
+
+def test_posts_of_accounts_blocked_or_muted_on_the_server_are_ignored(channel, mastodon):
+    server = mastodon.server
+    troll, troll_token = server.add_account("troll", "Troll")
+    loud, loud_token = server.add_account("laut", "Laut")
+    server.block(mastodon.firma_token, troll["id"])
+    server.block(mastodon.firma_token, loud["id"], relation="mutes")
+    for n in range(45):  # more than one page of mutes: the Link header's next page is followed
+        other, _ = server.add_account(f"stumm{n}", f"Stumm {n}")
+        server.block(mastodon.firma_token, other["id"], relation="mutes")
+    poll_channel(channel)
+    server.post(troll_token, "@firma Ihr seid alle doof")
+    server.post(loud_token, "Lieferung zu spät #fahrrad")
+    kept = server.post(mastodon.kunde_token, "@firma Wann kommt meine Lieferung?")
+    assert poll_channel(channel) == 1
+    assert list(Message.objects.filter(channel=channel).values_list("external_id", flat=True)) == [kept["id"]]
+    assert not Post.objects.filter(channel=channel).exists()
+    blocked = channel.sources.get(key="account").cursor["blocked"]
+    assert troll["id"] in blocked["ids"] and "laut@social.example" in blocked["handles"] and len(blocked["ids"]) == 47
+
+
+def test_blocks_are_read_again_after_a_while(channel, mastodon):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    troll, troll_token = mastodon.server.add_account("troll", "Troll")
+    poll_channel(channel)
+    mastodon.server.block(mastodon.firma_token, troll["id"])  # blocked in the app after the last reading
+    state = channel.sources.get(key="account")
+    state.cursor["blocked"]["at"] = (timezone.now() - timedelta(minutes=11)).isoformat()
+    state.save()
+    mastodon.server.post(troll_token, "@firma Spam")
+    assert poll_channel(channel) == 0

@@ -86,6 +86,7 @@ class MastodonServer:
         self.conversations: dict[str, dict[str, dict]] = {}  # account id -> conversation id -> entity
         self.media: dict[str, dict] = {}
         self.files: dict[str, tuple[bytes, str]] = {}  # path -> (content, content type): the media server
+        self.relations: dict[str, dict[str, list[tuple[str, str]]]] = {}  # account -> blocks|mutes -> (id, target)
         self.media_processing = False
         self.link_headers = True  # some fediverse servers send no Link header; tests can switch it off
         self._processing_polls: dict[str, int] = {}
@@ -147,6 +148,12 @@ class MastodonServer:
                            preview_url=url or f"{self.url}{path}", remote_url=None, description=description)
             self.media[media_id] = media
             return media
+
+    def block(self, token: str, account_id: str, relation: str = "blocks") -> None:
+        """The token's owner blocks (or, with relation="mutes", mutes) an account in their app."""
+        with self.lock:
+            owner = self.tokens[token]
+            self.relations.setdefault(owner, {}).setdefault(relation, []).append((self._id(), account_id))
 
     def revoke(self, token: str) -> None:
         self.revoked.add(token)
@@ -317,6 +324,7 @@ def _handler(server: MastodonServer):
         ("POST", re.compile(r"/api/v1/statuses"), "post_status"),
         ("POST", re.compile(r"/api/v2/media"), "upload"),
         ("GET", re.compile(r"/api/v1/media/(\d+)"), "media"),
+        ("GET", re.compile(r"/api/v1/(blocks|mutes)"), "relations"),
         ("GET", re.compile(r"/api/v1/streaming/health"), "health"),
         ("GET", re.compile(r"/api/v1/streaming/(user|hashtag)"), "stream"),
     ]
@@ -589,6 +597,13 @@ def _handler(server: MastodonServer):
                 server._processing_polls[media_id] -= 1
                 return 206, {**media, "url": None}, {}
             return 200, media, {}
+
+        def _relations(self, viewer, params, body, relation, token=""):
+            """GET /api/v1/blocks, /api/v1/mutes: Account entities, paged by the block's (mute's) own id."""
+            rows = [{"id": rid, "account": server.accounts[target]}
+                    for rid, target in server.relations.get(viewer["id"], {}).get(relation, [])]
+            page, links = _paginate(rows, params)
+            return 200, [copy.deepcopy(r["account"]) for r in page], self._link(links, params)
 
         def _health(self, viewer, params, body, token=""):
             return 200, b"OK", {}

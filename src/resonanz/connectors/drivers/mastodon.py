@@ -97,6 +97,7 @@ class MastodonDriver(SocialDriver):
         client = self.client()
         account = self.account(client)
         own = account["id"]
+        self.load_blocked(client)
         tag = name.removeprefix("hashtag:") if name.startswith("hashtag:") else ""
         if name != "user" and not tag:
             raise ValueError(f"unknown stream {name!r}: 'user' or 'hashtag:<tag>'")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -55,6 +55,7 @@ ACCOUNT = "account"  # the SourceState that keeps the connected account and the 
 SIGNATURE = re.compile(r"\s\^[^\s^]{1,6}$")
 MAX_QUERIES = 20
 MAX_MEDIA = 4  # images per post on both networks
+BLOCKS_REFRESH = timedelta(minutes=10)  # how often the account's blocks and mutes are read again
 LISTEN_FIELD = ConnectField("listen", _("Listen for"), _("Hashtags (#yourbrand) and keywords, one per line: public "
                                                         "posts that match go to the listening stream."),
                             lines=True, required=False)
@@ -243,6 +244,7 @@ class SocialDriver(Driver):
         new, failures = 0, []
         try:
             self.account(client)
+            self.load_blocked(client)
             for key, title, fetch in self.sources(client):
                 state, _ = SourceState.objects.get_or_create(channel=self.channel, key=key,
                                                              defaults={"title": title[:300]})
@@ -305,13 +307,38 @@ class SocialDriver(Driver):
         SourceState.objects.filter(pk=state.pk).update(cursor=cursor)
 
     def keep(self, profile: Profile, own_id: str) -> bool:
-        """Not our own post, and not from an account the channel ignores."""
+        """Not our own post, and not from an account the channel ignores or the account blocks or mutes on
+        the network."""
         if profile.external_id == own_id:
+            return False
+        blocked = self.__dict__.get("_blocked") or {}
+        if profile.external_id in blocked.get("ids", ()) or profile.handle.lower() in blocked.get("handles", ()):
             return False
         ignored = self.ignored()
         handle = profile.handle.lower()
         local = {i for i in ignored if "@" not in i}
         return handle not in ignored and handle.split("@")[0] not in local
+
+    def load_blocked(self, client) -> None:
+        """The accounts blocked or muted on the network, asked of the server at most every BLOCKS_REFRESH
+        (kept on the channel's account source); a failure keeps the list known so far."""
+        state = self._account_state()
+        known = (state.cursor or {}).get("blocked") or {}
+        fetched = _parse(known.get("at"))
+        if not fetched or timezone.now() - fetched > BLOCKS_REFRESH:
+            try:
+                profiles = client.blocked_and_muted()
+            except (RateLimited, AuthenticationFailed):
+                raise
+            except SocialError as exc:
+                log.info("%s: could not read blocked and muted accounts: %s", self.channel, exc)
+            else:
+                known = {"at": timezone.now().isoformat(), "ids": sorted({p.external_id for p in profiles}),
+                         "handles": sorted({p.handle.lower() for p in profiles if p.handle})}
+                state.refresh_from_db(fields=["cursor"])
+                state.cursor = {**(state.cursor or {}), "blocked": known}
+                state.save(update_fields=["cursor"])
+        self._blocked = {"ids": set(known.get("ids") or ()), "handles": set(known.get("handles") or ())}
 
     # --- media of received posts ------------------------------------------------------------------------
 

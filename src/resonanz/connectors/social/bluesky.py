@@ -251,6 +251,20 @@ class BlueskyClient:
         return self._newer("app.bsky.feed.searchPosts", "posts", {"q": query, "sort": "latest", "limit": limit},
                            since, max_pages, reason=lambda p: "search")
 
+    def blocked_and_muted(self, *, max_pages: int = 10) -> list[Profile]:
+        """The accounts this account blocks (``app.bsky.graph.getBlocks``) or mutes (``getMutes``)."""
+        found: list[Profile] = []
+        for nsid, key in (("app.bsky.graph.getBlocks", "blocks"), ("app.bsky.graph.getMutes", "mutes")):
+            cursor = None
+            for _ in range(max_pages):
+                page = self._call(nsid, params={"limit": 100, **({"cursor": cursor} if cursor else {})})
+                batch = page.get(key) if isinstance(page.get(key), list) else []
+                found += [self._profile(actor) for actor in batch if isinstance(actor, dict)]
+                cursor = page.get("cursor")
+                if not batch or not cursor:
+                    break
+        return found
+
     def get_posts(self, uris: list[str]) -> list[Post]:
         """The posts that still exist among `uris` (at most 25): a deleted one is simply missing."""
         if not uris:

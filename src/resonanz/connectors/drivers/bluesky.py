@@ -42,7 +42,7 @@ CHAT_LIMIT = 1000  # graphemes per chat message
 MAX_PROFILE_LOOKUPS = 25  # per listening query and poll: the follower counts of new authors
 RECHECK_DAYS = 7  # how long stored posts are looked at again for deletions and edits
 RECHECK_PER_POLL = 100  # posts looked up again per poll (4 getPosts calls)
-RECHECK_KEEP = 5000  # posts watched at most per channel
+RECHECK_KEEP = 2000  # posts watched at most per channel (kept in the source's cursor, written each poll)
 
 
 @register("bluesky")

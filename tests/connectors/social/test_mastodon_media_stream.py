@@ -163,3 +163,20 @@ def test_blocks_are_read_again_after_a_while(channel, mastodon):
     state.save()
     mastodon.server.post(troll_token, "@firma Spam")
     assert poll_channel(channel) == 0
+
+
+def test_the_api_gives_attachments_with_alt_text(channel, mastodon, agent_user):
+    from rest_framework.test import APIClient
+
+    poll_channel(channel)
+    photo = mastodon.server.add_media(png(), "image/png", "Delle im Rahmen", filename="rahmen.png")
+    mention = mastodon.server.post(mastodon.kunde_token, "@firma Delle", media_ids=[photo["id"]])
+    poll_channel(channel)
+    message = Message.objects.get(external_id=mention["id"])
+    api = APIClient()
+    api.force_authenticate(agent_user)
+    body = api.get(f"/api/conversations/{message.conversation_id}/messages/").json()
+    rows = body["results"] if isinstance(body, dict) else body
+    attachment = rows[0]["attachments"][0]
+    assert attachment["alt_text"] == "Delle im Rahmen" and attachment["source_url"] == photo["url"]
+    assert attachment["missing"] == "" and attachment["filename"] == "rahmen.png"

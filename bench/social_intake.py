@@ -1,6 +1,8 @@
 """Social intake: N mentions and N/4 hashtag posts on a local Mastodon API server, read by the Mastodon driver
 into conversations and the listening stream (analysis waits for the worker), against the raw ingestion rate of
-the same messages handed to ingest_many directly (no HTTP, no parsing) in the same run.
+the same messages handed to ingest_many directly (no HTTP, no parsing) in the same run. Beside it, the listening
+stream's own writer: the hashtag posts stored in pages of 40 by the batched ``ingest_posts`` against one post at a
+time (``ingest_post``, the way the stream stored them before), with the statements each needs per page.
 
     python bench/social_intake.py [--mentions 10000 --customers 2000 --runs 3 --database-url URL]
 """
@@ -41,17 +43,17 @@ def run_driver(server, firma_token: str, run: int, expected: int, progress) -> f
     driver.account(driver.client())
     SourceState.objects.create(channel=channel, key="mentions", cursor={"since": "0"})
     SourceState.objects.create(channel=channel, key="listen:#fahrrad", cursor={"since": "0"})
-    start, stored = time.perf_counter(), 0
+    start, cpu, stored = time.perf_counter(), time.thread_time(), 0
     while stored < expected:
         new = channel.driver.poll()  # each poll reads at most 20 pages of 40 per source
         if not new:
             break
         stored += new
         progress.update(new)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.thread_time() - cpu
     if stored != expected:
         raise SystemExit(f"stored {stored} of {expected} items")
-    return stored / seconds
+    return stored / seconds, stored / cpu
 
 
 def run_raw(server, run: int) -> float:
@@ -64,9 +66,45 @@ def run_raw(server, run: int) -> float:
     items = [InboundMessage(external_id=s["id"], sender_handle=f"{s['account']['acct']}@social.example",
                             text=s["content"], html=s["content"], is_public=True)
              for s in server.statuses.values() if s["mentions"]]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     ingest_many(channel, items)
-    return len(items) / (time.perf_counter() - start)
+    return len(items) / (time.perf_counter() - start), len(items) / (time.thread_time() - cpu)
+
+
+def post_items(server, run: int, tag: str) -> list:
+    from resonanz.connectors.drivers.base import InboundPost
+
+    return [InboundPost(external_id=f"{run}-{s['id']}", text=s["content"], html=s["content"],
+                        author=s["account"]["display_name"], author_handle=s["account"]["acct"],
+                        link=s["url"], reach=s["account"]["followers_count"], source=f"mastodon:#{tag}")
+            for s in server.statuses.values() if not s["mentions"]]
+
+
+def run_posts(server, run: int, batched: bool) -> tuple[float, float]:
+    """(posts/s, statements per page of 40) storing the hashtag posts batched or one at a time."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from resonanz.connectors.actions import create_channel
+    from resonanz.listening.actions import ingest_post, ingest_posts
+
+    kind = "batched" if batched else "single"
+    channel = create_channel(kind="mastodon", name=f"posts-{kind}-{run}", settings={"server_url": server.url})
+    items = post_items(server, run, "fahrrad")
+    pages = [items[i:i + 40] for i in range(0, len(items), 40)]
+    statements = []
+    start = time.perf_counter()
+    for page in pages:
+        connection.queries_log.clear()  # the log keeps 9,000 statements; counting needs room for a page
+        with CaptureQueriesContext(connection) as ctx, transaction.atomic():  # one transaction per page, as a poll
+            if batched:
+                ingest_posts(channel, page)
+            else:
+                for item in page:
+                    ingest_post(channel, item)
+        statements.append(len(ctx.captured_queries))
+    seconds = time.perf_counter() - start
+    return len(items) / seconds, median(statements)
 
 
 def main() -> None:
@@ -88,17 +126,28 @@ def main() -> None:
     server.remaining = {t: 10**9 for t in [firma_token, *tokens]}  # the bench measures us, not a rate limit
     replay(server, firma_token, tokens, args.mentions, seed=1)
     expected = args.mentions + args.mentions // 4
-    driver_rates, raw_rates = [], []
+    driver_rates, raw_rates, batched, single = [], [], [], []
     for run in range(args.runs):
         with tqdm(total=expected, unit="items", desc=f"run {run + 1}", file=sys.stderr) as progress:
             driver_rates.append(run_driver(server, firma_token, run, expected, progress))
         raw_rates.append(run_raw(server, run))
+        single.append(run_posts(server, run, batched=False))  # alternated in each run: the same machine state
+        batched.append(run_posts(server, run, batched=True))
     server.stop()
-    driver, raw = median(driver_rates), median(raw_rates)
+    driver, raw = median([w for w, _ in driver_rates]), median([w for w, _ in raw_rates])
+    driver_cpu, raw_cpu = median([c for _, c in driver_rates]), median([c for _, c in raw_rates])
+    post_batched, post_single = median([r for r, _ in batched]), median([r for r, _ in single])
     print(command_line())
-    print(f"driver (HTTP + parsing + threading + listening): {driver:,.0f} items/s (median of {args.runs})")
-    print(f"raw ingest_many of the same mentions:           {raw:,.0f} messages/s")
-    print(f"ratio driver/raw: {driver / raw:.2f}")
+    print(f"driver (HTTP + parsing + threading + listening): {driver:,.0f} items/s wall (median of {args.runs}; "
+          f"runs {', '.join(f'{w:,.0f}' for w, _ in driver_rates)}), {driver_cpu:,.0f} items per CPU second of "
+          "the polling thread (the local server's threads excluded)")
+    print(f"raw ingest_many of the same mentions:           {raw:,.0f} messages/s wall, {raw_cpu:,.0f} per CPU second")
+    print(f"ratio driver/raw: {driver / raw:.2f} wall, {driver_cpu / raw_cpu:.2f} CPU")
+    print(f"listening posts, ingest_posts in pages of 40:   {post_batched:,.0f} posts/s, "
+          f"{median([n for _, n in batched]):.0f} statements per page")
+    print(f"listening posts, one ingest_post at a time:     {post_single:,.0f} posts/s, "
+          f"{median([n for _, n in single]):.0f} statements per page")
+    print(f"ratio batched/one at a time: {post_batched / post_single:.1f}")
 
 
 if __name__ == "__main__":

@@ -61,3 +61,20 @@ def test_remote_image_address_is_kept_only_as_data_on_images():
     cleaned = sanitize_html('<img src="cid:a" data-remote-src="https://x.example/p.gif">'
                             '<p data-remote-src="https://x.example/q">t</p>')
     assert 'data-remote-src="https://x.example/p.gif"' in cleaned and "x.example/q" not in cleaned
+
+
+@given(st.text(max_size=300) | st.lists(st.sampled_from(
+    ["<p>", "</p>", "<img src='https://x.example/a.png' alt='b'>", "<br>", "&amp;", "<script>x</script>", "text ",
+     "<a href='javascript:1'>l</a>", "\u202e", "<b>", "</div>"]), max_size=20).map("".join))
+def test_text_of_already_sanitized_html_is_the_same(raw):
+    """Listening derives a post's text from its blocked-images HTML without sanitizing twice."""
+    from resonanz.connectors.mail.privacy import block_remote_images
+
+    assert html_to_text(block_remote_images(raw), sanitized=True) == html_to_text(raw)
+
+
+def test_labels_lose_direction_overrides_and_invisible_characters():
+    from resonanz.core.sanitize import clean_label
+
+    assert clean_label("Foto\u202e gpj.exe \u200bvom\n\nPaket\x00") == "Foto gpj.exe vom Paket"
+    assert len(clean_label("x" * 5000)) == 1500

@@ -159,6 +159,9 @@ class AttachmentSerializer(serializers.Serializer):
     filename = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
+    alt_text = serializers.CharField(help_text="What the image or video shows, as its author described it.")
+    source_url = serializers.CharField(help_text="Where the file came from (a video is kept only as this link).")
+    missing = serializers.CharField(help_text="Why the file is not stored (too large, not an image, unreachable).")
 
 
 class AnalysisSerializer(serializers.Serializer):

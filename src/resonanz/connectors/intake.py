@@ -70,6 +70,8 @@ class InboundPost:
     #: the author's reach (followers), where the platform says
     reach: int | None = None
     meta: dict = field(default_factory=dict)
+    #: images and videos of the post as links: {"url", "kind" (image, video, audio), "alt"}
+    media: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -54,11 +54,12 @@ _SPACES = re.compile(r"[ \t]+")
 _LINES = re.compile(r"\n{3,}")
 
 
-def html_to_text(raw: str | None) -> str:
-    """Plain text of an HTML body, for analysis and search."""
+def html_to_text(raw: str | None, *, sanitized: bool = False) -> str:
+    """Plain text of an HTML body, for analysis and search (``sanitized``: the HTML came from sanitize_html
+    already, so the sanitizer, the costly part, is not run twice)."""
     if not raw:
         return ""
-    text = sanitize_html(raw)
+    text = raw if sanitized else sanitize_html(raw)
     text = _BLOCK.sub("\n", text)
     text = html.unescape(_TAG.sub("", text))
     text = _SPACES.sub(" ", text)
@@ -79,3 +80,12 @@ def clean_text(text: str | None, limit: int = 200_000) -> str:
         return ""
     text = text.encode("utf-8", "replace").decode("utf-8", "replace").replace("\x00", "")
     return text[:limit]
+
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def clean_label(text: str | None, limit: int = 1500) -> str:
+    """A short label from outside (an image's alt text): clean_text without direction overrides or zero-width
+    characters, which would let a label reorder or hide what is shown around it, on one line."""
+    return " ".join(_INVISIBLE.sub("", clean_text(text, limit * 2)).split())[:limit]

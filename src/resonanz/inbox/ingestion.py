@@ -29,7 +29,7 @@ from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.mail.privacy import block_remote_images
 from resonanz.core.errors import ActionError
 from resonanz.core.fastsql import build, insert_many, paused_gc
-from resonanz.core.sanitize import clean_text, html_to_text, text_to_html
+from resonanz.core.sanitize import clean_label, clean_text, html_to_text, text_to_html
 from resonanz.core.timestamps import clamp_sent_at
 from resonanz.crm.actions import ContactKey, resolve_contacts
 from resonanz.crm.models import normalize_handle
@@ -420,6 +420,10 @@ def _store_attachments(message: Message, attachments: list[dict]) -> None:
             content_type=(item.get("content_type") or "application/octet-stream")[:120],
             size=len(content) if content else int(item.get("size") or 0),
             content_id=(item.get("content_id") or "")[:255],
+            alt_text=clean_label(item.get("alt") or ""),
+            source_url=source if (source := str(item.get("source_url") or "")[:2000]).startswith(("https://", "http://"))
+            else "",
+            missing=clean_text(str(item.get("missing") or ""), 300),
         )
         if content:
             try:

@@ -224,6 +224,10 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
     content_id = models.CharField(max_length=255, blank=True)
+    #: what the image or video shows, as its author described it (alt text on social networks)
+    alt_text = models.CharField(max_length=1500, blank=True, default="")
+    #: where the file came from (a social network's media link); for a video too large to keep, the only copy
+    source_url = models.URLField(max_length=2000, blank=True, default="")
     # Why the file is not there although the mail had it (the disk was full, say); the message is kept.
     missing = models.CharField(max_length=300, blank=True, default="")
 

@@ -28,6 +28,8 @@ class Post(PipelineItem):
     text = models.TextField(_("text"), blank=True)
     html = models.TextField(blank=True, help_text="Sanitized HTML for display.")
     content_hash = models.CharField(max_length=64, blank=True)
+    media = models.JSONField(default=list, blank=True,
+                             help_text="The post's images and videos as links with alt text: url, kind, alt.")
     reach = models.PositiveIntegerField(_("reach"), null=True, blank=True,
                                         help_text=_("The author's followers, where the source says."))
     published_at = models.DateTimeField(_("published"), null=True, blank=True)

@@ -85,6 +85,8 @@ class MastodonServer:
         self.notifications: dict[str, list[dict]] = {}
         self.conversations: dict[str, dict[str, dict]] = {}  # account id -> conversation id -> entity
         self.media: dict[str, dict] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # path -> (content, content type): the media server
+        self.relations: dict[str, dict[str, list[tuple[str, str]]]] = {}  # account -> blocks|mutes -> (id, target)
         self.media_processing = False
         self.link_headers = True  # some fediverse servers send no Link header; tests can switch it off
         self._processing_polls: dict[str, int] = {}
@@ -133,6 +135,25 @@ class MastodonServer:
             self.notifications[account_id] = []
             self.conversations[account_id] = {}
             return account, token
+
+    def add_media(self, data: bytes, content_type: str, description: str | None = None, kind: str = "image",
+                  filename: str = "bild.png", url: str = "") -> dict:
+        """A MediaAttachment a customer's app uploaded (pass its id as ``media_ids`` to ``post``); the file is
+        served at its ``url`` on this server, as a Mastodon server serves media from its own host."""
+        with self.lock:
+            media_id = self._id()
+            path = f"/system/media_attachments/files/{media_id}/original/{filename}"
+            self.files[path] = (data, content_type)
+            media = entity("media_attachment", id=media_id, type=kind, url=url or f"{self.url}{path}",
+                           preview_url=url or f"{self.url}{path}", remote_url=None, description=description)
+            self.media[media_id] = media
+            return media
+
+    def block(self, token: str, account_id: str, relation: str = "blocks") -> None:
+        """The token's owner blocks (or, with relation="mutes", mutes) an account in their app."""
+        with self.lock:
+            owner = self.tokens[token]
+            self.relations.setdefault(owner, {}).setdefault(relation, []).append((self._id(), account_id))
 
     def revoke(self, token: str) -> None:
         self.revoked.add(token)
@@ -303,6 +324,7 @@ def _handler(server: MastodonServer):
         ("POST", re.compile(r"/api/v1/statuses"), "post_status"),
         ("POST", re.compile(r"/api/v2/media"), "upload"),
         ("GET", re.compile(r"/api/v1/media/(\d+)"), "media"),
+        ("GET", re.compile(r"/api/v1/(blocks|mutes)"), "relations"),
         ("GET", re.compile(r"/api/v1/streaming/health"), "health"),
         ("GET", re.compile(r"/api/v1/streaming/(user|hashtag)"), "stream"),
     ]
@@ -373,6 +395,14 @@ def _handler(server: MastodonServer):
                     return
                 if fault.action == "slow":
                     time.sleep(fault.seconds)
+            if self.command == "GET" and parts.path in server.files:  # media files need no token
+                data, content_type = server.files[parts.path]
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             route = next(((name, match) for method, pattern, name in routes
                           if method == self.command and (match := pattern.fullmatch(parts.path))), None)
             if route is None:
@@ -567,6 +597,13 @@ def _handler(server: MastodonServer):
                 server._processing_polls[media_id] -= 1
                 return 206, {**media, "url": None}, {}
             return 200, media, {}
+
+        def _relations(self, viewer, params, body, relation, token=""):
+            """GET /api/v1/blocks, /api/v1/mutes: Account entities, paged by the block's (mute's) own id."""
+            rows = [{"id": rid, "account": server.accounts[target]}
+                    for rid, target in server.relations.get(viewer["id"], {}).get(relation, [])]
+            page, links = _paginate(rows, params)
+            return 200, [copy.deepcopy(r["account"]) for r in page], self._link(links, params)
 
         def _health(self, viewer, params, body, token=""):
             return 200, b"OK", {}

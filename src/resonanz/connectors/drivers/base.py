@@ -231,8 +231,13 @@ class Driver:
         """
         return intake.created(intake.submit(self.channel, self.receive()))
 
-    def stream(self, *, max_events: int | None = None) -> int:
-        """Read the platform's event stream until it ends (or ``max_events``); returns the events handled."""
+    def stream_names(self) -> list[str]:
+        """The streams ``resonanz stream`` keeps open for this channel, one connection each."""
+        return ["user"] if self.streams else []
+
+    def stream(self, *, max_events: int | None = None, name: str = "user") -> int:
+        """Read the platform's event stream ``name`` until it ends (or ``max_events``); returns the events
+        handled."""
         return 0
 
     def handle_request(self, request: HttpRequest) -> HttpResponse:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from functools import partial
+from urllib.parse import quote
 
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.base import ConnectField, DriverError
+from resonanz.connectors.drivers.base import ConnectField, DriverError, SourceChange
 from resonanz.connectors.drivers.social_common import (
     IGNORE_FIELD,
     LISTEN_FIELD,
@@ -38,6 +40,9 @@ _clients: dict[tuple, BlueskyClient] = {}
 _lock = threading.Lock()
 CHAT_LIMIT = 1000  # graphemes per chat message
 MAX_PROFILE_LOOKUPS = 25  # per listening query and poll: the follower counts of new authors
+RECHECK_DAYS = 7  # how long stored posts are looked at again for deletions and edits
+RECHECK_PER_POLL = 100  # posts looked up again per poll (4 getPosts calls)
+RECHECK_KEEP = 2000  # posts watched at most per channel (kept in the source's cursor, written each poll)
 
 
 @register("bluesky")
@@ -90,14 +95,53 @@ class BlueskyDriver(SocialDriver):
             found.append(("chat", "Direct messages", partial(self._chat, client)))
         for query in query_list(self.settings):
             found.append((f"listen:{query}", query, partial(self._listen, client, query)))
+        found.append(("recheck", "Deleted and edited posts", partial(self._recheck, client)))
         return found
+
+    def _watch(self, posts: list[Post]) -> None:
+        """Posts handed over in this poll, to be looked at again by ``_recheck``."""
+        seen = self.__dict__.setdefault("_seen", {})
+        for post in posts:
+            if post.external_id.startswith("at://"):
+                seen[post.external_id] = _digest(post.text)
+
+    def _recheck(self, client: BlueskyClient, since):
+        """Deletions and edits of posts Resonanz stored. Bluesky tells nobody when an author deletes (or
+        rewrites) a post, so the posts of the last RECHECK_DAYS are looked up again, RECHECK_PER_POLL a poll
+        in turn (``getPosts``, 25 at a time): one that is gone becomes a "deleted" change, one whose text
+        changed an "edited" one; both reach the stored message or post through the intake."""
+        state = since if isinstance(since, dict) else {}
+        now = time.time()
+        watched = {uri: entry for uri, entry in (state.get("posts") or {}).items()
+                   if isinstance(entry, list) and len(entry) == 2 and now - float(entry[0]) < RECHECK_DAYS * 86400}
+        for uri, digest in self.__dict__.get("_seen", {}).items():
+            watched.setdefault(uri, [now, digest])
+        if len(watched) > RECHECK_KEEP:  # the newest are kept
+            watched = dict(sorted(watched.items(), key=lambda item: item[1][0])[-RECHECK_KEEP:])
+        uris = sorted(watched)
+        offset = int(state.get("next") or 0) % max(len(uris), 1)
+        turn = (uris[offset:] + uris[:offset])[:RECHECK_PER_POLL]
+        changes = []
+        for start in range(0, len(turn), 25):
+            part = turn[start:start + 25]
+            current = {post.external_id: post for post in client.get_posts(part)}
+            for uri in part:
+                post = current.get(uri)
+                if post is None:
+                    changes.append(SourceChange(uri, "deleted"))
+                    del watched[uri]
+                elif _digest(post.text) != watched[uri][1]:
+                    changes.append(SourceChange(uri, "edited", text=post.text, html=post.html))
+                    watched[uri][1] = _digest(post.text)
+        return changes, {"posts": watched, "next": offset + len(turn) - sum(c.change == "deleted" for c in changes)}
 
     def _mentions(self, client: BlueskyClient, since: str | None):
         own = self.account(client)["id"]
         page = client.fetch_mentions(since)
-        items = [self.message_item(post, references=[post.root_id], meta=self._post_meta(post))
-                 for post in page.items if self.keep(post.author, own)]
-        return items, page.cursor
+        kept = [post for post in page.items if self.keep(post.author, own)]
+        self._watch(kept)
+        return [self.message_item(post, references=[post.root_id], meta=self._post_meta(post)) for post in kept], \
+            page.cursor
 
     @staticmethod
     def _post_meta(post: Post) -> dict:
@@ -126,7 +170,39 @@ class BlueskyDriver(SocialDriver):
                 except NotFound:
                     reach[did] = None
             items.append(self.post_item(post, query, reach=reach.get(did)))
+            self._watch([post])
         return items, page.cursor
+
+    def media_of(self, post: Post) -> list[dict]:
+        """Images (and a video) of the post's record: the AppView's copy where the view names one, else the
+        blob from the PDS (which serves the blobs of the accounts it hosts)."""
+        record = post.raw.get("record") if isinstance(post.raw.get("record"), dict) else {}
+        embed, view = _media_part(record.get("embed")), _media_part(post.raw.get("embed"))
+        did = post.author.external_id
+        service = str(self.settings.get("service_url") or "").rstrip("/")
+
+        def blob_urls(blob) -> tuple[list[str], str]:
+            blob = blob if isinstance(blob, dict) else {}
+            cid = str((blob.get("ref") or {}).get("$link") or "") if isinstance(blob.get("ref"), dict) else ""
+            urls = [f"{service}/xrpc/com.atproto.sync.getBlob?did={quote(did)}&cid={quote(cid)}"] \
+                if cid and did and service else []
+            return urls, str(blob.get("mimeType") or "")
+
+        found = []
+        if embed.get("$type") == "app.bsky.embed.images":
+            views = view.get("images") if isinstance(view.get("images"), list) else []
+            for index, image in enumerate(i for i in embed.get("images") or [] if isinstance(i, dict)):
+                urls, mime = blob_urls(image.get("image"))
+                shown = views[index] if index < len(views) and isinstance(views[index], dict) else {}
+                if isinstance(shown.get("fullsize"), str):
+                    urls.insert(0, shown["fullsize"])
+                found.append({"urls": urls, "kind": "image", "alt": str(image.get("alt") or ""), "type": mime})
+        elif embed.get("$type") == "app.bsky.embed.video":
+            urls, mime = blob_urls(embed.get("video"))
+            if isinstance(view.get("playlist"), str):
+                urls.insert(0, view["playlist"])
+            found.append({"urls": urls, "kind": "video", "alt": str(embed.get("alt") or ""), "type": mime})
+        return found
 
     def deliver(self, client: BlueskyClient, message, parent, body: str, signature: str) -> list[Post]:
         meta = parent.meta or {}
@@ -145,6 +221,18 @@ class BlueskyDriver(SocialDriver):
                                 rkey=tid_at(start + index, message.pk))
             posted.append(post)
         return posted
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _media_part(embed) -> dict:
+    """The media of an embed (a quote with media carries them one level down)."""
+    embed = embed if isinstance(embed, dict) else {}
+    if str(embed.get("$type", "")).startswith("app.bsky.embed.recordWithMedia"):
+        embed = embed.get("media") if isinstance(embed.get("media"), dict) else {}
+    return embed
 
 
 def parent_profile(meta: dict) -> Profile | None:

@@ -31,6 +31,8 @@ from resonanz.connectors.social.mastodon import VISIBILITIES, MastodonClient, pa
 from resonanz.connectors.social.models import Post, Profile
 from resonanz.core import outbound
 
+MEDIA_KINDS = {"image": "image", "gifv": "video", "video": "video", "audio": "audio"}
+
 
 @register("mastodon")
 class MastodonDriver(SocialDriver):
@@ -81,15 +83,30 @@ class MastodonDriver(SocialDriver):
         return self.message_item(post, references=references, meta={
             "status_id": post.external_id, "mention": str(post.author.raw.get("acct") or post.author.handle)})
 
-    def stream(self, *, max_events: int | None = None) -> int:
-        """The account's streaming API: mentions arrive within a second, and a customer's edit or deletion
-        reaches what Resonanz stored (polling cannot see those). Returns the events handled."""
+    def stream_names(self) -> list[str]:
+        """The account's stream, and one per hashtag the channel listens for (keywords have no stream on
+        Mastodon: the poll's search reads them)."""
+        return ["user", *(f"hashtag:{q[1:]}" for q in query_list(self.settings) if q.startswith("#"))]
+
+    def stream(self, *, max_events: int | None = None, name: str = "user") -> int:
+        """A streaming API connection: on "user" mentions arrive within a second and a customer's edit or
+        deletion reaches what Resonanz stored (polling cannot see those); on "hashtag:<tag>" public posts with
+        the tag reach the listening stream as they are posted. The poll (``since_id``) stays the fallback: it
+        reads what a dropped or missing stream did not bring, and the intake stores each post once.
+        Returns the events handled."""
         client = self.client()
-        own = self.account(client)["id"]
+        account = self.account(client)
+        own = account["id"]
+        self.load_blocked(client)
+        tag = name.removeprefix("hashtag:") if name.startswith("hashtag:") else ""
+        if name != "user" and not tag:
+            raise ValueError(f"unknown stream {name!r}: 'user' or 'hashtag:<tag>'")
         handled = 0
-        for event, payload in client.stream("user"):
+        for event, payload in (client.stream("hashtag", tag) if tag else client.stream("user")):
             item = None
-            if event == "notification" and isinstance(payload, Post) and payload.reason == "mention" \
+            if tag and event == "update" and isinstance(payload, Post):
+                item = self._listened(payload, f"#{tag}", account)
+            elif not tag and event == "notification" and isinstance(payload, Post) and payload.reason == "mention" \
                     and self.keep(payload.author, own):
                 item = self._mention(client, payload, own)
             elif event == "status.update" and isinstance(payload, Post):
@@ -106,19 +123,32 @@ class MastodonDriver(SocialDriver):
 
     def _listen(self, client: MastodonClient, query: str, since: str | None):
         account = self.account(client)
-        own_acct = account.get("handle", "").split("@")[0].lower()
         if query.startswith("#"):
             page = client.hashtag_timeline(query[1:], since)
         else:
             page = client.search(query, since)
-        items = []
-        for post in page.items:
-            if not self.keep(post.author, account["id"]):
-                continue
-            if own_acct and any(m.split("@")[0].lower() == own_acct for m in post.mentions):
-                continue  # addressed to us: it comes in as a mention, into the inbox
-            items.append(self.post_item(post, query))
+        items = [item for post in page.items if (item := self._listened(post, query, account)) is not None]
         return items, page.cursor
+
+    def _listened(self, post: Post, query: str, account: dict):
+        """The listening stream's item for a public post, or None: our own, ignored, or addressed to us (that
+        comes in as a mention, into the inbox)."""
+        own_acct = account.get("handle", "").split("@")[0].lower()
+        if not self.keep(post.author, account["id"]) or post.visibility not in ("public", "unlisted"):
+            return None
+        if own_acct and any(m.split("@")[0].lower() == own_acct for m in post.mentions):
+            return None
+        return self.post_item(post, query)
+
+    def media_of(self, post: Post) -> list[dict]:
+        """MediaAttachment entities: the server's copy first, the origin server's (remote_url) second."""
+        found = []
+        for media in post.media:
+            kind = MEDIA_KINDS.get(str(media.get("type") or ""))
+            if kind:
+                urls = [u for u in (media.get("url"), media.get("remote_url")) if isinstance(u, str) and u]
+                found.append({"urls": urls, "kind": kind, "alt": str(media.get("description") or "")})
+        return found
 
     def deliver(self, client: MastodonClient, message, parent, body: str, signature: str) -> list[Post]:
         meta = parent.meta or {}

@@ -18,11 +18,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,8 @@ log = logging.getLogger("resonanz.connectors.social")
 ACCOUNT = "account"  # the SourceState that keeps the connected account and the channel's backoff
 SIGNATURE = re.compile(r"\s\^[^\s^]{1,6}$")
 MAX_QUERIES = 20
+MAX_MEDIA = 4  # images per post on both networks
+BLOCKS_REFRESH = timedelta(minutes=10)  # how often the account's blocks and mutes are read again
 LISTEN_FIELD = ConnectField("listen", _("Listen for"), _("Hashtags (#yourbrand) and keywords, one per line: public "
                                                         "posts that match go to the listening stream."),
                             lines=True, required=False)
@@ -241,6 +244,7 @@ class SocialDriver(Driver):
         new, failures = 0, []
         try:
             self.account(client)
+            self.load_blocked(client)
             for key, title, fetch in self.sources(client):
                 state, _ = SourceState.objects.get_or_create(channel=self.channel, key=key,
                                                              defaults={"title": title[:300]})
@@ -303,17 +307,88 @@ class SocialDriver(Driver):
         SourceState.objects.filter(pk=state.pk).update(cursor=cursor)
 
     def keep(self, profile: Profile, own_id: str) -> bool:
-        """Not our own post, and not from an account the channel ignores."""
+        """Not our own post, and not from an account the channel ignores or the account blocks or mutes on
+        the network."""
         if profile.external_id == own_id:
+            return False
+        blocked = self.__dict__.get("_blocked") or {}
+        if profile.external_id in blocked.get("ids", ()) or profile.handle.lower() in blocked.get("handles", ()):
             return False
         ignored = self.ignored()
         handle = profile.handle.lower()
         local = {i for i in ignored if "@" not in i}
         return handle not in ignored and handle.split("@")[0] not in local
 
+    def load_blocked(self, client) -> None:
+        """The accounts blocked or muted on the network, asked of the server at most every BLOCKS_REFRESH
+        (kept on the channel's account source); a failure keeps the list known so far."""
+        state = self._account_state()
+        known = (state.cursor or {}).get("blocked") or {}
+        fetched = _parse(known.get("at"))
+        if not fetched or timezone.now() - fetched > BLOCKS_REFRESH:
+            try:
+                profiles = client.blocked_and_muted()
+            except (RateLimited, AuthenticationFailed):
+                raise
+            except SocialError as exc:
+                log.info("%s: could not read blocked and muted accounts: %s", self.channel, exc)
+            else:
+                known = {"at": timezone.now().isoformat(), "ids": sorted({p.external_id for p in profiles}),
+                         "handles": sorted({p.handle.lower() for p in profiles if p.handle})}
+                state.refresh_from_db(fields=["cursor"])
+                state.cursor = {**(state.cursor or {}), "blocked": known}
+                state.save(update_fields=["cursor"])
+        self._blocked = {"ids": set(known.get("ids") or ()), "handles": set(known.get("handles") or ())}
+
+    # --- media of received posts ------------------------------------------------------------------------
+
+    def media_of(self, post: Post) -> list[dict]:
+        """The post's images and videos: {"urls": [where to fetch it, best first], "kind", "alt", "type"}."""
+        return []
+
+    def media_links(self, post: Post) -> list[dict]:
+        """The post's media as links with alt text (the listening stream keeps these, not the files)."""
+        return [{"url": m["urls"][0], "kind": m["kind"], "alt": m.get("alt", "")}
+                for m in self.media_of(post)[:MAX_MEDIA] if m.get("urls")]
+
+    def attachments_of(self, post: Post) -> list[dict]:
+        """The post's images fetched (through the guarded outbound path: no internal hosts, a size limit) as
+        attachments with their alt text; a video or audio is kept as a link, and an image that cannot be
+        fetched is kept with the reason, so the agent still sees that the customer sent one."""
+        found = []
+        for index, media in enumerate(self.media_of(post)[:MAX_MEDIA]):
+            urls = [u for u in media.get("urls") or [] if isinstance(u, str) and u.startswith(("https://", "http://"))]
+            if not urls:
+                continue
+            kind, alt = media.get("kind", "image"), str(media.get("alt") or "")
+            name = _filename(urls[0], f"{kind}-{index + 1}")
+            entry = {"filename": name, "content_type": str(media.get("type") or f"{kind}/*")[:120], "alt": alt,
+                     "source_url": urls[0]}
+            if kind != "image":
+                found.append(entry)  # videos stay where they are: linked, not copied
+                continue
+            problem = ""
+            for url in urls:
+                try:
+                    content, content_type = _fetch_image(url, media_limit())
+                except (outbound.OutboundError, ValueError) as exc:
+                    if isinstance(exc, outbound.OutboundError):  # stored with the message: in one language
+                        with translation.override("en"):
+                            problem = str(outbound.MESSAGES[exc.code] % exc.params)
+                    else:
+                        problem = str(exc)
+                    continue
+                entry.update(content=content, content_type=content_type, source_url=url)
+                break
+            else:
+                entry["missing"] = f"not fetched: {problem}"
+            found.append(entry)
+        return found
+
     def message_item(self, post: Post, *, references: list[str] = (), meta: dict | None = None) -> InboundMessage:
         return InboundMessage(
             external_id=post.external_id, sender_handle=post.author.handle, sender_name=post.author.display_name,
+            attachments=self.attachments_of(post) if post.media else [],
             text=post.text, html=post.html, in_reply_to=post.reply_to_id,
             references=[r for r in references if r and r != post.reply_to_id], sent_at=post.created_at,
             is_public=not post.is_direct, sender_profile=profile_data(post.author),
@@ -330,6 +405,7 @@ class SocialDriver(Driver):
             link=post.url if post.url.startswith(("https://", "http://")) else "", published_at=post.created_at,
             source=f"{self.network}:{query}", source_title=f"{self.channel.name}: {query}", language=post.language,
             reach=reach if reach is not None else post.author.followers,
+            media=self.media_links(post) if post.media else [],
             meta={"network": self.network, "query": query, "reason": post.reason})
 
     # --- sending ----------------------------------------------------------------------------------
@@ -402,6 +478,33 @@ class SocialDriver(Driver):
             links += " (the chat carries no images; they were not sent)"
         detail = f"posted as {len(posted)} parts: {links}" if len(posted) > 1 else f"posted: {links}"
         return SendResult("sent", external_id=posted[-1].external_id, detail=detail.strip())
+
+
+def media_limit() -> int:
+    """The largest image Resonanz copies from a post (RESONANZ_SOCIAL_MEDIA_MAX_BYTES, 10 MB by default)."""
+    return int(getattr(settings, "RESONANZ_SOCIAL_MEDIA_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def _fetch_image(url: str, limit: int) -> tuple[bytes, str]:
+    response = outbound.get(url, stream=True, timeout=(5, 20))
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if response.status_code >= 400:
+        response.close()
+        raise ValueError(f"the server answered {response.status_code}")
+    if not content_type.startswith("image/") or content_type == "image/svg+xml":
+        response.close()  # an SVG is a document with scripts, not a picture
+        raise ValueError(f"not an image ({content_type or 'no content type'})")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise ValueError(f"larger than {limit} bytes")
+    return outbound.read_limited(response, limit), content_type
+
+
+def _filename(url: str, fallback: str) -> str:
+    name = url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+    name = re.sub(r"[^\w.\-]", "_", name)[:100].strip("._")
+    return name if name and "." in name else fallback
 
 
 def _parse(value: Any) -> datetime | None:

@@ -196,7 +196,11 @@ class BlueskyClient:
         root = reply.get("root") if isinstance(reply.get("root"), dict) else {}
         langs = record.get("langs") if isinstance(record.get("langs"), list) else []
         embed = record.get("embed") if isinstance(record.get("embed"), dict) else {}
+        if str(embed.get("$type", "")) == "app.bsky.embed.recordWithMedia":
+            embed = embed.get("media") if isinstance(embed.get("media"), dict) else {}
         images = embed.get("images") if isinstance(embed.get("images"), list) else []
+        if embed.get("$type") == "app.bsky.embed.video" and isinstance(embed.get("video"), dict):
+            images = [embed]
         uri = str(raw.get("uri", ""))
         return Post(external_id=uri, author=author, text=text, html=parsed.html,
                     url=f"{self.web_url}/profile/{author.handle or author.external_id}/post/{rkey_of(uri)}",
@@ -246,6 +250,29 @@ class BlueskyClient:
             raise ValueError("a search needs a keyword or hashtag")
         return self._newer("app.bsky.feed.searchPosts", "posts", {"q": query, "sort": "latest", "limit": limit},
                            since, max_pages, reason=lambda p: "search")
+
+    def blocked_and_muted(self, *, max_pages: int = 10) -> list[Profile]:
+        """The accounts this account blocks (``app.bsky.graph.getBlocks``) or mutes (``getMutes``)."""
+        found: list[Profile] = []
+        for nsid, key in (("app.bsky.graph.getBlocks", "blocks"), ("app.bsky.graph.getMutes", "mutes")):
+            cursor = None
+            for _ in range(max_pages):
+                page = self._call(nsid, params={"limit": 100, **({"cursor": cursor} if cursor else {})})
+                batch = page.get(key) if isinstance(page.get(key), list) else []
+                found += [self._profile(actor) for actor in batch if isinstance(actor, dict)]
+                cursor = page.get("cursor")
+                if not batch or not cursor:
+                    break
+        return found
+
+    def get_posts(self, uris: list[str]) -> list[Post]:
+        """The posts that still exist among `uris` (at most 25): a deleted one is simply missing."""
+        if not uris:
+            return []
+        if len(uris) > 25:
+            raise ValueError("getPosts takes at most 25 posts at a time")
+        posts = self._call("app.bsky.feed.getPosts", params={"uris": list(uris)}).get("posts") or []
+        return [self._post(p) for p in posts if isinstance(p, dict)]
 
     def get_post(self, uri: str) -> Post:
         posts = self._call("app.bsky.feed.getPosts", params={"uris": [uri]}).get("posts") or []

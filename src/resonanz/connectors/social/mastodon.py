@@ -224,6 +224,23 @@ class MastodonClient:
         posts = [self._post(s, reason="search", cursor=str(s["id"])) for s in statuses]
         return Page(posts, posts[-1].cursor if posts else since)
 
+    def blocked_and_muted(self, *, max_pages: int = 10) -> list[Profile]:
+        """The accounts this account blocks or mutes (``/api/v1/blocks``, ``/api/v1/mutes``, following the Link
+        header's "next" page): their posts are ignored as the account's owner chose on the network."""
+        found: list[Profile] = []
+        for path in ("/api/v1/blocks", "/api/v1/mutes"):
+            url = ""
+            for _ in range(max_pages):
+                batch, response = self._request("GET", path, params=None if url else {"limit": 80}, url=url)
+                if not isinstance(batch, list):
+                    raise InvalidResponse(f"{path} answered with {type(batch).__name__}, expected a list")
+                found += [self._profile(account) for account in batch if isinstance(account, dict)]
+                links = {m["rel"]: m["url"] for m in _LINK.finditer(response.headers.get("Link", ""))}
+                url = links.get("next", "")
+                if not batch or not url:
+                    break
+        return found
+
     def ancestors(self, status_id: str) -> list[str]:
         """The ids of the posts a status answers, nearest first (from its thread context)."""
         context = expect_dict(self._get(f"/api/v1/statuses/{status_id}/context"), "context")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from resonanz.community.models import Idea, IdeaLink, Member, Question, ReputationEvent, Tag, Visibility
@@ -119,6 +119,14 @@ def idea_list(*, status: str = "", sort: str = "top") -> QuerySet[Idea]:
     if status in Idea.Status.values:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at") if sort == "newest" else qs.order_by("-votes", "-created_at")
+
+
+def evidence_counts(idea_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Evidence counts of many ideas in one query (the desk's idea list asked once per idea before)."""
+    out = {pk: {"conversation": 0, "post": 0} for pk in idea_ids}
+    for row in IdeaLink.objects.filter(idea_id__in=idea_ids).values("idea_id", "kind").annotate(n=Count("id")):
+        out[row["idea_id"]][row["kind"]] = row["n"]
+    return out
 
 
 def evidence(idea: Idea) -> dict[str, int]:

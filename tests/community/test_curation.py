@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from PIL import Image
 
 from resonanz.community import actions, clusters
@@ -260,4 +261,5 @@ def test_clusters_group_ideas_and_posts_and_become_ideas(anna, bert, manager):
 def test_clusters_page_is_for_product_managers(agent_user):
     client = Client()
     client.force_login(agent_user)
-    assert client.get("/moderation/ideas/clusters/").status_code == 403
+    with translation.override("en"):  # the agent's language (de) would otherwise stay active for later tests
+        assert client.get("/moderation/ideas/clusters/").status_code == 403

@@ -46,6 +46,7 @@ from resonanz.crm.actions import resolve_contact
 from resonanz.crm.models import Identity
 from resonanz.knowledge.actions import create_article
 from resonanz.knowledge.rendering import render_markdown
+from resonanz.listening.models import Post
 
 LOGIN_TOKEN_MINUTES = 30
 LOGIN_LINKS_PER_HOUR = 5
@@ -942,7 +943,11 @@ def idea_from_cluster(*, actor, title: str, description: str, product: str = "",
                       conversations=(), posts=()) -> Idea:
     """A product manager turns a cluster into an idea: posted as their staff member, with its evidence linked."""
     idea = submit_idea(staff_member(actor), title=title, description=description, product=product)
-    for kind, ids in ((IdeaLink.Kind.CONVERSATION, conversations), (IdeaLink.Kind.POST, posts)):
-        for object_id in ids:
-            link_idea(idea, kind=kind, object_id=int(object_id), actor=actor)
+    for object_id in conversations:
+        link_idea(idea, kind=IdeaLink.Kind.CONVERSATION, object_id=int(object_id), actor=actor)
+    labels = {pk: " ".join(f"{t} {x}".split())[:300] for pk, t, x in
+              Post.objects.filter(pk__in=[int(p) for p in posts]).values_list("pk", "title", "text")}
+    for object_id in posts:
+        link_idea(idea, kind=IdeaLink.Kind.POST, object_id=int(object_id), label=labels.get(int(object_id), ""),
+                  actor=actor)
     return idea

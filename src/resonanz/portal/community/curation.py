@@ -8,18 +8,38 @@ the author of a moved or merged question on their profile.
 from __future__ import annotations
 
 import re
+from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from resonanz.community import actions
 from resonanz.community.models import Question, Tag
-from resonanz.portal.community.common import act, current_member, member_required, page, rate_limited
+from resonanz.portal.community.common import (
+    act,
+    current_member,
+    language_of,
+    member_required,
+    page,
+    rate_limited,
+)
 
 QUESTION_REF = re.compile(r"(?:/q/)?(\d+)/?\s*$")
+
+
+def in_member_language(view):
+    """Messages of these views are written in the visitor's community language, not the browser's."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with translation.override(language_of(request)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _member_with(request, right: str):
@@ -32,6 +52,7 @@ def _member_with(request, right: str):
 @require_POST
 @rate_limited
 @member_required
+@in_member_language
 def move(request, pk: int):
     member = _member_with(request, "")
     item = get_object_or_404(Question, pk=pk)
@@ -46,6 +67,7 @@ def move(request, pk: int):
 @require_POST
 @rate_limited
 @member_required
+@in_member_language
 def merge(request, pk: int):
     """Merge this question into another one, given by its number or its address."""
     member = _member_with(request, "close_duplicates")
@@ -74,6 +96,7 @@ def tags(request):
 @require_POST
 @rate_limited
 @member_required
+@in_member_language
 def edit_tag(request, pk: int):
     member = _member_with(request, "edit_tags")
     tag = get_object_or_404(Tag, pk=pk)

@@ -263,3 +263,18 @@ def test_clusters_page_is_for_product_managers(agent_user):
     client.force_login(agent_user)
     with translation.override("en"):  # the agent's language (de) would otherwise stay active for later tests
         assert client.get("/moderation/ideas/clusters/").status_code == 403
+
+
+# --- the start page pages through questions without counting them ------------------------------------
+
+
+def test_start_page_pages_without_a_count(anna):
+    for i in range(23):  # rows as test data: the actions would (rightly) rate-limit one member asking 23 times
+        Question.objects.create(author=anna, title=f"Frage Nummer {i:02d} zum Konto", body="Ein Text.")
+    first = Client().get("/community/?sort=newest").content.decode()
+    assert "Frage Nummer 22" in first and "Frage Nummer 02" not in first and "page=2" in first
+    second = Client().get("/community/?sort=newest&page=2").content.decode()
+    assert "Frage Nummer 02" in second and "Frage Nummer 00" in second and "page=1" in second
+    assert "page=3" not in second
+    assert "Frage Nummer" not in Client().get("/community/?page=9").content.decode()
+    assert Client().get("/community/?page=x").status_code == 200

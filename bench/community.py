@@ -118,6 +118,20 @@ def load(members: int, questions: int, answers: int, votes: int, events: int, ta
         cursor.execute("ANALYZE")
 
 
+def reuse(path: str) -> None:
+    import os
+
+    import django
+
+    root = Path(path).resolve().parent
+    os.environ["RESONANZ_VAR_DIR"] = str(root)
+    os.environ["DATABASE_URL"] = f"sqlite:///{Path(path).resolve()}"
+    os.environ["CELERY_BROKER_URL"] = f"sqla+sqlite:///{root / 'broker.sqlite3'}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resonanz.settings")
+    os.environ["RESONANZ_LOG_LEVEL"] = "WARNING"
+    django.setup()
+
+
 def statements(client, url: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -127,14 +141,17 @@ def statements(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-def timed(client, url: str, n: int) -> list[float]:
-    out = []
+def timed(client, url: str, n: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per request (CPU time of this process: what the page itself costs,
+    whatever else the shared machine is doing)."""
+    wall, cpu = [], []
     for _ in range(n):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
-        out.append((time.perf_counter() - start) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-    return out
+    return wall, cpu
 
 
 def concurrent_votes(voters: int) -> tuple[int, int]:
@@ -182,17 +199,24 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--voters", type=int, default=50)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--reuse", metavar="SQLITE_FILE", default=None,
+                        help="measure the pages on a database a previous run loaded (no load, no voters): lets "
+                             "two code trees be timed alternately on the very same data")
     args = parser.parse_args()
-    django_for(args.database_url, "community")
+    if args.reuse:
+        reuse(args.reuse)
+    else:
+        django_for(args.database_url, "community")
     from django.test import Client
     from django.test.utils import setup_test_environment
 
     from resonanz.community.models import Question
 
     setup_test_environment()
-    start = time.perf_counter()
-    load(args.members, args.questions, args.answers, args.votes, args.events, args.tags)
-    print(f"loaded in {time.perf_counter() - start:.0f} s")
+    if not args.reuse:
+        start = time.perf_counter()
+        load(args.members, args.questions, args.answers, args.votes, args.events, args.tags)
+        print(f"loaded in {time.perf_counter() - start:.0f} s")
     client = Client()
     busy = Question.objects.filter(answer_count__gt=0).order_by("-score", "-id").values_list("id", flat=True)[0]
     pages = {
@@ -207,11 +231,14 @@ def main() -> None:
     for url in pages.values():
         timed(client, url, 3)  # warm caches and templates
     print(f"\n{command_line()}\n")
-    print("| page | statements | p50 ms | p95 ms |\n|---|---|---|---|")
+    print("| page | statements | p50 ms | p95 ms | CPU p50 ms | CPU p95 ms |\n|---|---|---|---|---|---|")
     for label, url in pages.items():
         n = statements(client, url)
-        ms = timed(client, url, args.requests)
-        print(f"| {label} | {n} | {median(ms):.1f} | {percentile(ms, 95):.1f} |", flush=True)
+        ms, cpu = timed(client, url, args.requests)
+        print(f"| {label} | {n} | {median(ms):.1f} | {percentile(ms, 95):.1f} | {median(cpu):.1f} | "
+              f"{percentile(cpu, 95):.1f} |", flush=True)
+    if args.reuse:
+        return
     counted, rows = concurrent_votes(args.voters)
     print(f"\n{args.voters} concurrent voters on one idea: counter {counted}, vote rows {rows}, "
           f"expected {args.voters + 1} -> {'exact' if counted == rows == args.voters + 1 else 'WRONG'}")

@@ -278,3 +278,13 @@ def test_start_page_pages_without_a_count(anna):
     assert "page=3" not in second
     assert "Frage Nummer" not in Client().get("/community/?page=9").content.decode()
     assert Client().get("/community/?page=x").status_code == 200
+
+
+def test_erasure_removes_the_picture_even_when_posts_are_kept(anna):
+    from resonanz.community.models import Avatar
+
+    actions.set_avatar(anna, picture())
+    actions.set_keep_posts(anna, True)
+    actions.erase_contact(anna.contact)
+    anna.refresh_from_db()
+    assert anna.is_deleted and anna.avatar_version == 0 and not Avatar.objects.filter(member=anna).exists()

@@ -764,8 +764,9 @@ def erase_member(member: Member, *, actor=None) -> None:
         member.delete()
         return
     member.display_name, member.about, member.language = "", "", ""
-    member.contact, member.is_deleted, member.reputation = None, True, 0
+    member.contact, member.is_deleted, member.reputation, member.avatar_version = None, True, 0, 0
     member.save()
+    Avatar.objects.filter(member=member).delete()  # a photo is personal data
     Follow.objects.filter(member=member).delete()
     BadgeAward.objects.filter(member=member).delete()
 

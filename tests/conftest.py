@@ -20,6 +20,16 @@ settings.register_profile("shared-machine", deadline=None,
 settings.load_profile("shared-machine")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the process-wide LocMemCache would otherwise carry cached page
+    parts (the community sidebar) and rate-limit counters from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def teams(db):
     ensure_default_teams()

@@ -59,3 +59,18 @@ def test_idea_links_and_moderation(api, content):
     assert api.post("/api/community/moderation/", {"kind": "question", "id": q.pk, "action": "lock"},
                     format="json").status_code == 400
     assert api.get("/api/community/moderation/").json()["results"][0]["reason"] == "erledigt"
+
+
+def test_members_carry_their_picture_address_and_questions_their_merge(api, content):
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (50, 50), (0, 128, 0)).save(out, format="PNG")
+    actions.set_avatar(content["anna"], out.getvalue())
+    members = {m["display_name"]: m for m in api.get("/api/community/members/").json()["results"]}
+    assert members["Anna"]["avatar_url"] == f"/community/members/{content['anna'].pk}/avatar/1.webp"
+    assert members["Bert"]["avatar_url"] is None
+    detail = api.get(f"/api/community/questions/{content['question'].pk}/").json()
+    assert detail["merged_into"] is None

@@ -31,6 +31,8 @@ PAGES = [
     ("knowledge", "/knowledge/", "Wissen"),
     ("moderation", "/moderation/", "Community"),
     ("community", "/community/", "Fragen und Antworten"),
+    ("community-tags", "/community/tags/", "Schlagwörter"),
+    ("idea-clusters", "/moderation/ideas/clusters/", "Ideen-Gruppen"),
     ("help", "/help/de/", "Wie können wir helfen"),
 ]
 

@@ -6,6 +6,7 @@ Member email addresses are never part of a response. Writes go through the commu
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -25,11 +26,17 @@ class MemberSerializer(serializers.ModelSerializer):
     is_staff = serializers.BooleanField(read_only=True)
     level = serializers.SerializerMethodField()
     badges = serializers.SerializerMethodField()
+    avatar_url = serializers.SerializerMethodField(help_text="The member's picture (WebP, 256 px), null without one")
 
     class Meta:
         model = Member
         fields = ["id", "display_name", "about", "reputation", "is_staff", "is_moderator", "level", "badges",
-                  "created_at"]
+                  "avatar_url", "created_at"]
+
+    def get_avatar_url(self, obj) -> str | None:
+        if not obj.avatar_version:
+            return None
+        return reverse("community:avatar", kwargs={"pk": obj.pk, "version": obj.avatar_version})
 
     def get_level(self, obj) -> str:
         return level_for(obj.reputation).code
@@ -59,7 +66,7 @@ class QuestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Question
         fields = ["id", "title", "body", "body_html", "tags", "product", "author", "score", "answer_count",
-                  "accepted_answer", "locked", "visibility", "escalated_at", "created_at"]
+                  "accepted_answer", "locked", "visibility", "escalated_at", "merged_into", "created_at"]
 
 
 class QuestionDetailSerializer(QuestionSerializer):

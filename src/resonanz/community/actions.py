@@ -18,9 +18,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from resonanz.community import notify, rules, support
+from resonanz.community import notify, queries, rules, support
 from resonanz.community.models import (
     Answer,
+    Avatar,
     BadgeAward,
     Comment,
     Follow,
@@ -45,6 +46,7 @@ from resonanz.crm.actions import resolve_contact
 from resonanz.crm.models import Identity
 from resonanz.knowledge.actions import create_article
 from resonanz.knowledge.rendering import render_markdown
+from resonanz.listening.models import Post
 
 LOGIN_TOKEN_MINUTES = 30
 LOGIN_LINKS_PER_HOUR = 5
@@ -762,8 +764,9 @@ def erase_member(member: Member, *, actor=None) -> None:
         member.delete()
         return
     member.display_name, member.about, member.language = "", "", ""
-    member.contact, member.is_deleted, member.reputation = None, True, 0
+    member.contact, member.is_deleted, member.reputation, member.avatar_version = None, True, 0, 0
     member.save()
+    Avatar.objects.filter(member=member).delete()  # a photo is personal data
     Follow.objects.filter(member=member).delete()
     BadgeAward.objects.filter(member=member).delete()
 
@@ -777,3 +780,175 @@ def set_keep_posts(member: Member, keep: bool) -> Member:
 
 def visible_q() -> Q:
     return Q(visibility=Visibility.VISIBLE)
+
+
+# --- avatars -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_avatar(member: Member, data: bytes) -> Member:
+    """Store a picture re-encoded by us (``avatars.normalise``); the URL changes so browsers fetch it anew."""
+    from resonanz.community import avatars
+
+    image = avatars.normalise(data)
+    Avatar.objects.update_or_create(member=member, defaults={"image": image, "content_type": "image/webp"})
+    Member.objects.filter(pk=member.pk).update(avatar_version=F("avatar_version") + 1)
+    member.refresh_from_db(fields=["avatar_version"])
+    return member
+
+
+@transaction.atomic
+def remove_avatar(member: Member) -> Member:
+    Avatar.objects.filter(member=member).delete()
+    Member.objects.filter(pk=member.pk).update(avatar_version=0)
+    member.avatar_version = 0
+    return member
+
+
+# --- moving and merging questions, editing tags ----------------------------------------------------------
+
+
+def _require(member: Member | None, actor, right: str) -> None:
+    """A desk user with the moderation permission, a moderator, or a member whose level gives ``right``."""
+    if member is None and getattr(actor, "is_authenticated", False):
+        return
+    if not can_moderate(member, right):
+        raise ActionError("You are not allowed to do this.")
+
+
+def _set_tags(question: Question, rows: list[Tag]) -> None:
+    before = set(question.tags.values_list("pk", flat=True))
+    after = {t.pk for t in rows}
+    Tag.objects.filter(pk__in=before - after).update(question_count=F("question_count") - 1)
+    Tag.objects.filter(pk__in=after - before).update(question_count=F("question_count") + 1)
+    question.tags.set(rows)
+
+
+@transaction.atomic
+def move_question(question: Question, *, tags=None, product: str | None = None, reason: str, actor=None,
+                  actor_member: Member | None = None) -> Question:
+    """Put a question under other tags or another product; the reason is logged and shown to its author."""
+    _require(actor_member, actor, "")
+    reason = _text(reason, "reason", 3, 1000, "The reason")
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if tags is not None:
+        _set_tags(question, _tags(tags))
+    if product is not None:
+        question.product = clean_text(product, 100)
+        question.save(update_fields=["product", "updated_at"])
+    _log(actor, "move", "question", question.pk, question.title, question.author, reason, actor_member)
+    queries.forget_tags()
+    publish("community.question_moved", question_id=question.pk)
+    return question
+
+
+@transaction.atomic
+def merge_questions(keep: Question, drop: Question, *, reason: str, actor=None,
+                    actor_member: Member | None = None) -> Question:
+    """``drop`` is a duplicate of ``keep``: its answers, comments, votes and followers move to ``keep``.
+
+    A member who voted for or followed both counts once. ``drop`` stays as a row that redirects to ``keep``
+    (old links keep working) and is hidden from lists; the reason is shown to its author.
+    """
+    _require(actor_member, actor, "close_duplicates")
+    if keep.pk == drop.pk:
+        raise ActionError("A question cannot be merged with itself.")
+    reason = _text(reason, "reason", 3, 1000, "The reason")
+    first, second = sorted([keep.pk, drop.pk])
+    locked = {q.pk: q for q in Question.objects.select_for_update().filter(pk__in=[first, second])}
+    keep, drop = locked[keep.pk], locked[drop.pk]
+    if drop.merged_into_id or keep.merged_into_id:
+        raise ActionError("One of these questions was already merged into another.")
+    Answer.objects.filter(question=drop).update(question=keep)
+    Comment.objects.filter(question=drop).update(question=keep)
+    voters = set(Vote.objects.filter(question=keep, answer__isnull=True).values_list("member_id", flat=True))
+    Vote.objects.filter(question=drop, answer__isnull=True, member_id__in=voters).delete()
+    Vote.objects.filter(question=drop).update(question=keep)
+    followers = set(Follow.objects.filter(question=keep).values_list("member_id", flat=True))
+    Follow.objects.filter(question=drop, member_id__in=followers).delete()
+    Follow.objects.filter(question=drop).update(question=keep)
+    _set_tags(keep, list({t.pk: t for t in [*keep.tags.all(), *drop.tags.all()]}.values())[:MAX_TAGS])
+    _set_tags(drop, [])
+    keep.score = Vote.objects.filter(question=keep, answer__isnull=True).count()
+    keep.answer_count = Answer.objects.filter(question=keep, visibility=Visibility.VISIBLE).count()
+    if keep.accepted_answer_id is None and drop.accepted_answer_id is not None:
+        keep.accepted_answer_id = drop.accepted_answer_id
+    keep.last_activity_at = timezone.now()
+    keep.save(update_fields=["score", "answer_count", "accepted_answer", "last_activity_at", "updated_at"])
+    drop.merged_into, drop.visibility, drop.score, drop.answer_count, drop.accepted_answer = \
+        keep, Visibility.REMOVED, 0, 0, None
+    drop.save(update_fields=["merged_into", "visibility", "score", "answer_count", "accepted_answer", "updated_at"])
+    _log(actor, "merge", "question", drop.pk, drop.title, drop.author, reason, actor_member)
+    queries.forget_tags()
+    publish("community.questions_merged", keep_id=keep.pk, drop_id=drop.pk)
+    return keep
+
+
+def _tag_name(name: str) -> str:
+    slug = slugify(str(name)[:40], allow_unicode=True)
+    if not slug:
+        raise ActionError("A tag name needs letters or digits.", "name")
+    return slug
+
+
+@transaction.atomic
+def rename_tag(tag: Tag, new_name: str, *, actor=None, actor_member: Member | None = None) -> Tag:
+    """Rename a tag; if the new name is taken the two tags are merged instead (their questions combined)."""
+    _require(actor_member, actor, "edit_tags")
+    slug = _tag_name(new_name)
+    other = Tag.objects.filter(name=slug).exclude(pk=tag.pk).first()
+    if other is not None:
+        return merge_tags(other, tag, actor=actor, actor_member=actor_member)
+    old = tag.name
+    tag.name = slug
+    tag.save(update_fields=["name"])
+    _log(actor, "rename", "tag", tag.pk, slug, None, f"{old} → {slug}", actor_member)
+    queries.forget_tags()
+    return tag
+
+
+@transaction.atomic
+def merge_tags(keep: Tag, drop: Tag, *, actor=None, actor_member: Member | None = None) -> Tag:
+    """Every question tagged ``drop`` gets ``keep`` (once); ``drop`` is deleted."""
+    _require(actor_member, actor, "edit_tags")
+    if keep.pk == drop.pk:
+        raise ActionError("A tag cannot be merged with itself.")
+    through = Question.tags.through
+    already = set(through.objects.filter(tag=keep).values_list("question_id", flat=True))
+    through.objects.filter(tag=drop, question_id__in=already).delete()
+    through.objects.filter(tag=drop).update(tag=keep)
+    Tag.objects.filter(pk=keep.pk).update(question_count=through.objects.filter(tag=keep).count())
+    if not keep.description and drop.description:
+        Tag.objects.filter(pk=keep.pk).update(description=drop.description)
+    _log(actor, "merge", "tag", keep.pk, keep.name, None, f"{drop.name} → {keep.name}", actor_member)
+    drop.delete()
+    queries.forget_tags()
+    keep.refresh_from_db()
+    return keep
+
+
+@transaction.atomic
+def describe_tag(tag: Tag, description: str, *, actor=None, actor_member: Member | None = None) -> Tag:
+    _require(actor_member, actor, "edit_tags")
+    tag.description = clean_text(description, 1000).strip()
+    tag.save(update_fields=["description"])
+    queries.forget_tags()
+    return tag
+
+
+# --- ideas from clusters -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def idea_from_cluster(*, actor, title: str, description: str, product: str = "",
+                      conversations=(), posts=()) -> Idea:
+    """A product manager turns a cluster into an idea: posted as their staff member, with its evidence linked."""
+    idea = submit_idea(staff_member(actor), title=title, description=description, product=product)
+    for object_id in conversations:
+        link_idea(idea, kind=IdeaLink.Kind.CONVERSATION, object_id=int(object_id), actor=actor)
+    labels = {pk: " ".join(f"{t} {x}".split())[:300] for pk, t, x in
+              Post.objects.filter(pk__in=[int(p) for p in posts]).values_list("pk", "title", "text")}
+    for object_id in posts:
+        link_idea(idea, kind=IdeaLink.Kind.POST, object_id=int(object_id), label=labels.get(int(object_id), ""),
+                  actor=actor)
+    return idea

@@ -29,6 +29,8 @@ class Member(models.Model):
     privileges_revoked = models.BooleanField(default=False)
     is_deleted = models.BooleanField(default=False)
     keep_posts_on_erasure = models.BooleanField(default=False)
+    #: 0 = no picture (an initials avatar is drawn); otherwise bumped on every upload so its URL changes
+    avatar_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,6 +47,26 @@ class Member(models.Model):
     @property
     def name(self) -> str:
         return str(_("Deleted member")) if self.is_deleted else self.display_name
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters for the drawn avatar: first letters of the first and last word."""
+        words = [w for w in self.display_name.split() if w[:1].isalnum()] or ["?"]
+        return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+
+    @property
+    def avatar_colour(self) -> int:
+        """One of eight colour classes, fixed per member (CSS classes: the CSP forbids inline styles)."""
+        return self.pk % 8 if self.pk else 0
+
+
+class Avatar(models.Model):
+    """A member's picture as we re-encoded it (never the uploaded bytes), kept apart so member rows stay small."""
+
+    member = models.OneToOneField(Member, primary_key=True, on_delete=models.CASCADE, related_name="avatar")
+    image = models.BinaryField()
+    content_type = models.CharField(max_length=40, default="image/webp")
+    updated_at = models.DateTimeField(auto_now=True)
 
 
 class LoginToken(models.Model):
@@ -63,6 +85,7 @@ class LoginToken(models.Model):
 
 class Tag(models.Model):
     name = models.SlugField(max_length=40, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True, max_length=1000)
     question_count = models.IntegerField(default=0)
 
     class Meta:
@@ -93,6 +116,8 @@ class Question(models.Model):
     accepted_answer = models.ForeignKey("Answer", null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+")
     escalated_at = models.DateTimeField(null=True, blank=True)
+    #: a moderator merged this question into another: its URL redirects there
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)

@@ -2,14 +2,60 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from resonanz.community.models import Idea, IdeaLink, Member, Question, ReputationEvent, Tag, Visibility
 
 SORTS = ("votes", "newest", "unanswered")
+#: experts of the week and the tag cloud change slowly; recomputing them on every visit was the start page's
+#: most expensive work once reputation events pile up
+SIDEBAR_SECONDS = 300
+
+
+@dataclass
+class Window:
+    """One page of a list without counting the whole list (a COUNT over 100,000 questions cost more than
+    the rest of the start page): one row more than shown tells whether there is a next page."""
+
+    object_list: list
+    number: int
+    has_next: bool
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def window(qs: QuerySet, page, size: int) -> Window:
+    try:
+        number = max(1, min(int(page), 10_000))
+    except (TypeError, ValueError):
+        number = 1
+    rows = list(qs[(number - 1) * size:number * size + 1])
+    return Window(rows[:size], number, len(rows) > size)
 
 
 def question_list(*, sort: str = "newest", tag: str = "", search: str = "") -> QuerySet[Question]:
@@ -27,8 +73,32 @@ def question_list(*, sort: str = "newest", tag: str = "", search: str = "") -> Q
     return qs.order_by("-created_at")
 
 
+def question_rows(**kwargs) -> QuerySet[Question]:
+    """``question_list`` for listing pages: without the texts, which a list never shows."""
+    return question_list(**kwargs).defer("body", "body_html")
+
+
 def top_tags(n: int = 15) -> list[Tag]:
-    return list(Tag.objects.filter(question_count__gt=0).order_by("-question_count", "name")[:n])
+    key = f"community:top-tags:{n}"
+    tags = cache.get(key)
+    if tags is None:
+        tags = list(Tag.objects.filter(question_count__gt=0).order_by("-question_count", "name")[:n])
+        cache.set(key, tags, SIDEBAR_SECONDS)
+    return tags
+
+
+def forget_tags() -> None:
+    """Called by the actions that rename, merge or describe tags, so the change shows at once."""
+    cache.delete("community:top-tags:15")
+
+
+def cached_experts(tag: str = "") -> list[tuple[Member, int]]:
+    key = f"community:experts:{tag[:40]}"
+    found = cache.get(key)
+    if found is None:
+        found = experts_of_week(tag=tag)
+        cache.set(key, found, SIDEBAR_SECONDS)
+    return found
 
 
 def experts_of_week(*, tag: str = "", n: int = 3, now=None) -> list[tuple[Member, int]]:
@@ -49,6 +119,14 @@ def idea_list(*, status: str = "", sort: str = "top") -> QuerySet[Idea]:
     if status in Idea.Status.values:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at") if sort == "newest" else qs.order_by("-votes", "-created_at")
+
+
+def evidence_counts(idea_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Evidence counts of many ideas in one query (the desk's idea list asked once per idea before)."""
+    out = {pk: {"conversation": 0, "post": 0} for pk in idea_ids}
+    for row in IdeaLink.objects.filter(idea_id__in=idea_ids).values("idea_id", "kind").annotate(n=Count("id")):
+        out[row["idea_id"]][row["kind"]] = row["n"]
+    return out
 
 
 def evidence(idea: Idea) -> dict[str, int]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from resonanz.community import actions, queries
+from resonanz.community import actions, clusters, queries
 from resonanz.community.models import (
     Answer,
     Comment,
@@ -106,9 +106,60 @@ def dismiss(request, pk: int):
 def ideas(request):
     status = request.GET.get("status", "")
     items = list(queries.idea_list(status=status)[:200])
+    counts = queries.evidence_counts([i.pk for i in items])
     return render(request, "community_desk/ideas.html", {
-        "ideas": [{"idea": i, "evidence": queries.evidence(i)} for i in items], "status": status,
+        "ideas": [{"idea": i, "evidence": counts[i.pk]} for i in items], "status": status,
         "statuses": Idea.Status.choices})
+
+
+@permission_required("ideas.manage")
+def idea_clusters(request):
+    """Similar ideas, conversations and posts grouped by the engine; make an idea of a group or merge its ideas."""
+    groups = clusters.cached(fresh=request.GET.get("fresh") == "1")
+    return render(request, "community_desk/clusters.html", {"groups": groups})
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()][:200]
+
+
+@require_POST
+@permission_required("ideas.manage")
+def cluster_to_idea(request):
+    """A new idea from a group's evidence, or the evidence linked to an idea already in the group."""
+    conversations = list(Conversation.objects.filter(pk__in=_ids(request.POST.getlist("conversation")))
+                         .values_list("pk", flat=True))
+    posts = list(Post.objects.filter(pk__in=_ids(request.POST.getlist("post"))).values_list("pk", flat=True))
+    target = request.POST.get("link_to", "")
+    if target:
+        item = get_object_or_404(Idea, pk=int(target) if target.isdigit() else 0)
+        for kind, ids in (("conversation", conversations), ("post", posts)):
+            for object_id in ids:
+                _run(request, actions.link_idea, item, kind=kind, object_id=object_id, actor=request.user)
+    else:
+        item = _run(request, actions.idea_from_cluster, actor=request.user, title=request.POST.get("title", ""),
+                    description=request.POST.get("description", ""), conversations=conversations, posts=posts)
+    if item is None:
+        return redirect("community_desk:idea_clusters")
+    clusters.forget()
+    return redirect("community_desk:idea", pk=item.pk)
+
+
+@require_POST
+@permission_required("ideas.manage")
+def cluster_merge(request):
+    """Merge the chosen ideas of a group into the one with the most votes."""
+    chosen = list(Idea.objects.filter(pk__in=_ids(request.POST.getlist("idea")), merged_into__isnull=True)
+                  .order_by("-votes", "pk"))
+    if len(chosen) < 2:
+        flash.error(request, _("Choose at least two ideas to merge."))
+        return redirect("community_desk:idea_clusters")
+    keep, reason = chosen[0], request.POST.get("reason", "")
+    for drop in chosen[1:]:
+        if _run(request, actions.merge_ideas, keep, drop, reason=reason, actor=request.user) is None:
+            break
+    clusters.forget()
+    return redirect("community_desk:idea", pk=keep.pk)
 
 
 def _suggestions(idea: Idea, linked: set) -> dict:

@@ -5,14 +5,25 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from resonanz.community import actions, rules
-from resonanz.community.models import Answer, BadgeAward, Idea, Member, ModerationAction, Question, Visibility
+from resonanz.community import actions, avatars, rules
+from resonanz.community.models import (
+    Answer,
+    Avatar,
+    BadgeAward,
+    Idea,
+    Member,
+    ModerationAction,
+    Question,
+    Visibility,
+)
 from resonanz.portal.community.common import (
     LANG_KEY,
     LANGS,
@@ -22,6 +33,7 @@ from resonanz.portal.community.common import (
     language_of,
     member_required,
     page,
+    rate_limited,
     safe_next,
 )
 
@@ -111,4 +123,37 @@ def edit_profile(request):
                 request.session[LANG_KEY] = d["language"]
             messages.success(request, _("Your profile was saved."))
             return redirect("community:profile", pk=member.pk)
-    return page(request, "community/profile_edit.html", {"form": form})
+    return page(request, "community/profile_edit.html", {"form": form, "shown": member})
+
+
+def avatar(request, pk: int, version: int):
+    """A member's picture: bytes we encoded ourselves, cached for good (the version is in the address)."""
+    row = Avatar.objects.filter(member_id=pk, member__is_deleted=False, member__avatar_version=version).first()
+    if row is None:
+        raise Http404
+    response = HttpResponse(bytes(row.image), content_type="image/webp")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@rate_limited
+@member_required
+def upload_avatar(request):
+    """Upload (checked, resized and re-encoded by ``avatars.normalise``) or remove the member's picture."""
+    member = current_member(request)
+    with translation.override(language_of(request)):
+        if request.POST.get("remove"):
+            actions.remove_avatar(member)
+            messages.success(request, _("Your picture was removed."))
+            return redirect("community:edit_profile")
+        upload = request.FILES.get("avatar")
+        if upload is None:
+            messages.error(request, _("Choose a picture to upload."))
+            return redirect("community:edit_profile")
+        data = upload.read(avatars.MAX_BYTES + 1)
+        if act(request, actions.set_avatar, member, data, back="") is not None:
+            messages.success(request, _("Your picture was saved."))
+    return redirect("community:edit_profile")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from resonanz.community import actions, queries
 from resonanz.community import search as community_search
-from resonanz.community.models import Answer, Comment, Follow, Question, Visibility, Vote
+from resonanz.community.models import Answer, Comment, Follow, Question, Tag, Visibility, Vote
 from resonanz.core.permissions import can, permission_required
 from resonanz.knowledge.search import articles as article_ranking
 from resonanz.portal.community.common import (
@@ -34,13 +33,14 @@ PAGE_SIZE = 20
 def home(request, tag: str = ""):
     sort = request.GET.get("sort") if request.GET.get("sort") in queries.SORTS else "newest"
     query = (request.GET.get("q") or "").strip()[:200]
-    paginator = Paginator(queries.question_list(sort=sort, tag=tag, search=query), PAGE_SIZE)
-    questions = paginator.get_page(request.GET.get("page"))
+    questions = queries.window(queries.question_rows(sort=sort, tag=tag, search=query), request.GET.get("page"),
+                               PAGE_SIZE)
     return page(request, "community/home.html", {
         "questions": questions, "sort": sort, "query": query, "tag": tag, "sorts": [
             ("newest", gettext_lazy("Newest")), ("votes", gettext_lazy("Most votes")),
             ("unanswered", gettext_lazy("Unanswered"))],
-        "tags": queries.top_tags(), "experts": queries.experts_of_week(tag=tag),
+        "tags": queries.top_tags(), "experts": queries.cached_experts(tag),
+        "tag_info": Tag.objects.filter(name=tag).first() if tag else None,
     })
 
 
@@ -92,6 +92,8 @@ def _visible_or_own(member, obj) -> bool:
 
 def question(request, pk: int):
     item = get_object_or_404(Question.objects.select_related("author", "accepted_answer"), pk=pk)
+    if item.merged_into_id:  # a moderator merged this duplicate: old links lead to the question that lives on
+        return redirect("community:question", pk=item.merged_into_id, permanent=True)
     member = current_member(request)
     if not _visible_or_own(member, item):
         raise Http404
@@ -116,6 +118,7 @@ def question(request, pk: int):
         "following": following, "tags": list(item.tags.all()),
         "may_accept": member is not None and (member.pk == item.author_id or actions.can_moderate(member)),
         "may_draft_article": can(request.user, "knowledge.edit"),
+        "may_move": actions.can_moderate(member), "may_merge": actions.can_moderate(member, "close_duplicates"),
     })
 
 

@@ -5,6 +5,8 @@ import os
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resonanz.settings")
+if os.environ.get("RESONANZ_PROCESS") == "worker" or "worker" in os.sys.argv or "beat" in os.sys.argv:
+    os.umask(0o077)  # files the worker creates (attachments, the schedule) are readable only by its user
 
 app = Celery("resonanz")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -309,6 +309,7 @@ CELERY_BEAT_SCHEDULE = {
     "automation-time-rules": {"task": "resonanz.automation.tasks.run_time_rules", "schedule": 300.0},
     "insights-alerts": {"task": "resonanz.insights.tasks.check_alerts", "schedule": 300.0},
     "community-escalate": {"task": "resonanz.community.tasks.escalate_unanswered", "schedule": 300.0},
+    "retention": {"task": "resonanz.inbox.tasks.apply_retention", "schedule": 3600.0},
 }
 # Community questions without an answer after this many hours become conversations for support.
 RESONANZ_COMMUNITY_ESCALATE_HOURS = float(os.environ.get("RESONANZ_COMMUNITY_ESCALATE_HOURS", 24))

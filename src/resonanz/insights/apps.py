@@ -16,3 +16,4 @@ class InsightsConfig(AppConfig):
         pipeline.register_step("resonanz.insights.steps.record", kinds=("message", "post"))
         subscribe("conversation.updated", surveys.on_conversation_updated)
         hooks.register("contact_exported", privacy.export_part)
+        hooks.register("conversations_anonymised", privacy.anonymise)

@@ -16,6 +16,7 @@ class UnderstandingConfig(AppConfig):
         pipeline.register_step("resonanz.understanding.steps.analyze", kinds=("message", "post"))
         queries.register_filter(filters.by_analysis)
         hooks.register("contact_exported", privacy.export_part)
+        hooks.register("conversations_anonymised", privacy.anonymise)
 
     @staticmethod
     def on_setup(stdout) -> None:

@@ -3,6 +3,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resonanz.settings")
+os.umask(0o077)  # files this server creates (database, attachments) are readable only by its user
 django_application = get_asgi_application()
 
 from resonanz.core.bodylimit import BodyLimitASGI  # noqa: E402  (needs the settings above)

@@ -14,9 +14,14 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.core.files import secure_var_dir
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("RESONANZ_VAR_DIR", Path.cwd() / "var")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+# var/ holds the database, the keys and the attachments: only the service's user may read it (and what an
+# older version created more open is tightened here, in every process that starts).
+secure_var_dir(VAR_DIR)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -235,6 +240,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+FILE_UPLOAD_PERMISSIONS = 0o600  # attachments: the service's user only
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
@@ -302,6 +309,7 @@ CELERY_BEAT_SCHEDULE = {
     "automation-time-rules": {"task": "resonanz.automation.tasks.run_time_rules", "schedule": 300.0},
     "insights-alerts": {"task": "resonanz.insights.tasks.check_alerts", "schedule": 300.0},
     "community-escalate": {"task": "resonanz.community.tasks.escalate_unanswered", "schedule": 300.0},
+    "retention": {"task": "resonanz.inbox.tasks.apply_retention", "schedule": 3600.0},
 }
 # Community questions without an answer after this many hours become conversations for support.
 RESONANZ_COMMUNITY_ESCALATE_HOURS = float(os.environ.get("RESONANZ_COMMUNITY_ESCALATE_HOURS", 24))

@@ -3,6 +3,7 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resonanz.settings")
+os.umask(0o077)  # files this server creates (database, attachments) are readable only by its user
 django_application = get_wsgi_application()
 
 from resonanz.core.bodylimit import BodyLimitWSGI  # noqa: E402  (needs the settings above)

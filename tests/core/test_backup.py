@@ -71,6 +71,7 @@ def test_backup_while_messages_arrive_and_restore_into_a_fresh_instance(instance
         stop.set()
         writer.join(30)
     assert arrived, "nothing was written during the backup"
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds the database and the keys
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
     assert {"MANIFEST.json", "database.sqlite3", "keys/encryption_key", "models/ACTIVE"} <= names

@@ -285,3 +285,16 @@ def test_a_feed_on_an_internal_address_is_refused_in_its_settings(allow, url):
 
     with pytest.raises(DriverError, match="internal address"):
         feed_list({"feeds": [{"url": url}]})
+
+
+def test_social_clients_use_the_guarded_session(allow, server):
+    """Mastodon and Bluesky servers are addresses an administrator types in: the worker's requests to them
+    pass the same guard at connect time as feeds and webhooks."""
+    from resonanz.connectors.social.bluesky import BlueskyClient
+    from resonanz.connectors.social.mastodon import MastodonClient
+
+    assert isinstance(MastodonClient(server.url(), "token").http, outbound.GuardedSession)
+    assert isinstance(BlueskyClient(server.url(), "me.test", "pw").http, outbound.GuardedSession)
+    with pytest.raises(outbound.RefusedURL):
+        MastodonClient(server.url(), "token").http.get(server.url("/api/v1/accounts/verify_credentials"))
+    assert server.paths == []

@@ -69,12 +69,14 @@ def test_every_page_runs_under_the_policy(live_server, browser, image_server):
     base = live_server.url
     pages = [
         "/inbox/", f"/inbox/conversations/{result.conversation.pk}/", "/inbox/profile/",
-        "/contacts/", f"/contacts/{contact}/", f"/contacts/{contact}/edit/", "/listening/",
+        "/contacts/", f"/contacts/{contact}/", f"/contacts/{contact}/edit/", f"/contacts/{contact}/erase/",
+        "/listening/",
         "/automation/rules/", "/automation/rules/new/", "/automation/slas/", "/automation/approvals/",
         "/automation/guidelines/", "/knowledge/", "/knowledge/new/", f"/knowledge/{article.pk}/",
         f"/knowledge/{article.pk}/edit/", "/knowledge/categories/", "/knowledge/transfer/",
         "/inbox/settings/channels/", "/inbox/settings/agents/", "/inbox/settings/teams/",
-        "/inbox/settings/catalog/", "/inbox/settings/security/", "/api/docs/", "/help/de/",
+        "/inbox/settings/catalog/", "/inbox/settings/security/", "/inbox/settings/retention/", "/api/docs/",
+        "/help/de/",
     ]
     for width in (1280, 390):
         context = browser.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 500)

@@ -23,6 +23,7 @@ PAGES = [
     ("macros", "/inbox/macros/", "Textbausteine"),
     ("channels", "/inbox/settings/channels/", "Kanäle"),
     ("security", "/inbox/settings/security/", "Sicherheit"),
+    ("retention", "/inbox/settings/retention/", "Aufbewahrung"),
     ("contacts", "/contacts/", "Kontakte"),
     ("listening", "/listening/", "Monitoring"),
     ("queries", "/listening/queries/", "Suchanfragen"),

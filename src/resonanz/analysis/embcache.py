@@ -29,8 +29,9 @@ def _key(model: str, text: str) -> bytes:
 class EmbeddingCache:
     """Maps (embedder, text) to a float32 vector stored on disk."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, max_entries: int | None = None) -> None:
         self.path = Path(path) if path else default_cache_path()
+        self.max_entries = max_entries  # None: unbounded; else the oldest rows go past this many
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path), timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -48,8 +49,13 @@ class EmbeddingCache:
 
     def put_many(self, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
         rows = [(_key(model, t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors, strict=True)]
-        with self._db:
+        with self._db:  # one short write transaction; other processes' writers wait (timeout), none is lost
             self._db.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)", rows)
+            if self.max_entries is not None:
+                (count,) = self._db.execute("SELECT count(*) FROM emb").fetchone()
+                if count > self.max_entries:  # REPLACE gives a re-written row a new rowid: oldest first
+                    self._db.execute("DELETE FROM emb WHERE rowid IN (SELECT rowid FROM emb ORDER BY rowid "
+                                     "LIMIT ?)", (count - self.max_entries,))
 
     def close(self) -> None:
         self._db.close()

@@ -225,3 +225,13 @@ class CatalogEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = CatalogEntry
         fields = ["id", "name", "kind", "aliases"]
+
+
+class EraseSerializer(serializers.Serializer):
+    confirm = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
+                                       help_text="The contact's id again: the confirmation that erases for good.")
+
+
+class ErasedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    erased = serializers.DictField(child=serializers.IntegerField(), help_text="How many rows of each kind went.")

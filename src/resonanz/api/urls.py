@@ -4,12 +4,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from resonanz.api import automation, community, insights, knowledge, macros, views
 from resonanz.api.params import IdRouter
+from resonanz.api.retention import RetentionRuleViewSet
 
 router = IdRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("identities", views.IdentityViewSet, basename="identity")
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("teams", views.TeamViewSet, basename="team")
+router.register("retention-rules", RetentionRuleViewSet, basename="retention-rule")
 router.register("agents", views.AgentViewSet, basename="agent")
 router.register("channels", views.ChannelViewSet, basename="channel")
 router.register("conversations", views.ConversationViewSet, basename="conversation")

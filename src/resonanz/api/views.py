@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -20,12 +22,14 @@ from resonanz.connectors import actions as channel_actions
 from resonanz.connectors import intake
 from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
+from resonanz.core import audit
 from resonanz.core.accounts import set_password_link
 from resonanz.core.errors import ActionError
 from resonanz.core.models import AuditEntry
 from resonanz.core.parsers import SafeJSONParser
 from resonanz.core.permissions import Needs, WritesNeed
 from resonanz.crm import actions as crm_actions
+from resonanz.crm import privacy as crm_privacy
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox import actions as inbox_actions
 from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
@@ -48,6 +52,7 @@ class TokenView(ObtainAuthToken):
 
 AdminWritesOthersRead = WritesNeed.of("settings.manage")
 SupervisorsDelete = Needs.of("contacts.delete")
+Exporters = Needs.of("data.export")
 
 
 class DestructiveNeedSupervisor:
@@ -66,7 +71,12 @@ class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
     a contact with conversations cannot be deleted (409): merge it instead."""
 
     serializer_class = s.ContactSerializer
-    destructive_actions = ("destroy", "merge")
+    destructive_actions = ("destroy", "merge", "erase")
+
+    def get_permissions(self):
+        if self.action == "export":
+            return [IsAuthenticated(), Exporters()]
+        return super().get_permissions()
 
     def get_queryset(self):
         qs = Contact.objects.prefetch_related("identities", "tags").order_by("-updated_at")
@@ -109,6 +119,31 @@ class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         crm_actions.delete_contact(instance, actor=self.request.user)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        """GDPR export: one ZIP with contact.json (contact, identities, conversations, messages, notes,
+        attachments, analyses, community activity, survey answers, audit entries) and the attachment files.
+        Supervisors and administrators; audit-logged."""
+        contact = self.get_object()
+        body = crm_privacy.export_zip(contact)
+        audit.record("contact.export", actor=request.user, target=contact, format="zip", bytes=len(body))
+        response = HttpResponse(body, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{crm_privacy.export_filename(contact)}"'
+        return response
+
+    @extend_schema(request=s.EraseSerializer, responses=s.ErasedSerializer)
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        """GDPR erasure, not reversible: the contact and everything about it (messages, attachments on disk,
+        analyses, community content, search index entries). ``confirm`` must repeat the contact's id.
+        Supervisors and administrators; the audit entry keeps the id and the counts only."""
+        contact = self.get_object()
+        body = s.EraseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        counts = crm_actions.erase_contact(contact, actor=request.user, confirm=body.validated_data["confirm"])
+        return Response({"id": int(pk), "erased": counts})
 
 
 class IdentityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

@@ -952,3 +952,22 @@ def idea_from_cluster(*, actor, title: str, description: str, product: str = "",
         link_idea(idea, kind=IdeaLink.Kind.POST, object_id=int(object_id), label=labels.get(int(object_id), ""),
                   actor=actor)
     return idea
+def export_contact(contact):
+    """The contact's community activity for the GDPR export: profile, questions, answers, comments, ideas, votes."""
+    from resonanz.crm.privacy import ExportPart, rows
+
+    member = Member.objects.filter(contact=contact).first()
+    if member is None:
+        return ExportPart(sections={"community": {}})
+    activity = {
+        "member": rows([member]),
+        "questions": rows(Question.objects.filter(author=member).order_by("id")),
+        "answers": rows(Answer.objects.filter(author=member).order_by("id")),
+        "comments": rows(Comment.objects.filter(author=member).order_by("id")),
+        "ideas": rows(Idea.objects.filter(author=member).order_by("id")),
+        "votes": rows(Vote.objects.filter(member=member).order_by("id")),
+        "idea_votes": rows(IdeaVote.objects.filter(member=member).order_by("id")),
+        "reputation_events": rows(ReputationEvent.objects.filter(member=member).order_by("id")),
+    }
+    posts = sum(len(activity[k]) for k in ("questions", "answers", "comments", "ideas"))
+    return ExportPart(sections={"community": activity}, counts={"community_posts": posts})

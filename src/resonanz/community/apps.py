@@ -15,6 +15,7 @@ class CommunityConfig(AppConfig):
 
         hooks.register("contact_merged", actions.move_contact_rows)
         hooks.register("contact_erased", actions.erase_contact)
+        hooks.register("contact_exported", actions.export_contact)
         driver.set_outlet(outlet.post_reply)
         events.subscribe("community.screen_post",
                          lambda event, kind, target_id: tasks.screen_post.delay(kind, target_id))

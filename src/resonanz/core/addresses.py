@@ -191,3 +191,53 @@ def address_allowed(host: str, address: IPAddress, port: int) -> bool:
     if any(rule.allows_address(address, port) for rule in allow_rules()):
         return True
     return not is_internal(address)
+
+
+# ---------------------------------------------------------------------------------------------
+# A guarded TCP connection for clients that are not HTTP (IMAP, SMTP, future socket-level channels)
+
+
+class InternalAddressError(OSError):
+    """The host resolved only to internal addresses that the allow-list does not name.
+
+    An OSError, so mail clients treat it like any failed connection; its text says what to do and
+    names no port state (refused, filtered) behind the address.
+    """
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"{host} is an internal address; an administrator can allow it with "
+                         "RESONANZ_OUTBOUND_ALLOW")
+        self.host = host
+
+
+def connect(host: str, port: int, timeout: float | None = None, source_address=None) -> socket.socket:
+    """Resolve ``host`` once, check every address, and connect to a checked one.
+
+    Runs when the worker connects, not only when the form was saved: a name that resolved to a public
+    address then and to 169.254.169.254 now (DNS rebinding, a changed record) is refused, and the socket
+    goes to exactly the address that was checked, so a second DNS answer cannot slip in between.
+    """
+    name = host.strip("[]")
+    infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    checked: list[tuple] = []
+    for family, socktype, proto, _canon, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        if address_allowed(name, address, port):
+            checked.append((family, socktype, proto, sockaddr))
+    if not checked:
+        raise InternalAddressError(host)
+    last: OSError | None = None
+    for family, socktype, proto, sockaddr in checked:
+        sock = socket.socket(family, socktype, proto)
+        try:
+            if timeout is not None:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+    assert last is not None
+    raise last

@@ -139,6 +139,7 @@ def backup(layout: Layout, archive: Path, *, show_progress: bool = True) -> dict
                     except FileNotFoundError:  # deleted while we copied (erasure): the snapshot decides
                         continue
                     bar.update(path.stat().st_size if path.exists() else 0)
+        partial.chmod(0o600)  # the archive holds the database and the keys: the service's user only
         os.replace(partial, archive)  # a finished archive or none: never half of one under the real name
     return manifest
 

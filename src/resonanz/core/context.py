@@ -13,6 +13,7 @@ def navigation(request) -> dict:
         "is_admin": is_admin(user),
         "can_edit_rules": can(user, "rules.edit"),
         "can_delete_contacts": can(user, "contacts.delete"),
+        "can_export_data": can(user, "data.export"),
         "can_read_audit": can(user, "audit.read"),
         "LANGUAGES": settings.LANGUAGES,
     }

@@ -19,6 +19,8 @@ _hooks: dict[str, list[Callable[..., Any]]] = defaultdict(list)
 KNOWN = {
     "contact_merged": "keep, drop, actor: move rows of `drop` to `keep` (inside the merge's transaction)",
     "contact_erased": "contact, actor: delete or anonymise what the app keeps about the contact",
+    "contact_exported": "contact: return a crm.privacy.ExportPart with what the app keeps about the contact",
+    "conversations_anonymised": "conversation_ids, message_ids: remove what the app keeps that tells who or what",
     "reply_check": "conversation, author, text, status, is_public: raise ActionError to hold or refuse a reply",
 }
 
@@ -30,11 +32,17 @@ def register(name: str, handler: Callable[..., Any]) -> None:
         _hooks[name].append(handler)
 
 
-def run(name: str, **kwargs: Any) -> list[Any]:
-    """Call every handler in order; an exception propagates and rolls the caller's write back."""
+def run(name: str, *, reverse: bool = False, **kwargs: Any) -> list[Any]:
+    """Call every handler in order; an exception propagates and rolls the caller's write back.
+
+    ``reverse``: the highest app first, for tear-downs (an erasure) where the apps above must still
+    find the rows below that they hang on (a post found through its conversation)."""
     if name not in KNOWN:
         raise KeyError(f"unknown hook {name!r}")
-    return [handler(**kwargs) for handler in list(_hooks[name])]
+    handlers_ = list(_hooks[name])
+    if reverse:
+        handlers_.reverse()
+    return [handler(**kwargs) for handler in handlers_]
 
 
 def handlers(name: str) -> list[Callable[..., Any]]:

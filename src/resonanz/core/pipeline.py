@@ -80,18 +80,53 @@ def claim(source: Source, batch_size: int) -> list:
     return list(model.objects.filter(id__in=ids).select_related(*source.select_related).order_by("id"))
 
 
+def renew_claim(model, ids: list, claimed_at) -> tuple[set, object]:
+    """Renew this worker's claim on ``ids`` before the next step; returns the ids still ours and the new claim.
+
+    The claim time is the token: a batch that outlived CLAIM_TIMEOUT may have been handed to another worker,
+    which stamped its own time; those items are no longer ours and this worker leaves them to it, so nothing
+    is processed twice and nothing done is stamped failed by the slower worker.
+    """
+    now = timezone.now()
+    if now == claimed_at:
+        now += timedelta(microseconds=1)
+    model.objects.filter(id__in=ids, pipeline_state=PipelineState.RUNNING,
+                         pipeline_claimed_at=claimed_at).update(pipeline_claimed_at=now)
+    return set(model.objects.filter(id__in=ids, pipeline_claimed_at=now).values_list("id", flat=True)), now
+
+
 def run_items(kind: str, items: list) -> None:
-    """Run every step for ``kind`` over ``items`` and mark them done (a failed step is recorded on them)."""
+    """Run every step for ``kind`` over ``items`` and mark them done (a failed step is recorded on them).
+
+    Items claimed by ``claim`` carry their claim time; before every step the claim is renewed and items
+    another worker took over meanwhile are dropped from this batch (see ``renew_claim``)."""
     model = type(items[0])
-    ids = [i.pk for i in items]
+    claimed_at = items[0].pipeline_claimed_at
+    owned = claimed_at is not None and all(i.pipeline_claimed_at == claimed_at for i in items)
     for step in steps(kind):
+        if owned:
+            mine, claimed_at = renew_claim(model, [i.pk for i in items], claimed_at)
+            lost = [i.pk for i in items if i.pk not in mine]
+            if lost:
+                log.warning("pipeline: %s %s… were handed to another worker after %s; this one leaves them",
+                            kind, lost[:5], claim_timeout())
+                items = [i for i in items if i.pk in mine]
+            if not items:
+                return
+        ids = [i.pk for i in items]
         try:
             step(items)
         except Exception as exc:
             log.exception("pipeline step %s failed on %s %s…", getattr(step, "__name__", step), kind, ids[:5])
-            model.objects.filter(id__in=ids).update(
+            _mine(model, ids, claimed_at if owned else None).update(
                 pipeline_error=f"{getattr(step, '__name__', step)}: {exc}"[:2000])
-    model.objects.filter(id__in=ids).update(pipeline_state=PipelineState.DONE, pipeline_claimed_at=None)
+    _mine(model, [i.pk for i in items], claimed_at if owned else None).update(
+        pipeline_state=PipelineState.DONE, pipeline_claimed_at=None)
+
+
+def _mine(model, ids: list, claimed_at):
+    qs = model.objects.filter(id__in=ids)
+    return qs.filter(pipeline_claimed_at=claimed_at) if claimed_at is not None else qs
 
 
 def run_batch(batch_size: int | None = None) -> int:

@@ -299,3 +299,32 @@ def _contact_fields(fields: dict) -> dict:
     if stage and stage not in Contact.Lifecycle.values:
         raise ActionError(f"Unknown lifecycle stage {stage!r}.", "lifecycle_stage")
     return fields
+
+
+@transaction.atomic
+def erase_contact(contact: Contact, *, actor=None, confirm=None, actor_label: str = "") -> dict[str, int]:
+    """GDPR erasure: the contact, its identities and everything the apps above keep about it, for good.
+
+    ``confirm`` must be the contact's number: the agent's confirmation step in the UI, the API and the CLI,
+    so a slip of the mouse or a wrong id in a script erases nothing. Apps remove their rows through the
+    ``contact_erased`` hook (highest app first) inside this transaction; files go after commit. The audit
+    entry keeps the number and the counts, never the name or handles, and earlier entries about the contact
+    lose its name too. Returns what was removed.
+    """
+    from resonanz.core.models import AuditEntry
+    from resonanz.crm.privacy import erasure_preview
+
+    if str(confirm).strip() != str(contact.pk):
+        raise ActionError(f"To erase contact #{contact.pk}, confirm with its number {contact.pk}.", "confirm")
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    pk = contact.pk
+    counts = erasure_preview(contact)
+    hooks.run("contact_erased", reverse=True, contact=contact, actor=actor)
+    Identity.objects.filter(contact=contact).delete()
+    contact.tags.clear()
+    contact.delete()
+    AuditEntry.objects.filter(target_type="crm.contact", target_id=str(pk)).update(target_label="")
+    audit.record("contact.erase", actor=actor, actor_label=actor_label, target_type="crm.contact", target_id=pk,
+                 target_label="", **counts)
+    publish("contact.erased", contact_id=pk)
+    return counts

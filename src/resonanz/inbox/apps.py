@@ -11,7 +11,7 @@ class InboxConfig(AppConfig):
     def ready(self) -> None:
         from resonanz.connectors import intake
         from resonanz.core import hooks, pipeline
-        from resonanz.inbox import actions
+        from resonanz.inbox import actions, privacy
         from resonanz.inbox.models import Message
 
         pipeline.register_source("message", Message, select_related=("conversation", "channel", "author_contact"))
@@ -20,6 +20,8 @@ class InboxConfig(AppConfig):
         intake.register(intake.IdentityClaim, actions.apply_identity_claims)
         intake.register(intake.SourceChange, actions.apply_source_changes)
         hooks.register("contact_merged", actions.move_contact_rows)
+        hooks.register("contact_exported", privacy.export_part)
+        hooks.register("contact_erased", privacy.erase_contact)
 
     @staticmethod
     def on_setup(stdout) -> None:

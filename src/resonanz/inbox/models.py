@@ -311,3 +311,30 @@ class Viewer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["conversation", "user"], name="viewer_unique")]
+
+
+class RetentionRule(models.Model):
+    """How long closed conversations are kept: per channel, or for every channel without a rule of its own.
+
+    A conversation counts as closed when it is resolved or closed; its age is its last activity. "delete"
+    removes it with its messages, attachments (files included) and analyses; "anonymise" keeps the numbers
+    (channel, times, status, tags, sentiment) and removes the text, attachments and who it was.
+    """
+
+    class Action(models.TextChoices):
+        DELETE = "delete", _("Delete")
+        ANONYMISE = "anonymise", _("Anonymise")
+
+    channel = models.OneToOneField("connectors.Channel", null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="retention_rule", verbose_name=_("channel"))
+    days = models.PositiveIntegerField(_("keep closed conversations for (days)"))
+    action = models.CharField(_("then"), max_length=10, choices=Action.choices, default=Action.DELETE)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["channel__name"]  # one global rule (channel empty): inbox.retention.save_rule keeps it one
+
+    def __str__(self) -> str:
+        return f"{self.channel or _('All channels')}: {self.days} d → {self.action}"

@@ -1,5 +1,15 @@
-"""Celery tasks of the inbox (found by Celery's autodiscovery): delivery of replies."""
+"""Celery tasks of the inbox (found by Celery's autodiscovery): delivery of replies, retention."""
+
+from celery import shared_task
 
 from resonanz.inbox.delivery import deliver_message, deliver_queued
 
-__all__ = ["deliver_message", "deliver_queued"]
+__all__ = ["apply_retention", "deliver_message", "deliver_queued"]
+
+
+@shared_task(name="resonanz.inbox.tasks.apply_retention", ignore_result=True)
+def apply_retention() -> int:
+    """Beat runs this every hour: closed conversations past their channel's retention rule go."""
+    from resonanz.inbox import retention
+
+    return retention.apply()

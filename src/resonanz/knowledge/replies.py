@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 
 from resonanz.analysis.retrieval import Document, RetrievalIndex
 from resonanz.inbox.models import Conversation, Message
@@ -20,15 +20,25 @@ class ReplyIndex:
         self.signature: tuple | None = None
         self.known: set[int] = set()
 
+    def _forgotten(self) -> bool:
+        """Did a conversation in the index go (GDPR erasure, retention) or lose its text (anonymised)?"""
+        from resonanz.inbox.retention import ANONYMOUS_HANDLE
+
+        still = set(self._resolved().filter(pk__in=self.known)
+                    .exclude(contact__identities__handle=ANONYMOUS_HANDLE).values_list("pk", flat=True))
+        return still != self.known
+
     def _resolved(self):
         return Conversation.objects.filter(status__in=("resolved", "closed"), first_response_at__isnull=False)
 
     def sync(self) -> RetrievalIndex:
         with self.lock:
-            agg = self._resolved().aggregate(n=Count("id"), last=Max("resolved_at"))
-            signature = (agg["n"], agg["last"])
+            agg = self._resolved().aggregate(n=Count("id"), last=Max("resolved_at"), who=Sum("contact_id"))
+            signature = (agg["n"], agg["last"], agg["who"])
             if self.index is not None and signature == self.signature:
                 return self.index
+            if self.known and self._forgotten():
+                self.index, self.known = None, set()  # an erased or anonymised answer must not be suggested
             if self.index is None:
                 self.index = RetrievalIndex(cached_embedder())
             ids = list(self._resolved().exclude(pk__in=self.known).order_by("-resolved_at")

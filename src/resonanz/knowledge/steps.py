@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.db import IntegrityError, transaction
+
 from resonanz.inbox import actions as inbox
 from resonanz.inbox.models import Message
 from resonanz.knowledge import bot
@@ -29,10 +31,14 @@ def suggest_and_answer(messages: list[Message]) -> None:
             decision, article = "handed_over", None
         else:
             decision, article = bot.decide(message, analysis, best, results)
-        Suggestion.objects.create(
-            message=message, articles=[{"id": r.article.pk, "score": round(r.score, 4)} for r in results[:3]],
-            replies=similar, answer_article_id=int(best.doc_id) if best else None,
-            answer_confidence=round(best.confidence, 4) if best else None, bot_decision=decision[:40])
+        try:
+            with transaction.atomic():
+                Suggestion.objects.create(
+                    message=message, articles=[{"id": r.article.pk, "score": round(r.score, 4)} for r in results[:3]],
+                    replies=similar, answer_article_id=int(best.doc_id) if best else None,
+                    answer_confidence=round(best.confidence, 4) if best else None, bot_decision=decision[:40])
+        except IntegrityError:
+            continue  # another worker suggested (and answered) meanwhile: its work stands, nothing failed
         # an open conversation page polls the event log: this event makes its suggestions panel refresh
         inbox.record(message.conversation, "suggested", message_id=message.pk, decision=decision[:40])
         if handover:

@@ -10,10 +10,12 @@ class ListeningConfig(AppConfig):
 
     def ready(self) -> None:
         from resonanz.connectors import intake
-        from resonanz.core import pipeline
-        from resonanz.listening import actions
+        from resonanz.core import hooks, pipeline
+        from resonanz.listening import actions, privacy
         from resonanz.listening.models import Post
 
         pipeline.register_source("post", Post, select_related=("channel",))
         intake.register(intake.InboundPost, actions.ingest_posts)
         intake.register(intake.SourceChange, actions.apply_source_changes)
+        hooks.register("contact_exported", privacy.export_part)
+        hooks.register("contact_erased", privacy.erase_contact)

@@ -44,7 +44,11 @@ def store_analyses(pairs: list[tuple[object, AnalysisResult]]) -> None:
             fields = {**_fields(result), "text_hash": hashlib.sha1(item.analysis_text.encode("utf-8", "replace"))
                       .hexdigest()}
             if kind == "post":
-                Analysis.objects.update_or_create(post=item, defaults=fields)
+                try:
+                    with transaction.atomic():
+                        Analysis.objects.update_or_create(post=item, defaults=fields)
+                except IntegrityError:  # created meanwhile by another worker: update that row
+                    Analysis.objects.filter(post=item).update(**fields)
                 continue
             try:
                 with transaction.atomic():

@@ -9,12 +9,14 @@ class UnderstandingConfig(AppConfig):
     verbose_name = _("Text understanding")
 
     def ready(self) -> None:
-        from resonanz.core import pipeline
+        from resonanz.core import hooks, pipeline
         from resonanz.inbox import queries
-        from resonanz.understanding import filters
+        from resonanz.understanding import filters, privacy
 
         pipeline.register_step("resonanz.understanding.steps.analyze", kinds=("message", "post"))
         queries.register_filter(filters.by_analysis)
+        hooks.register("contact_exported", privacy.export_part)
+        hooks.register("conversations_anonymised", privacy.anonymise)
 
     @staticmethod
     def on_setup(stdout) -> None:

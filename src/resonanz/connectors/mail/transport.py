@@ -9,8 +9,10 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientError, LoginError
+
+from resonanz.core.addresses import InternalAddressError, connect
 
 SECURITY = ("ssl", "starttls", "none")
 TIMEOUT = 30
@@ -55,8 +57,43 @@ def endpoint(settings: dict, credentials: dict, prefix: str) -> Endpoint:
     )
 
 
+# The mail clients connect through resonanz.core.addresses.connect: the host is resolved and checked against
+# the internal-address rules each time the worker connects (not only when the channel was saved), and the
+# socket goes to the checked address, so DNS rebinding cannot point a mailbox at the metadata service.
+
+
+class _GuardedIMAP4(imap4.IMAP4WithTimeout):
+    def _create_socket(self, timeout=None):
+        return connect(self.host, self.port, timeout if timeout is not None else self._timeout)
+
+
+class _GuardedIMAP4TLS(tls.IMAP4_TLS):
+    def _create_socket(self, timeout=None):
+        sock = connect(self.host, self.port, timeout)
+        return tls.wrap_socket(sock, self.ssl_context, self.host)
+
+
+class GuardedIMAPClient(IMAPClient):
+    def _create_IMAP4(self):
+        connect_timeout = getattr(self._timeout, "connect", None)
+        if self.ssl:
+            return _GuardedIMAP4TLS(self.host, self.port, self.ssl_context, connect_timeout)
+        return _GuardedIMAP4(self.host, self.port, connect_timeout)
+
+
+class GuardedSMTP(smtplib.SMTP):
+    def _get_socket(self, host, port, timeout):
+        return connect(host, port, timeout, self.source_address)
+
+
+class GuardedSMTPSSL(smtplib.SMTP_SSL):
+    def _get_socket(self, host, port, timeout):
+        sock = connect(host, port, timeout, self.source_address)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
+
+
 def imap_connect(ep: Endpoint) -> IMAPClient:
-    client = IMAPClient(ep.host, port=ep.port, ssl=ep.security == "ssl",
+    client = GuardedIMAPClient(ep.host, port=ep.port, ssl=ep.security == "ssl",
                         ssl_context=ep.tls_context() if ep.security == "ssl" else None, timeout=TIMEOUT)
     try:
         if ep.security == "starttls":
@@ -70,9 +107,9 @@ def imap_connect(ep: Endpoint) -> IMAPClient:
 
 def smtp_connect(ep: Endpoint) -> smtplib.SMTP:
     if ep.security == "ssl":
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(ep.host, ep.port, timeout=TIMEOUT, context=ep.tls_context())
+        smtp: smtplib.SMTP = GuardedSMTPSSL(ep.host, ep.port, timeout=TIMEOUT, context=ep.tls_context())
     else:
-        smtp = smtplib.SMTP(ep.host, ep.port, timeout=TIMEOUT)
+        smtp = GuardedSMTP(ep.host, ep.port, timeout=TIMEOUT)
     try:
         smtp.ehlo()
         if ep.security == "starttls":
@@ -99,6 +136,8 @@ def explain(exc: BaseException, ep: Endpoint | None, prefix: str) -> str:
     where = f"{prefix.upper()} {ep.host}:{ep.port} ({ep.security})" if ep else prefix.upper()
     if isinstance(exc, ValueError):
         return f"{prefix.upper()}: {exc}; complete the channel's settings."
+    if isinstance(exc, InternalAddressError):
+        return f"{where}: {exc}."
     if isinstance(exc, LoginError | smtplib.SMTPAuthenticationError):
         return (f"{where}: the server refused the login ({_text(exc)}); check {prefix}_username and "
                 f"{prefix}_password (many providers need an app password).")

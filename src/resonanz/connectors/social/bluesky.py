@@ -20,6 +20,8 @@ from typing import Any
 
 import requests
 
+from resonanz.core import outbound
+
 from . import richtext
 from .errors import AuthenticationFailed, NotFound, RateLimited, Rejected, SocialError, Unavailable
 from .http import expect_dict, json_body, perform
@@ -73,7 +75,7 @@ class BlueskyClient:
         self.identifier, self.password = identifier, password
         self.chat_proxy, self.web_url, self.timeout = chat_proxy, web_url.rstrip("/"), timeout
         self.write_attempts = write_attempts
-        self.http = session or requests.Session()
+        self.http = session or outbound.session()
         self.did = self.handle = ""
         self._access = self._refresh = ""
         self.rate_limit = RateLimit(None, None, None)

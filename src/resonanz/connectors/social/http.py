@@ -35,7 +35,9 @@ def perform(session: requests.Session, method: str, url: str, *, timeout: float,
         safe = getattr(exc, "message", None)  # core.outbound's guarded session: refused address or no answer
         if isinstance(safe, str) and type(exc).__name__ == "RefusedURL":
             raise Unavailable(safe, may_have_posted=False) from exc
-        if isinstance(safe, str) and type(exc).__name__ == "Unreachable":
+        cut_off = isinstance(exc.__context__, requests.exceptions.ChunkedEncodingError
+                             | requests.exceptions.ContentDecodingError)
+        if isinstance(safe, str) and type(exc).__name__ == "Unreachable" and not cut_off:
             raise Unavailable(safe, may_have_posted=write) from exc
         # ChunkedEncodingError, ContentDecodingError: body cut off
         raise InvalidResponse(f"the answer from {url} was cut off: {exc}", may_have_posted=write) from exc

@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from resonanz.core import outbound
+
 from .errors import AuthenticationFailed, InvalidResponse, NotFound, RateLimited, Rejected, Unavailable
 from .http import expect_dict, json_body, perform
 from .models import Media, Page, Post, Profile, RateLimit
@@ -60,7 +62,7 @@ class MastodonClient:
         self.token = access_token
         self.timeout = timeout
         self.write_attempts = write_attempts
-        self.http = session or requests.Session()
+        self.http = session or outbound.session()
         self.rate_limit = RateLimit(None, None, None)
 
     # --- transport -----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from resonanz.desk.views import contacts as views
+from resonanz.desk.views import privacy
 
 app_name = "crm"
 urlpatterns = [
@@ -9,4 +10,6 @@ urlpatterns = [
     path("<id:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("<id:pk>/identities/", views.identity_add, name="identity_add"),
     path("<id:pk>/merge/", views.merge, name="merge"),
+    path("<id:pk>/export/", privacy.export, name="export"),
+    path("<id:pk>/erase/", privacy.erase, name="erase"),
 ]

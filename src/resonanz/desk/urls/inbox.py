@@ -3,6 +3,7 @@ from django.urls import path
 from resonanz.desk.views import inbox as views
 from resonanz.desk.views import macros as views_macros
 from resonanz.desk.views import reply_window
+from resonanz.desk.views import retention as views_retention
 from resonanz.desk.views import settings as views_admin
 
 app_name = "inbox"
@@ -35,6 +36,8 @@ urlpatterns = [
     path("settings/teams/<id:pk>/", views_admin.team_edit, name="admin_team"),
     path("settings/catalog/", views_admin.catalog, name="admin_catalog"),
     path("settings/security/", views_admin.security, name="admin_security"),
+    path("settings/retention/", views_retention.rules, name="admin_retention"),
+    path("settings/retention/<id:pk>/delete/", views_retention.rule_delete, name="admin_retention_delete"),
     path("settings/channels/", views_admin.channels, name="admin_channels"),
     path("settings/channels/<id:pk>/", views_admin.channel_detail, name="admin_channel"),
     path("settings/channels/<id:pk>/check/", views_admin.channel_check, name="admin_channel_check"),

@@ -11,6 +11,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from resonanz.core.processes import die_with_parent
+
 
 class Command(BaseCommand):
     help = "Start the web server and the background worker (and its scheduler) together."
@@ -30,14 +32,17 @@ class Command(BaseCommand):
         env.setdefault("RESONANZ_BASE_URL", base_url(host, port))
         processes: list[subprocess.Popen] = []
         if not no_worker:
+            # Its own process group (the worker and its beat child are stopped together) and a parent-death
+            # signal: a SIGKILL of `resonanz run` takes the worker along, and the worker's death its scheduler.
             processes.append(subprocess.Popen([
                 sys.executable, "-m", "celery", "-A", "resonanz.celery", "worker", "--beat",
                 "--pool", "solo", "--loglevel", "INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            ], env={**env, "RESONANZ_PROCESS": "worker"}))
+            ], env={**env, "RESONANZ_PROCESS": "worker"}, process_group=0, preexec_fn=die_with_parent))
+            processes[-1].leads_group = True
         processes.append(subprocess.Popen([
             sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", host, "--port", str(port),
             "--lifespan", "off", "--no-access-log",
-        ], env={**env, "RESONANZ_PROCESS": "web"}))
+        ], env={**env, "RESONANZ_PROCESS": "web"}, preexec_fn=die_with_parent))
         self.stdout.write(self.style.SUCCESS(f"Resonanz runs at http://{host}:{port}/ (Ctrl-C stops it)"))
         stopping = False
 
@@ -56,15 +61,28 @@ class Command(BaseCommand):
                 time.sleep(0.3)
         finally:
             for p in processes:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
+                _signal_group(p, signal.SIGTERM)
             deadline = time.time() + 15
             for p in processes:
                 try:
                     p.wait(timeout=max(0.1, deadline - time.time()))
                 except subprocess.TimeoutExpired:
-                    p.kill()
+                    _signal_group(p, signal.SIGKILL)
+                    p.wait(5)
+            for p in processes:  # what is left of a group (a scheduler whose worker already ended)
+                _signal_group(p, signal.SIGKILL, leader_too=False)
             self.stdout.write("Resonanz stopped.")
+
+
+def _signal_group(p: subprocess.Popen, sig: int, *, leader_too: bool = True) -> None:
+    """Signal the worker's whole process group (its scheduler included), or another child itself."""
+    try:
+        if getattr(p, "leads_group", False):
+            os.killpg(p.pid, sig)
+        elif leader_too and p.poll() is None:
+            p.send_signal(sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def base_url(host: str, port: int) -> str:

@@ -141,8 +141,20 @@ class ConversationSerializer(serializers.ModelSerializer):
         model = Conversation
         fields = ["id", "reference", "subject", "channel", "contact", "contact_name", "status", "priority",
                   "team", "assignee", "tags", "created_at", "last_activity_at", "waiting_for_us",
-                  "first_response_at", "resolved_at", "message_count", "filtered", "filtered_reason"]
+                  "first_response_at", "resolved_at", "message_count", "filtered", "filtered_reason", "merged_into"]
         read_only_fields = fields
+
+
+class ConversationMergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
+                                    help_text="The conversation (same contact) that receives this one's messages.")
+
+
+class ConversationSplitSerializer(serializers.Serializer):
+    messages = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                     min_length=1, max_length=1000,
+                                     help_text="Ids of this conversation's messages that become a new conversation.")
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
 class ConversationUpdateSerializer(serializers.Serializer):

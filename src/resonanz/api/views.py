@@ -314,6 +314,37 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         message.refresh_from_db()
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.ConversationMergeSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Move this conversation's messages into ``into`` (same contact); this one is closed and links there."""
+        conversation = self.get_object()
+        body = s.ConversationMergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        target = self.get_queryset().filter(pk=body.validated_data["into"]).first()
+        if target is None:
+            raise ActionError(f"No conversation with id {body.validated_data['into']}.", "into")
+        target = inbox_actions.merge_conversations(conversation, target, request.user)
+        return Response(s.ConversationSerializer(target).data)
+
+    @extend_schema(request=None, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def unmerge(self, request, pk=None):
+        """Undo a merge: the messages that came from this conversation move back, its status is restored."""
+        conversation = inbox_actions.unmerge_conversation(self.get_object(), request.user)
+        return Response(s.ConversationSerializer(conversation).data)
+
+    @extend_schema(request=s.ConversationSplitSerializer, responses={201: s.ConversationSerializer})
+    @action(detail=True, methods=["post"])
+    def split(self, request, pk=None):
+        """The listed messages become a new conversation of the same contact and channel."""
+        conversation = self.get_object()
+        body = s.ConversationSplitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        new = inbox_actions.split_conversation(conversation, body.validated_data["messages"], request.user,
+                                               subject=body.validated_data.get("subject", ""))
+        return Response(s.ConversationSerializer(new).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=s.NoteSerializer, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
     def notes(self, request, pk=None):

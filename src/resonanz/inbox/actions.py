@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.intake import IdentityClaim, InboundMessage, SourceChange
 from resonanz.connectors.models import Channel
-from resonanz.core import hooks, pipeline
+from resonanz.core import audit, hooks, pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
@@ -31,6 +31,7 @@ from resonanz.inbox import delivery, ingestion, macros
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
 from resonanz.inbox.eventlog import record
 from resonanz.inbox.ingestion import IngestResult
+from resonanz.inbox.queries import visible_conversations
 from resonanz.inbox.models import (
     FILTER_KINDS,
     AgentProfile,
@@ -682,3 +683,145 @@ def replies_since(conversation: Conversation, seen_message_id: int, user) -> lis
     return list(Message.objects.filter(conversation=conversation, id__gt=seen_message_id,
                                        direction=Message.Direction.OUTBOUND)
                 .exclude(author_user=user).select_related("author_user__agent").order_by("id"))
+
+
+# --- merge and split conversations -----------------------------------------------------------------------
+
+
+def _recount(conversation: Conversation) -> list[str]:
+    """Counts and times of a conversation from the messages it holds now (after messages moved in or out)."""
+    rows = list(Message.objects.filter(conversation=conversation).order_by("sent_at", "id")
+                .values_list("direction", "sent_at", "created_at"))
+    conversation.message_count = len(rows)
+    times = [sent or created for _d, sent, created in rows]
+    if times:
+        conversation.last_activity_at = max(times)
+    inbound = [sent or created for d, sent, created in rows if d == Message.Direction.INBOUND]
+    conversation.last_inbound_at = max(inbound) if inbound else None
+    spoken = [d for d, _s, _c in rows if d != Message.Direction.NOTE]
+    conversation.waiting_for_us = bool(spoken) and spoken[-1] == Message.Direction.INBOUND
+    return ["message_count", "last_activity_at", "last_inbound_at", "waiting_for_us"]
+
+
+def merge_conversations(source: Conversation, target: Conversation, actor, *, reason: str = "") -> Conversation:
+    """Move every message of ``source`` into ``target``; ``source`` stays, closed, as a link to ``target``.
+
+    Both conversations must belong to one contact (merge the contacts first otherwise), so replies keep
+    reaching the same customer. The moved message ids are kept in the event log: ``unmerge_conversation``
+    moves exactly those back. A customer who answers an old mail of ``source`` ([RZ-n] in the subject or a
+    reply to a moved message) lands in ``target``."""
+    if source.pk == target.pk:
+        raise ActionError("A conversation cannot be merged into itself.", "into")
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().in_bulk([source.pk, target.pk])
+        source, target = locked[source.pk], locked[target.pk]
+        if source.merged_into_id:
+            raise ActionError(f"{source.reference} is merged into RZ-{source.merged_into_id} already.", "into")
+        if target.merged_into_id:
+            raise ActionError(f"{target.reference} is merged into RZ-{target.merged_into_id}; merge into that one.",
+                              "into")
+        if source.contact_id != target.contact_id:
+            raise ActionError(f"{source.reference} and {target.reference} belong to different contacts; merge the "
+                              "contacts first, then the conversations.", "into")
+        moved = list(Message.objects.filter(conversation=source).values_list("pk", flat=True))
+        Message.objects.filter(pk__in=moved).update(conversation=target)
+        target_updates = _recount(target)
+        if target.created_at > source.created_at:
+            target.created_at = source.created_at
+            target_updates.append("created_at")
+        if not target.is_open and source.is_open and target.waiting_for_us:
+            _apply_status(target, Conversation.Status.OPEN, actor, target_updates, reason=f"merged {source.reference}")
+        target.save(update_fields=target_updates)
+        target.tags.add(*source.tags.all())
+        old_status = source.status
+        updates = _recount(source) + ["merged_into"]
+        source.merged_into = target
+        if source.status != Conversation.Status.CLOSED:
+            _apply_status(source, Conversation.Status.CLOSED, actor, updates, reason=f"merged into {target.reference}")
+        source.save(update_fields=updates)
+        record(source, "merged_into", actor=actor, into=target.pk, messages=moved, old_status=old_status,
+               reason=reason[:500])
+        record(target, "merged", actor=actor, source=source.pk, messages=moved, reason=reason[:500])
+        audit.record("conversation.merge", actor=actor, target=target, merged_id=source.pk, messages=len(moved))
+    publish("conversation.updated", conversation_id=source.pk, fields=["merged_into", "status"])
+    publish("conversation.updated", conversation_id=target.pk, fields=["messages"])
+    return target
+
+
+def unmerge_conversation(source: Conversation, actor) -> Conversation:
+    """Undo a merge: the messages that came from ``source`` go back, and it gets its former status again.
+    Messages that arrived in the merged conversation since then stay where they are."""
+    with transaction.atomic():
+        source = Conversation.objects.select_for_update().get(pk=source.pk)
+        if not source.merged_into_id:
+            raise ActionError(f"{source.reference} is not merged into another conversation.", "conversation")
+        target = Conversation.objects.select_for_update().get(pk=source.merged_into_id)
+        event = source.events.filter(kind="merged_into").order_by("-id").first()
+        data = event.data if event else {}
+        ids = [int(i) for i in data.get("messages", [])]
+        back = list(Message.objects.filter(pk__in=ids, conversation=target).values_list("pk", flat=True))
+        Message.objects.filter(pk__in=back).update(conversation=source)
+        updates = _recount(source) + ["merged_into"]
+        source.merged_into = None
+        old = data.get("old_status") or Conversation.Status.OPEN
+        if old != source.status:
+            _apply_status(source, old, actor, updates, reason=f"merge into {target.reference} undone")
+        source.save(update_fields=updates)
+        target.save(update_fields=_recount(target))
+        record(source, "unmerged", actor=actor, source=source.pk, into=target.pk, messages=back)
+        record(target, "unmerged", actor=actor, source=source.pk, into=target.pk, messages=back)
+        audit.record("conversation.unmerge", actor=actor, target=source, from_id=target.pk, messages=len(back))
+    publish("conversation.updated", conversation_id=source.pk, fields=["merged_into", "status", "messages"])
+    publish("conversation.updated", conversation_id=target.pk, fields=["messages"])
+    return source
+
+
+def split_conversation(conversation: Conversation, message_ids: list[int], actor, *, subject: str = "") -> Conversation:
+    """Move the selected messages into a new conversation of the same customer and channel (a second
+    question asked in one mail thread). At least one message stays. Answers to a moved message thread into
+    the new conversation, because threading follows the message a customer replies to."""
+    ids = sorted({int(i) for i in message_ids})
+    if not ids:
+        raise ActionError("Select the messages that become a new conversation.", "messages")
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.merged_into_id:
+            raise ActionError(f"{conversation.reference} is merged; split RZ-{conversation.merged_into_id}.",
+                              "messages")
+        selected = list(Message.objects.filter(conversation=conversation, pk__in=ids).order_by("sent_at", "id"))
+        if len(selected) != len(ids):
+            missing = sorted(set(ids) - {m.pk for m in selected})
+            raise ActionError(f"Message {', '.join(map(str, missing))} is not part of {conversation.reference}.",
+                              "messages")
+        if len(ids) >= Message.objects.filter(conversation=conversation).count():
+            raise ActionError("Leave at least one message in this conversation; select fewer.", "messages")
+        subject = clean_text(subject or "", 300).strip() or next(
+            (m.subject for m in selected if m.subject), "") or conversation.subject
+        first = selected[0].sent_at or selected[0].created_at
+        new = Conversation.objects.create(
+            subject=subject, channel=conversation.channel, contact=conversation.contact, team=conversation.team,
+            assignee=conversation.assignee, priority=conversation.priority, status=Conversation.Status.OPEN,
+            created_at=first, last_activity_at=first, is_demo=conversation.is_demo,
+        )
+        Message.objects.filter(pk__in=ids).update(conversation=new)
+        new.save(update_fields=_recount(new))
+        new.tags.set(conversation.tags.all())
+        conversation.save(update_fields=_recount(conversation))
+        record(new, "split_from", actor=actor, source=conversation.pk, messages=ids)
+        record(conversation, "split", actor=actor, into=new.pk, messages=ids)
+        audit.record("conversation.split", actor=actor, target=conversation, new_id=new.pk, messages=len(ids))
+    publish("conversation.updated", conversation_id=conversation.pk, fields=["messages"])
+    publish("conversation.created", conversation_id=new.pk)
+    return new
+
+
+def merge_candidates(conversation: Conversation, user, query: str = "", limit: int = 20):
+    """Conversations ``conversation`` can be merged into: the same customer's, open ones and the latest first;
+    ``query`` narrows them by ticket number (RZ-12 or 12) or subject."""
+    qs = (visible_conversations(Conversation.objects.all(), user)
+          .filter(contact_id=conversation.contact_id, merged_into__isnull=True).exclude(pk=conversation.pk))
+    query = (query or "").strip()
+    if query:
+        number = re.fullmatch(r"(?:RZ-?)?(\d{1,18})", query, flags=re.IGNORECASE)
+        qs = qs.filter(pk=int(number.group(1))) if number else qs.filter(subject__icontains=query)
+    return list(qs.select_related("channel").order_by("-last_activity_at")[:limit])

@@ -2,6 +2,7 @@ from django.urls import path
 
 from resonanz.desk.views import inbox as views
 from resonanz.desk.views import macros as views_macros
+from resonanz.desk.views import merge as views_merge
 from resonanz.desk.views import reply_window
 from resonanz.desk.views import settings as views_admin
 
@@ -23,6 +24,9 @@ urlpatterns = [
     path("conversations/<id:pk>/note/", views.note, name="note"),
     path("conversations/<id:pk>/update/", views.update, name="update"),
     path("conversations/<id:pk>/take/", views.take, name="take"),
+    path("conversations/<id:pk>/merge/", views_merge.merge, name="merge"),
+    path("conversations/<id:pk>/unmerge/", views_merge.unmerge, name="unmerge"),
+    path("conversations/<id:pk>/split/", views_merge.split, name="split"),
     path("messages/<id:pk>/correct/", views.correct_analysis, name="correct"),
     path("messages/<id:pk>/suggestion/", views.suggestion_feedback, name="suggestion_feedback"),
     path("conversations/<id:pk>/filtered/", views.set_filtered, name="set_filtered"),

@@ -125,6 +125,10 @@
       case "r": if (reply) { e.preventDefault(); reply.focus(); } break;
       case "u": if (thread) window.location = "/inbox/"; break;
       case "?": help(); break;
+      case "M": case "S":
+        var link = document.querySelector('a[data-key="' + e.key + '"]');
+        if (link) { e.preventDefault(); window.location = link.href; }
+        break;
       case "Escape": var o = document.getElementById("help-overlay"); if (o) o.remove(); break;
     }
   });

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from rest_framework import serializers
 
 from resonanz.connectors import drivers
@@ -171,6 +172,10 @@ class AttachmentSerializer(serializers.Serializer):
     filename = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
+    download = serializers.SerializerMethodField(help_text="Where the file is downloaded (empty when not stored).")
+
+    def get_download(self, attachment) -> str:
+        return reverse("attachment-download", args=[attachment.pk]) if attachment.file else ""
 
 
 class AnalysisSerializer(serializers.Serializer):
@@ -207,6 +212,11 @@ class MessageSerializer(serializers.ModelSerializer):
 class ReplySerializer(serializers.Serializer):
     text = serializers.CharField(max_length=100_000)
     status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=10,
+        help_text="Files sent with the reply (multipart/form-data, the field repeated per file): channels that "
+                  "send files only (email, web form), at most 10 MB each and 20 MB together; documents, images, "
+                  "text and ZIP. Refused with 400 before anything is sent otherwise.")
 
 
 class NoteSerializer(serializers.Serializer):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -13,6 +15,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.serializers import ModelSerializer
+from rest_framework.views import APIView
 
 from resonanz.api import serializers as s
 from resonanz.api.params import id_params
@@ -28,7 +31,8 @@ from resonanz.core.permissions import Needs, WritesNeed
 from resonanz.crm import actions as crm_actions
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox import actions as inbox_actions
-from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
+from resonanz.inbox import files as reply_files
+from resonanz.inbox.models import AgentProfile, Attachment, Conversation, Message, Team
 from resonanz.inbox.queries import filter_conversations, visible_conversations, visible_messages
 from resonanz.understanding.actions import correct, delete_catalog_entry, save_catalog_entry
 from resonanz.understanding.models import CatalogEntry
@@ -296,15 +300,22 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         page = self.paginate_queryset(conversation.events.order_by("id"))
         return self.get_paginated_response(s.EventSerializer(page, many=True).data)
 
-    @extend_schema(request=s.ReplySerializer, responses={201: s.MessageSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(request={"application/json": s.ReplySerializer, "multipart/form-data": s.ReplySerializer},
+                   responses={201: s.MessageSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[SafeJSONParser, MultiPartParser, FormParser])
     def reply(self, request, pk=None):
         conversation = self.get_object()
         body = s.ReplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        uploads = body.validated_data.get("files") or []
+        too_big = [f.name for f in uploads if f.size > reply_files.MAX_FILE_BYTES]
+        if too_big:
+            raise ActionError(f"{', '.join(too_big)}: a file may be at most "
+                              f"{reply_files.MAX_FILE_BYTES // (1024 * 1024)} MB.", "files")
         try:
             message = inbox_actions.send_reply(conversation, request.user, body.validated_data["text"],
-                                               status=body.validated_data.get("status"))
+                                               status=body.validated_data.get("status"),
+                                               files=[{"filename": f.name, "content": f.read()} for f in uploads])
         except ActionError as exc:
             pending = getattr(exc, "pending", None)
             if pending is None:
@@ -423,3 +434,17 @@ class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
         if self.request.query_params.get("action"):
             qs = qs.filter(action=self.request.query_params["action"])
         return qs
+
+
+class AttachmentDownloadView(APIView):
+    """A stored attachment of a message the caller may see, always as a download (no content runs in our origin)."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int):
+        item = get_object_or_404(Attachment, pk=pk, message__in=visible_messages(Message.objects.all(), request.user))
+        if not item.file:
+            raise Http404("the attachment's content was not stored")
+        response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename,
+                                content_type="application/octet-stream")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

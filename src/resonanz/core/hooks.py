@@ -19,7 +19,8 @@ _hooks: dict[str, list[Callable[..., Any]]] = defaultdict(list)
 KNOWN = {
     "contact_merged": "keep, drop, actor: move rows of `drop` to `keep` (inside the merge's transaction)",
     "contact_erased": "contact, actor: delete or anonymise what the app keeps about the contact",
-    "reply_check": "conversation, author, text, status, is_public: raise ActionError to hold or refuse a reply",
+    "reply_check": "conversation, author, text, status, is_public, attachments (how many files): raise ActionError "
+                   "to hold or refuse a reply",
 }
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.intake import IdentityClaim, InboundMessage, SourceChange
@@ -28,10 +29,10 @@ from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
 from resonanz.crm.actions import claim_identity, get_tags
 from resonanz.inbox import delivery, ingestion, macros
+from resonanz.inbox import files as reply_files
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
 from resonanz.inbox.eventlog import record
 from resonanz.inbox.ingestion import IngestResult
-from resonanz.inbox.queries import visible_conversations
 from resonanz.inbox.models import (
     FILTER_KINDS,
     AgentProfile,
@@ -44,6 +45,7 @@ from resonanz.inbox.models import (
     Team,
     Viewer,
 )
+from resonanz.inbox.queries import visible_conversations
 
 log = logging.getLogger("resonanz.inbox")
 User = get_user_model()
@@ -141,11 +143,14 @@ def _check_images(driver, images: list[dict]) -> None:
 
 
 def send_reply(conversation: Conversation, author, text: str, *, status: str | None = None,
-               is_public: bool | None = None, meta: dict | None = None, images: list[dict] | None = None) -> Message:
+               is_public: bool | None = None, meta: dict | None = None, images: list[dict] | None = None,
+               files: list[dict] | None = None) -> Message:
     """An agent's answer, sent through the conversation's channel driver after commit.
 
     ``images``: ``{"filename", "content_type", "content", "alt"}`` each, stored as the reply's attachments with
-    their alt text in ``meta["alt"]`` (attachment id -> text) and uploaded by the driver."""
+    their alt text in ``meta["alt"]`` (attachment id -> text) and uploaded by the driver.
+    ``files``: ``{"filename", "content"}`` each, for channels that send files (email): checked against the
+    limits in ``inbox/files.py`` and refused before anything is stored where the channel cannot send them."""
     text = clean_text(text).strip()
     if not text:
         raise ActionError("The reply is empty.", "text")
@@ -154,6 +159,8 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     driver = get_driver(channel)
     images = list(images or [])
     _check_images(driver, images)
+    files = reply_files.checked(list(files or []), channel_label=f"{channel.name} ({channel.kind_label})",
+                                sends_files=driver.sends_files)
     refusal = driver.check_window(conversation, meta or {})
     if refusal:
         raise ActionError(refusal, "text")
@@ -169,7 +176,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     # Apps above may hold the reply (approval raises ReplyHeld, an ActionError) or record warnings
     # (guideline checks); an approved reply comes back through this function.
     hooks.run("reply_check", conversation=conversation, author=author, text=text, status=status,
-              is_public=is_public)
+              is_public=is_public, attachments=len(files) + len(images))
     now = timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -190,6 +197,11 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
                 alt[str(attachment.pk)] = clean_text(str(image["alt"]), 1500).strip()
             message.meta = {**message.meta, "alt": alt}
             message.save(update_fields=["meta"])
+        for item in files:
+            attachment = Attachment(message=message, filename=item["filename"], content_type=item["content_type"],
+                                    size=len(item["content"]))
+            attachment.file.save(attachment.filename, ContentFile(item["content"]), save=False)
+            attachment.save()
         updates = ["last_activity_at", "waiting_for_us", "message_count"]
         conversation.last_activity_at = now
         conversation.waiting_for_us = False
@@ -711,18 +723,20 @@ def merge_conversations(source: Conversation, target: Conversation, actor, *, re
     moves exactly those back. A customer who answers an old mail of ``source`` ([RZ-n] in the subject or a
     reply to a moved message) lands in ``target``."""
     if source.pk == target.pk:
-        raise ActionError("A conversation cannot be merged into itself.", "into")
+        raise ActionError(gettext("A conversation cannot be merged into itself."), "into")
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().in_bulk([source.pk, target.pk])
         source, target = locked[source.pk], locked[target.pk]
         if source.merged_into_id:
-            raise ActionError(f"{source.reference} is merged into RZ-{source.merged_into_id} already.", "into")
+            raise ActionError(gettext("%(a)s is merged into %(b)s already.") % {
+                "a": source.reference, "b": f"RZ-{source.merged_into_id}"}, "into")
         if target.merged_into_id:
-            raise ActionError(f"{target.reference} is merged into RZ-{target.merged_into_id}; merge into that one.",
-                              "into")
+            raise ActionError(gettext("%(a)s is merged into %(b)s; merge into that one.") % {
+                "a": target.reference, "b": f"RZ-{target.merged_into_id}"}, "into")
         if source.contact_id != target.contact_id:
-            raise ActionError(f"{source.reference} and {target.reference} belong to different contacts; merge the "
-                              "contacts first, then the conversations.", "into")
+            raise ActionError(gettext("%(a)s and %(b)s belong to different contacts; merge the contacts first, "
+                                      "then the conversations.") % {"a": source.reference, "b": target.reference},
+                              "into")
         moved = list(Message.objects.filter(conversation=source).values_list("pk", flat=True))
         Message.objects.filter(pk__in=moved).update(conversation=target)
         target_updates = _recount(target)
@@ -754,7 +768,8 @@ def unmerge_conversation(source: Conversation, actor) -> Conversation:
     with transaction.atomic():
         source = Conversation.objects.select_for_update().get(pk=source.pk)
         if not source.merged_into_id:
-            raise ActionError(f"{source.reference} is not merged into another conversation.", "conversation")
+            raise ActionError(gettext("%(a)s is not merged into another conversation.") % {"a": source.reference},
+                              "conversation")
         target = Conversation.objects.select_for_update().get(pk=source.merged_into_id)
         event = source.events.filter(kind="merged_into").order_by("-id").first()
         data = event.data if event else {}
@@ -782,19 +797,19 @@ def split_conversation(conversation: Conversation, message_ids: list[int], actor
     the new conversation, because threading follows the message a customer replies to."""
     ids = sorted({int(i) for i in message_ids})
     if not ids:
-        raise ActionError("Select the messages that become a new conversation.", "messages")
+        raise ActionError(gettext("Select the messages that become a new conversation."), "messages")
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.merged_into_id:
-            raise ActionError(f"{conversation.reference} is merged; split RZ-{conversation.merged_into_id}.",
-                              "messages")
+            raise ActionError(gettext("%(a)s is merged; split %(b)s instead.") % {
+                "a": conversation.reference, "b": f"RZ-{conversation.merged_into_id}"}, "messages")
         selected = list(Message.objects.filter(conversation=conversation, pk__in=ids).order_by("sent_at", "id"))
         if len(selected) != len(ids):
             missing = sorted(set(ids) - {m.pk for m in selected})
-            raise ActionError(f"Message {', '.join(map(str, missing))} is not part of {conversation.reference}.",
-                              "messages")
+            raise ActionError(gettext("Message %(ids)s is not part of %(a)s.") % {
+                "ids": ", ".join(map(str, missing)), "a": conversation.reference}, "messages")
         if len(ids) >= Message.objects.filter(conversation=conversation).count():
-            raise ActionError("Leave at least one message in this conversation; select fewer.", "messages")
+            raise ActionError(gettext("Leave at least one message in this conversation; select fewer."), "messages")
         subject = clean_text(subject or "", 300).strip() or next(
             (m.subject for m in selected if m.subject), "") or conversation.subject
         first = selected[0].sent_at or selected[0].created_at

@@ -229,6 +229,20 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "conversation", "actor", "kind", "data", "reason", "created_at"]
 
 
+class DuplicateSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(source="contact.pk")
+    other = serializers.IntegerField(source="other.pk")
+    contact_name = serializers.CharField(source="contact.__str__")
+    other_name = serializers.CharField(source="other.__str__")
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=["email", "phone", "name"]))
+    detail = serializers.ListField(child=serializers.CharField())
+
+
+class NotDuplicateSerializer(serializers.Serializer):
+    other = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(),
+                                               help_text="The contact that is a different person.")
+
+
 class MergeSerializer(serializers.Serializer):
     drop = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(),
                                               help_text="The contact merged into this one and removed.")

@@ -29,6 +29,7 @@ from resonanz.core.models import AuditEntry
 from resonanz.core.parsers import SafeJSONParser
 from resonanz.core.permissions import Needs, WritesNeed
 from resonanz.crm import actions as crm_actions
+from resonanz.crm import duplicates
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox import actions as inbox_actions
 from resonanz.inbox import files as reply_files
@@ -70,7 +71,7 @@ class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
     a contact with conversations cannot be deleted (409): merge it instead."""
 
     serializer_class = s.ContactSerializer
-    destructive_actions = ("destroy", "merge")
+    destructive_actions = ("destroy", "merge", "not_duplicate")
 
     def get_queryset(self):
         qs = Contact.objects.prefetch_related("identities", "tags").order_by("-updated_at")
@@ -110,6 +111,28 @@ class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         contact = crm_actions.merge_contacts(keep, body.validated_data["drop"], actor=request.user)
         return Response(s.ContactSerializer(contact).data)
+
+    @extend_schema(responses=s.DuplicateSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def duplicates(self, request):
+        """Probable duplicate pairs (same email under another identity, same phone, similar name in one
+        organisation), strongest first; pairs marked "not a duplicate" are left out."""
+        return Response(s.DuplicateSerializer(duplicates.suggestions(limit=200), many=True).data)
+
+    @extend_schema(responses=s.DuplicateSerializer(many=True), operation_id="contacts_duplicates_of")
+    @action(detail=True, methods=["get"], url_path="duplicates")
+    def duplicates_of(self, request, pk=None):
+        """Probable duplicates of this contact."""
+        return Response(s.DuplicateSerializer(duplicates.suggestions(self.get_object(), limit=50), many=True).data)
+
+    @extend_schema(request=s.NotDuplicateSerializer, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="not-duplicate")
+    def not_duplicate(self, request, pk=None):
+        """Remember that this contact and ``other`` are different people: never suggested again."""
+        body = s.NotDuplicateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        crm_actions.mark_not_duplicate(self.get_object(), body.validated_data["other"], actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_destroy(self, instance):
         crm_actions.delete_contact(instance, actor=self.request.user)

@@ -9,13 +9,14 @@ from typing import NamedTuple
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from resonanz.core import audit, hooks
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.fastsql import insert_many
 from resonanz.core.params import as_int
-from resonanz.crm.models import Contact, Identity, Organization, Tag, normalize_handle
+from resonanz.crm.models import Contact, Identity, NotDuplicate, Organization, Tag, normalize_handle
 
 log = logging.getLogger("resonanz.crm")
 PROFILE_KEYS = ("display_name", "avatar_url", "bio", "followers", "url")
@@ -299,3 +300,16 @@ def _contact_fields(fields: dict) -> dict:
     if stage and stage not in Contact.Lifecycle.values:
         raise ActionError(f"Unknown lifecycle stage {stage!r}.", "lifecycle_stage")
     return fields
+
+
+def mark_not_duplicate(a: Contact, b: Contact, *, actor=None) -> NotDuplicate:
+    """A person says these two contacts are different people: the pair is never suggested again."""
+    if a.pk == b.pk:
+        raise ActionError(gettext("A contact is always the same person as itself."), "other")
+    first, second = sorted((a.pk, b.pk))
+    with transaction.atomic():
+        mark, created = NotDuplicate.objects.get_or_create(first_id=first, second_id=second,
+                                                           defaults={"marked_by": actor})
+        if created:
+            audit.record("contact.not_duplicate", actor=actor, target=a, other_id=b.pk, other_label=str(b))
+    return mark

@@ -9,4 +9,6 @@ urlpatterns = [
     path("<id:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("<id:pk>/identities/", views.identity_add, name="identity_add"),
     path("<id:pk>/merge/", views.merge, name="merge"),
+    path("<id:pk>/not-duplicate/", views.not_duplicate, name="not_duplicate"),
+    path("duplicates/", views.duplicate_list, name="duplicates"),
 ]

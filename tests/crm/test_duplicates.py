@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from resonanz.core.errors import ActionError
 from resonanz.core.models import AuditEntry
 from resonanz.crm import duplicates
-from resonanz.crm.actions import add_identity, create_contact, create_organization, mark_not_duplicate
+from resonanz.crm.actions import create_contact, create_organization, mark_not_duplicate
 from resonanz.crm.models import Contact
 from resonanz.inbox.actions import invite_agent
 

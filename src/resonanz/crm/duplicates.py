@@ -82,7 +82,7 @@ def _phones(found: dict, only: Contact | None) -> None:
     if not keys:
         return
     groups = defaultdict(set)
-    for tail, handle, contact_id in identities.filter(tail__in=keys).values_list("tail", "handle", "contact_id"):
+    for tail, contact_id in identities.filter(tail__in=keys).values_list("tail", "contact_id"):
         groups[tail].add(contact_id)
     for tail, ids in groups.items():
         _link(found, ids, only, "phone", "…" + tail[-6:])

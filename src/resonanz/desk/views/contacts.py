@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
-from resonanz.core.permissions import permission_required
 from resonanz.core.params import as_int
+from resonanz.core.permissions import permission_required
 from resonanz.crm import actions, duplicates
 from resonanz.crm.models import Contact
 from resonanz.desk.forms.contacts import ContactForm, IdentityForm, MergeForm

@@ -5,11 +5,15 @@ from resonanz.desk.views import macros as views_macros
 from resonanz.desk.views import merge as views_merge
 from resonanz.desk.views import reply_window
 from resonanz.desk.views import settings as views_admin
+from resonanz.desk.views import start as views_start
 
 app_name = "inbox"
 urlpatterns = [
     path("", views.inbox, name="index"),
     path("updates/", views.updates, name="updates"),
+    path("start/", views_start.start, name="start"),
+    path("start/demo/", views_start.demo, name="start_demo"),
+    path("start/hide/", views_start.hide, name="start_hide"),
     path("attachments/<id:pk>/", views.attachment, name="attachment"),
     path("profile/", views.profile, name="profile"),
     path("macros/", views_macros.macros, name="macros"),

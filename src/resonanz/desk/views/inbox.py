@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.core.params import as_int
-from resonanz.core.permissions import team_restricted
+from resonanz.core.permissions import can, team_restricted
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.desk.views.reply_window import window_context
-from resonanz.inbox import actions
+from resonanz.inbox import actions, firstrun
 from resonanz.inbox import files as reply_files
 from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import (
@@ -75,7 +75,13 @@ def _inbox_context(request) -> dict:
         views.append({"view": view, "query": urlencode(shown),
                       "count": filter_conversations(base, shown, request.user).count(),
                       "current": shown == {k: v for k, v in request.GET.items() if k not in ("page", "partial") and v}})
+    guide = None
+    if (not request.GET.get("partial") and not request.session.get("start_hidden")
+            and can(request.user, "settings.manage")):
+        guide = firstrun.progress()
+        guide = None if guide["complete"] else guide
     return {
+        "getting_started": guide,
         "views": views, "can_share": actions._can_keep_shared(request.user),
         "page": page, "counts": counts, "params": params, "last_event": last_event,
         "querystring": query.urlencode(),

@@ -133,6 +133,10 @@
     }
   });
 
+  // Getting started: while the demo data loads, the page shows the count and refreshes itself.
+  var demoLoading = document.getElementById("demo-loading");
+  if (demoLoading) setTimeout(function () { window.location.reload(); }, +demoLoading.dataset.reload || 5000);
+
   // Channel form: show only the chosen kind's connect fields; tick "sign replies" for kinds that sign.
   var kindSelect = document.querySelector('form select[name="kind"]');
   if (kindSelect) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from resonanz.core.errors import ActionError
@@ -15,6 +16,13 @@ from resonanz.crm.models import Contact
 from resonanz.inbox.actions import invite_agent
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are matched in English here (an earlier test may have left German active)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ PAGES = [
     ("channels", "/inbox/settings/channels/", "Kanäle"),
     ("security", "/inbox/settings/security/", "Sicherheit"),
     ("contacts", "/contacts/", "Kontakte"),
+    ("duplicates", "/contacts/duplicates/", "Mögliche Dubletten"),
+    ("start", "/inbox/start/", "Erste Schritte"),
     ("listening", "/listening/", "Monitoring"),
     ("queries", "/listening/queries/", "Suchanfragen"),
     ("insights", "/insights/", "Insights"),

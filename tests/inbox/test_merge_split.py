@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from resonanz.connectors.actions import create_channel
@@ -13,6 +14,13 @@ from resonanz.inbox.models import Conversation, ConversationEvent, Message
 from tests.conftest import inbound
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are matched in English here (an earlier test may have left German active)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from resonanz.connectors.actions import create_channel
@@ -15,6 +16,14 @@ from resonanz.inbox.models import Conversation, Message
 from tests.conftest import inbound
 
 from . import samples
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The messages are checked in English; the German ones are in the catalogue test."""
+    with translation.override("en"):
+        yield
+
 
 PDF = b"%PDF-1.4\n% Rechnung\n" + b"x" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -11,7 +11,7 @@
   var extensions = box.dataset.extensions.split(",");
   var kept = [];
 
-  function say(template, name) { return template.replace("%(name)s", name); }
+  function say(template, name) { return template.replace("{name}", name); }
   function size(n) { return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB"; }
 
   function show() {

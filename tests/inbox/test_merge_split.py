@@ -126,3 +126,18 @@ def test_api_merge_unmerge_and_split(agent, pair):
     assert split.status_code == 201, split.json()
     assert Conversation.objects.get(pk=split.json()["id"]).messages.get().pk == msg.pk
     assert api.post(f"/api/conversations/{source.pk}/split/", {"messages": []}, format="json").status_code == 400
+
+
+def test_undo_finds_the_messages_after_the_target_was_merged_on(agent, pair):
+    source, target, channel = pair
+    third = actions.ingest(channel, inbound("c1", "kim@example.com", subject="Drittes", text="Noch eine Frage")).conversation
+    assert third.pk == target.pk  # the open conversation takes it; make a real third one
+    actions.update_conversation(target, agent, status="resolved")
+    third = actions.ingest(channel, inbound("c2", "kim@example.com", subject="Drittes", text="Neue Frage")).conversation
+    moved = set(source.messages.values_list("pk", flat=True))
+    actions.merge_conversations(source, target, agent)
+    actions.merge_conversations(target, third, agent)
+    actions.unmerge_conversation(source, agent)
+    assert set(Message.objects.filter(conversation=source).values_list("pk", flat=True)) == moved
+    third.refresh_from_db()
+    assert third.message_count == Message.objects.filter(conversation=third).count() == 3

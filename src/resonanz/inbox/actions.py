@@ -774,8 +774,13 @@ def unmerge_conversation(source: Conversation, actor) -> Conversation:
         event = source.events.filter(kind="merged_into").order_by("-id").first()
         data = event.data if event else {}
         ids = [int(i) for i in data.get("messages", [])]
-        back = list(Message.objects.filter(pk__in=ids, conversation=target).values_list("pk", flat=True))
+        # wherever they are now (the target, or a conversation split off or merged on from it later)
+        rows = list(Message.objects.filter(pk__in=ids).exclude(conversation=source)
+                    .values_list("pk", "conversation_id"))
+        back = [pk for pk, _conv in rows]
         Message.objects.filter(pk__in=back).update(conversation=source)
+        for other in Conversation.objects.select_for_update().filter(pk__in={c for _pk, c in rows} - {target.pk}):
+            other.save(update_fields=_recount(other))
         updates = _recount(source) + ["merged_into"]
         source.merged_into = None
         old = data.get("old_status") or Conversation.Status.OPEN

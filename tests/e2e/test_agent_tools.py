@@ -67,6 +67,7 @@ def test_merge_by_keyboard_and_undo(live_server, browser, lead, two, size):
     page.goto(live_server.url + f"/inbox/conversations/{source.pk}/")
     assert f"Zusammengeführt in {target.reference}" in page.inner_text("#merged-notice")
     assert "Geschlossen" in page.inner_text("#conversation-meta")
+    assert page.query_selector("#reply-form") is None and target.reference in page.inner_text("#merged-reply-hint")
     w.check("merge-source")
     page.click("#merged-notice button")
     page.wait_for_selector(".flash li")

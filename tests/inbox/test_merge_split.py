@@ -141,3 +141,12 @@ def test_undo_finds_the_messages_after_the_target_was_merged_on(agent, pair):
     assert set(Message.objects.filter(conversation=source).values_list("pk", flat=True)) == moved
     third.refresh_from_db()
     assert third.message_count == Message.objects.filter(conversation=third).count() == 3
+
+
+def test_a_merged_conversation_takes_no_reply(agent, pair):
+    source, target, _channel = pair
+    actions.merge_conversations(source, target, agent)
+    source.refresh_from_db()
+    with pytest.raises(ActionError, match="reply there") as refused:
+        actions.send_reply(source, agent, "Hallo")
+    assert refused.value.status == 409

@@ -154,6 +154,9 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     text = clean_text(text).strip()
     if not text:
         raise ActionError("The reply is empty.", "text")
+    if conversation.merged_into_id:
+        raise ActionError(gettext("%(a)s is merged into %(b)s; reply there.") % {
+            "a": conversation.reference, "b": f"RZ-{conversation.merged_into_id}"}, "conversation", status=409)
     agent = getattr(author, "agent", None)
     channel = conversation.channel
     driver = get_driver(channel)

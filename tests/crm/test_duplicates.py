@@ -105,3 +105,24 @@ def test_api_lists_and_dismisses_duplicates(people):
                     format="json").status_code == 204
     assert api.get(f"/api/contacts/{p['phone'].pk}/duplicates/").json() == []
     assert api.post(f"/api/contacts/{p['phone'].pk}/not-duplicate/", {"other": 0}, format="json").status_code == 400
+
+
+def test_merge_by_search_shows_what_moves_before_merging(people):
+    p = people
+    invite_agent("lead@example.com", role="supervisor", password="pw-lead-12345", language="de")
+    client = Client()
+    client.login(username="lead@example.com", password="pw-lead-12345")
+    found = client.get(f"/contacts/{p['phone'].pk}/merge/", {"q": "0170"}).content.decode()
+    assert "Lou W" in found and f"?q=0170&amp;other={p['whatsapp'].pk}" in found
+    assert "Kim Schulz" not in found
+    by_number = client.get(f"/contacts/{p['phone'].pk}/merge/", {"q": f"#{p['kim'].pk}"}).content.decode()
+    assert "Kim Schulz" in by_number
+    confirm = client.get(f"/contacts/{p['phone'].pk}/merge/", {"q": "0170", "other": p["whatsapp"].pk}).content.decode()
+    assert "Lou W geht in Lou auf" in confirm and "01701234567" in confirm and "0 Konversationen" in confirm
+    assert Contact.objects.filter(pk=p["whatsapp"].pk).exists()  # nothing merged by looking
+    client.post(f"/contacts/{p['phone'].pk}/merge/", {"other": p["whatsapp"].pk})
+    assert not Contact.objects.filter(pk=p["whatsapp"].pk).exists()
+    invite_agent("tom@example.com", role="agent", password="pw-tom-123456")
+    agent = Client()
+    agent.login(username="tom@example.com", password="pw-tom-123456")
+    assert agent.get(f"/contacts/{p['phone'].pk}/merge/").status_code == 403

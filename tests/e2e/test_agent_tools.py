@@ -185,6 +185,30 @@ def test_duplicate_contacts_suggested_merged_and_dismissed(live_server, browser,
     assert Contact.objects.filter(pk=schultz.pk).exists()
 
 
+def test_contact_merge_by_search_with_confirmation(live_server, browser, lead):
+    keep = create_contact(name="Anna Muster", identities=[("email", "anna@example.com")])
+    drop = create_contact(name="A. Muster", identities=[("phone", "+49 170 5550000")])
+    w = Watched(browser, "phone")
+    w.login(live_server.url, "lea@example.com", "pw-lea-12345", f"/contacts/{keep.pk}/")
+    page = w.page
+    page.click("#merge-search-link")
+    page.fill("#contact-merge-q", "5550000")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#merge-found a")
+    page.click("#merge-found a")
+    page.wait_for_selector("#merge-confirm")
+    assert "A. Muster geht in Anna Muster auf" in page.inner_text("#merge-confirm")
+    assert "491705550000" in page.inner_text("#merge-confirm")
+    w.check("contact-merge-confirm")
+    page.click("#merge-confirm button[type=submit]")
+    page.wait_for_selector(".flash li")
+    assert "zusammengeführt" in page.inner_text(".flash")
+    assert "491705550000" in page.inner_text(".identities")
+    w.check("contact-merged")
+    w.close()
+    assert not Contact.objects.filter(pk=drop.pk).exists()
+
+
 def test_first_run_guide(live_server, browser, lead):
     w = Watched(browser, "phone")
     w.login(live_server.url, "lea@example.com", "pw-lea-12345")

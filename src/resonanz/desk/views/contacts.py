@@ -120,9 +120,10 @@ def identity_add(request, pk: int):
 
 
 @permission_required("contacts.delete")
-@require_POST
 def merge(request, pk: int):
     keep = get_object_or_404(Contact, pk=pk)
+    if request.method != "POST":
+        return _merge_page(request, keep)
     form = MergeForm(request.POST)
     if not form.is_valid():
         flash.error(request, _("Enter the number of the contact to merge."))
@@ -138,3 +139,26 @@ def merge(request, pk: int):
     except ActionError as exc:
         flash.error(request, exc.message)
     return _back(request, pk)
+
+
+def _merge_page(request, keep: Contact):
+    """Search the other contact (name, email, handle, number), then see what moves before merging."""
+    q = (request.GET.get("q") or "").strip()[:200]
+    found = []
+    if q:
+        qs = Contact.objects.exclude(pk=keep.pk).prefetch_related("identities")
+        number = as_int(q.lstrip("#"), minimum=1)
+        text = Q(name__icontains=q) | Q(identities__handle__icontains=q) | Q(organization__name__icontains=q)
+        if q.startswith("#") and number:
+            qs = qs.filter(pk=number)
+        else:  # digits may be a contact's number or part of a phone number
+            qs = qs.filter(text | Q(pk=number) if number else text).distinct()
+        found = list(qs.order_by("-updated_at")[:20])
+    other = Contact.objects.filter(pk=as_int(request.GET.get("other"), minimum=1) or 0).exclude(pk=keep.pk).first()
+    moving = None
+    if other is not None:
+        moving = {"identities": list(other.identities.all()), "conversations": other.conversations.count(),
+                  "messages": Message.objects.filter(conversation__contact=other).count(),
+                  "tags": list(other.tags.values_list("name", flat=True))}
+    return render(request, "crm/merge.html", {"contact": keep, "q": q, "found": found, "other": other,
+                                              "moving": moving})

@@ -54,6 +54,9 @@ class ReplyForm(forms.Form):
         if too_big:  # refused before reading it into memory
             self.add_error("files", _("%(names)s: a file may be at most %(mb)s MB.") % {
                 "names": ", ".join(too_big), "mb": reply_files.MAX_FILE_BYTES // (1024 * 1024)})
+        elif len(uploads) > reply_files.MAX_FILES or sum(f.size for f in uploads) > reply_files.MAX_TOTAL_BYTES:
+            self.add_error("files", _("At most %(n)s files and %(mb)s MB per reply.") % {
+                "n": reply_files.MAX_FILES, "mb": reply_files.MAX_TOTAL_BYTES // (1024 * 1024)})
         elif uploads:
             try:
                 self.checked_files = reply_files.checked(

@@ -247,6 +247,8 @@ WHITENOISE_AUTOREFRESH = True
 
 # Requests larger than this get 413 before any view reads them, chunked ones too (core/bodylimit.py).
 RESONANZ_MAX_REQUEST_BYTES = int(os.environ.get("RESONANZ_MAX_REQUEST_BYTES", 1024 * 1024))
+# Replies with files (desk and API): up to 20 MB of files per reply plus the form (inbox/files.py).
+RESONANZ_MAX_UPLOAD_BYTES = int(os.environ.get("RESONANZ_MAX_UPLOAD_BYTES", 21 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(RESONANZ_MAX_REQUEST_BYTES, 2_621_440)
 # JSON from outside nested deeper than this is refused with 400 (core/jsonsafe.py).
 RESONANZ_JSON_MAX_DEPTH = int(os.environ.get("RESONANZ_JSON_MAX_DEPTH", 64))

@@ -25,6 +25,8 @@ PAGES = [
     ("security", "/inbox/settings/security/", "Sicherheit"),
     ("retention", "/inbox/settings/retention/", "Aufbewahrung"),
     ("contacts", "/contacts/", "Kontakte"),
+    ("duplicates", "/contacts/duplicates/", "Mögliche Dubletten"),
+    ("start", "/inbox/start/", "Erste Schritte"),
     ("listening", "/listening/", "Monitoring"),
     ("queries", "/listening/queries/", "Suchanfragen"),
     ("insights", "/insights/", "Insights"),

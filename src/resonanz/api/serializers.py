@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from rest_framework import serializers
 
 from resonanz.connectors import drivers
@@ -141,8 +142,20 @@ class ConversationSerializer(serializers.ModelSerializer):
         model = Conversation
         fields = ["id", "reference", "subject", "channel", "contact", "contact_name", "status", "priority",
                   "team", "assignee", "tags", "created_at", "last_activity_at", "waiting_for_us",
-                  "first_response_at", "resolved_at", "message_count", "filtered", "filtered_reason"]
+                  "first_response_at", "resolved_at", "message_count", "filtered", "filtered_reason", "merged_into"]
         read_only_fields = fields
+
+
+class ConversationMergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
+                                    help_text="The conversation (same contact) that receives this one's messages.")
+
+
+class ConversationSplitSerializer(serializers.Serializer):
+    messages = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                     min_length=1, max_length=1000,
+                                     help_text="Ids of this conversation's messages that become a new conversation.")
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
 class ConversationUpdateSerializer(serializers.Serializer):
@@ -162,6 +175,10 @@ class AttachmentSerializer(serializers.Serializer):
     alt_text = serializers.CharField(help_text="What the image or video shows, as its author described it.")
     source_url = serializers.CharField(help_text="Where the file came from (a video is kept only as this link).")
     missing = serializers.CharField(help_text="Why the file is not stored (too large, not an image, unreachable).")
+    download = serializers.SerializerMethodField(help_text="Where the file is downloaded (empty when not stored).")
+
+    def get_download(self, attachment) -> str:
+        return reverse("attachment-download", args=[attachment.pk]) if attachment.file else ""
 
 
 class AnalysisSerializer(serializers.Serializer):
@@ -198,6 +215,11 @@ class MessageSerializer(serializers.ModelSerializer):
 class ReplySerializer(serializers.Serializer):
     text = serializers.CharField(max_length=100_000)
     status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=10,
+        help_text="Files sent with the reply (multipart/form-data, the field repeated per file): channels that "
+                  "send files only (email, web form), at most 10 MB each and 20 MB together; documents, images, "
+                  "text and ZIP. Refused with 400 before anything is sent otherwise.")
 
 
 class NoteSerializer(serializers.Serializer):
@@ -208,6 +230,20 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConversationEvent
         fields = ["id", "conversation", "actor", "kind", "data", "reason", "created_at"]
+
+
+class DuplicateSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(source="contact.pk")
+    other = serializers.IntegerField(source="other.pk")
+    contact_name = serializers.CharField(source="contact.__str__")
+    other_name = serializers.CharField(source="other.__str__")
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=["email", "phone", "name"]))
+    detail = serializers.ListField(child=serializers.CharField())
+
+
+class NotDuplicateSerializer(serializers.Serializer):
+    other = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(),
+                                               help_text="The contact that is a different person.")
 
 
 class MergeSerializer(serializers.Serializer):

@@ -45,6 +45,7 @@ urlpatterns = [
     path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge-search"),
     path("conversations/<id:pk>/suggestions/", knowledge.ConversationSuggestionsView.as_view(),
          name="conversation-suggestions"),
+    path("attachments/<id:pk>/", views.AttachmentDownloadView.as_view(), name="attachment-download"),
     path("conversations/bulk/", macros.BulkView.as_view(), name="conversation-bulk"),
     path("conversations/<id:pk>/apply-macro/", macros.ApplyMacroView.as_view(), name="conversation-apply-macro"),
     path("insights/dashboard/", insights.DashboardView.as_view(), name="insights-dashboard"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,6 +15,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.serializers import ModelSerializer
+from rest_framework.views import APIView
 
 from resonanz.api import serializers as s
 from resonanz.api.params import id_params
@@ -29,10 +30,12 @@ from resonanz.core.models import AuditEntry
 from resonanz.core.parsers import SafeJSONParser
 from resonanz.core.permissions import Needs, WritesNeed
 from resonanz.crm import actions as crm_actions
+from resonanz.crm import duplicates
 from resonanz.crm import privacy as crm_privacy
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox import actions as inbox_actions
-from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
+from resonanz.inbox import files as reply_files
+from resonanz.inbox.models import AgentProfile, Attachment, Conversation, Message, Team
 from resonanz.inbox.queries import filter_conversations, visible_conversations, visible_messages
 from resonanz.understanding.actions import correct, delete_catalog_entry, save_catalog_entry
 from resonanz.understanding.models import CatalogEntry
@@ -71,7 +74,7 @@ class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
     a contact with conversations cannot be deleted (409): merge it instead."""
 
     serializer_class = s.ContactSerializer
-    destructive_actions = ("destroy", "merge", "erase")
+    destructive_actions = ("destroy", "merge", "erase", "not_duplicate")
 
     def get_permissions(self):
         if self.action == "export":
@@ -116,6 +119,28 @@ class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         contact = crm_actions.merge_contacts(keep, body.validated_data["drop"], actor=request.user)
         return Response(s.ContactSerializer(contact).data)
+
+    @extend_schema(responses=s.DuplicateSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def duplicates(self, request):
+        """Probable duplicate pairs (same email under another identity, same phone, similar name in one
+        organisation), strongest first; pairs marked "not a duplicate" are left out."""
+        return Response(s.DuplicateSerializer(duplicates.suggestions(limit=200), many=True).data)
+
+    @extend_schema(responses=s.DuplicateSerializer(many=True), operation_id="contacts_duplicates_of")
+    @action(detail=True, methods=["get"], url_path="duplicates")
+    def duplicates_of(self, request, pk=None):
+        """Probable duplicates of this contact."""
+        return Response(s.DuplicateSerializer(duplicates.suggestions(self.get_object(), limit=50), many=True).data)
+
+    @extend_schema(request=s.NotDuplicateSerializer, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="not-duplicate")
+    def not_duplicate(self, request, pk=None):
+        """Remember that this contact and ``other`` are different people: never suggested again."""
+        body = s.NotDuplicateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        crm_actions.mark_not_duplicate(self.get_object(), body.validated_data["other"], actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_destroy(self, instance):
         crm_actions.delete_contact(instance, actor=self.request.user)
@@ -331,15 +356,22 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         page = self.paginate_queryset(conversation.events.order_by("id"))
         return self.get_paginated_response(s.EventSerializer(page, many=True).data)
 
-    @extend_schema(request=s.ReplySerializer, responses={201: s.MessageSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(request={"application/json": s.ReplySerializer, "multipart/form-data": s.ReplySerializer},
+                   responses={201: s.MessageSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[SafeJSONParser, MultiPartParser, FormParser])
     def reply(self, request, pk=None):
         conversation = self.get_object()
         body = s.ReplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        uploads = body.validated_data.get("files") or []
+        too_big = [f.name for f in uploads if f.size > reply_files.MAX_FILE_BYTES]
+        if too_big:
+            raise ActionError(f"{', '.join(too_big)}: a file may be at most "
+                              f"{reply_files.MAX_FILE_BYTES // (1024 * 1024)} MB.", "files")
         try:
             message = inbox_actions.send_reply(conversation, request.user, body.validated_data["text"],
-                                               status=body.validated_data.get("status"))
+                                               status=body.validated_data.get("status"),
+                                               files=[{"filename": f.name, "content": f.read()} for f in uploads])
         except ActionError as exc:
             pending = getattr(exc, "pending", None)
             if pending is None:
@@ -348,6 +380,37 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             return Response({"detail": exc.message, "pending_reply_id": pending.pk}, status=status.HTTP_202_ACCEPTED)
         message.refresh_from_db()
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ConversationMergeSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Move this conversation's messages into ``into`` (same contact); this one is closed and links there."""
+        conversation = self.get_object()
+        body = s.ConversationMergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        target = self.get_queryset().filter(pk=body.validated_data["into"]).first()
+        if target is None:
+            raise ActionError(f"No conversation with id {body.validated_data['into']}.", "into")
+        target = inbox_actions.merge_conversations(conversation, target, request.user)
+        return Response(s.ConversationSerializer(target).data)
+
+    @extend_schema(request=None, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def unmerge(self, request, pk=None):
+        """Undo a merge: the messages that came from this conversation move back, its status is restored."""
+        conversation = inbox_actions.unmerge_conversation(self.get_object(), request.user)
+        return Response(s.ConversationSerializer(conversation).data)
+
+    @extend_schema(request=s.ConversationSplitSerializer, responses={201: s.ConversationSerializer})
+    @action(detail=True, methods=["post"])
+    def split(self, request, pk=None):
+        """The listed messages become a new conversation of the same contact and channel."""
+        conversation = self.get_object()
+        body = s.ConversationSplitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        new = inbox_actions.split_conversation(conversation, body.validated_data["messages"], request.user,
+                                               subject=body.validated_data.get("subject", ""))
+        return Response(s.ConversationSerializer(new).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.NoteSerializer, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
@@ -427,3 +490,17 @@ class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
         if self.request.query_params.get("action"):
             qs = qs.filter(action=self.request.query_params["action"])
         return qs
+
+
+class AttachmentDownloadView(APIView):
+    """A stored attachment of a message the caller may see, always as a download (no content runs in our origin)."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int):
+        item = get_object_or_404(Attachment, pk=pk, message__in=visible_messages(Message.objects.all(), request.user))
+        if not item.file:
+            raise Http404("the attachment's content was not stored")
+        response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename,
+                                content_type="application/octet-stream")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -15,6 +15,7 @@ import threading
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from resonanz.analysis.language import detect_language
 from resonanz.automation.models import ApprovalRequirement, Guidelines, PendingReply
@@ -52,12 +53,17 @@ def needs_approval(conversation, author) -> str:
     return requirement.note or f"replies on {conversation.channel.name} need approval"
 
 
-def review_reply(conversation, author, text: str, *, status=None, is_public=None) -> None:
+def review_reply(conversation, author, text: str, *, status=None, is_public=None, attachments: int = 0) -> None:
     """The hook in send_reply: hold the reply for approval, or note guideline warnings and let it go."""
     if getattr(_bypass, "active", False):
         return
     warnings = check_reply(conversation, author, text)
     reason = needs_approval(conversation, author)
+    if reason and attachments:
+        # the approval queue keeps text only: refuse rather than send the reply later without its files
+        raise ActionError(gettext("This reply needs a supervisor's approval, and replies waiting for approval "
+                                  "cannot keep files. Send the text first; attach the files once it is approved."),
+                          "files")
     if reason:
         with transaction.atomic():
             pending = PendingReply.objects.create(

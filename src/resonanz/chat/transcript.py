@@ -32,7 +32,9 @@ def conversations(channel, visitor: Visitor):
 
 
 def lines(channel, visitor: Visitor, after: int = 0) -> list[dict]:
-    rows = (Message.objects.filter(conversation__in=conversations(channel, visitor), pk__gt=after,
+    # by the messages' own channel: a chat merged into a conversation of another channel keeps its lines
+    contacts = conversations(channel, visitor).values("contact_id")
+    rows = (Message.objects.filter(channel=channel, conversation__contact_id__in=contacts, pk__gt=after,
                                    direction__in=("inbound", "outbound"), delivery_status__in=SHOWN)
             .select_related("author_user__agent").order_by("id")[:PAGE])
     return [line(m) for m in rows]

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from django.conf import settings
 
 from resonanz.core.requestid import incoming_or_new
 
+# Where agents upload files with a reply (the desk's reply form, the API's reply): a larger limit there only.
+UPLOAD_PATHS = re.compile(r"^/(?:inbox|api)/conversations/\d+/reply/$")
 
-def max_request_bytes() -> int:
+
+def max_request_bytes(path: str = "") -> int:
+    """RESONANZ_MAX_REQUEST_BYTES everywhere, RESONANZ_MAX_UPLOAD_BYTES where replies carry files."""
+    if path and UPLOAD_PATHS.match(path):
+        return max(int(settings.RESONANZ_MAX_UPLOAD_BYTES), int(settings.RESONANZ_MAX_REQUEST_BYTES))
     return int(settings.RESONANZ_MAX_REQUEST_BYTES)
 
 
@@ -38,7 +45,7 @@ class BodyLimitASGI:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = max_request_bytes()
+        limit = max_request_bytes(scope.get("path", ""))
         headers = dict(scope.get("headers") or [])
         request_id = incoming_or_new(headers.get(b"x-request-id", b"").decode("latin-1"))
         declared = headers.get(b"content-length", b"").strip()
@@ -95,7 +102,7 @@ class BodyLimitWSGI:
         self.app = app
 
     def __call__(self, environ, start_response):
-        limit = max_request_bytes()
+        limit = max_request_bytes(environ.get("PATH_INFO", ""))
         request_id = incoming_or_new(environ.get("HTTP_X_REQUEST_ID", ""))
         declared = (environ.get("CONTENT_LENGTH") or "").strip()
         if declared:

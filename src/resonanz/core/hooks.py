@@ -21,7 +21,8 @@ KNOWN = {
     "contact_erased": "contact, actor: delete or anonymise what the app keeps about the contact",
     "contact_exported": "contact: return a crm.privacy.ExportPart with what the app keeps about the contact",
     "conversations_anonymised": "conversation_ids, message_ids: remove what the app keeps that tells who or what",
-    "reply_check": "conversation, author, text, status, is_public: raise ActionError to hold or refuse a reply",
+    "reply_check": "conversation, author, text, status, is_public, attachments (how many files): raise ActionError "
+                   "to hold or refuse a reply",
 }
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.utils import translation
 
-from resonanz.core.bodylimit import too_large_payload
+from resonanz.core.bodylimit import max_request_bytes, too_large_payload
 
 log = logging.getLogger("resonanz.web")
 
@@ -28,7 +27,7 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = settings.RESONANZ_MAX_REQUEST_BYTES
+        limit = max_request_bytes(request.path)
         if length > limit:
             return JsonResponse(too_large_payload(limit, length), status=413)
         return self.get_response(request)

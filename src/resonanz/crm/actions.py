@@ -9,13 +9,14 @@ from typing import NamedTuple
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from resonanz.core import audit, hooks
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.fastsql import insert_many
 from resonanz.core.params import as_int
-from resonanz.crm.models import Contact, Identity, Organization, Tag, normalize_handle
+from resonanz.crm.models import Contact, Identity, NotDuplicate, Organization, Tag, normalize_handle
 
 log = logging.getLogger("resonanz.crm")
 PROFILE_KEYS = ("display_name", "avatar_url", "bio", "followers", "url")
@@ -328,3 +329,14 @@ def erase_contact(contact: Contact, *, actor=None, confirm=None, actor_label: st
                  target_label="", **counts)
     publish("contact.erased", contact_id=pk)
     return counts
+def mark_not_duplicate(a: Contact, b: Contact, *, actor=None) -> NotDuplicate:
+    """A person says these two contacts are different people: the pair is never suggested again."""
+    if a.pk == b.pk:
+        raise ActionError(gettext("A contact is always the same person as itself."), "other")
+    first, second = sorted((a.pk, b.pk))
+    with transaction.atomic():
+        mark, created = NotDuplicate.objects.get_or_create(first_id=first, second_id=second,
+                                                           defaults={"marked_by": actor})
+        if created:
+            audit.record("contact.not_duplicate", actor=actor, target=a, other_id=b.pk, other_label=str(b))
+    return mark

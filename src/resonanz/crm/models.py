@@ -127,3 +127,17 @@ def normalize_handle(kind: str, handle: str) -> str:
     if kind in ("phone", "whatsapp"):
         handle = "".join(ch for ch in handle if ch.isdigit() or ch == "+")
     return handle
+
+
+class NotDuplicate(models.Model):
+    """Two contacts a person said are different people: never suggested as duplicates again.
+    Stored once per pair, the lower id first."""
+
+    first = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["first", "second"], name="not_duplicate_pair")]

@@ -18,16 +18,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.intake import IdentityClaim, InboundMessage, SourceChange
 from resonanz.connectors.models import Channel
-from resonanz.core import hooks, pipeline
+from resonanz.core import audit, hooks, pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
 from resonanz.crm.actions import claim_identity, get_tags
 from resonanz.inbox import delivery, ingestion, macros
+from resonanz.inbox import files as reply_files
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
 from resonanz.inbox.eventlog import record
 from resonanz.inbox.ingestion import IngestResult
@@ -43,6 +45,7 @@ from resonanz.inbox.models import (
     Team,
     Viewer,
 )
+from resonanz.inbox.queries import visible_conversations
 
 log = logging.getLogger("resonanz.inbox")
 User = get_user_model()
@@ -140,19 +143,27 @@ def _check_images(driver, images: list[dict]) -> None:
 
 
 def send_reply(conversation: Conversation, author, text: str, *, status: str | None = None,
-               is_public: bool | None = None, meta: dict | None = None, images: list[dict] | None = None) -> Message:
+               is_public: bool | None = None, meta: dict | None = None, images: list[dict] | None = None,
+               files: list[dict] | None = None) -> Message:
     """An agent's answer, sent through the conversation's channel driver after commit.
 
     ``images``: ``{"filename", "content_type", "content", "alt"}`` each, stored as the reply's attachments with
-    their alt text in ``meta["alt"]`` (attachment id -> text) and uploaded by the driver."""
+    their alt text in ``meta["alt"]`` (attachment id -> text) and uploaded by the driver.
+    ``files``: ``{"filename", "content"}`` each, for channels that send files (email): checked against the
+    limits in ``inbox/files.py`` and refused before anything is stored where the channel cannot send them."""
     text = clean_text(text).strip()
     if not text:
         raise ActionError("The reply is empty.", "text")
+    if conversation.merged_into_id:
+        raise ActionError(gettext("%(a)s is merged into %(b)s; reply there.") % {
+            "a": conversation.reference, "b": f"RZ-{conversation.merged_into_id}"}, "conversation", status=409)
     agent = getattr(author, "agent", None)
     channel = conversation.channel
     driver = get_driver(channel)
     images = list(images or [])
     _check_images(driver, images)
+    files = reply_files.checked(list(files or []), channel_label=f"{channel.name} ({channel.kind_label})",
+                                sends_files=driver.sends_files)
     refusal = driver.check_window(conversation, meta or {})
     if refusal:
         raise ActionError(refusal, "text")
@@ -168,7 +179,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     # Apps above may hold the reply (approval raises ReplyHeld, an ActionError) or record warnings
     # (guideline checks); an approved reply comes back through this function.
     hooks.run("reply_check", conversation=conversation, author=author, text=text, status=status,
-              is_public=is_public)
+              is_public=is_public, attachments=len(files) + len(images))
     now = timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -189,6 +200,11 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
                 alt[str(attachment.pk)] = clean_text(str(image["alt"]), 1500).strip()
             message.meta = {**message.meta, "alt": alt}
             message.save(update_fields=["meta"])
+        for item in files:
+            attachment = Attachment(message=message, filename=item["filename"], content_type=item["content_type"],
+                                    size=len(item["content"]))
+            attachment.file.save(attachment.filename, ContentFile(item["content"]), save=False)
+            attachment.save()
         updates = ["last_activity_at", "waiting_for_us", "message_count"]
         conversation.last_activity_at = now
         conversation.waiting_for_us = False
@@ -682,3 +698,153 @@ def replies_since(conversation: Conversation, seen_message_id: int, user) -> lis
     return list(Message.objects.filter(conversation=conversation, id__gt=seen_message_id,
                                        direction=Message.Direction.OUTBOUND)
                 .exclude(author_user=user).select_related("author_user__agent").order_by("id"))
+
+
+# --- merge and split conversations -----------------------------------------------------------------------
+
+
+def _recount(conversation: Conversation) -> list[str]:
+    """Counts and times of a conversation from the messages it holds now (after messages moved in or out)."""
+    rows = list(Message.objects.filter(conversation=conversation).order_by("sent_at", "id")
+                .values_list("direction", "sent_at", "created_at"))
+    conversation.message_count = len(rows)
+    times = [sent or created for _d, sent, created in rows]
+    if times:
+        conversation.last_activity_at = max(times)
+    inbound = [sent or created for d, sent, created in rows if d == Message.Direction.INBOUND]
+    conversation.last_inbound_at = max(inbound) if inbound else None
+    spoken = [d for d, _s, _c in rows if d != Message.Direction.NOTE]
+    conversation.waiting_for_us = bool(spoken) and spoken[-1] == Message.Direction.INBOUND
+    return ["message_count", "last_activity_at", "last_inbound_at", "waiting_for_us"]
+
+
+def merge_conversations(source: Conversation, target: Conversation, actor, *, reason: str = "") -> Conversation:
+    """Move every message of ``source`` into ``target``; ``source`` stays, closed, as a link to ``target``.
+
+    Both conversations must belong to one contact (merge the contacts first otherwise), so replies keep
+    reaching the same customer. The moved message ids are kept in the event log: ``unmerge_conversation``
+    moves exactly those back. A customer who answers an old mail of ``source`` ([RZ-n] in the subject or a
+    reply to a moved message) lands in ``target``."""
+    if source.pk == target.pk:
+        raise ActionError(gettext("A conversation cannot be merged into itself."), "into")
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().in_bulk([source.pk, target.pk])
+        source, target = locked[source.pk], locked[target.pk]
+        if source.merged_into_id:
+            raise ActionError(gettext("%(a)s is merged into %(b)s already.") % {
+                "a": source.reference, "b": f"RZ-{source.merged_into_id}"}, "into")
+        if target.merged_into_id:
+            raise ActionError(gettext("%(a)s is merged into %(b)s; merge into that one.") % {
+                "a": target.reference, "b": f"RZ-{target.merged_into_id}"}, "into")
+        if source.contact_id != target.contact_id:
+            raise ActionError(gettext("%(a)s and %(b)s belong to different contacts; merge the contacts first, "
+                                      "then the conversations.") % {"a": source.reference, "b": target.reference},
+                              "into")
+        moved = list(Message.objects.filter(conversation=source).values_list("pk", flat=True))
+        Message.objects.filter(pk__in=moved).update(conversation=target)
+        target_updates = _recount(target)
+        if target.created_at > source.created_at:
+            target.created_at = source.created_at
+            target_updates.append("created_at")
+        if not target.is_open and source.is_open and target.waiting_for_us:
+            _apply_status(target, Conversation.Status.OPEN, actor, target_updates, reason=f"merged {source.reference}")
+        target.save(update_fields=target_updates)
+        target.tags.add(*source.tags.all())
+        old_status = source.status
+        updates = _recount(source) + ["merged_into"]
+        source.merged_into = target
+        if source.status != Conversation.Status.CLOSED:
+            _apply_status(source, Conversation.Status.CLOSED, actor, updates, reason=f"merged into {target.reference}")
+        source.save(update_fields=updates)
+        record(source, "merged_into", actor=actor, into=target.pk, messages=moved, old_status=old_status,
+               reason=reason[:500])
+        record(target, "merged", actor=actor, source=source.pk, messages=moved, reason=reason[:500])
+        audit.record("conversation.merge", actor=actor, target=target, merged_id=source.pk, messages=len(moved))
+    publish("conversation.updated", conversation_id=source.pk, fields=["merged_into", "status"])
+    publish("conversation.updated", conversation_id=target.pk, fields=["messages"])
+    return target
+
+
+def unmerge_conversation(source: Conversation, actor) -> Conversation:
+    """Undo a merge: the messages that came from ``source`` go back, and it gets its former status again.
+    Messages that arrived in the merged conversation since then stay where they are."""
+    with transaction.atomic():
+        source = Conversation.objects.select_for_update().get(pk=source.pk)
+        if not source.merged_into_id:
+            raise ActionError(gettext("%(a)s is not merged into another conversation.") % {"a": source.reference},
+                              "conversation")
+        target = Conversation.objects.select_for_update().get(pk=source.merged_into_id)
+        event = source.events.filter(kind="merged_into").order_by("-id").first()
+        data = event.data if event else {}
+        ids = [int(i) for i in data.get("messages", [])]
+        # wherever they are now (the target, or a conversation split off or merged on from it later)
+        rows = list(Message.objects.filter(pk__in=ids).exclude(conversation=source)
+                    .values_list("pk", "conversation_id"))
+        back = [pk for pk, _conv in rows]
+        Message.objects.filter(pk__in=back).update(conversation=source)
+        for other in Conversation.objects.select_for_update().filter(pk__in={c for _pk, c in rows} - {target.pk}):
+            other.save(update_fields=_recount(other))
+        updates = _recount(source) + ["merged_into"]
+        source.merged_into = None
+        old = data.get("old_status") or Conversation.Status.OPEN
+        if old != source.status:
+            _apply_status(source, old, actor, updates, reason=f"merge into {target.reference} undone")
+        source.save(update_fields=updates)
+        target.save(update_fields=_recount(target))
+        record(source, "unmerged", actor=actor, source=source.pk, into=target.pk, messages=back)
+        record(target, "unmerged", actor=actor, source=source.pk, into=target.pk, messages=back)
+        audit.record("conversation.unmerge", actor=actor, target=source, from_id=target.pk, messages=len(back))
+    publish("conversation.updated", conversation_id=source.pk, fields=["merged_into", "status", "messages"])
+    publish("conversation.updated", conversation_id=target.pk, fields=["messages"])
+    return source
+
+
+def split_conversation(conversation: Conversation, message_ids: list[int], actor, *, subject: str = "") -> Conversation:
+    """Move the selected messages into a new conversation of the same customer and channel (a second
+    question asked in one mail thread). At least one message stays. Answers to a moved message thread into
+    the new conversation, because threading follows the message a customer replies to."""
+    ids = sorted({int(i) for i in message_ids})
+    if not ids:
+        raise ActionError(gettext("Select the messages that become a new conversation."), "messages")
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.merged_into_id:
+            raise ActionError(gettext("%(a)s is merged; split %(b)s instead.") % {
+                "a": conversation.reference, "b": f"RZ-{conversation.merged_into_id}"}, "messages")
+        selected = list(Message.objects.filter(conversation=conversation, pk__in=ids).order_by("sent_at", "id"))
+        if len(selected) != len(ids):
+            missing = sorted(set(ids) - {m.pk for m in selected})
+            raise ActionError(gettext("Message %(ids)s is not part of %(a)s.") % {
+                "ids": ", ".join(map(str, missing)), "a": conversation.reference}, "messages")
+        if len(ids) >= Message.objects.filter(conversation=conversation).count():
+            raise ActionError(gettext("Leave at least one message in this conversation; select fewer."), "messages")
+        subject = clean_text(subject or "", 300).strip() or next(
+            (m.subject for m in selected if m.subject), "") or conversation.subject
+        first = selected[0].sent_at or selected[0].created_at
+        new = Conversation.objects.create(
+            subject=subject, channel=conversation.channel, contact=conversation.contact, team=conversation.team,
+            assignee=conversation.assignee, priority=conversation.priority, status=Conversation.Status.OPEN,
+            created_at=first, last_activity_at=first, is_demo=conversation.is_demo,
+        )
+        Message.objects.filter(pk__in=ids).update(conversation=new)
+        new.save(update_fields=_recount(new))
+        new.tags.set(conversation.tags.all())
+        conversation.save(update_fields=_recount(conversation))
+        record(new, "split_from", actor=actor, source=conversation.pk, messages=ids)
+        record(conversation, "split", actor=actor, into=new.pk, messages=ids)
+        audit.record("conversation.split", actor=actor, target=conversation, new_id=new.pk, messages=len(ids))
+    publish("conversation.updated", conversation_id=conversation.pk, fields=["messages"])
+    publish("conversation.created", conversation_id=new.pk)
+    return new
+
+
+def merge_candidates(conversation: Conversation, user, query: str = "", limit: int = 20):
+    """Conversations ``conversation`` can be merged into: the same customer's, open ones and the latest first;
+    ``query`` narrows them by ticket number (RZ-12 or 12) or subject."""
+    qs = (visible_conversations(Conversation.objects.all(), user)
+          .filter(contact_id=conversation.contact_id, merged_into__isnull=True).exclude(pk=conversation.pk))
+    query = (query or "").strip()
+    if query:
+        number = re.fullmatch(r"(?:RZ-?)?(\d{1,18})", query, flags=re.IGNORECASE)
+        qs = qs.filter(pk=int(number.group(1))) if number else qs.filter(subject__icontains=query)
+    return list(qs.select_related("channel").order_by("-last_activity_at")[:limit])

@@ -289,8 +289,9 @@ def _thread(item: _Item, contact_id, local, parents, by_reference, open_ones):
     if contact_id is None:
         return None
     match = REFERENCE_IN_SUBJECT.search(item.source.subject or "")
-    if match and int(match.group(1)) in by_reference.get(contact_id, ()):
-        return int(match.group(1)), contact_id
+    named = by_reference.get(contact_id, {})
+    if match and int(match.group(1)) in named:
+        return named[int(match.group(1))], contact_id
     if not item.history and contact_id in open_ones:
         return open_ones[contact_id], contact_id
     return None
@@ -307,8 +308,9 @@ def _parents(items: list[_Item]) -> dict[str, tuple[int, int | None, str]]:
     return {ext: (conv, contact, status) for ext, conv, contact, status in rows}
 
 
-def _referenced_conversations(items: list[_Item], contacts: dict) -> dict[int, set[int]]:
-    """Conversations named by ``[RZ-<id>]`` in subjects that belong to the sender and are not closed."""
+def _referenced_conversations(items: list[_Item], contacts: dict) -> dict[int, dict[int, int]]:
+    """Conversations named by ``[RZ-<id>]`` in subjects that belong to the sender and are not closed:
+    contact -> {named id: the id to thread into} (a merged conversation names the one it went into)."""
     wanted = {}
     for item in items:
         match = REFERENCE_IN_SUBJECT.search(item.source.subject or "") if item.key else None
@@ -316,11 +318,24 @@ def _referenced_conversations(items: list[_Item], contacts: dict) -> dict[int, s
             wanted[int(match.group(1))] = contacts[item.key]
     if not wanted:
         return {}
-    found: dict[int, set[int]] = defaultdict(set)
-    for pk, contact_id in (Conversation.objects.filter(pk__in=list(wanted))
-                           .exclude(status=Conversation.Status.CLOSED).values_list("pk", "contact_id")):
-        if wanted[pk] == contact_id:
-            found[contact_id].add(pk)
+    found: dict[int, dict[int, int]] = defaultdict(dict)
+    merged: dict[int, int] = {}
+    for pk, contact_id, status, into in Conversation.objects.filter(pk__in=list(wanted)).values_list(
+            "pk", "contact_id", "status", "merged_into_id"):
+        if wanted[pk] != contact_id:
+            continue
+        if into:  # a merged conversation answers for the one it was merged into
+            merged[pk] = into
+        elif status != Conversation.Status.CLOSED:
+            found[contact_id][pk] = pk
+    for pk, into in merged.items():
+        for _hop in range(5):  # merged into one that was merged later: follow the chain
+            row = Conversation.objects.filter(pk=into).values_list("merged_into_id", "status").first()
+            if row is None or not row[0]:
+                break
+            into = row[0]
+        if row is not None and row[1] != Conversation.Status.CLOSED:
+            found[wanted[pk]][pk] = into
     return found
 
 

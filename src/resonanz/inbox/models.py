@@ -103,6 +103,9 @@ class Conversation(models.Model):
     # view: the kind and why, empty for a normal conversation. A person's message or an agent releases it.
     filtered = models.CharField(_("filtered as"), max_length=20, blank=True, default="", choices=FILTER_KINDS)
     filtered_reason = models.CharField(_("why filtered"), max_length=500, blank=True, default="")
+    # Merged into another conversation: its messages moved there, it stays closed as a link (undo moves them back).
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged",
+                                    verbose_name=_("merged into"))
 
     class Meta:
         ordering = ["-last_activity_at"]

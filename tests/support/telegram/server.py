@@ -15,6 +15,8 @@ import copy
 import itertools
 import json
 import threading
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -129,6 +131,19 @@ class TelegramServer:
             answer = documented("get_file")
             answer["result"].update(file_id=params["file_id"], file_path=found[0], file_size=len(found[1]))
             return 200, answer
+        if method == "sendDocument":
+            document = params.get("document")
+            if "chat_id" not in params or not isinstance(document, dict) or not document.get("content"):
+                return 400, documented("error_bad_request") | {"description": "Bad Request: there is no document in "
+                                                                               "the request"}
+            answer = documented("send_message")
+            answer["result"].update(message_id=next(self.message_ids),
+                                    document={"file_name": document["filename"], "file_size": len(document["content"]),
+                                              "mime_type": document["content_type"]})
+            answer["result"].pop("text", None)
+            answer["result"]["chat"]["id"] = params["chat_id"]
+            self.sent.append(params)
+            return 200, answer
         if method == "sendMessage":
             text = params.get("text")
             if not isinstance(text, str) or not text.strip() or len(text) > 4096 or "chat_id" not in params:
@@ -141,6 +156,24 @@ class TelegramServer:
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
 
 
+def _form(content_type: str, raw: bytes) -> dict:
+    """multipart/form-data as the Bot API takes uploads: fields as text (chat_id as the number it is), files as
+    {"filename", "content_type", "content"}."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + raw)
+    params: dict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        filename = part.get_filename()
+        content = part.get_payload(decode=True) or b""
+        if filename:
+            params[name] = {"filename": filename, "content_type": part.get_content_type(), "content": content}
+        else:
+            text = content.decode()
+            params[name] = int(text) if name == "chat_id" and text.lstrip("-").isdigit() else text
+    return params
+
+
 def _handler(server: TelegramServer):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:
@@ -148,10 +181,13 @@ def _handler(server: TelegramServer):
 
         def _answer(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                params = json.loads(raw) if raw else {}
-            except ValueError:
-                params = {}
+            if self.headers.get("Content-Type", "").startswith("multipart/form-data"):
+                params = _form(self.headers["Content-Type"], raw)
+            else:
+                try:
+                    params = json.loads(raw) if raw else {}
+                except ValueError:
+                    params = {}
             status, answer = server.handle(urlsplit(self.path).path, params if isinstance(params, dict) else {})
             data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(status)

@@ -112,6 +112,8 @@ class Driver:
     splits_replies: ClassVar[bool] = False
     #: replies may carry images (uploaded with their alt text); the reply form offers it
     sends_images: ClassVar[bool] = False
+    #: replies may carry files of any allowed type (documents, images), sent as real attachments (email)
+    sends_files: ClassVar[bool] = False
     #: a public channel that can also answer privately (a direct message); the reply form offers it
     private_replies: ClassVar[bool] = False
     #: fetches messages on the worker's schedule (``receive``/``poll``)
@@ -246,6 +248,16 @@ class Driver:
         return JsonResponse({"error": "this channel does not accept pushed requests"}, status=404)
 
     # --- sending --------------------------------------------------------------------------------
+
+    @staticmethod
+    def files_of(message) -> list[tuple[str, str, bytes]]:
+        """(filename, content type, content) of every file stored with the reply, for drivers that send files."""
+        found = []
+        for attachment in message.attachments.all():
+            if attachment.file:
+                with attachment.file.open("rb") as handle:
+                    found.append((attachment.filename, attachment.content_type, handle.read()))
+        return found
 
     def send(self, message) -> SendResult:
         """Deliver an outbound message; the default keeps it (channels without an outlet)."""

@@ -54,6 +54,7 @@ NEW, KNOWN, FAILED_OUTCOME = "new", "known", "failed"
 class EmailDriver(Driver):
     label = _("Email")
     identity_kind = "email"
+    sends_files = True
     polls = True
 
     # --- configuration -------------------------------------------------------------------------
@@ -233,6 +234,7 @@ class EmailDriver(Driver):
             to_address=to, subject=_reply_subject(message.subject or message.conversation.subject),
             text=message.text,
             in_reply_to=parent, references=list(email_meta.get("references", [])),
+            attachments=self.files_of(message),
         ), message_id)
         try:
             ep = self._endpoint("smtp")

@@ -82,6 +82,22 @@ class TelegramClient:
             return body.get("result")
         raise api_error(response.status_code, body)
 
+    def upload(self, method: str, fields: dict, field: str, file: tuple[str, str, bytes]):
+        """A Bot API method that takes a file (sendDocument): multipart/form-data, the file under ``field``."""
+        filename, content_type, content = file
+        url = f"{self.base_url}/bot{self.token}/{method}"
+        try:
+            response = self.http.post(url, data={k: str(v) for k, v in fields.items()},
+                                      files={field: (filename, content, content_type)}, timeout=self.timeout * 4)
+        except outbound.RefusedURL:
+            raise
+        except outbound.OutboundError as exc:
+            raise Unavailable(str(exc).replace(self.token, "<token>"), may_have_posted=True) from exc
+        body = json_body(response, write=True)
+        if isinstance(body, dict) and body.get("ok") is True:
+            return body.get("result")
+        raise api_error(response.status_code, body)
+
     def download(self, file_path: str, limit: int) -> bytes:
         try:
             response = self.http.get(f"{self.base_url}/file/bot{self.token}/{file_path}", stream=True,
@@ -117,6 +133,7 @@ class TelegramDriver(Driver):
     label = _("Telegram bot")
     identity_kind = "telegram"
     reply_limit = 4096
+    sends_files = True  # as documents after the text (sendDocument)
     accepts_push = True
     polls = True
     settings_help = _('Settings: {"mode": "webhook" or "polling", "groups": false, "agent_name": false}. With '
@@ -310,7 +327,15 @@ class TelegramDriver(Driver):
             return SendResult("failed", detail=str(exc))
         if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
             return SendResult("failed", detail="Telegram answered without a message id")
-        return SendResult("sent", external_id=f"{chat_id}:{result['message_id']}")
+        # the files follow the text as documents; the text went out, so a file that fails is named, not retried
+        # (a retry would send the text twice)
+        problems = []
+        for file in self.files_of(message):
+            try:
+                self.client().upload("sendDocument", {"chat_id": chat_id}, "document", file)
+            except (SocialError, DriverError, outbound.OutboundError) as exc:
+                problems.append(f"{file[0]} was not sent: {exc}")
+        return SendResult("sent", external_id=f"{chat_id}:{result['message_id']}", detail=" ".join(problems))
 
     def check_connection(self) -> tuple[bool, str]:
         try:

@@ -18,6 +18,7 @@ from resonanz.core.params import is_id
 class WebFormDriver(Driver):
     label = _("Web form")
     identity_kind = "email"
+    sends_files = True  # replies go out by email
     has_public_form = True
     settings_help = ('Settings JSON: {"reply_channel": "<name or id of an email channel>"} (optional; default: '
                      "the first enabled email channel sends the replies).")

@@ -24,6 +24,8 @@ class Reply:
     html: str = ""
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
+    #: (filename, content type, content) of each file the agent attached
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
 
 
 def new_message_id(from_address: str) -> str:
@@ -69,4 +71,8 @@ def build(reply: Reply, message_id: str) -> EmailMessage:
     mail.set_content(reply.text)
     if reply.html:
         mail.add_alternative(reply.html, subtype="html")
+    for filename, content_type, content in reply.attachments:
+        maintype, _sep, subtype = (content_type or "application/octet-stream").partition("/")
+        mail.add_attachment(content, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                            filename=filename)
     return mail

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.core.errors import ActionError
+from resonanz.inbox import files as reply_files
 from resonanz.inbox.models import AgentProfile, Conversation, Team
 
 User = get_user_model()
@@ -20,6 +22,22 @@ def sniff_image(head: bytes) -> str:
     return ""
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one ``<input type=file multiple>`` (and the drop zone that fills it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        return [super(MultipleFileField, self).clean(item, initial) for item in items if item]
+
+
 class ReplyForm(forms.Form):
     text = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}))
     status = forms.ChoiceField(label=_("then set status"), required=False,
@@ -27,9 +45,24 @@ class ReplyForm(forms.Form):
     private = forms.BooleanField(label=_("Reply privately (direct message)"), required=False)
     image = forms.FileField(label=_("Image"), required=False)
     image_alt = forms.CharField(label=_("Image description (alt text)"), required=False, max_length=1500)
+    files = MultipleFileField(label=_("Files"), required=False)
 
     def clean(self):
         cleaned = super().clean()
+        uploads = cleaned.get("files") or []
+        too_big = [f.name for f in uploads if f.size > reply_files.MAX_FILE_BYTES]
+        if too_big:  # refused before reading it into memory
+            self.add_error("files", _("%(names)s: a file may be at most %(mb)s MB.") % {
+                "names": ", ".join(too_big), "mb": reply_files.MAX_FILE_BYTES // (1024 * 1024)})
+        elif len(uploads) > reply_files.MAX_FILES or sum(f.size for f in uploads) > reply_files.MAX_TOTAL_BYTES:
+            self.add_error("files", _("At most %(n)s files and %(mb)s MB per reply.") % {
+                "n": reply_files.MAX_FILES, "mb": reply_files.MAX_TOTAL_BYTES // (1024 * 1024)})
+        elif uploads:
+            try:
+                self.checked_files = reply_files.checked(
+                    [{"filename": f.name, "content": f.read()} for f in uploads], channel_label="", sends_files=True)
+            except ActionError as exc:
+                self.add_error("files", exc.message)
         image = cleaned.get("image")
         if image:
             head = image.read(16)
@@ -40,6 +73,10 @@ class ReplyForm(forms.Form):
             if not (cleaned.get("image_alt") or "").strip():
                 self.add_error("image_alt", _("Describe the image for people who cannot see it."))
         return cleaned
+
+    def attached_files(self) -> list[dict]:
+        """The files checked in ``clean`` (``self.files`` is Django's own: the raw uploads)."""
+        return list(getattr(self, "checked_files", []))
 
     def images(self) -> list[dict]:
         image = self.cleaned_data.get("image")

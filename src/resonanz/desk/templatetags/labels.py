@@ -59,6 +59,7 @@ EVENT_KINDS = {
     "merged_into": gettext_lazy("merged into another conversation"),
     "split": gettext_lazy("conversation split"),
     "split_from": gettext_lazy("split from another conversation"),
+    "unmerged": gettext_lazy("merge undone"),
 }
 
 # Fixed reasons written by the code; formatted ones are matched by REASON_PATTERNS below.
@@ -113,6 +114,9 @@ REASON_PATTERNS = [
     (_quoted(r"first response due (?P<when>.+)"), gettext_lazy("first response due %(when)s")),
     (_quoted(r"resolution due (?P<when>.+)"), gettext_lazy("resolution due %(when)s")),
     (_quoted(r"macro “(?P<name>.+)”"), gettext_lazy("macro “%(name)s”")),
+    (_quoted(r"merged into (?P<ref>RZ-\d+)"), gettext_lazy("merged into %(ref)s")),
+    (_quoted(r"merged (?P<ref>RZ-\d+)"), gettext_lazy("%(ref)s merged into this one")),
+    (_quoted(r"merge into (?P<ref>RZ-\d+) undone"), gettext_lazy("merge into %(ref)s undone")),
 ]
 
 
@@ -171,6 +175,10 @@ def event_detail(event) -> str:
     if event.kind == "priority_changed" and data.get("new") is not None:
         labels = dict(Conversation.Priority.choices)
         return f"{labels.get(data.get('old'), data.get('old'))} → {labels.get(data['new'], data['new'])}"
+    if event.kind in ("merged_into", "split") and data.get("into"):
+        return f"RZ-{data['into']}"
+    if event.kind in ("merged", "split_from", "unmerged") and data.get("source"):
+        return f"RZ-{data['source']}"
     if event.kind == "tags_changed" and isinstance(data.get("new"), list):
         return ", ".join(data["new"]) or _("no tags")
     return ""

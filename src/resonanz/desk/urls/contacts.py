@@ -12,4 +12,6 @@ urlpatterns = [
     path("<id:pk>/merge/", views.merge, name="merge"),
     path("<id:pk>/export/", privacy.export, name="export"),
     path("<id:pk>/erase/", privacy.erase, name="erase"),
+    path("<id:pk>/not-duplicate/", views.not_duplicate, name="not_duplicate"),
+    path("duplicates/", views.duplicate_list, name="duplicates"),
 ]

@@ -2,14 +2,19 @@ from django.urls import path
 
 from resonanz.desk.views import inbox as views
 from resonanz.desk.views import macros as views_macros
+from resonanz.desk.views import merge as views_merge
 from resonanz.desk.views import reply_window
 from resonanz.desk.views import retention as views_retention
 from resonanz.desk.views import settings as views_admin
+from resonanz.desk.views import start as views_start
 
 app_name = "inbox"
 urlpatterns = [
     path("", views.inbox, name="index"),
     path("updates/", views.updates, name="updates"),
+    path("start/", views_start.start, name="start"),
+    path("start/demo/", views_start.demo, name="start_demo"),
+    path("start/hide/", views_start.hide, name="start_hide"),
     path("attachments/<id:pk>/", views.attachment, name="attachment"),
     path("profile/", views.profile, name="profile"),
     path("macros/", views_macros.macros, name="macros"),
@@ -24,6 +29,9 @@ urlpatterns = [
     path("conversations/<id:pk>/note/", views.note, name="note"),
     path("conversations/<id:pk>/update/", views.update, name="update"),
     path("conversations/<id:pk>/take/", views.take, name="take"),
+    path("conversations/<id:pk>/merge/", views_merge.merge, name="merge"),
+    path("conversations/<id:pk>/unmerge/", views_merge.unmerge, name="unmerge"),
+    path("conversations/<id:pk>/split/", views_merge.split, name="split"),
     path("messages/<id:pk>/correct/", views.correct_analysis, name="correct"),
     path("messages/<id:pk>/suggestion/", views.suggestion_feedback, name="suggestion_feedback"),
     path("conversations/<id:pk>/filtered/", views.set_filtered, name="set_filtered"),

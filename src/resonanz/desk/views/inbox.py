@@ -16,11 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.core.params import as_int
-from resonanz.core.permissions import team_restricted
+from resonanz.core.permissions import can, team_restricted
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.desk.views.reply_window import window_context
-from resonanz.inbox import actions
+from resonanz.inbox import actions, firstrun
+from resonanz.inbox import files as reply_files
 from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import (
     filter_conversations,
@@ -74,7 +75,13 @@ def _inbox_context(request) -> dict:
         views.append({"view": view, "query": urlencode(shown),
                       "count": filter_conversations(base, shown, request.user).count(),
                       "current": shown == {k: v for k, v in request.GET.items() if k not in ("page", "partial") and v}})
+    guide = None
+    if (not request.GET.get("partial") and not request.session.get("start_hidden")
+            and can(request.user, "settings.manage")):
+        guide = firstrun.progress()
+        guide = None if guide["complete"] else guide
     return {
+        "getting_started": guide,
         "views": views, "can_share": actions._can_keep_shared(request.user),
         "page": page, "counts": counts, "params": params, "last_event": last_event,
         "querystring": query.urlencode(),
@@ -118,7 +125,7 @@ def conversation(request, pk: int):
     suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
         "suggestions": suggestions, "window": window_context(conversation), "macros": actions.macros_for(request.user),
-        "draft": request.session.pop(f"draft-{pk}", ""),
+        "draft": request.session.pop(f"draft-{pk}", ""), "file_limits": reply_files.limits(),
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
         "events": conversation.events.exclude(kind__in=QUIET_EVENTS).select_related("actor__agent").order_by("-id")[:50],
@@ -181,15 +188,19 @@ def reply(request, pk: int):
         try:
             actions.send_reply(conversation, request.user, form.cleaned_data["text"],
                                status=form.cleaned_data["status"] or None,
-                               is_public=False if form.cleaned_data["private"] else None, images=form.images())
+                               is_public=False if form.cleaned_data["private"] else None, images=form.images(),
+                               files=form.attached_files())
             flash.success(request, _("Reply sent."))
         except ActionError as exc:
             if getattr(exc, "pending", None) is not None:  # held for a supervisor's approval: not an error
                 flash.info(request, _("Your reply waits for a supervisor's approval before it is sent."))
             else:
+                request.session[f"draft-{pk}"] = form.cleaned_data["text"]  # the agent's words are kept
                 flash.error(request, exc.message)
     else:
         problems = [str(e) for field, errors in form.errors.items() if field != "text" for e in errors]
+        if (request.POST.get("text") or "").strip():
+            request.session[f"draft-{pk}"] = request.POST["text"][:100_000]
         flash.error(request, " ".join(problems) if problems else _("The reply is empty."))
     return redirect("inbox:conversation", pk=pk)
 

@@ -125,9 +125,17 @@
       case "r": if (reply) { e.preventDefault(); reply.focus(); } break;
       case "u": if (thread) window.location = "/inbox/"; break;
       case "?": help(); break;
+      case "M": case "S":
+        var link = document.querySelector('a[data-key="' + e.key + '"]');
+        if (link) { e.preventDefault(); window.location = link.href; }
+        break;
       case "Escape": var o = document.getElementById("help-overlay"); if (o) o.remove(); break;
     }
   });
+
+  // Getting started: while the demo data loads, the page shows the count and refreshes itself.
+  var demoLoading = document.getElementById("demo-loading");
+  if (demoLoading) setTimeout(function () { window.location.reload(); }, +demoLoading.dataset.reload || 5000);
 
   // Channel form: show only the chosen kind's connect fields; tick "sign replies" for kinds that sign.
   var kindSelect = document.querySelector('form select[name="kind"]');

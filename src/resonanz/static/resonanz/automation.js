@@ -164,6 +164,7 @@
     function check() {
       if (confirmed) { nativeSubmit.call(reply); return; }
       var data = new FormData(reply);
+      data.delete("files"); data.delete("image");  // the check reads the text; files go with the real send only
       fetch(reply.dataset.check, {method: "POST", body: data, credentials: "same-origin"})
         .then(function (r) { return r.json(); })
         .then(function (res) {

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from resonanz.community import actions, rules
 from resonanz.community.models import Answer, BadgeAward, Idea, Member, ModerationAction, Question, Visibility
+from resonanz.core.ratelimit import rate_limited
 from resonanz.portal.community.common import (
     LANG_KEY,
     LANGS,
@@ -30,6 +31,7 @@ class LoginForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Your email address"), max_length=320)
 
 
+@rate_limited("community_login")
 def login(request):
     next_url = safe_next(request.GET.get("next") or request.POST.get("next"), reverse("community:home"))
     sent = False
@@ -42,6 +44,7 @@ def login(request):
     return page(request, "community/login.html", {"form": form, "sent": sent, "next": next_url})
 
 
+@rate_limited("community_login")
 def redeem(request, token: str):
     """GET shows a button (mail scanners that open links must not spend them); POST logs in."""
     next_url = safe_next(request.GET.get("next") or request.POST.get("next"), reverse("community:home"))

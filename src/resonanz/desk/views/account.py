@@ -11,16 +11,18 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from resonanz.core import ratelimit, signin, tokens, twofactor
+from resonanz.core.crypto import decrypt_json, encrypt_json
 from resonanz.core.errors import ActionError
 from resonanz.core.models import ApiToken
 
 PENDING = "resonanz_2fa_pending"
+NEW_KEY = "resonanz_new_api_key"
 #: how long the code step waits after the password was right
 PENDING_SECONDS = 300
 
@@ -64,6 +66,9 @@ def login_code(request):
         if used:
             request.session.pop(PENDING, None)
             login(request, user, backend=pending["backend"])
+            language = getattr(getattr(user, "agent", None), "language", "")
+            if language:  # the notice below speaks the agent's language, as every page after sign-in does
+                translation.activate(language)
             if used == "recovery":
                 left = twofactor.remaining_recovery_codes(user)
                 flash.warning(request, _("You signed in with a recovery code; %(n)s are left. Make new ones on "
@@ -128,15 +133,18 @@ def _expiry(value: str):
 @login_required
 def api_tokens(request):
     """The agent's personal API tokens: make one (its key is shown once), see when each was last used, revoke."""
-    new_key = ""
     if request.method == "POST":
         try:
-            _token, new_key = tokens.create_token(
+            _token, key = tokens.create_token(
                 request.user, name=request.POST.get("name", ""), scope=request.POST.get("scope", "read"),
                 expires_at=_expiry(request.POST.get("expires", "").strip()))
+            # shown by the next page once, then gone: reloading it cannot make a second token or show the key again
+            # (encrypted with the instance key, so not even the session row holds it in plain text)
+            request.session[NEW_KEY] = encrypt_json({"k": key})
         except ActionError as exc:
             flash.error(request, exc.message)
-            return redirect("inbox:api_tokens")
+        return redirect("inbox:api_tokens")
+    new_key = decrypt_json(request.session.pop(NEW_KEY, "")).get("k", "")
     rows = list(ApiToken.objects.filter(user=request.user).order_by("-id")[:200])
     for row in rows:
         row.state = tokens.state(row)

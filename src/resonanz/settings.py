@@ -210,10 +210,11 @@ if RESONANZ_HTTPS:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = ["'self'", "data:", "https:"]
 # Behind a proxy that sets X-Forwarded-For: count sign-in failures per client, not per proxy.
+# (django-ipware is not installed, so axes would read REMOTE_ADDR: the proxy's. core.audit.client_address
+# reads X-Forwarded-For as far as our own proxies wrote it, for the lockout, the audit log and the rate limits.)
 RESONANZ_BEHIND_PROXY = _env_bool("RESONANZ_BEHIND_PROXY", RESONANZ_HTTPS)
-if RESONANZ_BEHIND_PROXY:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    AXES_IPWARE_PROXY_COUNT = int(os.environ.get("RESONANZ_PROXY_COUNT", 1))
+RESONANZ_PROXY_COUNT = int(os.environ.get("RESONANZ_PROXY_COUNT", 1))
+AXES_CLIENT_IP_CALLABLE = "resonanz.core.audit.client_address"
 # Abuse limits for public endpoints, "requests/seconds" per client address (and per key where named),
 # counted in the database so every process shares them (core/ratelimit.py). Override single entries with
 # RESONANZ_RATE_LIMITS="help_search=60/60,webhook=0/60" (0 switches a limit off).

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -23,6 +24,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from resonanz.core import audit
 from resonanz.core.models import RateCounter
 
 log = logging.getLogger("resonanz.security")
@@ -52,8 +54,13 @@ def limit(name: str) -> Limit | None:
 
 
 def client_address(request: HttpRequest) -> str:
-    """Who is asking: the address Django sees (set ``RESONANZ_BEHIND_PROXY`` behind a proxy)."""
-    return (request.META.get("REMOTE_ADDR") or "unknown")[:45]
+    """Who is asking: the address the sign-in lockout and the audit log use, so behind a proxy
+    (``RESONANZ_BEHIND_PROXY``) it is the client's, not the proxy's, which all clients share."""
+    return audit.client_address(request) or "unknown"
+
+
+def _now() -> float:
+    return time.time()
 
 
 def _bump(key: str, expires: datetime) -> int:
@@ -71,7 +78,7 @@ def hit(name: str, who: str) -> None:
     rule = limit(name)
     if rule is None:
         return
-    now = timezone.now().timestamp()
+    now = _now()
     window = int(now // rule.seconds) * rule.seconds
     ends = datetime.fromtimestamp(window + rule.seconds, tz=UTC)
     count = _bump(f"{name}:{who}:{window}"[:200], ends)

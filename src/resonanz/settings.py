@@ -298,7 +298,24 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Resonanz API",
-    "DESCRIPTION": "Contacts, channels, conversations and messages of the Resonanz social CRM.",
+    "DESCRIPTION": (
+        "Contacts, channels, conversations and messages of the Resonanz social CRM.\n\n"
+        "## Authentication: personal API tokens\n"
+        "Send `Authorization: Token <key>` (or `Bearer <key>`) with every request. Make a token on your profile "
+        "page (Profile → API tokens), with `POST /api/tokens/` while signed in, or by signing in with "
+        "`POST /api/auth/token/` (`username`, `password`, and `code` from your authenticator app when "
+        "two-factor sign-in is on). The key is in that one answer only; Resonanz stores a hash of it.\n\n"
+        "- A token acts as you: your role and your team restrictions apply, never more.\n"
+        "- `scope`: `read` allows GET, HEAD and OPTIONS only (anything else is 403); `full` allows what your "
+        "role allows.\n"
+        "- `expires_at` (optional): refused (401) after it. `DELETE /api/tokens/<id>/` revokes a token (401 from "
+        "then on); `GET /api/tokens/` shows each token's last use.\n"
+        "- Keys made before personal tokens keep working (they were turned into hashed tokens).\n\n"
+        "## Limits\n"
+        "`POST /api/auth/token/` and the public endpoints (webhooks, chat, help center, forms) are rate-limited "
+        "per client address: 429 with `Retry-After` in seconds. Repeated wrong passwords or codes lock the "
+        "account and the address for a while (429)."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if RESONANZ_API_DOCS_PUBLIC

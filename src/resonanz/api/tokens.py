@@ -7,6 +7,7 @@ once, when the token is made; Resonanz stores only its hash.
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -18,6 +19,17 @@ from rest_framework.views import APIView
 from resonanz.core import ratelimit, signin, tokens, twofactor
 from resonanz.core.models import ApiToken
 from resonanz.core.parsers import SafeJSONParser
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """How the schema (and Swagger's "Authorize" button) describes personal tokens."""
+
+    target_class = "resonanz.core.tokens.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "A personal API token: `Token <key>` (or `Bearer <key>`)."}
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

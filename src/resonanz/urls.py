@@ -44,6 +44,9 @@ urlpatterns = [
     path("community/", include("resonanz.portal.urls_community")),
     path("moderation/", include("resonanz.desk.urls.community")),
     path("api/", include("resonanz.api.urls")),
+    # The Django admin signs in through the same two steps (password, then a code with two-factor sign-in):
+    # its own login form would start a session on the password alone.
+    path("django-admin/login/", account.LoginView.as_view(), name="django_admin_login"),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -34,7 +34,8 @@ def enrol(user) -> tuple[str, list[str]]:
     secret = secret_of(user)
     assert " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) in html
     wrong = client.post("/inbox/profile/two-factor/", {"step": "confirm", "code": "000000"}, follow=True)
-    assert not twofactor.enabled(user) and "Dieser Code stimmt nicht" in wrong.content.decode()  # Berta reads German
+    expected = "Dieser Code stimmt nicht" if user.agent.language == "de" else "That code is not right"
+    assert not twofactor.enabled(user) and expected in wrong.content.decode()  # in the agent's language
     done = client.post("/inbox/profile/two-factor/", {"step": "confirm", "code": pyotp.TOTP(secret).now()})
     codes = done.context["codes"]
     assert twofactor.enabled(user) and len(codes) == 10 and codes[0] in done.content.decode()
@@ -178,3 +179,13 @@ def test_agent_switches_it_off_and_new_recovery_codes_replace_old(agent_user):
     signin = Client()
     response = signin.post("/accounts/login/", {"username": "berta@example.com", "password": "pw-agent-123"})
     assert response.status_code == 302 and signin.session["_auth_user_id"] == str(agent_user.pk)
+
+
+def test_the_django_admin_login_asks_for_the_code_too(admin_user):
+    enrol(admin_user)
+    client = Client()
+    step1 = client.post("/django-admin/login/?next=/django-admin/",
+                        {"username": "admin@example.com", "password": "pw-admin-123", "next": "/django-admin/"})
+    assert step1.status_code == 302 and step1["Location"] == "/accounts/login/code/"
+    assert "_auth_user_id" not in client.session
+    assert client.get("/django-admin/").status_code == 302

@@ -68,6 +68,7 @@ def test_api_token_made_and_revoked_at_phone_width(live_server, browser, agent):
     page.click("text=API-Tokens")
     page.wait_for_load_state()
     assert "Sie haben noch keine Tokens" in page.inner_text("main")
+    assert "„Authorization: Token <key>“" in page.inner_text("main")  # the header to send, as text
     page.fill("input[name=name]", "Shop-Anbindung mit einem recht langen Namen für das schmale Telefon")
     page.select_option("select[name=scope]", "read")
     page.click("text=Token erstellen")

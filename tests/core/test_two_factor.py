@@ -189,3 +189,19 @@ def test_the_django_admin_login_asks_for_the_code_too(admin_user):
     assert step1.status_code == 302 and step1["Location"] == "/accounts/login/code/"
     assert "_auth_user_id" not in client.session
     assert client.get("/django-admin/").status_code == 302
+
+
+def test_cli_resets_and_sets_the_rule(agent_user, capsys):
+    from django.core.management import CommandError, call_command
+
+    enrol(agent_user)
+    call_command("two_factor", "reset", "BERTA@example.com")
+    assert not twofactor.enabled(agent_user)
+    assert AuditEntry.objects.filter(action="two_factor.disable", target_label=agent_user.get_username()).exists()
+    call_command("two_factor", "require", "agent", "admin")
+    assert twofactor.policy().two_factor_roles == ["agent", "admin"]
+    assert "agent, admin" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="boss"):
+        call_command("two_factor", "require", "boss")
+    with pytest.raises(CommandError, match="No account"):
+        call_command("two_factor", "reset", "nobody@example.com")

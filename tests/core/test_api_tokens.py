@@ -163,3 +163,18 @@ def test_token_page_makes_shows_once_and_revokes(agent_user):
     assert token.revoked_at is not None
     bad = client.post("/inbox/profile/tokens/", {"name": "x", "scope": "read", "expires": "morgen"}, follow=True)
     assert bad.status_code == 200 and not ApiToken.objects.filter(name="x").exists()
+
+
+def test_an_administrator_revokes_an_agents_token(agent_user, admin_user, supervisor_user):
+    token, key = tokens.create_token(agent_user, name="leaked script")
+    admin = Client()
+    admin.force_login(admin_user)
+    page = admin.get(f"/inbox/settings/agents/{agent_user.agent.pk}/").content.decode()
+    assert "leaked script" in page and token.prefix in page and key not in page
+    mine, _key = tokens.create_token(supervisor_user, name="not hers")
+    # a token of another agent cannot be revoked through this agent's page
+    assert admin.post(f"/inbox/settings/agents/{agent_user.agent.pk}/",
+                      {"form": "revoke_token", "token": mine.pk}).status_code == 404
+    admin.post(f"/inbox/settings/agents/{agent_user.agent.pk}/", {"form": "revoke_token", "token": token.pk})
+    assert client_with(key).get("/api/contacts/").status_code == 401
+    assert AuditEntry.objects.get(action="api_token.revoke").actor == admin_user

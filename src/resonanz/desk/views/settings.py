@@ -18,7 +18,7 @@ from resonanz.core import signin, tokens, twofactor
 from resonanz.core.accounts import set_password_link
 from resonanz.core.crypto import mask
 from resonanz.core.errors import ActionError
-from resonanz.core.models import AuditEntry
+from resonanz.core.models import ApiToken, AuditEntry
 from resonanz.core.params import as_int
 from resonanz.core.permissions import can, denied_message, permission_required
 from resonanz.desk.forms.catalog import CatalogEntryForm
@@ -60,6 +60,12 @@ def agent_edit(request, pk: int):
         twofactor.disable(profile.user, actor=request.user)
         flash.success(request, _("Two-factor sign-in was reset for this agent."))
         return redirect("inbox:admin_agent", pk=profile.pk)
+    if request.method == "POST" and request.POST.get("form") == "revoke_token":
+        # an agent who left a key in a script that leaked, or is away: administrators revoke their tokens
+        token = get_object_or_404(ApiToken, pk=as_int(request.POST.get("token"), minimum=1) or 0, user=profile.user)
+        tokens.revoke_token(token, actor=request.user)
+        flash.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+        return redirect("inbox:admin_agent", pk=profile.pk)
     form = AgentForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in form.fields if k != "teams"}
@@ -68,7 +74,7 @@ def agent_edit(request, pk: int):
         return redirect("inbox:admin_agents")
     return render(request, "admin/agent_edit.html", {
         "form": form, "profile": profile, "two_factor_on": twofactor.enabled(profile.user),
-        "active_tokens": tokens.active_tokens(profile.user).count()})
+        "active_tokens": list(tokens.active_tokens(profile.user).order_by("-id")[:100])})
 
 
 @admin_required

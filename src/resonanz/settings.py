@@ -224,7 +224,7 @@ RESONANZ_RATE_LIMITS = {
     "community_login": "5/600",      # community sign-in / sign-up links sent by email, per address
     "contact_form": "10/600",        # web contact forms, per address and form
     "survey": "20/600",              # satisfaction survey answers, per address
-    "webhook": "600/60",             # /hooks/<slug>/ pushes, per address and channel
+    "webhook": "6000/60",            # /hooks/<slug>/ pushes, per address and channel (platforms push fast)
     "chat_ip": "120/60",             # chat widget writes, per address and chat
     "chat_visitor": "20/60",         # chat lines and sessions, per visitor
     "chat_reads": "60/60",           # chat read receipts, per visitor

@@ -8,10 +8,12 @@ variables listed in README.md.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.core.files import secure_var_dir
@@ -102,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "resonanz.core.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
+    # An agent whose role must use two-factor sign-in and has not set it up is sent to set it up first.
+    "resonanz.core.twofactor_middleware.TwoFactorRequiredMiddleware",
     # Last: turns a sign-in refused for too many failures into the lockout answer (core/signin.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -211,10 +215,35 @@ if RESONANZ_HTTPS:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = ["'self'", "data:", "https:"]
 # Behind a proxy that sets X-Forwarded-For: count sign-in failures per client, not per proxy.
+# (django-ipware is not installed, so axes would read REMOTE_ADDR: the proxy's. core.audit.client_address
+# reads X-Forwarded-For as far as our own proxies wrote it, for the lockout, the audit log and the rate limits.)
 RESONANZ_BEHIND_PROXY = _env_bool("RESONANZ_BEHIND_PROXY", RESONANZ_HTTPS)
-if RESONANZ_BEHIND_PROXY:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    AXES_IPWARE_PROXY_COUNT = int(os.environ.get("RESONANZ_PROXY_COUNT", 1))
+RESONANZ_PROXY_COUNT = int(os.environ.get("RESONANZ_PROXY_COUNT", 1))
+AXES_CLIENT_IP_CALLABLE = "resonanz.core.audit.client_address"
+# Abuse limits for public endpoints, "requests/seconds" per client address (and per key where named),
+# counted in the database so every process shares them (core/ratelimit.py). Override single entries with
+# RESONANZ_RATE_LIMITS="help_search=60/60,webhook=0/60" (0 switches a limit off).
+RESONANZ_RATE_LIMITS = {
+    "help_search": "30/60",          # help-center search, per address
+    "help_vote": "20/600",           # "was this helpful?" votes, per address
+    "community_login": "5/600",      # community sign-in / sign-up links sent by email, per address
+    "community_writes": "60/600",    # community posts and votes, per address (members have stricter own limits)
+    "contact_form": "10/600",        # web contact forms, per address and form
+    "survey": "20/600",              # satisfaction survey answers, per address
+    "webhook": "6000/60",            # /hooks/<slug>/ pushes, per address and channel (platforms push fast)
+    "chat_ip": "120/60",             # chat widget writes, per address and chat
+    "chat_visitor": "20/60",         # chat lines and sessions, per visitor
+    "chat_reads": "60/60",           # chat read receipts, per visitor
+    "password_reset": "5/3600",      # "forgot your password?" mails, per address
+    "api_token": "20/60",            # /api/auth/token/, per address (failed sign-ins also lock out)
+    "login_code": "20/600",          # two-factor code step, per address (wrong codes also lock out)
+}
+for _entry in filter(None, (e.strip() for e in os.environ.get("RESONANZ_RATE_LIMITS", "").split(","))):
+    _name, _sep, _value = _entry.partition("=")
+    if _name.strip() not in RESONANZ_RATE_LIMITS or not re.fullmatch(r"\d+/\d+", _value.strip()):
+        raise ImproperlyConfigured(f"RESONANZ_RATE_LIMITS: {_entry!r} must be name=count/seconds with a name of "
+                                   f"{', '.join(RESONANZ_RATE_LIMITS)}")
+    RESONANZ_RATE_LIMITS[_name.strip()] = _value.strip()
 # The API schema and its docs page are public by default (they describe, they do not serve data);
 # RESONANZ_API_DOCS_PUBLIC=0 makes them need a signed-in user like the rest of the API.
 RESONANZ_API_DOCS_PUBLIC = _env_bool("RESONANZ_API_DOCS_PUBLIC", True)
@@ -262,7 +291,8 @@ RESONANZ_SENT_AT_MAX_AGE_DAYS = int(os.environ.get("RESONANZ_SENT_AT_MAX_AGE_DAY
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # personal tokens, stored as hashes (core/tokens.py); old keys keep working
+        "resonanz.core.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -278,7 +308,24 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Resonanz API",
-    "DESCRIPTION": "Contacts, channels, conversations and messages of the Resonanz social CRM.",
+    "DESCRIPTION": (
+        "Contacts, channels, conversations and messages of the Resonanz social CRM.\n\n"
+        "## Authentication: personal API tokens\n"
+        "Send `Authorization: Token <key>` (or `Bearer <key>`) with every request. Make a token on your profile "
+        "page (Profile → API tokens), with `POST /api/tokens/` while signed in, or by signing in with "
+        "`POST /api/auth/token/` (`username`, `password`, and `code` from your authenticator app when "
+        "two-factor sign-in is on). The key is in that one answer only; Resonanz stores a hash of it.\n\n"
+        "- A token acts as you: your role and your team restrictions apply, never more.\n"
+        "- `scope`: `read` allows GET, HEAD and OPTIONS only (anything else is 403); `full` allows what your "
+        "role allows.\n"
+        "- `expires_at` (optional): refused (401) after it. `DELETE /api/tokens/<id>/` revokes a token (401 from "
+        "then on); `GET /api/tokens/` shows each token's last use.\n"
+        "- Keys made before personal tokens keep working (they were turned into hashed tokens).\n\n"
+        "## Limits\n"
+        "`POST /api/auth/token/` and the public endpoints (webhooks, chat, help center, forms) are rate-limited "
+        "per client address: 429 with `Retry-After` in seconds. Repeated wrong passwords or codes lock the "
+        "account and the address for a while (429)."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if RESONANZ_API_DOCS_PUBLIC

@@ -37,4 +37,4 @@ AUTH_PASSWORD_VALIDATORS = copy.deepcopy(AUTH_PASSWORD_VALIDATORS)  # noqa: F405
 AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"]["min_length"] = 8
 
 # Every test client posts from 127.0.0.1: the community's per-address write limit would trip across tests.
-RESONANZ_COMMUNITY_WRITES_PER_IP = 1_000_000
+RESONANZ_RATE_LIMITS = {**RESONANZ_RATE_LIMITS, "community_writes": "0/600"}  # noqa: F405

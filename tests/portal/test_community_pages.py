@@ -131,10 +131,7 @@ def test_editor_turns_an_answer_into_a_draft_article(client, admin_user, agent_u
 
 
 def test_writes_are_rate_limited_per_address(client, settings):
-    from django.core.cache import cache
-
-    cache.clear()
-    settings.RESONANZ_COMMUNITY_WRITES_PER_IP = 2
+    settings.RESONANZ_RATE_LIMITS = {**settings.RESONANZ_RATE_LIMITS, "community_writes": "2/600"}
     login(client, "anna@example.com")
     author = Member.objects.create(display_name="Bert")
     idea = actions.submit_idea(author, title="Dunkelmodus für die App", description="Abends ist die App zu hell.")
@@ -142,4 +139,3 @@ def test_writes_are_rate_limited_per_address(client, settings):
     assert client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "0"}).status_code == 302
     response = client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "1"})
     assert response.status_code == 429 and Idea.objects.get().votes == 1
-    cache.clear()

@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from resonanz.api import automation, community, insights, knowledge, macros, views
+from resonanz.api import automation, community, insights, knowledge, macros, tokens, views
 from resonanz.api.params import IdRouter
 from resonanz.api.retention import RetentionRuleViewSet
 
@@ -29,6 +29,7 @@ router.register("alerts", insights.AlertViewSet, basename="alert")
 router.register("goals", insights.GoalViewSet, basename="goal")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
+router.register("tokens", tokens.ApiTokenViewSet, basename="api-token-personal")
 router.register("audit-log", views.AuditLogViewSet, basename="audit-entry")
 router.register("community/questions", community.QuestionViewSet, basename="community-question")
 router.register("community/ideas", community.IdeaViewSet, basename="community-idea")
@@ -36,7 +37,7 @@ router.register("community/members", community.MemberViewSet, basename="communit
 router.register("community/moderation", community.ModerationViewSet, basename="community-moderation")
 
 urlpatterns = [
-    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/token/", tokens.TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view loads its start-up script as a file: no inline script, as everywhere. Swagger UI sets
     # inline styles, so this one page allows those (styles cannot run code).

@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -41,16 +40,6 @@ from resonanz.understanding.actions import correct, delete_catalog_entry, save_c
 from resonanz.understanding.models import CatalogEntry
 
 User = get_user_model()
-
-
-class TokenView(ObtainAuthToken):
-    """Exchange user name and password for the API token; failures count towards the sign-in lockout (429)."""
-
-    parser_classes = [FormParser, MultiPartParser, SafeJSONParser]
-
-    def get_serializer_context(self):
-        # django-axes marks the lockout on the Django request its middleware sees, not on DRF's wrapper.
-        return {**super().get_serializer_context(), "request": self.request._request}
 
 
 AdminWritesOthersRead = WritesNeed.of("settings.manage")

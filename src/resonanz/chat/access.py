@@ -14,24 +14,23 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from django.core import signing
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from resonanz.connectors.models import Channel
+from resonanz.core import ratelimit
 
 TOKEN_SALT = "resonanz.chat.visitor"
 TOKEN_HEADER = "X-Resonanz-Chat"
 MAX_BODY = 16 * 1024
-# (requests, seconds): lines and sessions per visitor and per address; read receipts apart, so reading never
-# costs a visitor a line
-LIMITS = {"visitor": (20, 60), "ip": (120, 60), "reads": (60, 60)}
+# Limits (settings.RESONANZ_RATE_LIMITS "chat_visitor", "chat_ip", "chat_reads"): lines and sessions per
+# visitor and per address; read receipts apart, so reading never costs a visitor a line.
 
 
 class Refused(Exception):
-    def __init__(self, status: int, error: str) -> None:
+    def __init__(self, status: int, error: str, *, retry_after: int = 0) -> None:
         super().__init__(error)
-        self.status, self.error = status, error
+        self.status, self.error, self.retry_after = status, error, retry_after
 
 
 @dataclass
@@ -86,17 +85,11 @@ def with_cors(response: HttpResponse, origin: str) -> HttpResponse:
 
 
 def rate_limit(scope: str, key: str) -> None:
-    allowed, window = LIMITS[scope]
-    name = f"chat-rate:{scope}:{key}"
-    if cache.add(name, 1, window):
-        return
+    """Counted in the database (core/ratelimit.py), so every web process shares the count."""
     try:
-        count = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.add(name, 1, window)
-        return
-    if count > allowed:
-        raise Refused(429, "too many messages; wait a minute")
+        ratelimit.hit(f"chat_{scope}", key)
+    except ratelimit.RateLimited as exc:
+        raise Refused(429, "too many messages; wait a minute", retry_after=exc.retry_after) from None
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -146,6 +139,8 @@ def endpoint(*methods: str, token: bool = True, write: bool | str = False):
                 response = view(request, channel, visitor) if token else view(request, channel)
             except Refused as exc:
                 response = JsonResponse({"error": exc.error}, status=exc.status)
+                if exc.retry_after:
+                    response["Retry-After"] = str(exc.retry_after)
             return with_cors(response, origin)
 
         return inner

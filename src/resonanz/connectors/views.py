@@ -10,9 +10,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from resonanz.connectors.models import Channel
+from resonanz.core.ratelimit import rate_limited
 
 
 @csrf_exempt
+@rate_limited("webhook", methods=None, key=lambda request, slug: slug)
 def push(request: HttpRequest, slug: str) -> HttpResponse:
     channel = Channel.objects.filter(slug=slug).first()
     if channel is None or not channel.driver.accepts_push:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from django.conf import settings
+
 from resonanz.core import requestid
 from resonanz.core.models import AuditEntry
 
@@ -16,8 +18,17 @@ _address: ContextVar[str] = ContextVar("resonanz_audit_address", default="")
 
 
 def client_address(request) -> str:
-    """The client's address as Django sees it (behind a proxy, set ``RESONANZ_BEHIND_PROXY``)."""
-    return (request.META.get("REMOTE_ADDR") or "")[:45]
+    """The client's address: the connecting address, or behind ``RESONANZ_PROXY_COUNT`` proxies of our own
+    (``RESONANZ_BEHIND_PROXY``) the address the outermost one saw, which it appended to X-Forwarded-For.
+    Entries further left are whatever the client claimed and are never trusted. The audit log, the sign-in
+    lockout (``AXES_CLIENT_IP_CALLABLE``) and the rate limits all count this address."""
+    remote = request.META.get("REMOTE_ADDR") or ""
+    if getattr(settings, "RESONANZ_BEHIND_PROXY", False):
+        count = max(1, int(getattr(settings, "RESONANZ_PROXY_COUNT", 1)))
+        chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(chain) >= count:
+            remote = chain[-count]
+    return remote[:45]
 
 
 class AuditContextMiddleware:

@@ -65,3 +65,67 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or '-'} {self.action} {self.target_label}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: it acts as its owner (role and team restrictions included), never more.
+
+    Only a SHA-256 hash of the key is stored (the key is shown once, when it is made); ``prefix`` is the
+    key's harmless start, so an agent can tell their tokens apart. A read-only token may only read.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        FULL = "full", _("Read and write")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices, default=Scope.FULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class TwoFactorDevice(models.Model):
+    """An agent's authenticator app: the TOTP secret (encrypted with the instance key) and the last time step
+    used, so a code seen once cannot be replayed. Unconfirmed until the agent typed one code from it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor")
+    secret = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for signing in without the authenticator app; stored as a hash."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class SecurityPolicy(models.Model):
+    """Instance-wide sign-in rules an administrator sets on Settings → Security (one row)."""
+
+    two_factor_roles = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class RateCounter(models.Model):
+    """One fixed window of a rate limit (``name:who:window``): shared by every web process through the database."""
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.IntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)

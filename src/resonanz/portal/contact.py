@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from resonanz.connectors import intake
 from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
+from resonanz.core.ratelimit import rate_limited
 
 
 class ContactForm(forms.Form):
@@ -25,6 +26,7 @@ class ContactForm(forms.Form):
                               label="")  # a field people don't see and bots fill
 
 
+@rate_limited("contact_form", key=lambda request, slug: slug)
 def contact_form(request, slug: str):
     channel = get_object_or_404(Channel, slug=slug)
     if not channel.driver.has_public_form or not channel.enabled:

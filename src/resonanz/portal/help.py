@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_POST
 
+from resonanz.core.ratelimit import rate_limited
 from resonanz.knowledge import actions
 from resonanz.knowledge.bot import plain
 from resonanz.knowledge.models import Article, Category
@@ -91,6 +92,7 @@ def article(request, lang: str, pk: int, slug: str):
 
 
 @require_POST
+@rate_limited("help_vote")
 def feedback(request, lang: str, pk: int):
     item = get_object_or_404(public(), pk=pk)
     answer = request.POST.get("helpful")
@@ -102,6 +104,7 @@ def feedback(request, lang: str, pk: int):
     return redirect(public_url(item, query) + "#feedback")
 
 
+@rate_limited("help_search", methods=("GET", "HEAD"))
 def search(request, lang: str):
     query = (request.GET.get("q") or "").strip()
     results = ranking().search(query, k=MAX_SEARCH_RESULTS, public_only=True, language=lang) if query else []

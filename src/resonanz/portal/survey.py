@@ -13,6 +13,7 @@ from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
 from resonanz.core.errors import ActionError
+from resonanz.core.ratelimit import rate_limited
 from resonanz.insights.actions import answer_survey
 from resonanz.insights.models import Survey
 
@@ -20,6 +21,7 @@ RATINGS = (5, 4, 3, 2, 1)
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("survey", methods=None)
 def survey(request, token: str):
     item = get_object_or_404(Survey.objects.select_related("conversation__contact"), token=token[:64])
     language = item.conversation.contact.preferred_language

@@ -1,9 +1,9 @@
 from django.urls import path
 
+from resonanz.desk.views import account, reply_window
 from resonanz.desk.views import inbox as views
 from resonanz.desk.views import macros as views_macros
 from resonanz.desk.views import merge as views_merge
-from resonanz.desk.views import reply_window
 from resonanz.desk.views import retention as views_retention
 from resonanz.desk.views import settings as views_admin
 from resonanz.desk.views import start as views_start
@@ -17,6 +17,9 @@ urlpatterns = [
     path("start/hide/", views_start.hide, name="start_hide"),
     path("attachments/<id:pk>/", views.attachment, name="attachment"),
     path("profile/", views.profile, name="profile"),
+    path("profile/two-factor/", account.two_factor, name="two_factor"),
+    path("profile/tokens/", account.api_tokens, name="api_tokens"),
+    path("profile/tokens/<id:pk>/revoke/", account.api_token_revoke, name="api_token_revoke"),
     path("macros/", views_macros.macros, name="macros"),
     path("macros/<id:pk>/", views_macros.macros, name="macro"),
     path("macros/<id:pk>/delete/", views_macros.macro_delete, name="macro_delete"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.contrib import messages as flash
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,13 +14,13 @@ from django.views.decorators.http import require_POST
 
 from resonanz.connectors import actions as channel_actions
 from resonanz.connectors.models import Channel
-from resonanz.core import signin
+from resonanz.core import signin, tokens, twofactor
 from resonanz.core.accounts import set_password_link
 from resonanz.core.crypto import mask
 from resonanz.core.errors import ActionError
-from resonanz.core.models import AuditEntry
+from resonanz.core.models import ApiToken, AuditEntry
 from resonanz.core.params import as_int
-from resonanz.core.permissions import permission_required
+from resonanz.core.permissions import can, denied_message, permission_required
 from resonanz.desk.forms.catalog import CatalogEntryForm
 from resonanz.desk.forms.channels import ChannelForm
 from resonanz.desk.forms.chat import ChatWidgetForm
@@ -54,13 +55,26 @@ def agents(request):
 @admin_required
 def agent_edit(request, pk: int):
     profile = get_object_or_404(AgentProfile, pk=pk)
+    if request.method == "POST" and request.POST.get("form") == "two_factor_reset":
+        # An agent who lost their phone and their recovery codes: they set it up again at the next sign-in.
+        twofactor.disable(profile.user, actor=request.user)
+        flash.success(request, _("Two-factor sign-in was reset for this agent."))
+        return redirect("inbox:admin_agent", pk=profile.pk)
+    if request.method == "POST" and request.POST.get("form") == "revoke_token":
+        # an agent who left a key in a script that leaked, or is away: administrators revoke their tokens
+        token = get_object_or_404(ApiToken, pk=as_int(request.POST.get("token"), minimum=1) or 0, user=profile.user)
+        tokens.revoke_token(token, actor=request.user)
+        flash.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+        return redirect("inbox:admin_agent", pk=profile.pk)
     form = AgentForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in form.fields if k != "teams"}
         actions.update_agent(profile, teams=list(form.cleaned_data["teams"]), **data)
         flash.success(request, _("Agent saved."))
         return redirect("inbox:admin_agents")
-    return render(request, "admin/agent_edit.html", {"form": form, "profile": profile})
+    return render(request, "admin/agent_edit.html", {
+        "form": form, "profile": profile, "two_factor_on": twofactor.enabled(profile.user),
+        "active_tokens": list(tokens.active_tokens(profile.user).order_by("-id")[:100])})
 
 
 @admin_required
@@ -213,7 +227,17 @@ def catalog(request):
 
 @permission_required("audit.read")
 def security(request):
-    """The audit log (who deleted, merged, exported, was locked out) and the current sign-in lockouts."""
+    """The audit log (who deleted, merged, exported, was locked out), the current sign-in lockouts, and which
+    roles must use two-factor sign-in."""
+    if request.method == "POST" and request.POST.get("form") == "two_factor":
+        if not can(request.user, "settings.manage"):
+            raise PermissionDenied(denied_message("settings.manage"))
+        try:
+            twofactor.set_required_roles(request.POST.getlist("roles"), actor=request.user)
+            flash.success(request, _("The two-factor rule was saved."))
+        except ActionError as exc:
+            flash.error(request, exc.message)
+        return redirect("inbox:admin_security")
     if request.method == "POST":
         try:
             signin.unlock(as_int(request.POST.get("attempt"), minimum=1) or 0, actor=request.user)
@@ -229,4 +253,6 @@ def security(request):
     actions_seen = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
     return render(request, "admin/security.html", {
         "page": page, "action": action, "actions_seen": list(actions_seen), "lockouts": signin.lockouts()[:200],
+        "two_factor_roles": twofactor.policy().two_factor_roles,
+        "role_choices": [(r, label) for r, label in AgentProfile.Role.choices],
     })

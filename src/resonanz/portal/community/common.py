@@ -7,13 +7,10 @@ chose (session), else the member's setting, else the browser's.
 
 from __future__ import annotations
 
-import time
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -22,6 +19,7 @@ from resonanz.community import actions
 from resonanz.community.models import Member
 from resonanz.core.errors import ActionError
 from resonanz.core.permissions import role_of
+from resonanz.core.ratelimit import rate_limited as core_rate_limited
 
 SESSION_KEY = "community_member"
 LANG_KEY = "community_lang"
@@ -94,28 +92,7 @@ def safe_next(value: str | None, default: str) -> str:
     return value if value.startswith("/") and not value.startswith("//") else default
 
 
-#: posts and votes per address in ten minutes unless RESONANZ_COMMUNITY_WRITES_PER_IP says otherwise (members
-#: have their own, stricter limits in the actions)
-WRITES_PER_IP = 60
-
-
 def rate_limited(view):
-    """Writes from one address are limited (cache counter per ten-minute window): 429 beyond the limit."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method == "POST":
-            key = f"community-writes:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 600)}"
-            cache.add(key, 0, 700)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                count = 1
-            if count > getattr(settings, "RESONANZ_COMMUNITY_WRITES_PER_IP", WRITES_PER_IP):
-                with translation.override(language_of(request)):
-                    return HttpResponse(translation.gettext(
-                        "Too many posts and votes from your address. Please wait a few minutes."), status=429,
-                        content_type="text/plain; charset=utf-8")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    """Posts and votes from one address: ``community_writes`` in RESONANZ_RATE_LIMITS, counted in the database
+    so every web process and host shares the count (core/ratelimit.py); reading is never limited."""
+    return core_rate_limited("community_writes")(view)

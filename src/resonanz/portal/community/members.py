@@ -24,6 +24,7 @@ from resonanz.community.models import (
     Question,
     Visibility,
 )
+from resonanz.core.ratelimit import rate_limited as limited
 from resonanz.portal.community.common import (
     LANG_KEY,
     LANGS,
@@ -42,6 +43,7 @@ class LoginForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Your email address"), max_length=320)
 
 
+@limited("community_login")
 def login(request):
     next_url = safe_next(request.GET.get("next") or request.POST.get("next"), reverse("community:home"))
     sent = False
@@ -54,6 +56,7 @@ def login(request):
     return page(request, "community/login.html", {"form": form, "sent": sent, "next": next_url})
 
 
+@limited("community_login")
 def redeem(request, token: str):
     """GET shows a button (mail scanners that open links must not spend them); POST logs in."""
     next_url = safe_next(request.GET.get("next") or request.POST.get("next"), reverse("community:home"))

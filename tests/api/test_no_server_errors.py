@@ -117,3 +117,16 @@ def test_desk_after_parameters(after, client, agent_user, api_channel):
     for url in ("/inbox/updates/", f"/inbox/c/{result.conversation.pk}/", "/listening/", "/knowledge/"):
         response = client.get(url, {"after": after})
         assert response.status_code < 500, (url, response.status_code)
+
+
+@pytest.mark.parametrize("body", [[None, None], "text", 7])
+def test_community_writes_with_a_body_that_is_not_an_object_are_400(body, admin_api):
+    """Found by the schemathesis run: `[null, null]` to the moderation endpoint answered 500."""
+    from resonanz.community.models import Idea, Member
+
+    author = Member.objects.create(display_name="Bert")
+    idea = Idea.objects.create(author=author, title="Dunkelmodus", description="Abends zu hell.")
+    for url in ("/api/community/moderation/", f"/api/community/ideas/{idea.pk}/status/"):
+        response = admin_api.post(url, body, format="json")
+        assert response.status_code == 400, (url, response.status_code, response.content[:300])
+        assert "JSON object" in response.json()["detail"]

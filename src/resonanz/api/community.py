@@ -14,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from resonanz.api.params import json_object
 from resonanz.community import actions, queries
 from resonanz.community.models import Answer, Idea, IdeaLink, Member, ModerationAction, Question
 from resonanz.community.rules import BADGES, level_for
@@ -130,8 +131,9 @@ class IdeaViewSet(viewsets.ReadOnlyModelViewSet):
     def status(self, request, pk=None):
         if not can(request.user, "ideas.manage"):
             raise PermissionDenied(denied_message("ideas.manage"))
-        idea = actions.set_idea_status(self.get_object(), status=str(request.data.get("status", "")),
-                                       note=str(request.data.get("note", "")), actor=request.user)
+        data = json_object(request)
+        idea = actions.set_idea_status(self.get_object(), status=str(data.get("status", "")),
+                                       note=str(data.get("note", "")), actor=request.user)
         return Response(IdeaSerializer(idea).data)
 
     @extend_schema(request=IdeaLinkSerializer, responses=IdeaSerializer)
@@ -170,7 +172,7 @@ class ModerationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "action": serializers.ChoiceField(choices=list(actions.ACTIONS)), "reason": serializers.CharField(),
         "body": serializers.CharField(required=False)}), responses=ModerationSerializer)
     def create(self, request):
-        data = request.data
+        data = json_object(request)
         target = data.get("id")
         entry = actions.moderate(str(data.get("kind", "")), target if isinstance(target, int) else 0,
                                  str(data.get("action", "")), reason=str(data.get("reason", "")),

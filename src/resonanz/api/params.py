@@ -39,3 +39,12 @@ def id_params(params, *names: str, words: tuple[str, ...] = ()) -> dict[str, int
     if errors:
         raise ValidationError(errors)
     return found
+
+
+def json_object(request) -> dict:
+    """The request body as a mapping: a list or a bare value is refused with a 400 (not a 500 on ``.get``)."""
+    from rest_framework.exceptions import ValidationError
+
+    if not isinstance(request.data, dict):
+        raise ValidationError({"detail": "Send a JSON object with the fields this endpoint documents."})
+    return request.data

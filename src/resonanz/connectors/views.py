@@ -10,11 +10,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from resonanz.connectors.models import Channel
+from resonanz.core import fastsql
 
 
 @csrf_exempt
 def push(request: HttpRequest, slug: str) -> HttpResponse:
-    channel = Channel.objects.filter(slug=slug).first()
+    channel = fastsql.get(Channel, "slug", slug)
     if channel is None or not channel.driver.accepts_push:
         return JsonResponse({"error": "no such webhook"}, status=404)
     if not channel.enabled:

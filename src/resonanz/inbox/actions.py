@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from resonanz.connectors.drivers import get_driver
+from resonanz.connectors.drivers.base import DriverError
 from resonanz.connectors.intake import IdentityClaim, InboundMessage, SourceChange
 from resonanz.connectors.models import Channel
 from resonanz.core import hooks, pipeline
@@ -251,6 +252,42 @@ def apply_source_changes(channel: Channel, changes: list[SourceChange]) -> list[
         publish("message.changed", message_id=message.pk, conversation_id=message.conversation_id)
         changed.append(1)
     return changed
+
+
+COMMENT_ACTIONS = {"hide": "comment_hidden", "unhide": "comment_shown", "delete": "comment_deleted"}
+
+
+def moderate_comment(message: Message, actor, action: str, *, reason: str = "") -> Message:
+    """Hide, show again or delete a customer's public comment on the platform (an abusive comment under the
+    page's post), recorded in the conversation's event log. The message stays in Resonanz with the mark: the
+    conversation's history must still make sense, and what was said may matter later."""
+    if action not in COMMENT_ACTIONS:
+        raise ActionError("Choose hide, unhide or delete.", "action")
+    driver = get_driver(message.channel)
+    if message.direction != Message.Direction.INBOUND or not message.is_public or not driver.moderates_comments:
+        raise ActionError("Only customers' public comments can be hidden or deleted.", "action")
+    meta = dict(message.meta or {})
+    moderation = dict(meta.get("moderation") or {})
+    if moderation.get("deleted_at"):
+        raise ActionError("This comment was already deleted on the platform.", "action")
+    try:
+        driver.moderate_comment(message, action)  # on the platform first: nothing is marked that did not happen
+    except DriverError as exc:
+        raise ActionError(str(exc), "action") from exc
+    now = timezone.now().isoformat()
+    if action == "delete":
+        moderation["deleted_at"] = now
+    else:
+        moderation["hidden"] = action == "hide"
+    moderation["by"] = getattr(actor, "pk", None)
+    meta["moderation"] = moderation
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(meta=meta)
+        record(message.conversation, COMMENT_ACTIONS[action], actor=actor, reason=clean_text(reason, 500),
+               message_id=message.pk)
+    message.meta = meta
+    publish("message.changed", message_id=message.pk, conversation_id=message.conversation_id)
+    return message
 
 
 def _reply_subject(conversation: Conversation) -> str:

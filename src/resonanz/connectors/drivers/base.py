@@ -114,6 +114,9 @@ class Driver:
     sends_images: ClassVar[bool] = False
     #: a public channel that can also answer privately (a direct message); the reply form offers it
     private_replies: ClassVar[bool] = False
+    #: customers' public comments can be hidden or deleted on the platform from the conversation
+    #: (``moderate_comment``); the conversation page offers it on each comment
+    moderates_comments: ClassVar[bool] = False
     #: fetches messages on the worker's schedule (``receive``/``poll``)
     polls: ClassVar[bool] = False
     #: keeps a connection open for events the platform pushes (``stream``, run by ``resonanz stream``)
@@ -248,3 +251,8 @@ class Driver:
 
     def check_connection(self) -> tuple[bool, str]:
         return True, "nothing to connect to"
+
+    def moderate_comment(self, message, action: str) -> None:
+        """Hide ("hide"), show again ("unhide") or delete ("delete") a customer's public comment where it was
+        published; raises DriverError saying why it could not."""
+        raise DriverError(f"{self.channel.kind_label} cannot hide or delete comments.")

@@ -196,6 +196,23 @@ def reply(request, pk: int):
 
 @login_required
 @require_POST
+def moderate_comment(request, pk: int):
+    """Hide, show again or delete a customer's public comment on the platform, from the conversation."""
+    message = get_object_or_404(visible_messages(Message.objects.select_related("channel", "conversation"),
+                                                 request.user), pk=pk, direction=Message.Direction.INBOUND)
+    action = request.POST.get("action", "")
+    try:
+        actions.moderate_comment(message, request.user, action)
+        flash.success(request, {"hide": _("The comment is hidden on the platform."),
+                                "unhide": _("The comment is shown again on the platform."),
+                                "delete": _("The comment is deleted on the platform.")}[action])
+    except ActionError as exc:
+        flash.error(request, exc.message)
+    return redirect(f"{reverse('inbox:conversation', args=[message.conversation_id])}#m{message.pk}")
+
+
+@login_required
+@require_POST
 def note(request, pk: int):
     conversation = get_object_or_404(_conversations(request), pk=pk)
     form = NoteForm(request.POST)

@@ -254,6 +254,34 @@ def apply_source_changes(channel: Channel, changes: list[SourceChange]) -> list[
     return changed
 
 
+MAX_TEMPLATE_PARAM = 1024  # WhatsApp accepts at most 1,024 characters per body parameter
+
+
+def send_template(conversation: Conversation, author, template: str, params: list[str]) -> Message:
+    """An approved template (WhatsApp) with its placeholders filled, the only reply allowed after the channel's
+    window closed (allowed inside it too). ``template`` is its key, "name:language"; every placeholder needs a
+    value. The platform's list is asked, so a template withdrawn since the page was opened is refused."""
+    driver = get_driver(conversation.channel)
+    try:
+        templates = {t.key: t for t in driver.reply_templates()}
+    except Exception as exc:  # the platform is down or the token was revoked: say so, queue nothing
+        raise ActionError(f"The templates could not be loaded: {str(exc)[:300]}", "template", status=503) from exc
+    if not templates:
+        raise ActionError("This channel has no approved templates.", "template")
+    found = templates.get(str(template))
+    if found is None:
+        raise ActionError(f"{template!r} is not (or no longer) an approved template; one of: "
+                          f"{', '.join(sorted(templates))[:500]}.", "template")
+    values = [clean_text(str(v), MAX_TEMPLATE_PARAM + 1).strip() for v in params or []]
+    if len(values) != found.params or not all(values):
+        raise ActionError(f"{found.name} has {found.params} placeholder(s); give a non-empty value for each.",
+                          "params")
+    if any(len(v) > MAX_TEMPLATE_PARAM for v in values):
+        raise ActionError(f"A placeholder value may have at most {MAX_TEMPLATE_PARAM} characters.", "params")
+    return send_reply(conversation, author, found.render(values),
+                      meta={"template": {"name": found.name, "language": found.language, "params": values}})
+
+
 COMMENT_ACTIONS = {"hide": "comment_hidden", "unhide": "comment_shown", "delete": "comment_deleted"}
 
 

@@ -147,3 +147,15 @@ def test_desk_buttons_hide_and_delete(fb_channel, messenger, agent_user):
     assert response.status_code == 302 and messenger.comments[f"{POST_ID}_777"]["hidden"]
     assert client.post(f"/inbox/messages/{message.pk}/moderate/", {"action": "nuke"}).status_code == 302
     assert not messenger.comments[f"{POST_ID}_777"]["deleted"]
+
+
+def test_api_moderates_a_comment_and_refuses_bad_actions(fb_channel, messenger, api):
+    post(fb_channel, messenger, messenger.comment("page", comment_id=f"{POST_ID}_888", text="Werbung!!"))
+    message = Message.objects.get()
+    bad = api.post(f"/api/messages/{message.pk}/moderate/", {"action": "nuke"}, format="json")
+    assert bad.status_code == 400 and "action" in bad.json()
+    done = api.post(f"/api/messages/{message.pk}/moderate/", {"action": "delete", "reason": "Spam"}, format="json")
+    assert done.status_code == 200 and messenger.comments[f"{POST_ID}_888"]["deleted"]
+    assert ConversationEvent.objects.get(kind="comment_deleted").reason == "Spam"
+    again = api.post(f"/api/messages/{message.pk}/moderate/", {"action": "hide"}, format="json")
+    assert again.status_code == 400 and "already deleted" in str(again.json())

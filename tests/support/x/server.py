@@ -2,8 +2,10 @@
 
 Every body comes from the documented example in payloads/<name>.json (each names its documentation page).
 Serves ``POST /2/tweets`` (280-character limit as X counts it: URLs 23), ``POST
-/2/dm_conversations/with/<id>/messages`` and ``GET /2/users/me``, with ``x-rate-limit-*`` headers; `limit(n)`
-lets n more calls through before 429, `revoke()` answers 401.
+/2/dm_conversations/with/<id>/messages``, ``GET /2/users/me`` and ``GET /2/tweets/search/recent`` (posts added
+with `publish()`, matched on the query's plain words, newest first, ``since_id``, ``max_results`` and
+``next_token`` pages), with ``x-rate-limit-*`` headers; `remaining` lets that many more calls through before 429,
+`revoke()` answers 401.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 PAYLOADS = Path(__file__).parent / "payloads"
 URL = re.compile(r"https?://\S+")
@@ -35,6 +37,8 @@ class XServer:
         self.ids = itertools.count(1445880548472328300)
         self.tweets: list[dict] = []
         self.dms: list[tuple[str, dict]] = []
+        self.public: list[tuple[dict, dict]] = []  # (post, author) that recent search finds
+        self.searches: list[dict] = []
         self.remaining = 100
         self.reset = int(time.time()) + 900
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -50,11 +54,46 @@ class XServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def publish(self, text: str, *, username: str = "radfahrerin", name: str = "Rad Fahrerin",
+                followers: int = 1234, lang: str = "de") -> str:
+        """A public post by someone else that recent search can find; returns its id."""
+        example = documented("search_recent")
+        post, user = example["data"][0], example["includes"]["users"][0]
+        post_id = str(next(self.ids))
+        user_id = str(int(hashlib.sha256(username.encode()).hexdigest()[:10], 16))
+        post.update(id=post_id, text=text, lang=lang, author_id=user_id, edit_history_tweet_ids=[post_id],
+                    created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()))
+        user.update(id=user_id, username=username, name=name)
+        user["public_metrics"]["followers_count"] = followers
+        self.public.append((post, user))
+        return post_id
+
+    def search(self, query: dict) -> dict:
+        self.searches.append(query)
+        words = [w.strip('"').lower() for w in (query.get("query") or "").split()
+                 if w and not w.startswith("-") and ":" not in w and w.upper() not in ("OR", "AND")]
+        since = int(query.get("since_id") or 0)
+        found = sorted(((p, u) for p, u in self.public if int(p["id"]) > since
+                        and all(w in p["text"].lower() for w in words)), key=lambda pu: -int(pu[0]["id"]))
+        size = max(10, min(100, int(query.get("max_results") or 10)))
+        start = int(query.get("next_token") or query.get("pagination_token") or 0)
+        page = found[start:start + size]
+        if not page:
+            return {"meta": {"result_count": 0}}
+        answer = documented("search_recent")
+        answer["data"] = [p for p, _u in page]
+        answer["includes"]["users"] = list({u["id"]: u for _p, u in page}.values())
+        answer["meta"] = {"newest_id": page[0][0]["id"], "oldest_id": page[-1][0]["id"], "result_count": len(page)}
+        if start + size < len(found):
+            answer["meta"]["next_token"] = str(start + size)
+        return answer
+
     def sign(self, body: bytes) -> str:
         mac = hmac.new(self.consumer_secret.encode(), body, hashlib.sha256).digest()
         return "sha256=" + base64.b64encode(mac).decode()
 
-    def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict, dict]:
+    def handle(self, method: str, path: str, headers, body: bytes, query: dict | None = None
+               ) -> tuple[int, dict, dict]:
         if headers.get("Authorization") != f"Bearer {self.token}" or self.revoked:
             return 401, documented("unauthorized"), {}
         if self.remaining <= 0:
@@ -65,6 +104,10 @@ class XServer:
         request = json.loads(body or b"{}")
         if method == "GET" and path == "/2/users/me":
             return 200, documented("users_me"), limits
+        if method == "GET" and path == "/2/tweets/search/recent":
+            if not (query or {}).get("query") or len(query["query"]) > 512:
+                return 400, {"title": "Invalid Request", "detail": "query: 1 to 512 characters", "status": 400}, limits
+            return 200, self.search(query), limits
         if method == "POST" and path == "/2/tweets":
             text = request.get("text") or ""
             if len(URL.sub("x" * 23, text)) > 280:
@@ -89,7 +132,9 @@ def _handler(server: XServer):
 
         def _answer(self, method: str) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, answer, headers = server.handle(method, urlsplit(self.path).path, self.headers, body)
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            status, answer, headers = server.handle(method, parts.path, self.headers, body, query)
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

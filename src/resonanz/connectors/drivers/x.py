@@ -31,9 +31,8 @@ import logging
 from datetime import UTC, datetime
 
 from django.db import transaction
-from django.utils import timezone
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake

@@ -128,15 +128,33 @@ MAX_REPLY_IMAGE_BYTES = 8 * 1024 * 1024
 
 
 def _check_images(driver, images: list[dict]) -> None:
-    """Images go out only where the channel sends them, each an image with a description for screen readers."""
-    if images and not driver.sends_images:
-        raise ActionError("This channel cannot send images.", "images")
+    """Files go out only where the channel sends them, within the platform's types and sizes; images with a
+    description for screen readers where the platform shows one."""
+    if images and not (driver.sends_images or driver.reply_media):
+        raise ActionError("This channel cannot send images or documents.", "images")
+    label = driver.channel.kind_label
     for image in images:
-        if not str(image.get("content_type", "")).startswith("image/"):
-            raise ActionError(f"{image.get('filename') or 'The file'} is not an image.", "images")
-        if len(image.get("content") or b"") > MAX_REPLY_IMAGE_BYTES:
-            raise ActionError("An image may be at most 8 MB.", "images")
-        if not str(image.get("alt") or "").strip():
+        content_type = str(image.get("content_type", ""))
+        kind = "image" if content_type.startswith("image/") else "document"
+        size = len(image.get("content") or b"")
+        name = image.get("filename") or "The file"
+        if driver.reply_media:
+            rule = driver.reply_media.get(kind)
+            if rule is None:
+                raise ActionError(f"{label} cannot send {kind}s from Resonanz; "
+                                  f"send {'a link' if kind == 'document' else 'it as a document'} instead.", "images")
+            limit, types = rule
+            if types and content_type not in types:
+                raise ActionError(f"{name}: {label} takes {kind}s only as {', '.join(types)}.", "images")
+            if size > limit:
+                raise ActionError(f"{name} has {size // 1024:,} KB; {label} takes {kind}s of at most "
+                                  f"{limit // (1024 * 1024)} MB.", "images")
+        else:
+            if kind != "image":
+                raise ActionError(f"{name} is not an image.", "images")
+            if size > MAX_REPLY_IMAGE_BYTES:
+                raise ActionError("An image may be at most 8 MB.", "images")
+        if kind == "image" and driver.describes_images and not str(image.get("alt") or "").strip():
             raise ActionError("Describe the image (alt text) for people who cannot see it.", "images")
 
 
@@ -144,8 +162,9 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
                is_public: bool | None = None, meta: dict | None = None, images: list[dict] | None = None) -> Message:
     """An agent's answer, sent through the conversation's channel driver after commit.
 
-    ``images``: ``{"filename", "content_type", "content", "alt"}`` each, stored as the reply's attachments with
-    their alt text in ``meta["alt"]`` (attachment id -> text) and uploaded by the driver."""
+    ``images``: files, ``{"filename", "content_type", "content", "alt"}`` each (images and, where the channel
+    sends them, documents), stored as the reply's attachments with the images' alt text in ``meta["alt"]``
+    (attachment id -> text) and uploaded by the driver with the platform's own upload flow."""
     text = clean_text(text).strip()
     if not text:
         raise ActionError("The reply is empty.", "text")
@@ -187,7 +206,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
                                         content_type=str(image["content_type"])[:120], size=len(image["content"]))
                 attachment.file.save(attachment.filename, ContentFile(image["content"]), save=False)
                 attachment.save()
-                alt[str(attachment.pk)] = clean_text(str(image["alt"]), 1500).strip()
+                alt[str(attachment.pk)] = clean_text(str(image.get("alt") or ""), 1500).strip()
             message.meta = {**message.meta, "alt": alt}
             message.save(update_fields=["meta"])
         updates = ["last_activity_at", "waiting_for_us", "message_count"]

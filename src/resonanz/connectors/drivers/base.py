@@ -112,6 +112,12 @@ class Driver:
     splits_replies: ClassVar[bool] = False
     #: replies may carry images (uploaded with their alt text); the reply form offers it
     sends_images: ClassVar[bool] = False
+    #: the files a reply may carry besides (or instead of) ``sends_images``: per kind ("image", "document") the
+    #: largest size in bytes the platform takes and the content types it accepts (empty: any); a kind not listed
+    #: is refused before the reply is queued, with the platform's rule in the message
+    reply_media: ClassVar[dict[str, tuple[int, tuple[str, ...]]]] = {}
+    #: images carry a description (alt text) where the platform shows one; the reply form then asks for it
+    describes_images: ClassVar[bool] = True
     #: a public channel that can also answer privately (a direct message); the reply form offers it
     private_replies: ClassVar[bool] = False
     #: customers' public comments can be hidden or deleted on the platform from the conversation
@@ -218,6 +224,21 @@ class Driver:
     def invite_link(self, contact_id: int) -> str:
         """A link that opens a chat with the company and ties it to this contact (Telegram's deep links), or ""."""
         return ""
+
+    @staticmethod
+    def files_of(message) -> list[dict]:
+        """The files the agent attached to ``message``: filename, content_type, content, kind, alt."""
+        alt = (message.meta or {}).get("alt") or {}
+        found = []
+        for attachment in message.attachments.all().order_by("id"):
+            if not attachment.file:
+                continue
+            with attachment.file.open("rb") as handle:
+                content = handle.read()
+            kind = "image" if attachment.content_type.startswith("image/") else "document"
+            found.append({"filename": attachment.filename, "content_type": attachment.content_type,
+                          "content": content, "kind": kind, "alt": str(alt.get(str(attachment.pk), ""))})
+        return found
 
     # --- receiving ------------------------------------------------------------------------------
 

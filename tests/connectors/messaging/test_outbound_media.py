@@ -1,0 +1,72 @@
+"""Agents' files in replies on the messaging platforms: each platform's upload flow and limits, and a clear
+refusal (before anything is queued) where a platform cannot take a file; against the local documented servers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from resonanz.connectors.models import Channel
+from resonanz.core.errors import ActionError
+from resonanz.inbox.actions import send_reply
+from resonanz.inbox.delivery import deliver
+from resonanz.inbox.models import Conversation, Message
+from tests.connectors.messaging.test_whatsapp import receive
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+PDF = b"%PDF-1.4\n" + b"x" * 500
+
+
+def image(**extra) -> dict:
+    return {"filename": "lageplan.png", "content_type": "image/png", "content": PNG, "alt": "", **extra}
+
+
+def pdf(**extra) -> dict:
+    return {"filename": "rechnung.pdf", "content_type": "application/pdf", "content": PDF, **extra}
+
+
+def test_whatsapp_uploads_then_sends_image_and_document_with_the_text_as_caption(wa_channel, whatsapp, agent_user):
+    receive(wa_channel, whatsapp)
+    reply = deliver(send_reply(Conversation.objects.get(), agent_user, "Hier Plan und Rechnung.",
+                               images=[image(), pdf()]))
+    assert reply.delivery_status == "sent", reply.delivery_detail
+    assert [u["mime"] for u in whatsapp.uploads] == ["image/png", "application/pdf"]
+    photo, document = whatsapp.sent[-2:]
+    assert photo["type"] == "image" and photo["image"] == {"id": whatsapp.uploads[0]["id"],
+                                                           "caption": "Hier Plan und Rechnung."}
+    assert document["type"] == "document" and document["document"] == {"id": whatsapp.uploads[1]["id"],
+                                                                       "filename": "rechnung.pdf"}
+    assert whatsapp.media[whatsapp.uploads[1]["id"]][0] == PDF
+    assert {a.filename for a in Message.objects.get(pk=reply.pk).attachments.all()} == {"lageplan.png", "rechnung.pdf"}
+
+
+def test_whatsapp_limits_are_refused_before_queueing(wa_channel, whatsapp, agent_user):
+    receive(wa_channel, whatsapp)
+    conversation = Conversation.objects.get()
+    with pytest.raises(ActionError, match="only as image/jpeg, image/png"):
+        send_reply(conversation, agent_user, "GIF", images=[image(filename="a.gif", content_type="image/gif")])
+    with pytest.raises(ActionError, match="at most 5 MB"):
+        send_reply(conversation, agent_user, "Groß", images=[image(content=PNG + b"0" * (5 * 1024 * 1024))])
+    with pytest.raises(ActionError, match="only as"):
+        send_reply(conversation, agent_user, "exe", images=[pdf(filename="x.exe", content_type="application/x-msdownload")])
+    assert not Message.objects.filter(direction="outbound").exists() and not whatsapp.uploads
+
+
+def test_whatsapp_long_text_goes_first_then_the_file(wa_channel, whatsapp, agent_user):
+    receive(wa_channel, whatsapp)
+    text = "Lang. " * 300
+    reply = deliver(send_reply(Conversation.objects.get(), agent_user, text, images=[pdf()]))
+    assert reply.delivery_status == "sent"
+    assert whatsapp.sent[-2]["type"] == "text" and whatsapp.sent[-1]["type"] == "document"
+    assert "caption" not in whatsapp.sent[-1]["document"]
+
+
+def test_whatsapp_upload_refused_by_the_platform_fails_with_its_reason(wa_channel, whatsapp, agent_user):
+    receive(wa_channel, whatsapp)
+    whatsapp.revoke()
+    reply = deliver(send_reply(Conversation.objects.get(), agent_user, "Plan", images=[image()]))
+    assert Message.objects.get(pk=reply.pk).delivery_status == "queued"  # retried once a new token is saved
+    assert "access token refused" in Channel.objects.get(pk=wa_channel.pk).last_error and not whatsapp.uploads

@@ -3,8 +3,6 @@ refusal (before anything is queued) where a platform cannot take a file; against
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from resonanz.connectors.models import Channel

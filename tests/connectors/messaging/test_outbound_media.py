@@ -68,3 +68,21 @@ def test_whatsapp_upload_refused_by_the_platform_fails_with_its_reason(wa_channe
     reply = deliver(send_reply(Conversation.objects.get(), agent_user, "Plan", images=[image()]))
     assert Message.objects.get(pk=reply.pk).delivery_status == "queued"  # retried once a new token is saved
     assert "access token refused" in Channel.objects.get(pk=wa_channel.pk).last_error and not whatsapp.uploads
+
+
+def test_telegram_sends_photo_with_caption_and_document_as_multipart(tg_channel, telegram, agent_user):
+    from tests.connectors.messaging.test_telegram import push
+    push(tg_channel, telegram.update())
+    reply = deliver(send_reply(Conversation.objects.get(), agent_user, "Foto und PDF", images=[image(), pdf()]))
+    assert reply.delivery_status == "sent", reply.delivery_detail
+    photo, document = telegram.sent[-2:]
+    assert photo["_method"] == "sendPhoto" and photo["caption"] == "Foto und PDF" and photo["_file"][1] == PNG
+    assert document["_method"] == "sendDocument" and "caption" not in document
+    assert document["_file"] == ("rechnung.pdf", PDF, "application/pdf")
+
+
+def test_telegram_document_limit_is_50_mb(tg_channel, telegram, agent_user):
+    from tests.connectors.messaging.test_telegram import push
+    push(tg_channel, telegram.update())
+    with pytest.raises(ActionError, match="at most 50 MB"):
+        send_reply(Conversation.objects.get(), agent_user, "Groß", images=[pdf(content=PDF * (51 * 2048))])

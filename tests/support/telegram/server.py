@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.support import multipart
+
 PAYLOADS = Path(__file__).parent / "payloads"
 
 
@@ -82,7 +84,7 @@ class TelegramServer:
             self.pending.extend(updates)
 
     # --- the API -------------------------------------------------------------------------------------------
-    def handle(self, path: str, params: dict) -> tuple[int, dict | bytes]:
+    def handle(self, path: str, params: dict, files: dict | None = None) -> tuple[int, dict | bytes]:
         if path.startswith("/file/bot"):
             token, _, file_path = path[len("/file/bot"):].partition("/")
             if token != self.token:
@@ -138,7 +140,30 @@ class TelegramServer:
             answer["result"]["chat"]["id"] = params["chat_id"]
             self.sent.append(params)
             return 200, answer
+        if method in ("sendPhoto", "sendDocument"):
+            return self._send_file(method, params, files or {})
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _send_file(self, method: str, params: dict, files: dict) -> tuple[int, dict]:
+        """sendPhoto (10 MB) and sendDocument (50 MB) with the file uploaded as multipart/form-data."""
+        field, limit = ("photo", 10 * 1024 * 1024) if method == "sendPhoto" else ("document", 50 * 1024 * 1024)
+        upload = files.get(field)
+        problem = ""
+        if "chat_id" not in params or upload is None:
+            problem = f"Bad Request: there is no {field} in the request"
+        elif len(upload[1]) > limit:
+            problem = "Request Entity Too Large"
+        elif len(params.get("caption") or "") > 1024:
+            problem = "Bad Request: message caption is too long"
+        if problem:
+            return 400, documented("error_bad_request") | {"description": problem}
+        answer = documented("send_photo" if field == "photo" else "send_document")
+        answer["result"].update(message_id=next(self.message_ids), caption=params.get("caption") or "")
+        answer["result"]["chat"]["id"] = int(params["chat_id"])
+        if field == "document":
+            answer["result"]["document"].update(file_name=upload[0], mime_type=upload[2], file_size=len(upload[1]))
+        self.sent.append({**params, "_method": method, "_file": upload})
+        return 200, answer
 
 
 def _handler(server: TelegramServer):
@@ -148,11 +173,16 @@ def _handler(server: TelegramServer):
 
         def _answer(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                params = json.loads(raw) if raw else {}
-            except ValueError:
-                params = {}
-            status, answer = server.handle(urlsplit(self.path).path, params if isinstance(params, dict) else {})
+            files: dict = {}
+            if (self.headers.get("Content-Type") or "").startswith("multipart/form-data"):
+                params, files = multipart.parse(self.headers["Content-Type"], raw)
+            else:
+                try:
+                    params = json.loads(raw) if raw else {}
+                except ValueError:
+                    params = {}
+            status, answer = server.handle(urlsplit(self.path).path, params if isinstance(params, dict) else {},
+                                           files)
             data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream" if isinstance(answer, bytes)

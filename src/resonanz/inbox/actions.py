@@ -173,6 +173,9 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     driver = get_driver(channel)
     images = list(images or [])
     _check_images(driver, images)
+    refusal = driver.check_files(images, conversation) if images else ""
+    if refusal:
+        raise ActionError(refusal, "images")
     refusal = driver.check_window(conversation, meta or {})
     if refusal:
         raise ActionError(refusal, "text")

@@ -86,3 +86,24 @@ def test_telegram_document_limit_is_50_mb(tg_channel, telegram, agent_user):
     push(tg_channel, telegram.update())
     with pytest.raises(ActionError, match="at most 50 MB"):
         send_reply(Conversation.objects.get(), agent_user, "Groß", images=[pdf(content=PDF * (51 * 2048))])
+
+
+def test_messenger_sends_the_text_then_uploads_each_file(fb_channel, messenger, agent_user):
+    from tests.connectors.messaging.test_messenger import now_ms, post
+    post(fb_channel, messenger, messenger.notification("page_message", timestamp=now_ms()))
+    reply = deliver(send_reply(Conversation.objects.get(), agent_user, "Anbei", images=[image(), pdf()]))
+    assert reply.delivery_status == "sent", reply.delivery_detail
+    text, photo, document = messenger.sent[-3:]
+    assert text["message"] == {"text": "Anbei"}
+    assert photo["message"]["attachment"]["type"] == "image" and photo["_files"]["filedata"][1] == PNG
+    assert document["message"]["attachment"]["type"] == "file"
+    assert document["_files"]["filedata"] == ("rechnung.pdf", PDF, "application/pdf")
+    assert photo["recipient"] == text["recipient"] and photo["messaging_type"] == "RESPONSE"
+
+
+def test_messenger_comment_replies_refuse_files_clearly(fb_channel, messenger, agent_user):
+    from tests.connectors.messaging.test_messenger import post
+    post(fb_channel, messenger, messenger.comment("page", text="Foto?"))
+    with pytest.raises(ActionError, match="carry text only"):  # refused before it is queued
+        send_reply(Conversation.objects.get(), agent_user, "Hier", images=[image()])
+    assert not Message.objects.filter(direction="outbound").exists()

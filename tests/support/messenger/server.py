@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support import multipart
+
 PAYLOADS = Path(__file__).parent / "payloads"
 PAGE_ID, IG_ID = "204685166189", "17841400000000001"
 POST_ID, MEDIA_ID = "1029384756", "17895695668004550"
@@ -145,6 +147,13 @@ class MessengerServer:
         error["error"].update(code=100, error_subcode=None, message="(#100) Invalid parameter")
         return 400, error
 
+    @staticmethod
+    def _attachment_ok(attachment: dict, request: dict) -> bool:
+        """An attachment upload: a documented type, the file as ``filedata``, at most 25 MB."""
+        upload = (request.get("_files") or {}).get("filedata")
+        kind = attachment.get("type") if isinstance(attachment, dict) else None
+        return kind in ("image", "file", "audio", "video") and upload is not None and len(upload[1]) <= 25 * 1024 * 1024
+
     def sign(self, body: bytes) -> str:
         return "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -177,6 +186,8 @@ class MessengerServer:
             if not (recipient.get("id") or recipient.get("comment_id")) or not (
                     message.get("text") or message.get("attachment")):
                 problem = "(#100) The parameter recipient is required"
+            elif message.get("attachment") and not self._attachment_ok(message["attachment"], request):
+                problem = "(#100) Upload attachment failure: filedata of the declared type is required (25 MB)"
             elif recipient.get("comment_id"):
                 comment = self.comments.get(str(recipient["comment_id"]))
                 if comment is None or comment["private_replied"]:
@@ -229,10 +240,21 @@ def _handler(server: MessengerServer):
 
 
 def _decode(body: bytes, headers) -> dict:
-    """A Graph API request body: JSON or form fields (the Graph API takes both)."""
+    """A Graph API request body: JSON, form fields or a multipart upload (the Graph API takes all three); the
+    JSON-valued fields of a form (recipient, message) decoded, an uploaded file under ``_files``."""
     if not body:
         return {}
-    if "json" in (headers.get("Content-Type") or ""):
+    content_type = headers.get("Content-Type") or ""
+    if content_type.startswith("multipart/form-data"):
+        fields, files = multipart.parse(content_type, body)
+        decoded: dict = {"_files": files}
+        for key, value in fields.items():
+            try:
+                decoded[key] = json.loads(value) if value[:1] in "{[" else value
+            except ValueError:
+                decoded[key] = value
+        return decoded
+    if "json" in content_type:
         try:
             decoded = json.loads(body)
         except ValueError:

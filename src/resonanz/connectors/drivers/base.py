@@ -183,6 +183,11 @@ class Driver:
                     f"{limit}. Shorten it.")
         return ""
 
+    def check_files(self, files: list[dict], conversation=None) -> str:
+        """Why these files cannot go out in this conversation ("" if they can), beyond ``reply_media``'s types and
+        sizes: asked before a reply is queued."""
+        return ""
+
     def connected_account(self) -> dict | None:
         """The platform account this channel acts as (handle, display_name, avatar_url), for its admin page."""
         return None

@@ -23,6 +23,7 @@ Comments on the page's posts and on Instagram media are public conversations:
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -65,6 +66,10 @@ class MessengerDriver(Driver):
     private_replies = True
     moderates_comments = True
     reply_limit = 2000
+    # the Send API's attachment upload (``filedata``): images and files up to 25 MB; comments take text only
+    reply_media = {"image": (MAX_MEDIA_BYTES, ("image/jpeg", "image/png", "image/gif")),
+                   "document": (MAX_MEDIA_BYTES, ())}
+    describes_images = False
     accepts_push = True
     settings_help = _("One Meta app for a Facebook Page and the Instagram professional account linked to it; "
                       "subscribe the app to the page's messages, message_deliveries and feed and to Instagram "
@@ -244,7 +249,11 @@ class MessengerDriver(Driver):
         info = ((last.meta or {}).get("meta") or {}) if last else {}
         if not info.get("sender_id"):
             return SendResult("failed", detail="No Messenger or Instagram chat to answer in this conversation.")
+        files = self.files_of(message)
         if info.get("kind") == "comment":
+            if files:
+                return SendResult("failed", detail="Replies to comments carry text only; send the file in a direct "
+                                                   "message once the customer writes to the page.")
             return self._answer_comment(message, info)
         since = (message.sent_at or datetime.now(UTC)) - (last.sent_at or last.created_at)
         body: dict = {"recipient": {"id": info["sender_id"]}, "message": {"text": message.text}}
@@ -255,7 +264,37 @@ class MessengerDriver(Driver):
         else:
             return SendResult("failed", detail="More than 7 days since the customer's last message: Meta no "
                                                "longer lets the page answer until they write again.")
-        return self._post_message(self._account(info), body)
+        if not files:
+            return self._post_message(self._account(info), body)
+        return self._send_files(self._account(info), body, files)
+
+    def _send_files(self, account: str, body: dict, files: list[dict]) -> SendResult:
+        """The text (a message of its own: Messenger takes text or an attachment), then each file uploaded with
+        the Send API as ``filedata``."""
+        first = self._post_message(account, body)
+        if first.status != "sent":
+            return first
+        for item in files:
+            kind = "image" if item["kind"] == "image" else "file"
+            form = {"recipient": json.dumps(body["recipient"]), "messaging_type": body["messaging_type"],
+                    "message": json.dumps({"attachment": {"type": kind, "payload": {"is_reusable": False}}})}
+            if body.get("tag"):
+                form["tag"] = body["tag"]
+            result = self._graph_result(lambda form=form, item=item: self.client().call(
+                "POST", f"{account}/messages", data=form,
+                files={"filedata": (item["filename"], item["content"], item["content_type"])}), "message_id")
+            if result.status != "sent":  # the text is out: never send it twice
+                return SendResult("failed", external_id=first.external_id,
+                                  detail=f"{item['filename']} was not sent: {result.detail}")
+        return SendResult("sent", external_id=first.external_id, detail=f"{len(files) + 1} messages")
+
+    def check_files(self, files: list[dict], conversation=None) -> str:
+        last = (conversation.messages.filter(direction="inbound").order_by("-id").first()
+                if conversation is not None else None)
+        if files and last is not None and ((last.meta or {}).get("meta") or {}).get("kind") == "comment":
+            return ("Replies to comments carry text only; send the file in a direct message once the customer "
+                    "writes to the page.")
+        return ""
 
     def _account(self, info: dict) -> str:
         return self._setting("instagram_id") if info.get("platform") == "instagram" and \

@@ -107,3 +107,33 @@ def test_messenger_comment_replies_refuse_files_clearly(fb_channel, messenger, a
     with pytest.raises(ActionError, match="carry text only"):  # refused before it is queued
         send_reply(Conversation.objects.get(), agent_user, "Hier", images=[image()])
     assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_x_uploads_images_with_alt_text_onto_the_first_post_and_refuses_documents(x_channel, xapi, agent_user):
+    from tests.connectors.messaging.test_x import documented as x_documented
+    from tests.connectors.messaging.test_x import post as x_post
+    x_post(x_channel, xapi, x_documented("tweet_create_event"))
+    conversation = Conversation.objects.get()
+    with pytest.raises(ActionError, match="cannot send documents"):
+        send_reply(conversation, agent_user, "PDF", images=[pdf()])
+    with pytest.raises(ActionError, match="alt text"):
+        send_reply(conversation, agent_user, "Bild", images=[image()])
+    reply = deliver(send_reply(conversation, agent_user, "So sieht es aus. " * 20,
+                               images=[image(alt="Lageplan des Ladens")]))
+    assert reply.delivery_status == "sent", reply.delivery_detail
+    (media_id, media), = xapi.media.items()
+    assert media["category"] == "tweet_image" and media["alt"] == "Lageplan des Ladens" and media["content"] == PNG
+    assert xapi.tweets[-2]["media"] == {"media_ids": [media_id]} and "media" not in xapi.tweets[-1]
+
+
+def test_x_direct_message_carries_one_image(x_channel, xapi, agent_user):
+    from tests.connectors.messaging.test_x import documented as x_documented
+    from tests.connectors.messaging.test_x import post as x_post
+    x_post(x_channel, xapi, x_documented("direct_message_event"))
+    conversation = Conversation.objects.get()
+    with pytest.raises(ActionError, match="carries one image"):
+        send_reply(conversation, agent_user, "Zwei", images=[image(alt="a"), image(alt="b")])
+    reply = deliver(send_reply(conversation, agent_user, "Eins", images=[image(alt="Quittung")]))
+    assert reply.delivery_status == "sent", reply.delivery_detail
+    (media_id, media), = xapi.media.items()
+    assert media["category"] == "dm_image" and xapi.dms[-1][1]["attachments"] == [{"media_id": media_id}]

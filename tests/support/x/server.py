@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support import multipart
+
 PAYLOADS = Path(__file__).parent / "payloads"
 URL = re.compile(r"https?://\S+")
 
@@ -37,7 +39,8 @@ class XServer:
         self.ids = itertools.count(1445880548472328300)
         self.tweets: list[dict] = []
         self.dms: list[tuple[str, dict]] = []
-        self.public: list[tuple[dict, dict]] = []  # (post, author) that recent search finds
+        self.public: list[tuple[dict, dict]] = []
+        self.media: dict[str, dict] = {}  # uploaded media id -> {"category", "mime", "size", "alt"}  # (post, author) that recent search finds
         self.searches: list[dict] = []
         self.remaining = 100
         self.reset = int(time.time()) + 900
@@ -88,6 +91,25 @@ class XServer:
             answer["meta"]["next_token"] = str(start + size)
         return answer
 
+    def _upload(self, content_type: str, body: bytes, limits: dict) -> tuple[int, dict, dict]:
+        """One-shot media upload: images (JPEG, PNG, WebP up to 5 MB, GIF 15 MB) for posts and DMs."""
+        fields, files = multipart.parse(content_type, body)
+        upload = files.get("media")
+        category = fields.get("media_category", "")
+        mime = upload[2] if upload else ""
+        limit = 15 * 1024 * 1024 if mime == "image/gif" else 5 * 1024 * 1024
+        if upload is None or category not in ("tweet_image", "dm_image", "tweet_gif", "dm_gif") or \
+                mime not in ("image/jpeg", "image/png", "image/webp", "image/gif") or len(upload[1]) > limit:
+            return 400, {"title": "Invalid Request", "detail": "media: an image of at most 5 MB with media_category",
+                         "status": 400}, limits
+        answer = documented("media_upload")
+        media_id = str(next(self.ids))
+        answer["data"].update(id=media_id, media_key=f"3_{media_id}", size=len(upload[1]))
+        answer["data"]["image"]["image_type"] = mime
+        self.media[media_id] = {"category": category, "mime": mime, "size": len(upload[1]), "alt": "",
+                                "content": upload[1]}
+        return 200, answer, limits
+
     def sign(self, body: bytes) -> str:
         mac = hmac.new(self.consumer_secret.encode(), body, hashlib.sha256).digest()
         return "sha256=" + base64.b64encode(mac).decode()
@@ -101,7 +123,18 @@ class XServer:
         self.remaining -= 1
         limits = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": str(self.remaining),
                   "x-rate-limit-reset": str(self.reset)}
+        if method == "POST" and path == "/2/media/upload":
+            return self._upload(headers.get("Content-Type") or "", body, limits)
         request = json.loads(body or b"{}")
+        if method == "POST" and path == "/2/media/metadata":
+            found = self.media.get(str(request.get("id")))
+            alt = ((request.get("metadata") or {}).get("alt_text") or {}).get("text")
+            if found is None or not isinstance(alt, str) or len(alt) > 1000:
+                return 400, {"title": "Invalid Request", "detail": "id and alt_text (1000) required", "status": 400}, limits
+            found["alt"] = alt
+            answer = documented("media_metadata")
+            answer["data"].update(id=request["id"], associated_metadata={"alt_text": {"text": alt}})
+            return 200, answer, limits
         if method == "GET" and path == "/2/users/me":
             return 200, documented("users_me"), limits
         if method == "GET" and path == "/2/tweets/search/recent":
@@ -112,12 +145,20 @@ class XServer:
             text = request.get("text") or ""
             if len(URL.sub("x" * 23, text)) > 280:
                 return 400, {"title": "Invalid Request", "detail": "text is too long", "status": 400}, limits
+            media_ids = (request.get("media") or {}).get("media_ids") or []
+            if len(media_ids) > 4 or any(str(m) not in self.media for m in media_ids):
+                return 400, {"title": "Invalid Request", "detail": "media_ids: at most 4 uploaded media",
+                             "status": 400}, limits
             answer = documented("post_tweet")
             answer["data"].update(id=str(next(self.ids)), text=text, edit_history_tweet_ids=[])
             self.tweets.append({**request, "_id": answer["data"]["id"]})
             return 201, answer, limits
         match = re.fullmatch(r"/2/dm_conversations/with/(\d+)/messages", path)
         if method == "POST" and match:
+            attachments = request.get("attachments") or []
+            if len(attachments) > 1 or any(str(a.get("media_id")) not in self.media for a in attachments):
+                return 400, {"title": "Invalid Request", "detail": "attachments: one uploaded media_id",
+                             "status": 400}, limits
             self.dms.append((match.group(1), request))
             answer = documented("post_dm")
             answer["data"]["dm_event_id"] = str(next(self.ids))

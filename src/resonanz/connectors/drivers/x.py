@@ -12,6 +12,10 @@ Documentation followed:
   /2/dm_conversations/with/:participant_id/messages``, both answering ``{"data": …}``; rate limits in
   ``x-rate-limit-remaining`` / ``x-rate-limit-reset`` (unix seconds); 429 when exhausted.
 
+- media (https://docs.x.com/x-api/media/media-upload): ``POST /2/media/upload`` (multipart ``media``,
+  ``media_category`` tweet_image or dm_image) answering ``{"data": {"id", "media_key"}}``, the alt text through
+  ``POST /2/media/metadata``; a post carries up to four images (``media.media_ids``), a direct message one
+  (``attachments[].media_id``). X has no documents: replies with one are refused before they are queued;
 - recent search for listening (https://docs.x.com/x-api/posts/search-recent-posts): ``GET
   /2/tweets/search/recent`` with ``query``, ``since_id``, ``max_results``, ``next_token``, ``expansions=author_id``
   answering ``data`` (posts), ``includes.users`` and ``meta`` (``newest_id``, ``result_count``, ``next_token``).
@@ -90,6 +94,8 @@ class XDriver(Driver):
     splits_replies = True
     accepts_push = True
     polls = True
+    sends_images = True
+    reply_media = {"image": (5 * 1024 * 1024, ("image/jpeg", "image/png", "image/webp", "image/gif"))}
     connect_fields = (
         ConnectField("listen", _("Listen for"),
                      _("Recent-search queries in X's query syntax, one per line (for example: yourbrand -is:retweet "
@@ -271,14 +277,21 @@ class XDriver(Driver):
         info = ((last.meta or {}).get("x") or {}) if last else {}
         if not info:
             return SendResult("failed", detail="No X post or direct message to answer in this conversation.")
+        files = self.files_of(message)
         try:
             if info.get("kind") == "dm" or not message.is_public:
-                answer = self._call("POST", f"/2/dm_conversations/with/{info['user_id']}/messages",
-                                    {"text": message.text})
+                body: dict = {"text": message.text}
+                if files:
+                    body["attachments"] = [{"media_id": self._upload(files[0], "dm_image")}]
+                answer = self._call("POST", f"/2/dm_conversations/with/{info['user_id']}/messages", body)
                 return SendResult("sent", external_id="dm:" + str(answer.get("dm_event_id") or ""))
+            media = [self._upload(f, "tweet_image") for f in files]
             parent, posted = last.external_id, []
             for part in split_reply(message.text, LIMIT):
-                answer = self._call("POST", "/2/tweets", {"text": part, "reply": {"in_reply_to_tweet_id": parent}})
+                post: dict = {"text": part, "reply": {"in_reply_to_tweet_id": parent}}
+                if media and not posted:  # the images go with the first post of the thread
+                    post["media"] = {"media_ids": media}
+                answer = self._call("POST", "/2/tweets", post)
                 parent = str(answer.get("id") or "")
                 posted.append(parent)
             return SendResult("sent", external_id=posted[0], detail=f"thread of {len(posted)}" if len(posted) > 1 else "")
@@ -294,6 +307,38 @@ class XDriver(Driver):
             return SendResult("retry", detail=str(exc))
         except (SocialError, DriverError, ValueError, outbound.OutboundError) as exc:
             return SendResult("failed", detail=str(exc))
+
+    def check_files(self, files: list[dict], conversation=None) -> str:
+        if len(files) > 4:
+            return "An X post carries at most four images."
+        last = (conversation.messages.filter(direction="inbound").order_by("-id").first()
+                if conversation is not None else None)
+        if len(files) > 1 and last is not None and ((last.meta or {}).get("x") or {}).get("kind") == "dm":
+            return "An X direct message carries one image; send the others one by one."
+        return ""
+
+    def _upload(self, item: dict, category: str) -> str:
+        """One image uploaded (with its alt text); returns the media id a post or direct message names."""
+        token = self.channel.credentials.get("access_token") or ""
+        base = self._setting("api_base") or API
+        outbound.check_url(base)
+        try:
+            response = outbound.request("POST", base.rstrip("/") + "/2/media/upload", timeout=(5, 60),
+                                        headers={"Authorization": f"Bearer {token}"},
+                                        data={"media_category": category},
+                                        files={"media": (item["filename"], item["content"], item["content_type"])})
+        except outbound.RefusedURL:
+            raise
+        except outbound.OutboundError as exc:
+            raise Unavailable(str(exc)) from exc
+        payload = self._checked(response)
+        media_id = str((payload.get("data") or {}).get("id") or "") if isinstance(payload.get("data"), dict) else ""
+        if not media_id:
+            raise DriverError(f"X accepted {item['filename']} but returned no media id")
+        if item.get("alt"):
+            self._request("POST", "/2/media/metadata",
+                          {"id": media_id, "metadata": {"alt_text": {"text": item["alt"][:1000]}}})
+        return media_id
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
         payload = self._request(method, path, body)
@@ -314,7 +359,12 @@ class XDriver(Driver):
             raise
         except outbound.OutboundError as exc:
             raise Unavailable(str(exc), may_have_posted=method != "GET") from exc
-        payload = json_body(response, write=method != "GET")
+        return self._checked(response, write=method != "GET")
+
+    @staticmethod
+    def _checked(response, *, write: bool = True) -> dict:
+        """The answer's JSON, or the typed failure: rate limit (with X's reset time), token, passing, refused."""
+        payload = json_body(response, write=write)
         if response.status_code == 429:
             reset = response.headers.get("x-rate-limit-reset") or ""
             at = datetime.fromtimestamp(int(reset), tz=UTC) if reset.isdigit() else datetime.now(UTC)

@@ -137,3 +137,27 @@ def test_x_direct_message_carries_one_image(x_channel, xapi, agent_user):
     assert reply.delivery_status == "sent", reply.delivery_detail
     (media_id, media), = xapi.media.items()
     assert media["category"] == "dm_image" and xapi.dms[-1][1]["attachments"] == [{"media_id": media_id}]
+
+
+def test_reply_form_takes_a_document_and_an_image_without_alt_on_whatsapp(wa_channel, whatsapp, agent_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    receive(wa_channel, whatsapp)
+    conversation = Conversation.objects.get()
+    client = Client()
+    client.force_login(agent_user)
+    page = client.get(f"/inbox/conversations/{conversation.pk}/").content.decode()
+    assert "Bild oder Dokument anhängen" in page and 'name="document"' in page and 'name="image_alt"' not in page
+    assert "Bilder bis 5 MB · Dokumente bis 100 MB" in page
+    client.post(f"/inbox/conversations/{conversation.pk}/reply/", {
+        "text": "Anbei", "image": SimpleUploadedFile("plan.png", PNG, "image/png"),
+        "document": SimpleUploadedFile("rechnung.pdf", PDF, "application/pdf")})
+    reply = Message.objects.get(direction="outbound")
+    assert sorted(a.content_type for a in reply.attachments.all()) == ["application/pdf", "image/png"]
+    fake = client.post(f"/inbox/conversations/{conversation.pk}/reply/", {
+        "text": "Fake", "document": SimpleUploadedFile("virus.pdf", b"MZ\x90\x00", "application/pdf")}, follow=True)
+    assert "kein PDF" in fake.content.decode() and Message.objects.filter(direction="outbound").count() == 1
+    exe = client.post(f"/inbox/conversations/{conversation.pk}/reply/", {
+        "text": "Exe", "document": SimpleUploadedFile("setup.exe", b"MZ\x90\x00", "application/octet-stream")},
+        follow=True)
+    assert "WhatsApp Business" in exe.content.decode() and Message.objects.filter(direction="outbound").count() == 1

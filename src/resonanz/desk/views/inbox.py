@@ -117,7 +117,7 @@ def conversation(request, pk: int):
     thread = list(thread)
     suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
-        "suggestions": suggestions, "window": window_context(conversation), "macros": actions.macros_for(request.user),
+        "suggestions": suggestions, "reply_files": reply_files(conversation.channel.driver), "window": window_context(conversation), "macros": actions.macros_for(request.user),
         "draft": request.session.pop(f"draft-{pk}", ""),
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
@@ -125,6 +125,16 @@ def conversation(request, pk: int):
         "last_message": thread[-1].id if thread else 0, "intents": INTENTS, "sentiments": SENTIMENTS,
         "last_event": ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     })
+
+
+def reply_files(driver) -> dict | None:
+    """What files the reply form offers on this channel, with the platform's limits (None: no files)."""
+    media = driver.reply_media
+    if not (driver.sends_images or media):
+        return None
+    mb = {kind: limit // (1024 * 1024) for kind, (limit, _types) in media.items()}
+    return {"images": driver.sends_images or "image" in media, "documents": "document" in media,
+            "alt": driver.describes_images, "image_mb": mb.get("image", 8), "document_mb": mb.get("document")}
 
 
 def _suggestions(conversation, thread) -> dict | None:
@@ -165,7 +175,7 @@ def suggestion_feedback(request, pk: int):
 @require_POST
 def reply(request, pk: int):
     conversation = get_object_or_404(_conversations(request), pk=pk)
-    form = ReplyForm(request.POST, request.FILES)
+    form = ReplyForm(request.POST, request.FILES, alt_required=conversation.channel.driver.describes_images)
     seen = as_int(request.POST.get("seen"))
     crossed = actions.replies_since(conversation, seen, request.user) if seen is not None and form.is_valid() else []
     if crossed and request.POST.get("send_anyway") != "1":

@@ -19,6 +19,7 @@ import hmac
 import itertools
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -99,6 +100,7 @@ class MessengerServer:
             value = body["entry"][0]["changes"][0]["value"]
             value["from"]["name"] = name
             value["verb"] = verb
+            value["created_time"] = int(time.time())  # the documented example is from 2018
             if text:
                 value["message"] = text
         else:

@@ -222,6 +222,34 @@ class ReplySerializer(serializers.Serializer):
                   "text and ZIP. Refused with 400 before anything is sent otherwise.")
 
 
+class TemplateReplySerializer(serializers.Serializer):
+    template = serializers.CharField(max_length=600, help_text="The template's key, name:language, as listed by "
+                                                               "GET /api/conversations/{id}/templates/.")
+    params = serializers.ListField(child=serializers.CharField(allow_blank=True, max_length=4000), max_length=20,
+                                   required=False, default=list,
+                                   help_text="One value per placeholder {{1}}, {{2}} … in order.")
+
+
+class ReplyTemplateSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    language = serializers.CharField()
+    category = serializers.CharField()
+    body = serializers.CharField()
+    params = serializers.IntegerField()
+
+
+class TemplatesSerializer(serializers.Serializer):
+    window_open = serializers.BooleanField(allow_null=True, help_text="null: the channel has no reply window")
+    window_closes_at = serializers.DateTimeField(allow_null=True)
+    templates = ReplyTemplateSerializer(many=True)
+
+
+class ModerationSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["hide", "unhide", "delete"])
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
 class NoteSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=100_000)
 

@@ -400,6 +400,41 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         new = inbox_actions.split_conversation(conversation, body.validated_data["messages"], request.user,
                                                subject=body.validated_data.get("subject", ""))
         return Response(s.ConversationSerializer(new).data, status=status.HTTP_201_CREATED)
+    @extend_schema(responses=s.TemplatesSerializer)
+    @action(detail=True, methods=["get"])
+    def templates(self, request, pk=None):
+        """The approved templates this conversation's channel offers (WhatsApp) and whether free text is still
+        allowed (the 24-hour window); 503 when the platform cannot be asked."""
+        conversation = self.get_object()
+        driver = conversation.channel.driver
+        try:
+            found = driver.reply_templates()
+        except Exception as exc:  # the platform is down or the token was revoked
+            raise ActionError(f"The templates could not be loaded: {str(exc)[:300]}", status=503) from exc
+        windowed = driver.reply_window is not None
+        return Response(s.TemplatesSerializer({
+            "window_open": driver.window_open(conversation) if windowed else None,
+            "window_closes_at": driver.window_closes_at(conversation) if windowed else None,
+            "templates": [{"key": t.key, "name": t.name, "language": t.language, "category": t.category,
+                           "body": t.body, "params": t.params} for t in found]}).data)
+
+    @extend_schema(request=s.TemplateReplySerializer, responses={201: s.MessageSerializer})
+    @action(detail=True, methods=["post"])
+    def template(self, request, pk=None):
+        """Send an approved template with its placeholders filled (inside and outside the reply window)."""
+        conversation = self.get_object()
+        body = s.TemplateReplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            message = inbox_actions.send_template(conversation, request.user, body.validated_data["template"],
+                                                  body.validated_data["params"])
+        except ActionError as exc:
+            pending = getattr(exc, "pending", None)
+            if pending is None:
+                raise
+            return Response({"detail": exc.message, "pending_reply_id": pending.pk}, status=status.HTTP_202_ACCEPTED)
+        message.refresh_from_db()
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.NoteSerializer, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
@@ -424,6 +459,17 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         correct(message, request.user, **body.validated_data)
         message = Message.objects.select_related("analysis").get(pk=message.pk)
         return Response(s.MessageSerializer(message).data)
+
+    @extend_schema(request=s.ModerationSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def moderate(self, request, pk=None):
+        """Hide, show again or delete a customer's public comment on the platform (Facebook, Instagram)."""
+        message = self.get_object()
+        body = s.ModerationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        inbox_actions.moderate_comment(message, request.user, body.validated_data["action"],
+                                       reason=body.validated_data["reason"])
+        return Response(s.MessageSerializer(Message.objects.select_related("analysis").get(pk=message.pk)).data)
 
     def get_queryset(self):
         qs = visible_messages(Message.objects.all(), self.request.user)

@@ -41,7 +41,12 @@ class Channel(models.Model):
 
     @property
     def credentials(self) -> dict:
-        return decrypt_json(self.credentials_encrypted)
+        """The decrypted secrets (a copy), decrypted once per loaded row: a webhook asks for several of them."""
+        cached = self.__dict__.get("_credentials")
+        if cached is None or cached[0] != self.credentials_encrypted:
+            cached = (self.credentials_encrypted, decrypt_json(self.credentials_encrypted))
+            self.__dict__["_credentials"] = cached
+        return dict(cached[1])
 
     @credentials.setter
     def credentials(self, value: dict) -> None:

@@ -10,13 +10,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from resonanz.connectors.models import Channel
+from resonanz.core import fastsql
 from resonanz.core.ratelimit import rate_limited
 
 
 @csrf_exempt
 @rate_limited("webhook", methods=None, key=lambda request, slug: slug)
 def push(request: HttpRequest, slug: str) -> HttpResponse:
-    channel = Channel.objects.filter(slug=slug).first()
+    channel = fastsql.get(Channel, "slug", slug)
     if channel is None or not channel.driver.accepts_push:
         return JsonResponse({"error": "no such webhook"}, status=404)
     if not channel.enabled:

@@ -23,7 +23,6 @@ DEFAULT_MAX_DEPTH = 64
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _NOT_SKELETON = bytes(b for b in range(256) if b not in b'"[]{}')
 _ONE_KIND = bytes.maketrans(b"{}", b"[]")
-_STRING = re.compile(rb'"[^"]*+"?')  # on the skeleton; an unterminated string runs to the end
 
 
 class UnsafeJSON(ValueError):
@@ -48,7 +47,10 @@ def deeper_than(raw: bytes, limit: int) -> bool:
     if b"\\" in raw:
         raw = _ESCAPE.sub(b"", raw)  # escaped quotes would end strings early
     skeleton = raw.translate(_ONE_KIND, _NOT_SKELETON)  # quotes and brackets only, in C
-    brackets = _STRING.sub(b"", skeleton)  # brackets inside strings do not count
+    # brackets inside strings do not count: every other piece between quotes is a string's content (an
+    # unterminated string runs to the end). Splitting is C-speed; a regex over hundreds of short strings
+    # cost ten times more on a webhook carrying 20 messages (bench/webhook_intake.py).
+    brackets = b"".join(skeleton.split(b'"')[::2])
     for _ in range(limit):
         if b"[]" not in brackets:
             return False
@@ -78,13 +80,16 @@ def loads(body: bytes | str, *, limit: int | None = None) -> Any:
         raw = body.encode("utf-8", "surrogatepass")
     else:
         raise TypeError(f"JSON comes as bytes or text, not {type(body).__name__}")
-    too_deep = gettext("The JSON is nested more than %(limit)s levels deep.") % {"limit": limit}
     if deeper_than(raw, limit):
-        raise UnsafeJSON(too_deep)
+        raise UnsafeJSON(_too_deep(limit))
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise UnsafeJSON(gettext("The body is not valid JSON: %(reason)s (line %(line)s, column %(column)s).")
                          % {"reason": exc.msg, "line": exc.lineno, "column": exc.colno}) from None
     except RecursionError:  # unbalanced brackets the depth count could not pair up
-        raise UnsafeJSON(too_deep) from None
+        raise UnsafeJSON(_too_deep(limit)) from None
+
+
+def _too_deep(limit: int) -> str:
+    return gettext("The JSON is nested more than %(limit)s levels deep.") % {"limit": limit}

@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from resonanz.connectors.drivers import get_driver
+from resonanz.connectors.drivers.base import DriverError
 from resonanz.connectors.intake import IdentityClaim, InboundMessage, SourceChange
 from resonanz.connectors.models import Channel
 from resonanz.core import audit, hooks, pipeline
@@ -130,15 +131,33 @@ MAX_REPLY_IMAGE_BYTES = 8 * 1024 * 1024
 
 
 def _check_images(driver, images: list[dict]) -> None:
-    """Images go out only where the channel sends them, each an image with a description for screen readers."""
-    if images and not driver.sends_images:
-        raise ActionError("This channel cannot send images.", "images")
+    """Files go out only where the channel sends them, within the platform's types and sizes; images with a
+    description for screen readers where the platform shows one."""
+    if images and not (driver.sends_images or driver.reply_media):
+        raise ActionError("This channel cannot send images or documents.", "images")
+    label = driver.channel.kind_label
     for image in images:
-        if not str(image.get("content_type", "")).startswith("image/"):
-            raise ActionError(f"{image.get('filename') or 'The file'} is not an image.", "images")
-        if len(image.get("content") or b"") > MAX_REPLY_IMAGE_BYTES:
-            raise ActionError("An image may be at most 8 MB.", "images")
-        if not str(image.get("alt") or "").strip():
+        content_type = str(image.get("content_type", ""))
+        kind = "image" if content_type.startswith("image/") else "document"
+        size = len(image.get("content") or b"")
+        name = image.get("filename") or "The file"
+        if driver.reply_media:
+            rule = driver.reply_media.get(kind)
+            if rule is None:
+                raise ActionError(f"{label} cannot send {kind}s from Resonanz; "
+                                  f"send {'a link' if kind == 'document' else 'it as a document'} instead.", "images")
+            limit, types = rule
+            if types and content_type not in types:
+                raise ActionError(f"{name}: {label} takes {kind}s only as {', '.join(types)}.", "images")
+            if size > limit:
+                raise ActionError(f"{name} has {size // 1024:,} KB; {label} takes {kind}s of at most "
+                                  f"{limit // (1024 * 1024)} MB.", "images")
+        else:
+            if kind != "image":
+                raise ActionError(f"{name} is not an image.", "images")
+            if size > MAX_REPLY_IMAGE_BYTES:
+                raise ActionError("An image may be at most 8 MB.", "images")
+        if kind == "image" and driver.describes_images and not str(image.get("alt") or "").strip():
             raise ActionError("Describe the image (alt text) for people who cannot see it.", "images")
 
 
@@ -147,10 +166,13 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
                files: list[dict] | None = None) -> Message:
     """An agent's answer, sent through the conversation's channel driver after commit.
 
-    ``images``: ``{"filename", "content_type", "content", "alt"}`` each, stored as the reply's attachments with
-    their alt text in ``meta["alt"]`` (attachment id -> text) and uploaded by the driver.
-    ``files``: ``{"filename", "content"}`` each, for channels that send files (email): checked against the
-    limits in ``inbox/files.py`` and refused before anything is stored where the channel cannot send them."""
+    ``images``: media for social and messaging channels, ``{"filename", "content_type", "content", "alt"}``
+    each (images and, where the platform takes them, documents), stored as the reply's attachments with the
+    images' alt text in ``meta["alt"]`` (attachment id -> text), checked against the platform's limits
+    (``Driver.reply_media``) and uploaded by the driver with the platform's own upload flow.
+    ``files``: mail attachments ``{"filename", "content"}`` for channels that send files (email, web form),
+    checked against the limits in ``inbox/files.py``; refused before anything is stored where the channel
+    cannot send them."""
     text = clean_text(text).strip()
     if not text:
         raise ActionError("The reply is empty.", "text")
@@ -162,6 +184,9 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     driver = get_driver(channel)
     images = list(images or [])
     _check_images(driver, images)
+    refusal = driver.check_files(images, conversation) if images else ""
+    if refusal:
+        raise ActionError(refusal, "images")
     files = reply_files.checked(list(files or []), channel_label=f"{channel.name} ({channel.kind_label})",
                                 sends_files=driver.sends_files)
     refusal = driver.check_window(conversation, meta or {})
@@ -197,7 +222,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
                                         content_type=str(image["content_type"])[:120], size=len(image["content"]))
                 attachment.file.save(attachment.filename, ContentFile(image["content"]), save=False)
                 attachment.save()
-                alt[str(attachment.pk)] = clean_text(str(image["alt"]), 1500).strip()
+                alt[str(attachment.pk)] = clean_text(str(image.get("alt") or ""), 1500).strip()
             message.meta = {**message.meta, "alt": alt}
             message.save(update_fields=["meta"])
         for item in files:
@@ -267,6 +292,70 @@ def apply_source_changes(channel: Channel, changes: list[SourceChange]) -> list[
         publish("message.changed", message_id=message.pk, conversation_id=message.conversation_id)
         changed.append(1)
     return changed
+
+
+MAX_TEMPLATE_PARAM = 1024  # WhatsApp accepts at most 1,024 characters per body parameter
+
+
+def send_template(conversation: Conversation, author, template: str, params: list[str]) -> Message:
+    """An approved template (WhatsApp) with its placeholders filled, the only reply allowed after the channel's
+    window closed (allowed inside it too). ``template`` is its key, "name:language"; every placeholder needs a
+    value. The platform's list is asked, so a template withdrawn since the page was opened is refused."""
+    driver = get_driver(conversation.channel)
+    try:
+        templates = {t.key: t for t in driver.reply_templates()}
+    except Exception as exc:  # the platform is down or the token was revoked: say so, queue nothing
+        raise ActionError(f"The templates could not be loaded: {str(exc)[:300]}", "template", status=503) from exc
+    if not templates:
+        raise ActionError("This channel has no approved templates.", "template")
+    found = templates.get(str(template))
+    if found is None:
+        raise ActionError(f"{template!r} is not (or no longer) an approved template; one of: "
+                          f"{', '.join(sorted(templates))[:500]}.", "template")
+    values = [clean_text(str(v), MAX_TEMPLATE_PARAM + 1).strip() for v in params or []]
+    if len(values) != found.params or not all(values):
+        raise ActionError(f"{found.name} has {found.params} placeholder(s); give a non-empty value for each.",
+                          "params")
+    if any(len(v) > MAX_TEMPLATE_PARAM for v in values):
+        raise ActionError(f"A placeholder value may have at most {MAX_TEMPLATE_PARAM} characters.", "params")
+    return send_reply(conversation, author, found.render(values),
+                      meta={"template": {"name": found.name, "language": found.language, "params": values}})
+
+
+COMMENT_ACTIONS = {"hide": "comment_hidden", "unhide": "comment_shown", "delete": "comment_deleted"}
+
+
+def moderate_comment(message: Message, actor, action: str, *, reason: str = "") -> Message:
+    """Hide, show again or delete a customer's public comment on the platform (an abusive comment under the
+    page's post), recorded in the conversation's event log. The message stays in Resonanz with the mark: the
+    conversation's history must still make sense, and what was said may matter later."""
+    if action not in COMMENT_ACTIONS:
+        raise ActionError("Choose hide, unhide or delete.", "action")
+    driver = get_driver(message.channel)
+    if message.direction != Message.Direction.INBOUND or not message.is_public or not driver.moderates_comments:
+        raise ActionError("Only customers' public comments can be hidden or deleted.", "action")
+    meta = dict(message.meta or {})
+    moderation = dict(meta.get("moderation") or {})
+    if moderation.get("deleted_at"):
+        raise ActionError("This comment was already deleted on the platform.", "action")
+    try:
+        driver.moderate_comment(message, action)  # on the platform first: nothing is marked that did not happen
+    except DriverError as exc:
+        raise ActionError(str(exc), "action") from exc
+    now = timezone.now().isoformat()
+    if action == "delete":
+        moderation["deleted_at"] = now
+    else:
+        moderation["hidden"] = action == "hide"
+    moderation["by"] = getattr(actor, "pk", None)
+    meta["moderation"] = moderation
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(meta=meta)
+        record(message.conversation, COMMENT_ACTIONS[action], actor=actor, reason=clean_text(reason, 500),
+               message_id=message.pk)
+    message.meta = meta
+    publish("message.changed", message_id=message.pk, conversation_id=message.conversation_id)
+    return message
 
 
 def _reply_subject(conversation: Conversation) -> str:

@@ -165,26 +165,3 @@ def test_contact_page_offers_the_deep_link(tg_channel, admin_user):
     page = client.get(f"/contacts/{known.pk}/").content.decode()
     assert f"https://t.me/firma_support_bot?start={start_reference(known.pk)}" in page
 
-
-def test_files_of_a_reply_follow_the_text_as_documents(tg_channel, telegram, agent_user, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    push(tg_channel, telegram.update())
-    pdf = b"%PDF-1.4\n" + b"x" * 5000
-    reply = deliver(send_reply(Conversation.objects.get(), agent_user, "Anbei die Rechnung.",
-                               files=[{"filename": "Rechnung.pdf", "content": pdf}]))
-    assert reply.delivery_status == "sent" and not reply.delivery_detail
-    text, document = telegram.sent[-2:]
-    assert text == {"chat_id": 111222333, "text": "Anbei die Rechnung."}
-    assert document["chat_id"] == 111222333
-    assert document["document"] == {"filename": "Rechnung.pdf", "content_type": "application/pdf", "content": pdf}
-
-
-def test_a_file_telegram_refuses_is_named_without_sending_the_text_twice(tg_channel, telegram, agent_user,
-                                                                        settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    push(tg_channel, telegram.update())
-    telegram.fail("sendDocument", "error_bad_request")
-    reply = deliver(send_reply(Conversation.objects.get(), agent_user, "Anbei.",
-                               files=[{"filename": "a.txt", "content": b"Hallo"}]))
-    assert reply.delivery_status == "sent" and "a.txt was not sent" in reply.delivery_detail
-    assert [p.get("text") for p in telegram.sent] == ["Anbei."]

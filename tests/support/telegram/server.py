@@ -15,11 +15,11 @@ import copy
 import itertools
 import json
 import threading
-from email import policy
-from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from tests.support import multipart
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -84,7 +84,7 @@ class TelegramServer:
             self.pending.extend(updates)
 
     # --- the API -------------------------------------------------------------------------------------------
-    def handle(self, path: str, params: dict) -> tuple[int, dict | bytes]:
+    def handle(self, path: str, params: dict, files: dict | None = None) -> tuple[int, dict | bytes]:
         if path.startswith("/file/bot"):
             token, _, file_path = path[len("/file/bot"):].partition("/")
             if token != self.token:
@@ -153,25 +153,30 @@ class TelegramServer:
             answer["result"]["chat"]["id"] = params["chat_id"]
             self.sent.append(params)
             return 200, answer
+        if method in ("sendPhoto", "sendDocument"):
+            return self._send_file(method, params, files or {})
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
 
-
-def _form(content_type: str, raw: bytes) -> dict:
-    """multipart/form-data as the Bot API takes uploads: fields as text (chat_id as the number it is), files as
-    {"filename", "content_type", "content"}."""
-    message = BytesParser(policy=policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + raw)
-    params: dict = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        filename = part.get_filename()
-        content = part.get_payload(decode=True) or b""
-        if filename:
-            params[name] = {"filename": filename, "content_type": part.get_content_type(), "content": content}
-        else:
-            text = content.decode()
-            params[name] = int(text) if name == "chat_id" and text.lstrip("-").isdigit() else text
-    return params
+    def _send_file(self, method: str, params: dict, files: dict) -> tuple[int, dict]:
+        """sendPhoto (10 MB) and sendDocument (50 MB) with the file uploaded as multipart/form-data."""
+        field, limit = ("photo", 10 * 1024 * 1024) if method == "sendPhoto" else ("document", 50 * 1024 * 1024)
+        upload = files.get(field)
+        problem = ""
+        if "chat_id" not in params or upload is None:
+            problem = f"Bad Request: there is no {field} in the request"
+        elif len(upload[1]) > limit:
+            problem = "Request Entity Too Large"
+        elif len(params.get("caption") or "") > 1024:
+            problem = "Bad Request: message caption is too long"
+        if problem:
+            return 400, documented("error_bad_request") | {"description": problem}
+        answer = documented("send_photo" if field == "photo" else "send_document")
+        answer["result"].update(message_id=next(self.message_ids), caption=params.get("caption") or "")
+        answer["result"]["chat"]["id"] = int(params["chat_id"])
+        if field == "document":
+            answer["result"]["document"].update(file_name=upload[0], mime_type=upload[2], file_size=len(upload[1]))
+        self.sent.append({**params, "_method": method, "_file": upload})
+        return 200, answer
 
 
 def _handler(server: TelegramServer):
@@ -181,14 +186,16 @@ def _handler(server: TelegramServer):
 
         def _answer(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.headers.get("Content-Type", "").startswith("multipart/form-data"):
-                params = _form(self.headers["Content-Type"], raw)
+            files: dict = {}
+            if (self.headers.get("Content-Type") or "").startswith("multipart/form-data"):
+                params, files = multipart.parse(self.headers["Content-Type"], raw)
             else:
                 try:
                     params = json.loads(raw) if raw else {}
                 except ValueError:
                     params = {}
-            status, answer = server.handle(urlsplit(self.path).path, params if isinstance(params, dict) else {})
+            status, answer = server.handle(urlsplit(self.path).path, params if isinstance(params, dict) else {},
+                                           files)
             data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream" if isinstance(answer, bytes)

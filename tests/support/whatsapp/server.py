@@ -6,7 +6,9 @@ tests replace only values the example has (ids, texts, timestamps).
 
 It serves what the driver calls: the phone number (connection check), ``POST /<phone>/messages`` (text and
 template sends, validated like the platform: messaging_product, recipient, type), media URLs that expire,
-the media files themselves (bearer token required), and the account's message templates. Test controls:
+the media files themselves (bearer token required), media uploads (``POST /<phone>/media``, multipart, with the
+documented types and sizes) and image/document messages naming an uploaded id, and the account's message
+templates. Test controls:
 `revoke()` the token, `fail(path, status, times)` for 429/5xx, `expire_media_urls()`. It also builds signed
 webhook notifications (`notification()`, `sign()`) and can POST them to a running Resonanz (`deliver()`).
 """
@@ -26,6 +28,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
+from tests.support import multipart
 
 PAYLOADS = Path(__file__).parent / "payloads"
 PHONE_NUMBER_ID = "106540352242922"
@@ -57,6 +61,7 @@ class WhatsAppServer:
         self.faults: list[Fault] = []
         self.templates = documented("message_templates")["data"]
         self.requests: list[tuple[str, str]] = []
+        self.uploads: list[dict] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -148,6 +153,8 @@ class WhatsAppServer:
             return 200, documented("phone_number"), "application/json"
         if method == "POST" and parts == [PHONE_NUMBER_ID, "messages"]:
             return self._send(body)
+        if method == "POST" and parts == [PHONE_NUMBER_ID, "media"]:
+            return self._upload(headers.get("Content-Type") or "", body)
         if method == "GET" and parts == [WABA_ID, "message_templates"]:
             answer = documented("message_templates")
             answer["data"] = copy.deepcopy(self.templates)
@@ -167,12 +174,39 @@ class WhatsAppServer:
         error["error"].update(code=100, error_subcode=33, message="Unsupported get request.")
         return 400, error, "application/json"
 
+    def _upload(self, content_type: str, body: bytes) -> tuple[int, dict, str]:
+        """The media upload: the documented types and sizes (images JPEG/PNG up to 5 MB, documents 100 MB)."""
+        fields, files = multipart.parse(content_type, body)
+        problem = ""
+        if fields.get("messaging_product") != "whatsapp" or "file" not in files:
+            problem = "The parameters messaging_product and file are required."
+        else:
+            _name, content, mime = files["file"]
+            limit = 5 * 1024 * 1024 if mime.startswith("image/") else 100 * 1024 * 1024
+            if mime.startswith("image/") and mime not in ("image/jpeg", "image/png"):
+                problem = f"Param file must be a file with one of the following types: image/jpeg, image/png. " \
+                          f"Received file of type '{mime}'."
+            elif len(content) > limit:
+                problem = "Media file size is too big."
+        if problem:
+            error = documented("error")
+            error["error"].update(code=100, message=f"(#100) {problem}", type="OAuthException")
+            return 400, error, "application/json"
+        media_id = str(next(self.ids) * 7919)
+        with self.lock:
+            self.media[media_id] = (content, mime)
+            self.uploads.append({"id": media_id, "filename": files["file"][0], "type": fields.get("type"),
+                                 "mime": mime, "size": len(content)})
+        answer = documented("media_upload")
+        answer["id"] = media_id
+        return 200, answer, "application/json"
+
     def _send(self, body: bytes) -> tuple[int, dict, str]:
         try:
             request = json.loads(body)
         except ValueError:
             request = None
-        problem = _invalid_send(request)
+        problem = _invalid_send(request, self.media)
         if problem:
             error = documented("error")
             error["error"].update(code=100, message=f"(#100) {problem}", type="OAuthException")
@@ -186,7 +220,7 @@ class WhatsAppServer:
         return 200, answer, "application/json"
 
 
-def _invalid_send(request) -> str:
+def _invalid_send(request, media: dict) -> str:
     if not isinstance(request, dict) or request.get("messaging_product") != "whatsapp":
         return "The parameter messaging_product is required."
     if not str(request.get("to", "")).lstrip("+").isdigit():
@@ -200,6 +234,12 @@ def _invalid_send(request) -> str:
         template = request.get("template") or {}
         if not template.get("name") or not (template.get("language") or {}).get("code"):
             return "The parameter template['name'] and template['language']['code'] are required."
+    elif kind in ("image", "document"):
+        part = request.get(kind) or {}
+        if str(part.get("id") or "") not in media and not part.get("link"):
+            return f"The parameter {kind}['id'] must name an uploaded media file."
+        if len(str(part.get("caption") or "")) > 1024:
+            return "The caption is at most 1024 characters."
     else:
         return f"Unsupported message type {kind}."
     return ""

@@ -2,8 +2,10 @@
 
 Every body comes from the documented example in payloads/<name>.json (each names its documentation page).
 Serves ``POST /2/tweets`` (280-character limit as X counts it: URLs 23), ``POST
-/2/dm_conversations/with/<id>/messages`` and ``GET /2/users/me``, with ``x-rate-limit-*`` headers; `limit(n)`
-lets n more calls through before 429, `revoke()` answers 401.
+/2/dm_conversations/with/<id>/messages``, ``GET /2/users/me`` and ``GET /2/tweets/search/recent`` (posts added
+with `publish()`, matched on the query's plain words, newest first, ``since_id``, ``max_results`` and
+``next_token`` pages), with ``x-rate-limit-*`` headers; `remaining` lets that many more calls through before 429,
+`revoke()` answers 401.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
+
+from tests.support import multipart
 
 PAYLOADS = Path(__file__).parent / "payloads"
 URL = re.compile(r"https?://\S+")
@@ -35,6 +39,9 @@ class XServer:
         self.ids = itertools.count(1445880548472328300)
         self.tweets: list[dict] = []
         self.dms: list[tuple[str, dict]] = []
+        self.public: list[tuple[dict, dict]] = []
+        self.media: dict[str, dict] = {}  # uploaded media id -> {"category", "mime", "size", "alt"}  # (post, author) that recent search finds
+        self.searches: list[dict] = []
         self.remaining = 100
         self.reset = int(time.time()) + 900
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -50,11 +57,65 @@ class XServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def publish(self, text: str, *, username: str = "radfahrerin", name: str = "Rad Fahrerin",
+                followers: int = 1234, lang: str = "de") -> str:
+        """A public post by someone else that recent search can find; returns its id."""
+        example = documented("search_recent")
+        post, user = example["data"][0], example["includes"]["users"][0]
+        post_id = str(next(self.ids))
+        user_id = str(int(hashlib.sha256(username.encode()).hexdigest()[:10], 16))
+        post.update(id=post_id, text=text, lang=lang, author_id=user_id, edit_history_tweet_ids=[post_id],
+                    created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()))
+        user.update(id=user_id, username=username, name=name)
+        user["public_metrics"]["followers_count"] = followers
+        self.public.append((post, user))
+        return post_id
+
+    def search(self, query: dict) -> dict:
+        self.searches.append(query)
+        words = [w.strip('"').lower() for w in (query.get("query") or "").split()
+                 if w and not w.startswith("-") and ":" not in w and w.upper() not in ("OR", "AND")]
+        since = int(query.get("since_id") or 0)
+        found = sorted(((p, u) for p, u in self.public if int(p["id"]) > since
+                        and all(w in p["text"].lower() for w in words)), key=lambda pu: -int(pu[0]["id"]))
+        size = max(10, min(100, int(query.get("max_results") or 10)))
+        start = int(query.get("next_token") or query.get("pagination_token") or 0)
+        page = found[start:start + size]
+        if not page:
+            return {"meta": {"result_count": 0}}
+        answer = documented("search_recent")
+        answer["data"] = [p for p, _u in page]
+        answer["includes"]["users"] = list({u["id"]: u for _p, u in page}.values())
+        answer["meta"] = {"newest_id": page[0][0]["id"], "oldest_id": page[-1][0]["id"], "result_count": len(page)}
+        if start + size < len(found):
+            answer["meta"]["next_token"] = str(start + size)
+        return answer
+
+    def _upload(self, content_type: str, body: bytes, limits: dict) -> tuple[int, dict, dict]:
+        """One-shot media upload: images (JPEG, PNG, WebP up to 5 MB, GIF 15 MB) for posts and DMs."""
+        fields, files = multipart.parse(content_type, body)
+        upload = files.get("media")
+        category = fields.get("media_category", "")
+        mime = upload[2] if upload else ""
+        limit = 15 * 1024 * 1024 if mime == "image/gif" else 5 * 1024 * 1024
+        if upload is None or category not in ("tweet_image", "dm_image", "tweet_gif", "dm_gif") or \
+                mime not in ("image/jpeg", "image/png", "image/webp", "image/gif") or len(upload[1]) > limit:
+            return 400, {"title": "Invalid Request", "detail": "media: an image of at most 5 MB with media_category",
+                         "status": 400}, limits
+        answer = documented("media_upload")
+        media_id = str(next(self.ids))
+        answer["data"].update(id=media_id, media_key=f"3_{media_id}", size=len(upload[1]))
+        answer["data"]["image"]["image_type"] = mime
+        self.media[media_id] = {"category": category, "mime": mime, "size": len(upload[1]), "alt": "",
+                                "content": upload[1]}
+        return 200, answer, limits
+
     def sign(self, body: bytes) -> str:
         mac = hmac.new(self.consumer_secret.encode(), body, hashlib.sha256).digest()
         return "sha256=" + base64.b64encode(mac).decode()
 
-    def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict, dict]:
+    def handle(self, method: str, path: str, headers, body: bytes, query: dict | None = None
+               ) -> tuple[int, dict, dict]:
         if headers.get("Authorization") != f"Bearer {self.token}" or self.revoked:
             return 401, documented("unauthorized"), {}
         if self.remaining <= 0:
@@ -62,19 +123,42 @@ class XServer:
         self.remaining -= 1
         limits = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": str(self.remaining),
                   "x-rate-limit-reset": str(self.reset)}
+        if method == "POST" and path == "/2/media/upload":
+            return self._upload(headers.get("Content-Type") or "", body, limits)
         request = json.loads(body or b"{}")
+        if method == "POST" and path == "/2/media/metadata":
+            found = self.media.get(str(request.get("id")))
+            alt = ((request.get("metadata") or {}).get("alt_text") or {}).get("text")
+            if found is None or not isinstance(alt, str) or len(alt) > 1000:
+                return 400, {"title": "Invalid Request", "detail": "id and alt_text (1000) required", "status": 400}, limits
+            found["alt"] = alt
+            answer = documented("media_metadata")
+            answer["data"].update(id=request["id"], associated_metadata={"alt_text": {"text": alt}})
+            return 200, answer, limits
         if method == "GET" and path == "/2/users/me":
             return 200, documented("users_me"), limits
+        if method == "GET" and path == "/2/tweets/search/recent":
+            if not (query or {}).get("query") or len(query["query"]) > 512:
+                return 400, {"title": "Invalid Request", "detail": "query: 1 to 512 characters", "status": 400}, limits
+            return 200, self.search(query), limits
         if method == "POST" and path == "/2/tweets":
             text = request.get("text") or ""
             if len(URL.sub("x" * 23, text)) > 280:
                 return 400, {"title": "Invalid Request", "detail": "text is too long", "status": 400}, limits
+            media_ids = (request.get("media") or {}).get("media_ids") or []
+            if len(media_ids) > 4 or any(str(m) not in self.media for m in media_ids):
+                return 400, {"title": "Invalid Request", "detail": "media_ids: at most 4 uploaded media",
+                             "status": 400}, limits
             answer = documented("post_tweet")
             answer["data"].update(id=str(next(self.ids)), text=text, edit_history_tweet_ids=[])
             self.tweets.append({**request, "_id": answer["data"]["id"]})
             return 201, answer, limits
         match = re.fullmatch(r"/2/dm_conversations/with/(\d+)/messages", path)
         if method == "POST" and match:
+            attachments = request.get("attachments") or []
+            if len(attachments) > 1 or any(str(a.get("media_id")) not in self.media for a in attachments):
+                return 400, {"title": "Invalid Request", "detail": "attachments: one uploaded media_id",
+                             "status": 400}, limits
             self.dms.append((match.group(1), request))
             answer = documented("post_dm")
             answer["data"]["dm_event_id"] = str(next(self.ids))
@@ -89,7 +173,9 @@ def _handler(server: XServer):
 
         def _answer(self, method: str) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, answer, headers = server.handle(method, urlsplit(self.path).path, self.headers, body)
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            status, answer, headers = server.handle(method, parts.path, self.headers, body, query)
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -114,8 +114,17 @@ class Driver:
     sends_images: ClassVar[bool] = False
     #: replies may carry files of any allowed type (documents, images), sent as real attachments (email)
     sends_files: ClassVar[bool] = False
+    #: the files a reply may carry besides (or instead of) ``sends_images``: per kind ("image", "document") the
+    #: largest size in bytes the platform takes and the content types it accepts (empty: any); a kind not listed
+    #: is refused before the reply is queued, with the platform's rule in the message
+    reply_media: ClassVar[dict[str, tuple[int, tuple[str, ...]]]] = {}
+    #: images carry a description (alt text) where the platform shows one; the reply form then asks for it
+    describes_images: ClassVar[bool] = True
     #: a public channel that can also answer privately (a direct message); the reply form offers it
     private_replies: ClassVar[bool] = False
+    #: customers' public comments can be hidden or deleted on the platform from the conversation
+    #: (``moderate_comment``); the conversation page offers it on each comment
+    moderates_comments: ClassVar[bool] = False
     #: fetches messages on the worker's schedule (``receive``/``poll``)
     polls: ClassVar[bool] = False
     #: keeps a connection open for events the platform pushes (``stream``, run by ``resonanz stream``)
@@ -176,6 +185,11 @@ class Driver:
                     f"{limit}. Shorten it.")
         return ""
 
+    def check_files(self, files: list[dict], conversation=None) -> str:
+        """Why these files cannot go out in this conversation ("" if they can), beyond ``reply_media``'s types and
+        sizes: asked before a reply is queued."""
+        return ""
+
     def connected_account(self) -> dict | None:
         """The platform account this channel acts as (handle, display_name, avatar_url), for its admin page."""
         return None
@@ -218,6 +232,21 @@ class Driver:
         """A link that opens a chat with the company and ties it to this contact (Telegram's deep links), or ""."""
         return ""
 
+    @staticmethod
+    def files_of(message) -> list[dict]:
+        """The files the agent attached to ``message``: filename, content_type, content, kind, alt."""
+        alt = (message.meta or {}).get("alt") or {}
+        found = []
+        for attachment in message.attachments.all().order_by("id"):
+            if not attachment.file:
+                continue
+            with attachment.file.open("rb") as handle:
+                content = handle.read()
+            kind = "image" if attachment.content_type.startswith("image/") else "document"
+            found.append({"filename": attachment.filename, "content_type": attachment.content_type,
+                          "content": content, "kind": kind, "alt": str(alt.get(str(attachment.pk), ""))})
+        return found
+
     # --- receiving ------------------------------------------------------------------------------
 
     def receive(self) -> list:
@@ -250,8 +279,8 @@ class Driver:
     # --- sending --------------------------------------------------------------------------------
 
     @staticmethod
-    def files_of(message) -> list[tuple[str, str, bytes]]:
-        """(filename, content type, content) of every file stored with the reply, for drivers that send files."""
+    def mail_attachments(message) -> list[tuple[str, str, bytes]]:
+        """(filename, content type, content) of every file stored with the reply, as mail attachments."""
         found = []
         for attachment in message.attachments.all():
             if attachment.file:
@@ -265,3 +294,8 @@ class Driver:
 
     def check_connection(self) -> tuple[bool, str]:
         return True, "nothing to connect to"
+
+    def moderate_comment(self, message, action: str) -> None:
+        """Hide ("hide"), show again ("unhide") or delete ("delete") a customer's public comment where it was
+        published; raises DriverError saying why it could not."""
+        raise DriverError(f"{self.channel.kind_label} cannot hide or delete comments.")

@@ -234,7 +234,7 @@ class EmailDriver(Driver):
             to_address=to, subject=_reply_subject(message.subject or message.conversation.subject),
             text=message.text,
             in_reply_to=parent, references=list(email_meta.get("references", [])),
-            attachments=self.files_of(message),
+            attachments=self.mail_attachments(message),
         ), message_id)
         try:
             ep = self._endpoint("smtp")

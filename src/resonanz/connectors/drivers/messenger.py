@@ -8,14 +8,26 @@ answering ``{"recipient_id", "message_id"}``). Outside the 24-hour standard mess
 goes out with the ``HUMAN_AGENT`` tag (allowed for 7 days). The webhook handshake and signature are Meta's
 (``connectors/social/meta.py``), as for WhatsApp.
 
-Comments on posts and media (public conversations, hide/delete, private replies) are not handled yet.
+Comments on the page's posts and on Instagram media are public conversations:
+- in: the Page ``feed`` webhook (``changes[].value`` with ``item: "comment"``, ``verb`` add/edited/remove,
+  ``comment_id``, ``post_id``, ``parent_id``, ``from {id, name}``, ``message``) and the Instagram ``comments``
+  webhook (``value`` with ``id``, ``text``, ``from {id, username}``, ``media {id}``, ``parent_id`` for replies);
+- out: a public answer in the thread (``POST /<COMMENT_ID>/comments`` with ``message`` on Facebook,
+  ``POST /<IG_COMMENT_ID>/replies`` on Instagram, both answering ``{"id"}``), or a private reply as a direct
+  message (``POST /<PAGE_ID>/messages`` with ``recipient.comment_id``; Meta allows one per comment);
+- moderation: hide (``POST /<COMMENT_ID>?is_hidden=true``, Instagram ``?hide=true``) and delete (``DELETE
+  /<COMMENT_ID>``), both answering ``{"success": true}``;
+- context: the post's text and link (``GET /<POST_ID>?fields=message,permalink_url``, Instagram ``GET
+  /<MEDIA_ID>?fields=caption,permalink``), kept with the comment and cached for an hour.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +41,7 @@ from resonanz.connectors.drivers.base import (
     DriverError,
     InboundMessage,
     SendResult,
+    SourceChange,
 )
 from resonanz.connectors.social import meta as graph
 from resonanz.connectors.social.errors import AuthenticationFailed, RateLimited, SocialError, Unavailable
@@ -40,16 +53,27 @@ MAX_MEDIA_BYTES = 25 * 1024 * 1024
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 IDENTITY = {"page": "facebook", "instagram": "instagram"}
+COMMENT_FIELDS = {"page": "feed", "instagram": "comments"}
+MODERATION = ("hide", "unhide", "delete")
 
 
 @register("messenger")
 class MessengerDriver(Driver):
     label = _("Facebook Messenger and Instagram")
     identity_kind = "facebook"
+    # comments are public: a reply to one is public unless the agent chooses a private reply (a direct message)
+    public = True
+    private_replies = True
+    moderates_comments = True
     reply_limit = 2000
+    # the Send API's attachment upload (``filedata``): images and files up to 25 MB; comments take text only
+    reply_media = {"image": (MAX_MEDIA_BYTES, ("image/jpeg", "image/png", "image/gif")),
+                   "document": (MAX_MEDIA_BYTES, ())}
+    describes_images = False
     accepts_push = True
     settings_help = _("One Meta app for a Facebook Page and the Instagram professional account linked to it; "
-                      "subscribe the app to the page's messages and message_deliveries and to Instagram messages.")
+                      "subscribe the app to the page's messages, message_deliveries and feed and to Instagram "
+                      "messages and comments.")
     fields = (
         ChannelField("page_id", _("Page ID"), _("The Facebook Page's ID (Page → About → Page transparency).")),
         ChannelField("instagram_id", _("Instagram account ID"),
@@ -96,6 +120,12 @@ class MessengerDriver(Driver):
         platform = payload["object"]
         items: list = []
         for entry in payload["entry"]:
+            for change in (entry.get("changes") if isinstance(entry, dict) else None) or []:
+                if isinstance(change, dict) and change.get("field") == COMMENT_FIELDS[platform] and \
+                        isinstance(change.get("value"), dict):
+                    item = self.comment(platform, change["value"])
+                    if item is not None:
+                        items.append(item)
             for event in (entry.get("messaging") if isinstance(entry, dict) else None) or []:
                 if not isinstance(event, dict):
                     continue
@@ -142,6 +172,65 @@ class MessengerDriver(Driver):
                            "recipient_id": str((event.get("recipient") or {}).get("id") or "")}},
         )
 
+    def comment(self, platform: str, value: dict) -> InboundMessage | SourceChange | None:
+        """A comment on the page's post or the account's media as a public message (or its edit/removal)."""
+        sender = value.get("from") if isinstance(value.get("from"), dict) else {}
+        sender_id = str(sender.get("id") or "")
+        own = self._setting("page_id") if platform == "page" else self._setting("instagram_id")
+        if platform == "page":
+            if value.get("item") != "comment":
+                return None  # posts, reactions, shares: not addressed to the page's inbox
+            comment_id, text = str(value.get("comment_id") or ""), str(value.get("message") or "")
+            post_id = str(value.get("post_id") or "")
+            verb = str(value.get("verb") or "add")
+            post = value.get("post") if isinstance(value.get("post"), dict) else {}
+            link = str(post.get("permalink_url") or "")
+            name = str(sender.get("name") or "")
+            sent_at = graph.timestamp(value.get("created_time"))
+        else:
+            comment_id, text = str(value.get("id") or ""), str(value.get("text") or "")
+            media = value.get("media") if isinstance(value.get("media"), dict) else {}
+            post_id, verb, link = str(media.get("id") or ""), "add", ""
+            name, sent_at = str(sender.get("username") or ""), None
+        if not comment_id:
+            raise ValueError("a comment needs its id")
+        if verb in ("remove", "edited"):
+            return SourceChange(external_id=comment_id[:300], change="deleted" if verb == "remove" else "edited",
+                                text=text)
+        if verb != "add" or not sender_id or sender_id == own:
+            return None  # hidden/unhidden notices and the page's own comments (our replies) are not news
+        parent = str(value.get("parent_id") or "")
+        thread = parent if parent and parent != post_id else comment_id
+        context = self.post_context(platform, post_id)
+        return InboundMessage(
+            external_id=comment_id[:300], sender_handle=sender_id, sender_name=name[:200], text=text or "…",
+            identity_kind=IDENTITY[platform], is_public=True, sent_at=sent_at,
+            in_reply_to=parent[:300] if thread != comment_id else "",
+            sender_profile={"display_name": name} if name else {},
+            meta={"meta": {"platform": platform, "kind": "comment", "sender_id": sender_id,
+                           "comment_id": comment_id, "thread_id": thread, "post_id": post_id,
+                           "post_text": context.get("text", "")[:500], "post_link": context.get("link") or link}},
+        )
+
+    def post_context(self, platform: str, post_id: str) -> dict:
+        """The text and link of the post (or Instagram media) a comment was written under, {} if not reachable."""
+        if not post_id:
+            return {}
+        key = f"meta-post:{self.channel.pk}:{post_id}"
+        found = cache.get(key)
+        if found is not None:
+            return found
+        fields = "message,permalink_url" if platform == "page" else "caption,permalink"
+        try:
+            answer = self.client().call("GET", post_id, params={"fields": fields})
+        except (SocialError, DriverError, outbound.OutboundError) as exc:
+            log.info("messenger %s: no context for %s: %s", self.channel.slug, post_id, exc)
+            return {}
+        found = {"text": str(answer.get("message") or answer.get("caption") or ""),
+                 "link": str(answer.get("permalink_url") or answer.get("permalink") or "")}
+        cache.set(key, found, 3600)
+        return found
+
     def _download(self, url: str, kind: str) -> dict:
         response = outbound.get(url, stream=True, timeout=(5, 30))
         if response.status_code >= 400:
@@ -160,6 +249,12 @@ class MessengerDriver(Driver):
         info = ((last.meta or {}).get("meta") or {}) if last else {}
         if not info.get("sender_id"):
             return SendResult("failed", detail="No Messenger or Instagram chat to answer in this conversation.")
+        files = self.files_of(message)
+        if info.get("kind") == "comment":
+            if files:
+                return SendResult("failed", detail="Replies to comments carry text only; send the file in a direct "
+                                                   "message once the customer writes to the page.")
+            return self._answer_comment(message, info)
         since = (message.sent_at or datetime.now(UTC)) - (last.sent_at or last.created_at)
         body: dict = {"recipient": {"id": info["sender_id"]}, "message": {"text": message.text}}
         if since <= STANDARD_WINDOW:
@@ -169,10 +264,59 @@ class MessengerDriver(Driver):
         else:
             return SendResult("failed", detail="More than 7 days since the customer's last message: Meta no "
                                                "longer lets the page answer until they write again.")
-        account = self._setting("instagram_id") if info.get("platform") == "instagram" and \
+        if not files:
+            return self._post_message(self._account(info), body)
+        return self._send_files(self._account(info), body, files)
+
+    def _send_files(self, account: str, body: dict, files: list[dict]) -> SendResult:
+        """The text (a message of its own: Messenger takes text or an attachment), then each file uploaded with
+        the Send API as ``filedata``."""
+        first = self._post_message(account, body)
+        if first.status != "sent":
+            return first
+        for item in files:
+            kind = "image" if item["kind"] == "image" else "file"
+            form = {"recipient": json.dumps(body["recipient"]), "messaging_type": body["messaging_type"],
+                    "message": json.dumps({"attachment": {"type": kind, "payload": {"is_reusable": False}}})}
+            if body.get("tag"):
+                form["tag"] = body["tag"]
+            result = self._graph_result(lambda form=form, item=item: self.client().call(
+                "POST", f"{account}/messages", data=form,
+                files={"filedata": (item["filename"], item["content"], item["content_type"])}), "message_id")
+            if result.status != "sent":  # the text is out: never send it twice
+                return SendResult("failed", external_id=first.external_id,
+                                  detail=f"{item['filename']} was not sent: {result.detail}")
+        return SendResult("sent", external_id=first.external_id, detail=f"{len(files) + 1} messages")
+
+    def check_files(self, files: list[dict], conversation=None) -> str:
+        last = (conversation.messages.filter(direction="inbound").order_by("-id").first()
+                if conversation is not None else None)
+        if files and last is not None and ((last.meta or {}).get("meta") or {}).get("kind") == "comment":
+            return ("Replies to comments carry text only; send the file in a direct message once the customer "
+                    "writes to the page.")
+        return ""
+
+    def _account(self, info: dict) -> str:
+        return self._setting("instagram_id") if info.get("platform") == "instagram" and \
             self._setting("instagram_id") else self._setting("page_id")
+
+    def _answer_comment(self, message, info: dict) -> SendResult:
+        """A public answer in the comment's thread, or a private reply (a direct message) to the comment."""
+        if not message.is_public:
+            body = {"recipient": {"comment_id": info["comment_id"]}, "message": {"text": message.text}}
+            return self._post_message(self._account(info), body)
+        edge = "comments" if info.get("platform") == "page" else "replies"
+        target = info.get("thread_id") or info["comment_id"]
+        return self._graph_result(lambda: self.client().call("POST", f"{target}/{edge}",
+                                                             json={"message": message.text}), "id")
+
+    def _post_message(self, account: str, body: dict) -> SendResult:
+        return self._graph_result(lambda: self.client().call("POST", f"{account}/messages", json=body),
+                                  "message_id")
+
+    def _graph_result(self, call, id_key: str) -> SendResult:
         try:
-            answer = self.client().call("POST", f"{account}/messages", json=body)
+            answer = call()
         except (RateLimited, Unavailable) as exc:
             return SendResult("retry", detail=str(exc))
         except AuthenticationFailed as exc:
@@ -181,9 +325,33 @@ class MessengerDriver(Driver):
             return SendResult("retry", detail=str(exc))
         except (SocialError, DriverError, outbound.OutboundError) as exc:
             return SendResult("failed", detail=str(exc))
-        if not answer.get("message_id"):
-            return SendResult("failed", detail="Meta accepted the request but returned no message id")
-        return SendResult("sent", external_id=str(answer["message_id"]))
+        if not answer.get(id_key):
+            return SendResult("failed", detail="Meta accepted the request but returned no id")
+        return SendResult("sent", external_id=str(answer[id_key]))
+
+    # --- moderation ------------------------------------------------------------------------------
+
+    def moderate_comment(self, message, action: str) -> None:
+        """Hide, show again or delete a customer's comment on the platform; raises DriverError saying why not."""
+        info = (message.meta or {}).get("meta") or {}
+        if info.get("kind") != "comment" or action not in MODERATION:
+            raise DriverError("Only comments can be hidden or deleted.")
+        comment = str(info["comment_id"])
+        instagram = info.get("platform") == "instagram"
+        try:
+            if action == "delete":
+                answer = self.client().call("DELETE", comment)
+            else:
+                flag = "true" if action == "hide" else "false"
+                answer = self.client().call("POST", comment, params={"hide" if instagram else "is_hidden": flag})
+        except AuthenticationFailed as exc:
+            record_health(self.channel, False, f"page token refused: {exc}. Create a new page token and save it "
+                                               "here.")
+            raise DriverError(f"Meta refused the page token ({exc}); an administrator must renew it.") from exc
+        except (SocialError, outbound.OutboundError) as exc:
+            raise DriverError(f"Meta did not {action} the comment: {exc}") from exc
+        if answer.get("success") is not True:
+            raise DriverError(f"Meta did not confirm that the comment was {action}d.")
 
     def check_connection(self) -> tuple[bool, str]:
         missing = [n for n in ("app_secret", "verify_token", "page_token") if not self.channel.credentials.get(n)]

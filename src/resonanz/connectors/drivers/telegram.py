@@ -15,6 +15,7 @@ contact ties the chat to that contact (an ``IdentityClaim``).
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +42,7 @@ from resonanz.connectors.social.http import json_body
 from resonanz.core import jsonsafe, outbound
 from resonanz.core.errors import ActionError
 
+CAPTION_LIMIT = 1024  # Bot API: photo and document captions
 log = logging.getLogger("resonanz.connectors.telegram")
 API = "https://api.telegram.org"
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -82,13 +84,12 @@ class TelegramClient:
             return body.get("result")
         raise api_error(response.status_code, body)
 
-    def upload(self, method: str, fields: dict, field: str, file: tuple[str, str, bytes]):
-        """A Bot API method that takes a file (sendDocument): multipart/form-data, the file under ``field``."""
-        filename, content_type, content = file
+    def upload(self, method: str, fields: dict, files: dict):
+        """A Bot API call with a file (sendPhoto, sendDocument): multipart/form-data, fields as strings."""
         url = f"{self.base_url}/bot{self.token}/{method}"
+        data = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
         try:
-            response = self.http.post(url, data={k: str(v) for k, v in fields.items()},
-                                      files={field: (filename, content, content_type)}, timeout=self.timeout * 4)
+            response = self.http.post(url, data=data, files=files, timeout=max(self.timeout, 60))
         except outbound.RefusedURL:
             raise
         except outbound.OutboundError as exc:
@@ -133,9 +134,12 @@ class TelegramDriver(Driver):
     label = _("Telegram bot")
     identity_kind = "telegram"
     reply_limit = 4096
-    sends_files = True  # as documents after the text (sendDocument)
     accepts_push = True
     polls = True
+    # the Bot API's upload limits: photos 10 MB (sendPhoto), other files 50 MB (sendDocument)
+    reply_media = {"image": (10 * 1024 * 1024, ("image/jpeg", "image/png", "image/gif", "image/webp")),
+                   "document": (50 * 1024 * 1024, ())}
+    describes_images = False
     settings_help = _('Settings: {"mode": "webhook" or "polling", "groups": false, "agent_name": false}. With '
                       '"webhook", "Test connection" registers this channel\'s public address with Telegram.')
     fields = (
@@ -315,27 +319,42 @@ class TelegramDriver(Driver):
         payload: dict = {"chat_id": chat_id, "text": message.text}
         if message.is_public and tg.get("message_id"):
             payload["reply_parameters"] = {"message_id": tg["message_id"], "allow_sending_without_reply": True}
+        files = self.files_of(message)
+        sent: list[str] = []
         try:
-            result = self.client().call("sendMessage", payload)
-        except (RateLimited, Unavailable) as exc:
+            if files and len(message.text) <= CAPTION_LIMIT:
+                payload["caption"] = payload.pop("text")
+            else:
+                sent.append(self._sent_id(chat_id, self.client().call("sendMessage", payload)))
+                payload.pop("text")
+            for item in files:  # the first file carries the text as its caption when it fits
+                method, field = ("sendPhoto", "photo") if item["kind"] == "image" else ("sendDocument", "document")
+                result = self.client().upload(method, payload, {field: (item["filename"], item["content"],
+                                                                        item["content_type"])})
+                sent.append(self._sent_id(chat_id, result))
+                payload.pop("caption", None)
+        except (SocialError, DriverError, outbound.OutboundError) as exc:
+            if sent:  # part of the reply is out: never send it twice
+                return SendResult("failed", external_id=sent[0], detail=f"only {len(sent)} part(s) sent: {exc}")
+            return self._failure(exc)
+        if not sent or not sent[0]:
+            return SendResult("failed", detail="Telegram answered without a message id")
+        return SendResult("sent", external_id=sent[0], detail=f"{len(sent)} messages" if len(sent) > 1 else "")
+
+    @staticmethod
+    def _sent_id(chat_id, result) -> str:
+        if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
+            raise InvalidResponse("Telegram answered without a message id")
+        return f"{chat_id}:{result['message_id']}"
+
+    def _failure(self, exc: Exception) -> SendResult:
+        if isinstance(exc, RateLimited | Unavailable):
             return SendResult("retry", detail=str(exc))
-        except AuthenticationFailed as exc:
+        if isinstance(exc, AuthenticationFailed):
             record_health(self.channel, False, f"bot token refused: {exc}. Ask @BotFather for the token "
                                                "(/token) and save it here; queued replies then go out.")
             return SendResult("retry", detail=str(exc))
-        except (SocialError, DriverError, outbound.OutboundError) as exc:
-            return SendResult("failed", detail=str(exc))
-        if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
-            return SendResult("failed", detail="Telegram answered without a message id")
-        # the files follow the text as documents; the text went out, so a file that fails is named, not retried
-        # (a retry would send the text twice)
-        problems = []
-        for file in self.files_of(message):
-            try:
-                self.client().upload("sendDocument", {"chat_id": chat_id}, "document", file)
-            except (SocialError, DriverError, outbound.OutboundError) as exc:
-                problems.append(f"{file[0]} was not sent: {exc}")
-        return SendResult("sent", external_id=f"{chat_id}:{result['message_id']}", detail=" ".join(problems))
+        return SendResult("failed", detail=str(exc))
 
     def check_connection(self) -> tuple[bool, str]:
         try:

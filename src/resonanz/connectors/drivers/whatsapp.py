@@ -6,6 +6,9 @@ Documentation followed:
   unsupported) and its status reference (sent, delivered, read, failed with ``errors``);
 - sending: ``POST /<PHONE_NUMBER_ID>/messages`` (text, template) answering ``{"messages": [{"id": "wamid…"}]}``;
 - media: ``GET /<MEDIA_ID>`` gives a short-lived ``url`` that is fetched with the same bearer token;
+- outbound media: ``POST /<PHONE_NUMBER_ID>/media`` (multipart ``file``, ``type``, ``messaging_product``)
+  answering ``{"id"}``, then a message of ``type`` image or document referring to that id, with the reply's
+  text as its caption (images: JPEG or PNG up to 5 MB; documents up to 100 MB; captions up to 1,024 characters);
 - templates: ``GET /<WABA_ID>/message_templates`` (``data`` with ``name``, ``language``, ``status``,
   ``components``).
 
@@ -55,6 +58,13 @@ MAX_MEDIA_BYTES = 16 * 1024 * 1024
 PLACEHOLDER = {"image": "[image]", "document": "[document]", "audio": "[voice message]", "video": "[video]",
                "sticker": "[sticker]"}
 WINDOW_CODES = {131047}  # re-engagement: the 24-hour window has closed
+MB = 1024 * 1024
+DOCUMENT_TYPES = ("application/pdf", "text/plain", "text/csv", "application/msword", "application/vnd.ms-excel",
+                  "application/vnd.ms-powerpoint",
+                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  "application/vnd.openxmlformats-officedocument.presentationml.presentation")
+CAPTION_LIMIT = 1024
 
 
 class MalformedNotification(ValueError):
@@ -69,6 +79,8 @@ class WhatsAppDriver(Driver):
     reply_limit = 4096
     accepts_push = True
     reply_window = timedelta(hours=24)
+    reply_media = {"image": (5 * MB, ("image/jpeg", "image/png")), "document": (100 * MB, DOCUMENT_TYPES)}
+    describes_images = False
     settings_help = _("Connect the phone number of your WhatsApp Business account (Meta for Developers → your app → "
                       "WhatsApp → API Setup) and give Meta this channel's webhook address with the verify token.")
     fields = (
@@ -167,19 +179,60 @@ class WhatsAppDriver(Driver):
             return SendResult("failed", detail="The 24-hour window closed before the reply went out; "
                                                "send an approved template.")
         else:
+            files = self.files_of(message)
+            if files:
+                return self._send_media(body, message.text, files)
             body |= {"type": "text", "text": {"preview_url": False, "body": message.text}}
-        try:
-            answer = self.client().call("POST", f"{self._setting('phone_number_id')}/messages", json=body)
-        except RateLimited as exc:
+        return self._post(body)
+
+    def _send_media(self, base: dict, text: str, files: list[dict]) -> SendResult:
+        """Each file uploaded, then sent as an image or document message; the text is the first caption (or a
+        message before the files when it is longer than a caption may be)."""
+        sent = []
+        if len(text) > CAPTION_LIMIT:
+            first = self._post({**base, "type": "text", "text": {"preview_url": False, "body": text}})
+            if first.status != "sent":
+                return first
+            sent.append(first.external_id)
+            text = ""
+        for n, item in enumerate(files):
+            try:
+                upload = self.client().call(
+                    "POST", f"{self._setting('phone_number_id')}/media",
+                    data={"messaging_product": "whatsapp", "type": item["content_type"]},
+                    files={"file": (item["filename"], item["content"], item["content_type"])})
+            except (SocialError, DriverError, outbound.OutboundError) as exc:
+                result = self._failure(exc)
+                result.detail = f"{item['filename']} was not uploaded: {result.detail}" + (
+                    f" ({len(sent)} part(s) already sent)" if sent else "")
+                return result if not sent else SendResult("failed", external_id=sent[0], detail=result.detail)
+            media: dict = {"id": str(upload.get("id") or "")}
+            if item["kind"] == "document":
+                media["filename"] = item["filename"]
+            if n == 0 and text:
+                media["caption"] = text
+            result = self._post({**base, "type": item["kind"], item["kind"]: media})
+            if result.status != "sent":
+                return result if not sent else SendResult("failed", external_id=sent[0], detail=result.detail)
+            sent.append(result.external_id)
+        return SendResult("sent", external_id=sent[0], detail=f"{len(sent)} messages" if len(sent) > 1 else "")
+
+    def _failure(self, exc: Exception) -> SendResult:
+        if isinstance(exc, RateLimited):
             return SendResult("retry", detail=f"WhatsApp rate limit: {exc}")
-        except Unavailable as exc:
+        if isinstance(exc, Unavailable):
             return SendResult("retry", detail=f"WhatsApp unavailable: {exc}")
-        except AuthenticationFailed as exc:
+        if isinstance(exc, AuthenticationFailed):
             record_health(self.channel, False, f"access token refused: {exc}. Create a new token and save it "
                                                "in the channel's settings; queued replies then go out.")
             return SendResult("retry", detail=f"access token refused: {exc}")
+        return SendResult("failed", detail=str(exc))
+
+    def _post(self, body: dict) -> SendResult:
+        try:
+            answer = self.client().call("POST", f"{self._setting('phone_number_id')}/messages", json=body)
         except (SocialError, DriverError, outbound.OutboundError) as exc:
-            return SendResult("failed", detail=str(exc))
+            return self._failure(exc)
         ids = [m.get("id") for m in answer.get("messages") or [] if isinstance(m, dict) and m.get("id")]
         if not ids:
             return SendResult("failed", detail="WhatsApp accepted the request but returned no message id")

@@ -12,8 +12,18 @@ Documentation followed:
   /2/dm_conversations/with/:participant_id/messages``, both answering ``{"data": …}``; rate limits in
   ``x-rate-limit-remaining`` / ``x-rate-limit-reset`` (unix seconds); 429 when exhausted.
 
+- media (https://docs.x.com/x-api/media/media-upload): ``POST /2/media/upload`` (multipart ``media``,
+  ``media_category`` tweet_image or dm_image) answering ``{"data": {"id", "media_key"}}``, the alt text through
+  ``POST /2/media/metadata``; a post carries up to four images (``media.media_ids``), a direct message one
+  (``attachments[].media_id``). X has no documents: replies with one are refused before they are queued;
+- recent search for listening (https://docs.x.com/x-api/posts/search-recent-posts): ``GET
+  /2/tweets/search/recent`` with ``query``, ``since_id``, ``max_results``, ``next_token``, ``expansions=author_id``
+  answering ``data`` (posts), ``includes.users`` and ``meta`` (``newest_id``, ``result_count``, ``next_token``).
+
 Replies longer than 280 characters become a numbered thread (URLs count 23, as X counts them through t.co).
-Recent search for listening queries is not part of this driver yet.
+Each listening query of the channel is a source with its own cursor (the newest post id seen) in a
+``SourceState``; what it finds goes to the listening stream as public posts with the author's reach. A rate limit
+stops the search until ``x-rate-limit-reset`` and the channel says when the next call is allowed.
 """
 
 from __future__ import annotations
@@ -24,13 +34,24 @@ import hmac
 import logging
 from datetime import UTC, datetime
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
 from resonanz.connectors.actions import record_health, record_ok
 from resonanz.connectors.drivers import register
-from resonanz.connectors.drivers.base import ChannelField, Driver, DriverError, InboundMessage, SendResult
+from resonanz.connectors.drivers.base import (
+    ChannelField,
+    ConnectField,
+    Driver,
+    DriverError,
+    InboundMessage,
+    InboundPost,
+    SendResult,
+)
+from resonanz.connectors.models import SourceState
 from resonanz.connectors.social.errors import AuthenticationFailed, RateLimited, SocialError, Unavailable
 from resonanz.connectors.social.http import json_body
 from resonanz.connectors.social.split import split_reply
@@ -40,6 +61,11 @@ from resonanz.core.errors import ActionError
 log = logging.getLogger("resonanz.connectors.x")
 API = "https://api.x.com"
 LIMIT = 280
+MAX_QUERIES = 20
+MAX_QUERY_LENGTH = 512  # recent search's limit for a query
+SEARCH_PAGES = 5  # at most 500 posts per query and poll; the rest follow on the next poll
+SEARCH_FIELDS = {"max_results": "100", "tweet.fields": "created_at,lang,author_id", "expansions": "author_id",
+                 "user.fields": "username,name,public_metrics"}
 
 
 def crc_response(consumer_secret: str, crc_token: str) -> str:
@@ -67,6 +93,14 @@ class XDriver(Driver):
     reply_limit = LIMIT
     splits_replies = True
     accepts_push = True
+    polls = True
+    sends_images = True
+    reply_media = {"image": (5 * 1024 * 1024, ("image/jpeg", "image/png", "image/webp", "image/gif"))}
+    connect_fields = (
+        ConnectField("listen", _("Listen for"),
+                     _("Recent-search queries in X's query syntax, one per line (for example: yourbrand -is:retweet "
+                       "lang:de); matching public posts go to the listening stream."), lines=True, required=False),
+    )
     settings_help = _("Register this channel's webhook address with the Account Activity API and subscribe the "
                       "company account; the user id is the account's numeric id.")
     fields = (
@@ -82,6 +116,9 @@ class XDriver(Driver):
 
     def _setting(self, name: str) -> str:
         return str((self.channel.settings or {}).get(name) or "").strip()
+
+    def clean_settings(self, settings: dict) -> dict:
+        return {**settings, "listen": queries(settings)} if "listen" in settings else settings
 
     # --- receiving -------------------------------------------------------------------------------
 
@@ -153,6 +190,85 @@ class XDriver(Driver):
                 meta={"x": {"kind": "dm", "user_id": sender}}))
         return items
 
+    # --- listening: recent search ----------------------------------------------------------------
+
+    def poll(self) -> int:
+        """Run every listening query from its cursor; a rate limit stops the rest until X's reset time."""
+        new, failures = 0, []
+        for query in queries(self.channel.settings or {}):
+            state, _created = SourceState.objects.get_or_create(
+                channel=self.channel, key=f"x-search:{query}"[:2000], defaults={"title": f"X: {query}"[:300]})
+            waiting = (state.cursor or {}).get("wait_until")
+            if waiting and datetime.fromisoformat(waiting) > timezone.now():
+                failures.append(f"{query}: X rate limit, the next call is allowed at {waiting[11:19]} UTC")
+                continue
+            try:
+                new += self._search(state, query)
+            except RateLimited as exc:
+                state.cursor = {**(state.cursor or {}), "wait_until": exc.reset_at.isoformat()}
+                _failed(state, f"rate limit reached; the next call is allowed at {exc.reset_at:%H:%M:%S} UTC")
+                raise DriverError(f"X rate limit: the next call is allowed at {exc.reset_at:%Y-%m-%d %H:%M:%S} "
+                                  f"UTC ({new} new posts before)") from None
+            except AuthenticationFailed as exc:
+                _failed(state, str(exc))
+                raise DriverError(f"X refused the access token ({exc}); authorize the account again and save the "
+                                  "new token here. Searching resumes from where it stopped.") from None
+            except (SocialError, DriverError, ValueError, outbound.OutboundError) as exc:
+                _failed(state, str(exc))
+                failures.append(f"{query}: {exc}")
+        if failures:
+            raise DriverError(f"{len(failures)} search(es) failed ({new} new posts from the others): "
+                              + "; ".join(failures)[:1500])
+        return new
+
+    def _search(self, state: SourceState, query: str) -> int:
+        cursor = dict(state.cursor or {})
+        cursor.pop("wait_until", None)
+        params = {**SEARCH_FIELDS, "query": query}
+        if cursor.get("since_id"):
+            params["since_id"] = cursor["since_id"]
+        posts, newest = [], None
+        for _page in range(SEARCH_PAGES):
+            payload = self._request("GET", "/2/tweets/search/recent", params=params)
+            meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+            newest = newest or meta.get("newest_id")
+            posts.extend(self._posts(payload, query))
+            if not meta.get("next_token"):
+                break
+            params = {**params, "next_token": meta["next_token"]}
+        with transaction.atomic():  # the posts and the cursor past them are stored together
+            results = intake.submit(self.channel, posts) if posts else []
+            state.cursor = {**cursor, "since_id": str(newest or cursor.get("since_id") or "")}
+            state.items_seen += len(posts)
+            state.last_fetched_at = state.last_ok_at = timezone.now()
+            state.last_status, state.consecutive_errors, state.last_error = 200, 0, ""
+            state.save()
+        record_ok(self.channel)
+        return intake.created(results)
+
+    def _posts(self, payload: dict, query: str) -> list[InboundPost]:
+        users = {str(u.get("id")): u for u in (payload.get("includes") or {}).get("users") or []
+                 if isinstance(u, dict)} if isinstance(payload.get("includes"), dict) else {}
+        found = []
+        for post in payload.get("data") or []:
+            if not isinstance(post, dict) or not str(post.get("id") or "").isdigit():
+                continue
+            if str(post.get("author_id")) == self._setting("user_id"):
+                continue  # our own posts are not what people say about us
+            user = users.get(str(post.get("author_id")), {})
+            handle = str(user.get("username") or post.get("author_id") or "")
+            metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
+            followers = metrics.get("followers_count")
+            found.append(InboundPost(
+                external_id=f"x:{post['id']}", text=str(post.get("text") or ""),
+                author=str(user.get("name") or handle)[:200], author_handle=handle[:200],
+                link=f"https://x.com/{handle}/status/{post['id']}", published_at=_iso_time(post.get("created_at")),
+                source=f"x:{query}"[:300], source_title=f"{self.channel.name}: {query}"[:300],
+                language=str(post.get("lang") or "")[:10] if post.get("lang") not in ("und", "zxx") else "",
+                reach=followers if isinstance(followers, int) else None,
+                meta={"network": "x", "query": query, "author_id": str(post.get("author_id") or "")}))
+        return found
+
     # --- sending ---------------------------------------------------------------------------------
 
     def send(self, message) -> SendResult:
@@ -161,14 +277,21 @@ class XDriver(Driver):
         info = ((last.meta or {}).get("x") or {}) if last else {}
         if not info:
             return SendResult("failed", detail="No X post or direct message to answer in this conversation.")
+        files = self.files_of(message)
         try:
             if info.get("kind") == "dm" or not message.is_public:
-                answer = self._call("POST", f"/2/dm_conversations/with/{info['user_id']}/messages",
-                                    {"text": message.text})
+                body: dict = {"text": message.text}
+                if files:
+                    body["attachments"] = [{"media_id": self._upload(files[0], "dm_image")}]
+                answer = self._call("POST", f"/2/dm_conversations/with/{info['user_id']}/messages", body)
                 return SendResult("sent", external_id="dm:" + str(answer.get("dm_event_id") or ""))
+            media = [self._upload(f, "tweet_image") for f in files]
             parent, posted = last.external_id, []
             for part in split_reply(message.text, LIMIT):
-                answer = self._call("POST", "/2/tweets", {"text": part, "reply": {"in_reply_to_tweet_id": parent}})
+                post: dict = {"text": part, "reply": {"in_reply_to_tweet_id": parent}}
+                if media and not posted:  # the images go with the first post of the thread
+                    post["media"] = {"media_ids": media}
+                answer = self._call("POST", "/2/tweets", post)
                 parent = str(answer.get("id") or "")
                 posted.append(parent)
             return SendResult("sent", external_id=posted[0], detail=f"thread of {len(posted)}" if len(posted) > 1 else "")
@@ -185,20 +308,63 @@ class XDriver(Driver):
         except (SocialError, DriverError, ValueError, outbound.OutboundError) as exc:
             return SendResult("failed", detail=str(exc))
 
+    def check_files(self, files: list[dict], conversation=None) -> str:
+        if len(files) > 4:
+            return "An X post carries at most four images."
+        last = (conversation.messages.filter(direction="inbound").order_by("-id").first()
+                if conversation is not None else None)
+        if len(files) > 1 and last is not None and ((last.meta or {}).get("x") or {}).get("kind") == "dm":
+            return "An X direct message carries one image; send the others one by one."
+        return ""
+
+    def _upload(self, item: dict, category: str) -> str:
+        """One image uploaded (with its alt text); returns the media id a post or direct message names."""
+        token = self.channel.credentials.get("access_token") or ""
+        base = self._setting("api_base") or API
+        outbound.check_url(base)
+        try:
+            response = outbound.request("POST", base.rstrip("/") + "/2/media/upload", timeout=(5, 60),
+                                        headers={"Authorization": f"Bearer {token}"},
+                                        data={"media_category": category},
+                                        files={"media": (item["filename"], item["content"], item["content_type"])})
+        except outbound.RefusedURL:
+            raise
+        except outbound.OutboundError as exc:
+            raise Unavailable(str(exc)) from exc
+        payload = self._checked(response)
+        media_id = str((payload.get("data") or {}).get("id") or "") if isinstance(payload.get("data"), dict) else ""
+        if not media_id:
+            raise DriverError(f"X accepted {item['filename']} but returned no media id")
+        if item.get("alt"):
+            self._request("POST", "/2/media/metadata",
+                          {"id": media_id, "metadata": {"alt_text": {"text": item["alt"][:1000]}}})
+        return media_id
+
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        payload = self._request(method, path, body)
+        if not isinstance(payload.get("data"), dict):
+            raise DriverError(f"X answered without data: {str(payload)[:300]}")
+        return payload["data"]
+
+    def _request(self, method: str, path: str, body: dict | None = None, *, params: dict | None = None) -> dict:
         token = self.channel.credentials.get("access_token") or ""
         if not token:
             raise DriverError("The channel has no user access token.")
         base = self._setting("api_base") or API
         outbound.check_url(base)
         try:
-            response = outbound.request(method, base.rstrip("/") + path, json=body, timeout=(5, 20),
+            response = outbound.request(method, base.rstrip("/") + path, json=body, params=params, timeout=(5, 20),
                                         headers={"Authorization": f"Bearer {token}"})
         except outbound.RefusedURL:
             raise
         except outbound.OutboundError as exc:
             raise Unavailable(str(exc), may_have_posted=method != "GET") from exc
-        payload = json_body(response, write=method != "GET")
+        return self._checked(response, write=method != "GET")
+
+    @staticmethod
+    def _checked(response, *, write: bool = True) -> dict:
+        """The answer's JSON, or the typed failure: rate limit (with X's reset time), token, passing, refused."""
+        payload = json_body(response, write=write)
         if response.status_code == 429:
             reset = response.headers.get("x-rate-limit-reset") or ""
             at = datetime.fromtimestamp(int(reset), tz=UTC) if reset.isdigit() else datetime.now(UTC)
@@ -207,10 +373,10 @@ class XDriver(Driver):
             raise AuthenticationFailed(str(payload)[:300], status=401)
         if response.status_code >= 500:
             raise Unavailable(f"X answered {response.status_code}", status=response.status_code)
-        if response.status_code >= 400 or not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        if response.status_code >= 400 or not isinstance(payload, dict):
             detail = payload.get("detail") or payload.get("title") if isinstance(payload, dict) else ""
             raise DriverError(f"X refused the request ({response.status_code}): {detail or payload}"[:500])
-        return payload["data"]
+        return payload
 
     def check_connection(self) -> tuple[bool, str]:
         try:
@@ -222,3 +388,30 @@ class XDriver(Driver):
         if self._setting("user_id") and str(me.get("id")) != self._setting("user_id"):
             return False, f"The token belongs to @{me.get('username')}, not to user id {self._setting('user_id')}."
         return True, f"@{me.get('username')}; webhook (CRC) at /hooks/{self.channel.slug}/"
+
+
+def queries(settings: dict) -> list[str]:
+    """The channel's listening queries (one per line or a list), checked against recent search's limits."""
+    raw = settings.get("listen") or []
+    if isinstance(raw, str):
+        raw = raw.splitlines()
+    found = list(dict.fromkeys(" ".join(str(q).split()) for q in raw if str(q).strip()))
+    for query in found:
+        if len(query) > MAX_QUERY_LENGTH:
+            raise DriverError(f"An X search query is at most {MAX_QUERY_LENGTH} characters long: {query[:60]}…")
+    if len(found) > MAX_QUERIES:
+        raise DriverError(f"At most {MAX_QUERIES} listening queries per channel.")
+    return found
+
+
+def _failed(state: SourceState, detail: str) -> None:
+    state.last_error, state.last_error_at = detail[:2000], timezone.now()
+    state.consecutive_errors += 1
+    state.save()
+
+
+def _iso_time(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None

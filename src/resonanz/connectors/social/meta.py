@@ -77,9 +77,12 @@ class GraphClient:
         self.timeout = timeout
         self.http = outbound.session()
 
-    def call(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> dict:
+    def call(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
+             data: dict | None = None, files: dict | None = None) -> dict:
+        """One call; ``data`` and ``files`` send a multipart form (media uploads)."""
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
-        response = self._send(method, url, params=params, json=json)
+        extra = {"data": data, "files": files} if files is not None else {}
+        response = self._send(method, url, params=params, json=json, **extra)
         body = json_body(response, write=method != "GET")
         if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
             raise graph_error(response, body)

@@ -1,3 +1,5 @@
+import mimetypes
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +48,12 @@ class ReplyForm(forms.Form):
     image = forms.FileField(label=_("Image"), required=False)
     image_alt = forms.CharField(label=_("Image description (alt text)"), required=False, max_length=1500)
     files = MultipleFileField(label=_("Files"), required=False)
+    document = forms.FileField(label=_("Document"), required=False)
+
+    def __init__(self, *args, alt_required: bool = True, **kwargs) -> None:
+        """``alt_required``: the channel shows images' descriptions (social networks), so one is asked for."""
+        super().__init__(*args, **kwargs)
+        self.alt_required = alt_required
 
     def clean(self):
         cleaned = super().clean()
@@ -70,8 +78,18 @@ class ReplyForm(forms.Form):
             self.image_type = sniff_image(head)
             if not self.image_type:
                 self.add_error("image", _("Only PNG, JPEG, GIF and WebP images can be attached."))
-            if not (cleaned.get("image_alt") or "").strip():
+            if self.alt_required and not (cleaned.get("image_alt") or "").strip():
                 self.add_error("image_alt", _("Describe the image for people who cannot see it."))
+        document = cleaned.get("document")
+        if document:
+            head = document.read(8)
+            document.seek(0)
+            guessed = mimetypes.guess_type(document.name)[0] or "application/octet-stream"
+            if guessed == "application/pdf" and not head.startswith(b"%PDF"):
+                self.add_error("document", _("This file is not a PDF, although its name says so."))
+            self.document_type = guessed
+            if guessed.startswith("image/"):  # images go through the image field, which checks their content
+                self.add_error("document", _("Attach images as an image, not as a document."))
         return cleaned
 
     def attached_files(self) -> list[dict]:
@@ -79,11 +97,16 @@ class ReplyForm(forms.Form):
         return list(getattr(self, "checked_files", []))
 
     def images(self) -> list[dict]:
+        """The attached files (an image and a document at most), as ``send_reply`` takes them."""
+        found = []
         image = self.cleaned_data.get("image")
-        if not image:
-            return []
-        return [{"filename": image.name, "content_type": self.image_type, "content": image.read(),
-                 "alt": self.cleaned_data["image_alt"].strip()}]
+        if image:
+            found.append({"filename": image.name, "content_type": self.image_type, "content": image.read(),
+                          "alt": self.cleaned_data["image_alt"].strip()})
+        document = self.cleaned_data.get("document")
+        if document:
+            found.append({"filename": document.name, "content_type": self.document_type, "content": document.read()})
+        return found
 
 
 class NoteForm(forms.Form):

@@ -37,6 +37,7 @@ urlpatterns = [
     path("conversations/<id:pk>/split/", views_merge.split, name="split"),
     path("messages/<id:pk>/correct/", views.correct_analysis, name="correct"),
     path("messages/<id:pk>/suggestion/", views.suggestion_feedback, name="suggestion_feedback"),
+    path("messages/<id:pk>/moderate/", views.moderate_comment, name="moderate_comment"),
     path("conversations/<id:pk>/filtered/", views.set_filtered, name="set_filtered"),
     path("conversations/<id:pk>/template/", reply_window.template_reply, name="template_reply"),
     path("conversations/<id:pk>/presence/", views.presence, name="presence"),

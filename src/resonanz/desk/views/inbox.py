@@ -124,7 +124,8 @@ def conversation(request, pk: int):
     thread = list(thread)
     suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
-        "suggestions": suggestions, "window": window_context(conversation), "macros": actions.macros_for(request.user),
+        "suggestions": suggestions, "reply_media": reply_media(conversation.channel.driver),
+        "window": window_context(conversation), "macros": actions.macros_for(request.user),
         "draft": request.session.pop(f"draft-{pk}", ""), "file_limits": reply_files.limits(),
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
@@ -132,6 +133,16 @@ def conversation(request, pk: int):
         "last_message": thread[-1].id if thread else 0, "intents": INTENTS, "sentiments": SENTIMENTS,
         "last_event": ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     })
+
+
+def reply_media(driver) -> dict | None:
+    """What images and documents the reply form offers on a social channel (its own upload flow), with the platform's limits (None: no files)."""
+    media = driver.reply_media
+    if not (driver.sends_images or media):
+        return None
+    mb = {kind: limit // (1024 * 1024) for kind, (limit, _types) in media.items()}
+    return {"images": driver.sends_images or "image" in media, "documents": "document" in media,
+            "alt": driver.describes_images, "image_mb": mb.get("image", 8), "document_mb": mb.get("document")}
 
 
 def _suggestions(conversation, thread) -> dict | None:
@@ -172,7 +183,7 @@ def suggestion_feedback(request, pk: int):
 @require_POST
 def reply(request, pk: int):
     conversation = get_object_or_404(_conversations(request), pk=pk)
-    form = ReplyForm(request.POST, request.FILES)
+    form = ReplyForm(request.POST, request.FILES, alt_required=conversation.channel.driver.describes_images)
     seen = as_int(request.POST.get("seen"))
     crossed = actions.replies_since(conversation, seen, request.user) if seen is not None and form.is_valid() else []
     if crossed and request.POST.get("send_anyway") != "1":
@@ -203,6 +214,23 @@ def reply(request, pk: int):
             request.session[f"draft-{pk}"] = request.POST["text"][:100_000]
         flash.error(request, " ".join(problems) if problems else _("The reply is empty."))
     return redirect("inbox:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def moderate_comment(request, pk: int):
+    """Hide, show again or delete a customer's public comment on the platform, from the conversation."""
+    message = get_object_or_404(visible_messages(Message.objects.select_related("channel", "conversation"),
+                                                 request.user), pk=pk, direction=Message.Direction.INBOUND)
+    action = request.POST.get("action", "")
+    try:
+        actions.moderate_comment(message, request.user, action)
+        flash.success(request, {"hide": _("The comment is hidden on the platform."),
+                                "unhide": _("The comment is shown again on the platform."),
+                                "delete": _("The comment is deleted on the platform.")}[action])
+    except ActionError as exc:
+        flash.error(request, exc.message)
+    return redirect(f"{reverse('inbox:conversation', args=[message.conversation_id])}#m{message.pk}")
 
 
 @login_required

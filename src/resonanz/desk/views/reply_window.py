@@ -17,7 +17,6 @@ from resonanz.inbox import actions
 from resonanz.inbox.models import Conversation
 
 log = logging.getLogger("resonanz.desk")
-MAX_PARAM = 1024  # WhatsApp accepts at most 1,024 characters per body parameter
 
 
 def window_context(conversation) -> dict | None:
@@ -42,29 +41,21 @@ def window_context(conversation) -> dict | None:
 def template_reply(request, pk: int):
     """Send an approved template with the agent's parameters (allowed inside and outside the window)."""
     conversation = get_object_or_404(Conversation.objects.select_related("channel"), pk=pk)
-    key = request.POST.get("template", "")
     try:
-        templates = {t.key: t for t in conversation.channel.driver.reply_templates()}
-    except Exception as exc:  # the platform is down or the token was revoked
-        flash.error(request, _("The templates could not be loaded: %(error)s") % {"error": str(exc)[:300]})
-        return redirect("inbox:conversation", pk=pk)
-    template = templates.get(key)
-    if template is None:
-        flash.error(request, _("This template is not (or no longer) approved."))
-        return redirect("inbox:conversation", pk=pk)
-    values = [v.strip() for v in request.POST.getlist("param")][:template.params]
-    if len(values) != template.params or not all(values) or any(len(v) > MAX_PARAM for v in values):
-        flash.error(request, _("Fill in every placeholder of the template (at most %(n)s characters each).")
-                    % {"n": MAX_PARAM})
-        return redirect("inbox:conversation", pk=pk)
-    try:
-        actions.send_reply(conversation, request.user, template.render(values),
-                           meta={"template": {"name": template.name, "language": template.language,
-                                              "params": values}})
+        actions.send_template(conversation, request.user, request.POST.get("template", ""),
+                              request.POST.getlist("param"))
         flash.success(request, _("Template sent."))
     except ActionError as exc:
         if getattr(exc, "pending", None) is not None:
             flash.info(request, _("Your reply waits for a supervisor's approval before it is sent."))
+        elif exc.field == "params":
+            flash.error(request, _("Fill in every placeholder of the template (at most %(n)s characters each).")
+                        % {"n": actions.MAX_TEMPLATE_PARAM})
+        elif exc.status == 503:
+            flash.error(request, _("The templates could not be loaded: %(error)s")
+                        % {"error": str(exc.__cause__ or exc)[:300]})
+        elif exc.field == "template":
+            flash.error(request, _("This template is not (or no longer) approved."))
         else:
             flash.error(request, exc.message)
     return redirect("inbox:conversation", pk=pk)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from resonanz.desk.views import insights as views
+from resonanz.desk.views import insights_more as more
 
 app_name = "insights"
 urlpatterns = [
@@ -9,4 +10,8 @@ urlpatterns = [
     path("alerts/<id:pk>/", views.alert_detail, name="alert"),
     path("goals/", views.goal_save, name="goal_save"),
     path("goals/<id:pk>/delete/", views.goal_delete, name="goal_delete"),
+    path("launch/", more.launch_page, name="launch"),
+    path("alert-channels/", more.alert_channels, name="alert_channels"),
+    path("alert-channels/<id:pk>/delete/", more.alert_channel_delete, name="alert_channel_delete"),
+    path("notifications/", more.notifications, name="notifications"),
 ]

@@ -34,7 +34,7 @@ def desk(api_channel, teams, agent_user, admin_user):
         send_reply(conv, who, "Wir kümmern uns.")
         update_conversation(conv, who, status="resolved")
     # the customer answers the resolved conversation: it is open again
-    ingest(api_channel, inbound("m0b", "k0@example.com", text="Immer noch nicht da! [RZ-%d]" % convs[0].pk,
+    ingest(api_channel, inbound("m0b", "k0@example.com", text=f"Immer noch nicht da! [RZ-{convs[0].pk}]",
                                 subject=f"Re: [RZ-{convs[0].pk}]"))
     article = create_article(admin_user, title="Passwort", body="Über *Passwort zurücksetzen*.", language="de",
                              status="published")

@@ -54,10 +54,10 @@ def _counts(query: ListeningQuery, start: datetime, end: datetime) -> dict[str, 
 
 def _daily(query: ListeningQuery, start: datetime, end: datetime) -> list[dict]:
     days: dict[date, dict[str, int]] = {}
-    t = start
-    while t < end:
-        days.setdefault(timezone.localtime(t).date(), dict.fromkeys(SENTIMENTS, 0))
-        t += timedelta(days=1)
+    d, last = timezone.localtime(start).date(), timezone.localtime(end - timedelta(microseconds=1)).date()
+    while d <= last:
+        days[d] = dict.fromkeys(SENTIMENTS, 0)
+        d += timedelta(days=1)
     for r in (Rollup.objects.filter(query_id=query.pk, hour__gte=start, hour__lt=end)
               .values("hour", "sentiment").annotate(c=Sum("n"))):
         d = timezone.localtime(r["hour"]).date()

@@ -11,6 +11,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
@@ -162,6 +163,18 @@ def terms(sel: Selection, sample: int = 400) -> list[dict]:
     facts = sel.facts()
     return [t.to_dict() for t in driving_terms(texts(facts.filter(sentiment="negative")),
                                                texts(facts.exclude(sentiment="negative")), top=12, min_count=2)]
+
+
+def cached_terms(sel: Selection, seconds: int = 300) -> list[dict]:
+    """``terms`` kept for a few minutes per selection and newest item: the same dashboard opened by several
+    people, or reloaded, reads the sample and lemmatizes it once."""
+    newest = Fact.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    key = "insights-terms:" + ":".join(f"{k}={v}" for k, v in sorted(sel.params().items())) + f":{newest}"
+    found = cache.get(key)
+    if found is None:
+        found = terms(sel)
+        cache.set(key, found, seconds)
+    return found
 
 
 # --- service KPIs and goals -----------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ class Fact(models.Model):
     is_demo = models.BooleanField(default=False)
 
     class Meta:
+        # newest first within a period: the driving-terms sample reads the latest items of a selection
+        indexes = [models.Index(fields=["at"], name="fact_at")]
         constraints = [models.CheckConstraint(
             condition=models.Q(message__isnull=False, post__isnull=True)
             | models.Q(message__isnull=True, post__isnull=False), name="fact_of_message_or_post")]

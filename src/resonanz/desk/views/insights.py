@@ -78,7 +78,7 @@ def dashboard_page(request):
     return render(request, "insights/dashboard.html", {
         "sel": sel, "vol": vol, "change": change, "volume_chart": volume_chart, "intent_chart": intent_chart,
         "sov": sov, "sov_chart": sov_chart, "channel_chart": channel_chart, "language_chart": language_chart,
-        "terms": dashboard.terms(sel), "alerts": dashboard.alerts(sel),
+        "alerts": dashboard.alerts(sel),
         "kpis": dashboard.kpis(sel.days, team, agent=agent.user if agent else None),
         "team": team, "agent": agent, "teams": Team.objects.filter(is_active=True).order_by("name"),
         "agents": AgentProfile.objects.filter(is_bot=False, user__is_active=True).order_by("display_name"),
@@ -90,6 +90,18 @@ def dashboard_page(request):
         "negative_link": _stream_link(sel, sentiment="negative"),
         "can_manage": can(request.user, "insights.manage"), "goal_form": GoalForm(),
     })
+
+
+@login_required
+@require_GET
+def terms_page(request):
+    """The driving terms of a selection: a fragment the dashboard loads after it has drawn its charts, or a
+    page of its own without JavaScript."""
+    sel = dashboard.Selection.from_params(request.GET)
+    context = {"terms": dashboard.cached_terms(sel), "querystring": urlencode(sel.params())}
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render(request, "insights/_terms.html", context)
+    return render(request, "insights/terms.html", context)
 
 
 CSV_CHARTS = ("volume", "intents", "share_of_voice", "channels", "languages", "terms")

@@ -192,3 +192,39 @@ def test_an_alert_from_the_detector_lands_in_the_bell(people, feed):
     made = alerts.check(now)
     assert any(a.key == "volume:all" for a in made)
     assert Notification.objects.filter(user=people["lead"], alert__key="volume:all").exists()
+
+
+def test_api_alert_channels_notifications_and_launch(people, teams, receiver):
+    from rest_framework.test import APIClient
+
+    url, state = receiver
+    lead, member = APIClient(), APIClient()
+    lead.force_authenticate(people["lead"])
+    member.force_authenticate(people["member"])
+    made = lead.post("/api/alert-channels/", {"kind": "webhook", "url": url, "team": teams["Marketing"].pk},
+                     format="json")
+    assert made.status_code == 201 and len(made.json()["secret"]) >= 32
+    listed = lead.get("/api/alert-channels/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert rows[0]["secret"] == "••••"
+    assert lead.post("/api/alert-channels/", {"kind": "webhook", "url": ""}, format="json").status_code == 400
+    assert member.get("/api/alert-channels/").status_code == 403
+    delivery.deliver(make_alert(), "text")
+    assert len(state["received"]) == 1
+    actions.save_alert_channel(team=teams["Marketing"], kind="in_app")
+    delivery.deliver(make_alert(ListeningQuery.objects.create(name="Acme", expression="Acme")), "text")
+    mine = member.get("/api/notifications/?unread=1").json()
+    mine = mine["results"] if isinstance(mine, dict) else mine
+    assert len(mine) == 1 and mine[0]["alert"]
+    assert member.post("/api/notifications/read/").json() == {"marked_read": 1}
+    assert Notification.objects.filter(user=people["member"], read_at__isnull=True).count() == 0
+    assert lead.get("/api/insights/launch/?query=abc").status_code == 400
+    assert lead.get("/api/insights/launch/?query=999999").status_code == 404
+    q = ListeningQuery.objects.get(name="Acme")
+    assert lead.get(f"/api/insights/launch/?query={q.pk}").status_code == 400  # no launch date, no start
+    report = lead.get(f"/api/insights/launch/?query={q.pk}&start=2026-01-05&days=7").json()
+    assert report["query"]["name"] == "Acme" and report["after"]["total"] == 0
+    dash = lead.get(f"/api/insights/dashboard/?team={teams['Marketing'].pk}").json()
+    assert "reopen_rate" in dash["kpis"] and "nps" in dash["kpis"] and dash["per_agent"] == []
+    assert lead.get("/api/insights/dashboard/?team=x").status_code == 400
+    assert lead.get("/api/insights/dashboard/?agent=99999").status_code == 404

@@ -259,10 +259,10 @@ def kpis(days: int = 30, team=None, end: datetime | None = None, agent=None) -> 
     happy = surveys.filter(rating__gte=4).count()
     fr_median, fr_p90 = _median_p90(first)
     res_median, res_p90 = _median_p90(resolved)
-    # through the message ids, so the database walks the few messages, not every fact
-    facts = Fact.objects.filter(message_id__in=Message.objects.filter(conversation__in=convs).values("id"))
-    negative = facts.filter(sentiment="negative").count()
-    n_facts = facts.count()
+    # from the period's messages to their facts (one unique-index lookup each), never a scan of every fact
+    counted = Message.objects.filter(conversation__in=convs, fact__isnull=False).aggregate(
+        n=Count("fact"), neg=Count("fact", filter=Q(fact__sentiment="negative")))
+    negative, n_facts = counted["neg"], counted["n"]
     return {"conversations": convs.count(), **reopen_and_automation(convs), **nps(Survey.objects.filter(conversation__in=convs)),
             "first_response_median_minutes": fr_median,
             "first_response_p90_minutes": fr_p90, "resolution_median_hours": res_median,

@@ -18,7 +18,7 @@ import argparse
 import random
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,7 +44,9 @@ def load(items: int, days: int, queries: int) -> list[int]:
                                           tag="brand" if i == 0 else "competitor").pk for i in range(queries)]
     now = timezone.now()
     span = days * 86400
-    ts = (lambda dt: dt.isoformat()) if connection.vendor == "sqlite" else (lambda dt: dt)
+    # SQLite stores Django's datetimes as naive UTC "YYYY-MM-DD HH:MM:SS[.ffffff]" (not ISO with a "T"): the
+    # rollups' hour__in lookups compare these strings, so the bench writes exactly what the ORM writes
+    ts = (lambda dt: str(dt.astimezone(UTC).replace(tzinfo=None))) if connection.vendor == "sqlite" else (lambda dt: dt)
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM listening_post")
         first = cursor.fetchone()[0] + 1

@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 
-def django_for(database_url: str | None, name: str) -> Path:
-    """Configure Django on a fresh benchmark database (SQLite under var/bench/ unless a URL is given)."""
+def django_for(database_url: str | None, name: str, *, fresh: bool = True) -> Path:
+    """Configure Django on a fresh benchmark database (SQLite under var/bench/ unless a URL is given);
+    ``fresh=False`` keeps the database an earlier run loaded (to measure again without loading again)."""
     root = Path(os.environ.get("RESONANZ_BENCH_DIR", "var/bench")).resolve() / name
-    if root.exists():
+    if root.exists() and fresh:
         shutil.rmtree(root)
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     os.environ["RESONANZ_VAR_DIR"] = str(root)
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{root / 'bench.sqlite3'}"
     os.environ["CELERY_BROKER_URL"] = f"sqla+sqlite:///{root / 'broker.sqlite3'}"
@@ -26,7 +27,7 @@ def django_for(database_url: str | None, name: str) -> Path:
     from django.core.management import call_command
     from django.db import connection
 
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and fresh:
         with connection.cursor() as cursor:  # a clean schema each run
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     call_command("migrate", verbosity=0)

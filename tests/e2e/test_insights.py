@@ -11,7 +11,7 @@ from resonanz.inbox.actions import ensure_default_teams, ingest, invite_agent, s
 from resonanz.insights import alerts, demo
 from resonanz.insights.models import ListeningQuery, Mention, Survey
 from tests.conftest import inbound
-from tests.e2e.helpers import SCREENSHOTS
+from tests.e2e.helpers import SCREENSHOTS, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = SCREENSHOTS  # var/screenshots: a test run never changes tracked files
@@ -90,6 +90,8 @@ def test_pr_manager_sets_up_queries_and_reads_the_dashboard(live_server, page):
     warning = page.locator("section.alerts").inner_text()
     assert "Volumenspitze" in warning and "lieferung" in warning
     assert "Was negative Einträge treibt" in page.locator("#terms").inner_text()
+    wait_until(page, "document.querySelector('#terms .terms-box').dataset.loaded === '1'")
+    assert page.locator("#terms ol.terms li").count() >= 1
 
     page.click("#goals summary")
     page.select_option("select[name=kpi]", "first_response")

@@ -94,3 +94,13 @@ def test_api_queries_with_preview_and_position_errors(posts, api, admin_api, com
     goal = admin_api.post("/api/goals/", {"kpi": "first_response", "target": 60}, format="json")
     assert goal.status_code == 201 and goal.json()["state"] == "no_data"
     assert admin_api.post("/api/goals/", {"kpi": "csat", "target": 9}, format="json").status_code == 400
+
+
+def test_driving_terms_load_after_the_page_as_a_fragment_or_a_page(posts, lead):
+    dashboard_html = lead.get("/insights/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert 'data-load="/insights/terms/?days=30"' in dashboard_html and "insights.js" in dashboard_html
+    fragment = lead.get("/insights/terms/?days=30", HTTP_X_REQUESTED_WITH="fetch", HTTP_ACCEPT_LANGUAGE="de")
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+    page = lead.get("/insights/terms/?days=30", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<html" in page and "Was negative Einträge treibt" in page
+    assert Client().get("/insights/terms/").status_code == 302  # signed-in people only

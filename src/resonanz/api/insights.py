@@ -1,19 +1,27 @@
-"""REST endpoints of insights: /api/listening-queries/ (with ``preview/``), /api/insights/dashboard/,
-/api/alerts/ (read, acknowledge) and /api/goals/. Supervisors change queries and goals; every agent reads."""
+"""REST endpoints of insights: /api/listening-queries/ (with ``preview/``), /api/insights/dashboard/ (with
+``team``/``agent`` for the KPIs), /api/insights/launch/, /api/alerts/ (read, acknowledge), /api/goals/,
+/api/alert-channels/ and /api/notifications/ (one's own, ``read/`` marks them read). Supervisors change
+queries, goals and alert channels; every agent reads."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resonanz.connectors.models import Channel
-from resonanz.core.permissions import WritesNeed
-from resonanz.insights import actions, dashboard
-from resonanz.insights.models import Alert, Goal, ListeningQuery
+from resonanz.core.errors import ActionError
+from resonanz.core.params import is_id
+from resonanz.core.permissions import Needs, WritesNeed
+from resonanz.inbox.models import AgentProfile, Team
+from resonanz.insights import actions, dashboard, launch
+from resonanz.insights.models import Alert, AlertChannel, Goal, ListeningQuery, Notification
 
 ManageWritesOthersRead = WritesNeed.of("insights.manage")
 
@@ -139,16 +147,121 @@ class DashboardView(APIView):
     permission_classes = [ManageWritesOthersRead]
 
     @extend_schema(parameters=[OpenApiParameter(n, str, required=False) for n in ("days", "channel", "language",
-                                                                                    "query")], responses=dict)
+                                                                                    "query", "team", "agent")],
+                   responses=dict)
     def get(self, request):
         sel = dashboard.Selection.from_params(request.query_params)
+        team, agent = _team_and_agent(request.query_params)
         if request.query_params.get("query") and sel.query is None:
             get_object_or_404(ListeningQuery, pk=-1)
         return Response({
             "selection": {**sel.params(), "start": sel.start, "end": sel.end},
             "volume": dashboard.volume(sel), "intents": dashboard.intents(sel),
-            "share_of_voice": dashboard.share_of_voice(sel), "driving_terms": dashboard.terms(sel),
+            "share_of_voice": dashboard.share_of_voice(sel), "driving_terms": dashboard.cached_terms(sel),
             **dashboard.by_channel_and_language(sel),
             "alerts": AlertSerializer(dashboard.alerts(sel), many=True).data,
-            "kpis": dashboard.kpis(sel.days),
+            "kpis": dashboard.kpis(sel.days, team, agent=agent.user if agent else None),
+            "per_agent": [{**{k: v for k, v in r.items() if k != "agent"}, "agent": r["agent"].pk,
+                           "agent_name": r["agent"].display_name}
+                          for r in (dashboard.per_agent(sel.days, team) if team and not agent else [])],
         })
+
+
+def _team_and_agent(params):
+    """The KPI filters; an unknown team or agent is a 404 rather than the whole company's figures."""
+    team = agent = None
+    for name in ("team", "agent"):
+        value = params.get(name, "")
+        if value and not is_id(value):
+            raise ValidationError({name: ["Give the id (a positive whole number)."]})
+    if params.get("team"):
+        team = get_object_or_404(Team, pk=int(params["team"]))
+    if params.get("agent"):
+        agent = get_object_or_404(AgentProfile.objects.select_related("user"), pk=int(params["agent"]), is_bot=False)
+    return team, agent
+
+
+class LaunchView(APIView):
+    """The launch monitor: ``query`` (id), ``start`` (YYYY-MM-DD; default the query's launch date), ``days``."""
+
+    permission_classes = [ManageWritesOthersRead]
+
+    @extend_schema(parameters=[OpenApiParameter(n, str, required=n == "query") for n in ("query", "start", "days")],
+                   responses=dict)
+    def get(self, request):
+        value = request.query_params.get("query", "")
+        if not is_id(value):
+            raise ValidationError({"query": ["Give the id of a listening query."]})
+        query = get_object_or_404(ListeningQuery, pk=int(value))
+        try:
+            start = date.fromisoformat(request.query_params["start"]) if request.query_params.get("start") \
+                else query.launch_at
+        except ValueError:
+            raise ValidationError({"start": ["Write the date as YYYY-MM-DD."]}) from None
+        if start is None:
+            raise ValidationError({"start": ["Give a start date or set the query's launch date."]})
+        days = request.query_params.get("days", "14")
+        if not days.isdigit() or int(days) not in launch.WINDOWS:
+            raise ValidationError({"days": [f"One of {', '.join(map(str, launch.WINDOWS))}."]})
+        data = launch.report(launch.Launch(query, start, int(days)))
+        data["query"] = {"id": query.pk, "name": query.name, "tag": query.tag}
+        data["window"] = {"start": data["window"][0], "end": data["window"][1]}
+        data["baseline"] = {"start": data["baseline"][0], "end": data["baseline"][1]}
+        return Response(data)
+
+
+class AlertChannelSerializer(serializers.ModelSerializer):
+    secret = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AlertChannel
+        fields = ["id", "team", "kind", "url", "only_query", "enabled", "last_error", "secret", "created_at"]
+        read_only_fields = ["last_error", "secret", "created_at"]
+
+    def get_secret(self, obj) -> str:
+        """Shown only in the answer that created the webhook; masked afterwards."""
+        return obj.secret if self.context.get("show_secret") else ("••••" if obj.secret else "")
+
+
+class AlertChannelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Where a team's early warnings go: ``in_app``, ``email`` or a signed ``webhook`` (secret shown once)."""
+
+    permission_classes = [Needs.of("insights.manage")]
+    serializer_class = AlertChannelSerializer
+    queryset = AlertChannel.objects.select_related("team", "only_query")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        d = serializer.validated_data
+        try:
+            channel = actions.save_alert_channel(team=d.get("team"), kind=d["kind"], url=d.get("url", ""),
+                                                 only_query=d.get("only_query"), enabled=d.get("enabled", True))
+        except ActionError as exc:
+            raise ValidationError(exc.as_dict()) from None
+        return Response(AlertChannelSerializer(channel, context={"show_secret": True}).data,
+                        status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        actions.delete_alert_channel(instance)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "title", "body", "url", "alert", "created_at", "read_at"]
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The signed-in person's in-app notifications, newest first; ``?unread=1`` for the unread ones."""
+
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        qs = Notification.objects.filter(user=self.request.user)
+        return qs.filter(read_at__isnull=True) if self.request.query_params.get("unread") == "1" else qs
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=False, methods=["post"])
+    def read(self, request):
+        return Response({"marked_read": actions.mark_notifications_read(request.user)})

@@ -27,6 +27,8 @@ router.register("views", macros.SavedViewSet, basename="saved-view")
 router.register("listening-queries", insights.ListeningQueryViewSet, basename="listening-query")
 router.register("alerts", insights.AlertViewSet, basename="alert")
 router.register("goals", insights.GoalViewSet, basename="goal")
+router.register("alert-channels", insights.AlertChannelViewSet, basename="alert-channel")
+router.register("notifications", insights.NotificationViewSet, basename="notification")
 router.register("articles", knowledge.ArticleViewSet, basename="article")
 router.register("categories", knowledge.CategoryViewSet, basename="category")
 router.register("tokens", tokens.ApiTokenViewSet, basename="api-token-personal")
@@ -50,6 +52,7 @@ urlpatterns = [
     path("conversations/bulk/", macros.BulkView.as_view(), name="conversation-bulk"),
     path("conversations/<id:pk>/apply-macro/", macros.ApplyMacroView.as_view(), name="conversation-apply-macro"),
     path("insights/dashboard/", insights.DashboardView.as_view(), name="insights-dashboard"),
+    path("insights/launch/", insights.LaunchView.as_view(), name="insights-launch"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("", include(router.urls)),
 ]

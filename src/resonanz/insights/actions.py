@@ -16,14 +16,25 @@ from django.utils import timezone
 
 from resonanz.connectors import drivers
 from resonanz.connectors.models import Channel
+from resonanz.core import outbound
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text
 from resonanz.inbox.eventlog import record
 from resonanz.insights import backfill, querylang
+from resonanz.insights.delivery import new_secret
 from resonanz.insights.facts import refresh_rollups
 from resonanz.insights.matching import compile_query
-from resonanz.insights.models import Alert, Fact, Goal, ListeningQuery, Mention, Survey
+from resonanz.insights.models import (
+    Alert,
+    AlertChannel,
+    Fact,
+    Goal,
+    ListeningQuery,
+    Mention,
+    Notification,
+    Survey,
+)
 
 log = logging.getLogger("resonanz.insights")
 LANGUAGE_VALUES = ("de", "en", "other")
@@ -191,11 +202,14 @@ def save_goal(*, team, kpi: str, target, period_days=30) -> Goal:
         period_days = int(period_days)
     except (TypeError, ValueError):
         raise ActionError("Target and period must be numbers.", "target") from None
-    if not (target >= 0) or target > 1_000_000:
+    if kpi == "nps":
+        if not -100 <= target <= 100:
+            raise ActionError("A net promoter score lies between −100 and 100.", "target")
+    elif not (target >= 0) or target > 1_000_000:
         raise ActionError("The target must be a number of at least 0.", "target")
     if not 1 <= period_days <= 366:
         raise ActionError("The period is 1 to 366 days.", "period_days")
-    if kpi in ("sla", "negative") and target > 100:
+    if kpi in ("sla", "negative", "reopen", "automation") and target > 100:
         raise ActionError("A share is at most 100 %.", "target")
     if kpi == "csat" and not 1 <= target <= 5:
         raise ActionError("Satisfaction is rated 1 to 5.", "target")
@@ -215,6 +229,26 @@ def open_survey(conversation) -> Survey:
     return survey
 
 
+def answer_recommend(survey: Survey, recommend) -> Survey:
+    """Store the 0–10 answer to "how likely would you recommend us?" (the NPS question) once."""
+    try:
+        recommend = int(recommend)
+    except (TypeError, ValueError):
+        raise ActionError("Choose a number from 0 to 10.", "recommend") from None
+    if not 0 <= recommend <= 10:
+        raise ActionError("Choose a number from 0 to 10.", "recommend")
+    with transaction.atomic():
+        fresh = Survey.objects.select_for_update().get(pk=survey.pk)
+        if fresh.recommend is not None:
+            raise ActionError("This survey has been answered already. Thank you!", "recommend")
+        fresh.recommend = recommend
+        fresh.answered_at = fresh.answered_at or timezone.now()
+        fresh.save(update_fields=["recommend", "answered_at"])
+        record(fresh.conversation, "survey_answered", recommend=recommend)
+    publish("insights.survey_answered", survey_id=fresh.pk, conversation_id=fresh.conversation_id)
+    return fresh
+
+
 def answer_survey(survey: Survey, *, rating, comment: str = "") -> Survey:
     """Store the customer's rating (1–5) once; a second answer is refused, a comment may follow the rating."""
     try:
@@ -226,7 +260,7 @@ def answer_survey(survey: Survey, *, rating, comment: str = "") -> Survey:
     comment = clean_text(comment or "", 2000).strip()
     with transaction.atomic():
         fresh = Survey.objects.select_for_update().get(pk=survey.pk)
-        if fresh.answered_at is not None and (fresh.comment or not comment or fresh.rating != rating):
+        if fresh.rating is not None and (fresh.comment or not comment or fresh.rating != rating):
             raise ActionError("This survey has been answered already. Thank you!", "rating")
         fresh.rating, fresh.comment = rating, comment or fresh.comment
         fresh.answered_at = fresh.answered_at or timezone.now()
@@ -234,3 +268,42 @@ def answer_survey(survey: Survey, *, rating, comment: str = "") -> Survey:
         record(fresh.conversation, "survey_answered", rating=rating, comment=bool(comment))
     publish("insights.survey_answered", survey_id=fresh.pk, conversation_id=fresh.conversation_id)
     return fresh
+
+
+# --- where alerts go ------------------------------------------------------------------------------------------
+
+def save_alert_channel(*, team=None, kind: str, url: str = "", only_query=None, enabled: bool = True,
+                       channel: AlertChannel | None = None) -> AlertChannel:
+    """A team's choice of where its early warnings go; a webhook gets a new secret when first saved."""
+    if kind not in AlertChannel.Kind.values:
+        raise ActionError(f"Channel must be one of {', '.join(AlertChannel.Kind.values)}.", "kind")
+    url = (url or "").strip()
+    if kind == AlertChannel.Kind.WEBHOOK:
+        if not url:
+            raise ActionError("A webhook needs the address it posts to (https://…).", "url")
+        try:
+            outbound.check_url(url)
+        except Exception as exc:
+            raise ActionError(str(getattr(exc, "message", exc)), "url") from None
+    else:
+        url = ""
+    channel = channel or AlertChannel()
+    channel.team, channel.kind, channel.url, channel.only_query = team, kind, url[:500], only_query
+    channel.enabled = bool(enabled)
+    if kind == AlertChannel.Kind.WEBHOOK and not channel.secret:
+        channel.secret = new_secret()
+    channel.last_error = ""
+    channel.save()
+    publish("insights.alert_channel_saved", channel_id=channel.pk)
+    return channel
+
+
+def delete_alert_channel(channel: AlertChannel) -> None:
+    channel.delete()
+
+
+def mark_notifications_read(user, ids=None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())

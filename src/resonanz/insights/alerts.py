@@ -5,8 +5,8 @@ volume of every intent (a topic). Each detector's state is saved (``DetectorStat
 hours completed since its last run; a new detector first replays up to ``HISTORY_DAYS`` of counted hours
 so it knows the series' rhythm before it may alert (its warm-up is in the detector). An alert names what
 spiked, the observed and expected level, the driving terms of the spike against the week before and the
-first items; it is stored, shown in the desk and reported by email to the supervisors (the automation
-app's notifications).
+first items; it is stored, shown in the desk and sent on the channels each team chose (in-app
+notification, email, signed webhook: ``insights.delivery``).
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from resonanz.analysis.alerts import DetectorConfig, SpikeDetector
 from resonanz.analysis.terms import driving_terms
-from resonanz.automation.notifications import report_to_supervisors
 from resonanz.core.events import publish
+from resonanz.insights import delivery
 from resonanz.insights.facts import hour_of
 from resonanz.insights.models import Alert, DetectorState, Fact, IntentRollup, ListeningQuery, Rollup
 from resonanz.understanding.models import INTENTS
@@ -154,8 +153,8 @@ def describe(alert: Alert) -> str:
 
 
 def notify(alert: Alert) -> None:
-    url = f"{settings.RESONANZ_BASE_URL.rstrip('/')}/insights/alerts/{alert.pk}/"
-    report_to_supervisors(f"Resonanz early warning: {alert.label}", f"{describe(alert)}\n\n{url}")
+    """On the channels each team chose (in-app, email, signed webhook; ``insights.delivery``)."""
+    delivery.deliver_later(alert.pk, describe(alert))
 
 
 def recent(limit: int = 20) -> list[Alert]:

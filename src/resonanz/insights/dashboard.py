@@ -11,6 +11,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from resonanz.analysis.terms import driving_terms
 from resonanz.automation.models import ConversationSLA
 from resonanz.connectors.models import Channel
 from resonanz.core.params import is_id
-from resonanz.inbox.models import Conversation
+from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message
 from resonanz.insights.facts import hour_of
 from resonanz.insights.models import Alert, Fact, Goal, IntentRollup, ListeningQuery, Rollup, Survey
 
@@ -164,6 +165,18 @@ def terms(sel: Selection, sample: int = 400) -> list[dict]:
                                                texts(facts.exclude(sentiment="negative")), top=12, min_count=2)]
 
 
+def cached_terms(sel: Selection, seconds: int = 300) -> list[dict]:
+    """``terms`` kept for a few minutes per selection and newest item: the same dashboard opened by several
+    people, or reloaded, reads the sample and lemmatizes it once."""
+    newest = Fact.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    key = "insights-terms:" + ":".join(f"{k}={v}" for k, v in sorted(sel.params().items())) + f":{newest}"
+    found = cache.get(key)
+    if found is None:
+        found = terms(sel)
+        cache.set(key, found, seconds)
+    return found
+
+
 # --- service KPIs and goals -----------------------------------------------------------------------------------
 
 def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
@@ -174,13 +187,66 @@ def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.median(values), p90
 
 
-def kpis(days: int = 30, team=None, end: datetime | None = None) -> dict:
-    """First response and resolution (median, p90), SLA attainment, satisfaction, over conversations created
-    in the period (demo conversations included: the demo is meant to show these)."""
+REOPENED_REASON = "reopened by the customer's reply"
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def reopen_and_automation(convs) -> dict:
+    """From the event log: how many resolved conversations came back (a status change from resolved or
+    closed to an open status, or the customer's reply reopening it), and how many were answered by the
+    virtual agent with no handover and no person's reply (the automation or deflection rate)."""
+    events = ConversationEvent.objects.filter(conversation__in=convs)
+    ever_resolved = set(convs.filter(resolved_at__isnull=False).values_list("pk", flat=True))
+    reopened = set()
+    for cid, data in events.filter(kind="status_changed").values_list("conversation_id", "data"):
+        data = data or {}
+        if data.get("new") in ("resolved", "closed"):
+            ever_resolved.add(cid)
+        if data.get("old") in ("resolved", "closed") and data.get("new") in Conversation.OPEN_STATUSES:
+            reopened.add(cid)
+    reopened |= set(events.filter(kind="message_received", reason=REOPENED_REASON)
+                    .values_list("conversation_id", flat=True))
+    ever_resolved |= reopened
+    bot = set(events.filter(kind="auto_answered").values_list("conversation_id", flat=True))
+    handed = set(events.filter(kind="handed_over").values_list("conversation_id", flat=True))
+    people = set(Message.objects.filter(conversation__in=convs, direction="outbound", author_user__isnull=False)
+                 .exclude(author_user__agent__is_bot=True).values_list("conversation_id", flat=True))
+    automated = bot - handed - people
+    n = convs.count()
+    return {"resolved_ever": len(ever_resolved), "reopened": len(reopened),
+            "reopen_rate": _share(len(reopened), len(ever_resolved)), "automated": len(automated),
+            "automation_rate": _share(len(automated), n)}
+
+
+def nps(surveys) -> dict:
+    """Net promoter score from the 0–10 "would you recommend us" answers: promoters (9–10) minus
+    detractors (0–6), in points from −100 to 100."""
+    answers = list(surveys.filter(recommend__isnull=False).values_list("recommend", flat=True))
+    if not answers:
+        return {"nps": None, "nps_responses": 0}
+    promoters = sum(1 for a in answers if a >= 9)
+    detractors = sum(1 for a in answers if a <= 6)
+    return {"nps": 100 * (promoters - detractors) / len(answers), "nps_responses": len(answers)}
+
+
+def conversations(days: int = 30, team=None, agent=None, end: datetime | None = None):
     end = end or timezone.now()
     convs = Conversation.objects.filter(created_at__gte=end - timedelta(days=days), created_at__lt=end)
     if team is not None:
         convs = convs.filter(team=team)
+    if agent is not None:
+        convs = convs.filter(assignee=agent)
+    return convs
+
+
+def kpis(days: int = 30, team=None, end: datetime | None = None, agent=None) -> dict:
+    """First response and resolution (median, p90), SLA attainment, reopen and automation rate, satisfaction
+    (CSAT and NPS), over conversations created in the period, for the company, a team or an agent (demo
+    conversations included: the demo is meant to show these)."""
+    convs = conversations(days, team, agent, end)
     first = [(c - s).total_seconds() / 60 for s, c in convs.filter(first_response_at__isnull=False)
              .values_list("created_at", "first_response_at")]
     resolved = [(r - s).total_seconds() / 3600 for s, r in convs.filter(resolved_at__isnull=False)
@@ -193,10 +259,12 @@ def kpis(days: int = 30, team=None, end: datetime | None = None) -> dict:
     happy = surveys.filter(rating__gte=4).count()
     fr_median, fr_p90 = _median_p90(first)
     res_median, res_p90 = _median_p90(resolved)
-    facts = Fact.objects.filter(message__conversation__in=convs)
-    negative = facts.filter(sentiment="negative").count()
-    n_facts = facts.count()
-    return {"conversations": convs.count(), "first_response_median_minutes": fr_median,
+    # from the period's messages to their facts (one unique-index lookup each), never a scan of every fact
+    counted = Message.objects.filter(conversation__in=convs, fact__isnull=False).aggregate(
+        n=Count("fact"), neg=Count("fact", filter=Q(fact__sentiment="negative")))
+    negative, n_facts = counted["neg"], counted["n"]
+    return {"conversations": convs.count(), **reopen_and_automation(convs), **nps(Survey.objects.filter(conversation__in=convs)),
+            "first_response_median_minutes": fr_median,
             "first_response_p90_minutes": fr_p90, "resolution_median_hours": res_median,
             "resolution_p90_hours": res_p90, "sla_total": sla_n,
             "sla_attainment": sla_met / sla_n if sla_n else None,
@@ -205,12 +273,16 @@ def kpis(days: int = 30, team=None, end: datetime | None = None) -> dict:
             "negative_share": negative / n_facts if n_facts else None}
 
 
+def _percent(v: float | None) -> float | None:
+    return None if v is None else 100 * v
+
+
 def goal_progress(goal: Goal) -> dict:
     k = kpis(goal.period_days, goal.team)
     value = {"first_response": k["first_response_median_minutes"], "resolution": k["resolution_median_hours"],
-             "sla": None if k["sla_attainment"] is None else 100 * k["sla_attainment"],
-             "csat": k["csat_average"],
-             "negative": None if k["negative_share"] is None else 100 * k["negative_share"]}[goal.kpi]
+             "sla": _percent(k["sla_attainment"]), "csat": k["csat_average"],
+             "negative": _percent(k["negative_share"]), "reopen": _percent(k["reopen_rate"]),
+             "automation": _percent(k["automation_rate"]), "nps": k["nps"]}[goal.kpi]
     if value is None:
         state = "no_data"
     elif goal.lower_is_better:
@@ -221,13 +293,27 @@ def goal_progress(goal: Goal) -> dict:
         ratio = None
     elif goal.lower_is_better:
         ratio = 1.0 if value <= 0 else min(goal.target / value, 1.0)
+    elif goal.kpi == "nps":  # −100 … 100: progress from the bottom of the scale
+        ratio = min(max((value + 100) / (goal.target + 100), 0.0), 1.0) if goal.target > -100 else 1.0
     else:
         ratio = min(value / goal.target, 1.0) if goal.target else 1.0
     return {"goal": goal, "value": value, "state": state, "ratio": ratio}
 
 
-def goals() -> list[dict]:
-    return [goal_progress(g) for g in Goal.objects.select_related("team").order_by("team__name", "kpi")]
+def goals(team=None) -> list[dict]:
+    qs = Goal.objects.select_related("team").order_by("team__name", "kpi")
+    if team is not None:
+        qs = qs.filter(team=team)
+    return [goal_progress(g) for g in qs]
+
+
+def per_agent(days: int = 30, team=None) -> list[dict]:
+    """One row of KPIs per agent with conversations in the period (the team lead's view)."""
+    ids = conversations(days, team).exclude(assignee__isnull=True).values_list("assignee", flat=True).distinct()
+    rows = []
+    for profile in AgentProfile.objects.filter(user_id__in=list(ids), is_bot=False).select_related("user"):
+        rows.append({"agent": profile, **kpis(days, team, agent=profile.user)})
+    return sorted(rows, key=lambda r: (-r["conversations"], r["agent"].display_name))
 
 
 def alerts(sel: Selection, limit: int = 10) -> list[Alert]:

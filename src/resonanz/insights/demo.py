@@ -1,5 +1,5 @@
 """Demo posts for the listening dashboards: 30 days about an invented coffee brand (Kaffeewerk), two
-competitors (BrühBar, Tassenglück), a product launch (Barista Pro, 10 days ago) and a complaint spike about
+competitors (BrühBar, Tassenglück), a product launch (Barista Pro, 10 days ago, with teasers in the ten days before) and a complaint spike about
 late deliveries (3 days ago), written by the Resonanz team. ``resonanz insights demo`` loads them through
 the real intake and pipeline, and creates the brand, competitor and product queries.
 """
@@ -17,7 +17,7 @@ from resonanz.connectors.models import Channel
 from resonanz.core.pipeline import run_until_empty
 from resonanz.insights import actions, alerts
 from resonanz.insights.backfill import run_backfill
-from resonanz.insights.demo_texts import CALM, LAUNCH, SPIKE
+from resonanz.insights.demo_texts import CALM, LAUNCH, SPIKE, TEASER
 from resonanz.insights.models import ListeningQuery
 from resonanz.listening.actions import InboundPost, ingest_post
 from resonanz.listening.models import Post
@@ -53,6 +53,8 @@ def load(*, scale: float = 1.0, seed: int = 7, queries: bool = True,
     for day in range(30, 0, -1):
         for _ in range(max(1, round(rng.randint(5, 9) * scale))):
             add(rng.choice(CALM), now - timedelta(days=day, hours=rng.uniform(-10, 10)))
+        if 11 <= day <= 20 and rng.random() < 0.6:  # before the launch: a teaser now and then
+            add(rng.choice(TEASER), now - timedelta(days=day, hours=rng.uniform(-10, 10)))
         if 1 <= day <= 10:  # the launch: many posts in the first days, fewer later
             for _ in range(round((12 - day) * 0.6 * scale)):
                 add(rng.choice(LAUNCH), now - timedelta(days=day, hours=rng.uniform(-6, 6)))

@@ -28,3 +28,9 @@ SPIKE = [
     "Kaffeewerk delivery delayed again, my order is two weeks late. Not happy.",
     "Lieferung von Kaffeewerk verspätet, Kundenservice nicht erreichbar, ich storniere.",
 ]
+
+TEASER = [
+    "Kaffeewerk kündigt die Barista Pro an. Weiß jemand schon den Preis?",
+    "Gerüchte über die Barista Pro von Kaffeewerk: kommt sie mit Milchaufschäumer?",
+    "Is the Kaffeewerk Barista Pro worth waiting for? The teaser looks nice.",
+]

@@ -82,6 +82,8 @@ class Fact(models.Model):
     is_demo = models.BooleanField(default=False)
 
     class Meta:
+        # newest first within a period: the driving-terms sample reads the latest items of a selection
+        indexes = [models.Index(fields=["at"], name="fact_at")]
         constraints = [models.CheckConstraint(
             condition=models.Q(message__isnull=False, post__isnull=True)
             | models.Q(message__isnull=True, post__isnull=False), name="fact_of_message_or_post")]
@@ -177,6 +179,9 @@ class Goal(models.Model):
         SLA = "sla", _("SLA attainment (%)")
         CSAT = "csat", _("Satisfaction, average (1–5)")
         NEGATIVE = "negative", _("Negative share (%)")
+        REOPEN = "reopen", _("Reopen rate (%)")
+        AUTOMATION = "automation", _("Automation rate (%)")
+        NPS = "nps", _("Net promoter score (−100 to 100)")
 
     team = models.ForeignKey("inbox.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
                              verbose_name=_("team"))
@@ -190,7 +195,7 @@ class Goal(models.Model):
 
     @property
     def lower_is_better(self) -> bool:
-        return self.kpi in ("first_response", "resolution", "negative")
+        return self.kpi in ("first_response", "resolution", "negative", "reopen")
 
 
 def _token() -> str:
@@ -203,6 +208,49 @@ class Survey(models.Model):
     conversation = models.OneToOneField("inbox.Conversation", on_delete=models.CASCADE, related_name="survey")
     token = models.CharField(max_length=64, unique=True, default=_token)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    # "How likely are you to recommend us?" 0–10, asked next to the rating (NPS: promoters 9–10, detractors 0–6).
+    recommend = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+
+
+class AlertChannel(models.Model):
+    """Where a team's early warnings go besides the desk's list: email to its supervisors, an in-app
+    notification for its members, or a signed outgoing webhook (``X-Resonanz-Signature``: ``sha256=`` +
+    HMAC-SHA256 of the raw body with ``secret``). No team: the whole company's alerts."""
+
+    class Kind(models.TextChoices):
+        IN_APP = "in_app", _("In-app notification")
+        EMAIL = "email", _("Email")
+        WEBHOOK = "webhook", _("Webhook (signed)")
+
+    team = models.ForeignKey("inbox.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("team"))
+    kind = models.CharField(_("channel"), max_length=10, choices=Kind.choices)
+    url = models.URLField(_("webhook address"), blank=True, max_length=500)
+    secret = models.CharField(max_length=80, blank=True, default="")
+    only_query = models.ForeignKey(ListeningQuery, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="+", verbose_name=_("only alerts of this query"))
+    enabled = models.BooleanField(default=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "kind", "id"]
+
+
+class Notification(models.Model):
+    """An in-app notification for one person (the bell in the desk's header); read once opened."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resonanz_notifications")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]

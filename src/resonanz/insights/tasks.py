@@ -6,8 +6,9 @@ from celery import shared_task
 
 from resonanz.insights import alerts
 from resonanz.insights.backfill import backfill_task
+from resonanz.insights.delivery import deliver_task
 
-__all__ = ["backfill_task", "check_alerts"]
+__all__ = ["backfill_task", "check_alerts", "deliver_task"]
 
 
 @shared_task(name="resonanz.insights.tasks.check_alerts")

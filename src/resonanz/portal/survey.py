@@ -1,4 +1,5 @@
-"""The public satisfaction survey: ``/survey/<token>/``, one click on a rating (1–5), then an optional comment.
+"""The public satisfaction survey: ``/survey/<token>/``, one click on a rating (1–5), then
+"how likely would you recommend us?" (0–10, for the NPS) and an optional comment.
 
 The secret token in the link is the only key; a wrong token is a plain 404. The link in the email carries
 ``?rating=N`` and preselects that rating, but only a click on the page (a POST) records it, so a mail
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from resonanz.core.errors import ActionError
 from resonanz.core.ratelimit import rate_limited
-from resonanz.insights.actions import answer_survey
+from resonanz.insights.actions import answer_recommend, answer_survey
 from resonanz.insights.models import Survey
 
 RATINGS = (5, 4, 3, 2, 1)
@@ -29,12 +30,16 @@ def survey(request, token: str):
         error = None
         if request.method == "POST":
             try:
-                item = answer_survey(item, rating=request.POST.get("rating"), comment=request.POST.get("comment", ""))
+                if "recommend" in request.POST:
+                    item = answer_recommend(item, request.POST.get("recommend"))
+                else:
+                    item = answer_survey(item, rating=request.POST.get("rating"),
+                                         comment=request.POST.get("comment", ""))
             except ActionError as exc:
                 error = exc.message
         chosen = request.GET.get("rating", "")
         response = render(request, "portal/survey.html", {
-            "survey": item, "ratings": RATINGS, "error": error,
+            "survey": item, "ratings": RATINGS, "error": error, "scale": range(11),
             "preselected": int(chosen) if chosen.isdigit() and int(chosen) in RATINGS else None,
             "LANGUAGE_CODE": translation.get_language(),
         }, status=400 if error and item.answered_at is None else 200)

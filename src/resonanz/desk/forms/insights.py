@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from resonanz.connectors import drivers
 from resonanz.connectors.models import Channel
 from resonanz.inbox.models import Team
-from resonanz.insights.models import Goal, ListeningQuery
+from resonanz.insights.models import AlertChannel, Goal, ListeningQuery
 
 LANGUAGE_CHOICES = [("de", _("German")), ("en", _("English")), ("other", _("other languages"))]
 
@@ -39,3 +39,14 @@ class GoalForm(forms.Form):
     kpi = forms.ChoiceField(label=_("KPI"), choices=Goal.Kpi.choices)
     target = forms.FloatField(label=_("Target"), min_value=0)
     period_days = forms.IntegerField(label=_("Period (days)"), min_value=1, max_value=366, initial=30)
+
+
+class AlertChannelForm(forms.Form):
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False,
+                                  empty_label=_("whole company"))
+    kind = forms.ChoiceField(label=_("Send alerts"), choices=AlertChannel.Kind.choices)
+    url = forms.CharField(label=_("Webhook address (only for webhooks)"), required=False, max_length=500,
+                          widget=forms.URLInput(attrs={"placeholder": "https://"}))
+    only_query = forms.ModelChoiceField(label=_("Only alerts of this listening query"), required=False,
+                                        queryset=ListeningQuery.objects.order_by("name"),
+                                        empty_label=_("every alert"))

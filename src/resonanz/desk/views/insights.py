@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
+from resonanz.core.params import is_id
 from resonanz.core.permissions import can, permission_required
 from resonanz.desk.charts import bars, stacked_columns
 from resonanz.desk.forms.insights import GoalForm
+from resonanz.inbox.models import AgentProfile, Team
 from resonanz.insights import actions, dashboard
 from resonanz.insights.models import Alert, Fact, Goal, ListeningQuery
 from resonanz.understanding.models import INTENTS
@@ -33,6 +35,14 @@ def _stream_link(sel: dashboard.Selection, **extra) -> str:
     params = {k: v for k, v in {"query": sel.query.pk if sel.query else "", "channel": sel.channel or ""}.items() if v}
     params.update(extra)
     return "/listening/?" + urlencode(params)
+
+
+def _team_and_agent(params) -> tuple[Team | None, AgentProfile | None]:
+    """The team lead's filters: a team (its KPIs, goals and one row per agent) or one agent."""
+    team = Team.objects.filter(pk=int(params["team"])).first() if is_id(params.get("team", "")) else None
+    agent = (AgentProfile.objects.filter(pk=int(params["agent"]), is_bot=False).select_related("user").first()
+             if is_id(params.get("agent", "")) else None)
+    return team, agent
 
 
 @login_required
@@ -60,14 +70,19 @@ def dashboard_page(request):
                          {"n": _("items")}) if split["channels"] else None
     language_chart = bars(_("Items by language"), [(r["language"], {"n": r["n"]}) for r in split["languages"]],
                           {"n": _("items")}) if split["languages"] else None
-    goals = dashboard.goals()
+    team, agent = _team_and_agent(request.GET)
+    goals = dashboard.goals(team)
     change = None
     if vol["previous_total"]:
         change = (vol["total"] - vol["previous_total"]) / vol["previous_total"]
     return render(request, "insights/dashboard.html", {
         "sel": sel, "vol": vol, "change": change, "volume_chart": volume_chart, "intent_chart": intent_chart,
         "sov": sov, "sov_chart": sov_chart, "channel_chart": channel_chart, "language_chart": language_chart,
-        "terms": dashboard.terms(sel), "alerts": dashboard.alerts(sel), "kpis": dashboard.kpis(sel.days),
+        "alerts": dashboard.alerts(sel),
+        "kpis": dashboard.kpis(sel.days, team, agent=agent.user if agent else None),
+        "team": team, "agent": agent, "teams": Team.objects.filter(is_active=True).order_by("name"),
+        "agents": AgentProfile.objects.filter(is_bot=False, user__is_active=True).order_by("display_name"),
+        "per_agent": dashboard.per_agent(sel.days, team) if team is not None and agent is None else [],
         "goals": goals, "goals_off_track": [g for g in goals if g["state"] == "off_track"],
         "periods": dashboard.PERIODS, "channels": Channel.objects.order_by("name"),
         "queries": ListeningQuery.objects.order_by("tag", "name"), "languages": dashboard.LANGUAGES,
@@ -75,6 +90,18 @@ def dashboard_page(request):
         "negative_link": _stream_link(sel, sentiment="negative"),
         "can_manage": can(request.user, "insights.manage"), "goal_form": GoalForm(),
     })
+
+
+@login_required
+@require_GET
+def terms_page(request):
+    """The driving terms of a selection: a fragment the dashboard loads after it has drawn its charts, or a
+    page of its own without JavaScript."""
+    sel = dashboard.Selection.from_params(request.GET)
+    context = {"terms": dashboard.cached_terms(sel), "querystring": urlencode(sel.params())}
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render(request, "insights/_terms.html", context)
+    return render(request, "insights/terms.html", context)
 
 
 CSV_CHARTS = ("volume", "intents", "share_of_voice", "channels", "languages", "terms")

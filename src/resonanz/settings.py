@@ -342,6 +342,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Caches (sidebars, driving terms, clusters) live in each process unless RESONANZ_CACHE_URL names a shared Redis
+# (scale mode: every web process then sees the same entries). Rate limits never depend on it (core/ratelimit.py).
+if os.environ.get("RESONANZ_CACHE_URL", "").startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["RESONANZ_CACHE_URL"]}}
+
 # Celery: the embedded default keeps its queue in a SQLite file next to the database.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
 CELERY_TASK_IGNORE_RESULT = True

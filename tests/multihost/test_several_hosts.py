@@ -88,7 +88,7 @@ def hosts(tmp_path, seed_model_dir):
         url = cluster.create_database("resonanz")
         lb = net.address("lb")
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "resonanz.settings",
-               "CELERY_BROKER_URL": f"redis://{db}:6379/0", "RESONANZ_VAR_DIR": str(tmp_path / "shared"),
+               "CELERY_BROKER_URL": f"redis://{db}:6379/0", "RESONANZ_CACHE_URL": f"redis://{db}:6379/1", "RESONANZ_VAR_DIR": str(tmp_path / "shared"),
                "RESONANZ_EMBEDDER": "none", "RESONANZ_MODEL_DIR": str(seed_model_dir), "RESONANZ_TASKS_EAGER": "0",
                "RESONANZ_PIPELINE_CLAIM_SECONDS": "30", "SECRET_KEY": "several-hosts",
                "ALLOWED_HOSTS": f"{lb},{net.address('web1')},{net.address('web2')},127.0.0.1,localhost", "PYTHONPATH": os.pathsep.join(sys.path)}

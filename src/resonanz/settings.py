@@ -342,6 +342,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# A public contact form sent sooner than this many seconds after it was served is refused as a bot's
+# (the person sees their text again with a request to send it once more).
+RESONANZ_FORM_MIN_SECONDS = float(os.environ.get("RESONANZ_FORM_MIN_SECONDS", 3))
+
 # Caches (sidebars, driving terms, clusters) live in each process unless RESONANZ_CACHE_URL names a shared Redis
 # (scale mode: every web process then sees the same entries). Rate limits never depend on it (core/ratelimit.py).
 if os.environ.get("RESONANZ_CACHE_URL", "").startswith(("redis://", "rediss://")):

@@ -49,3 +49,40 @@ def test_unknown_or_disabled_form_is_404(client, form_channel, api_channel):
     form_channel.enabled = False
     form_channel.save()
     assert client.get(f"/contact/{form_channel.slug}/").status_code == 404
+
+
+def test_a_form_sent_at_once_is_refused_and_keeps_the_text(client, form_channel, settings):
+    """Bots post the moment they get the page; a person needs seconds. Nothing is stored, the text stays."""
+    import time
+
+    settings.RESONANZ_FORM_MIN_SECONDS = 1
+    url = f"/contact/{form_channel.slug}/"
+    data = {"name": "Eva", "email": "eva@example.com", "subject": "", "message": "Wo bleibt meine Bestellung?",
+            "website": "", "token": _token(client, url)}
+    page = client.post(url, data, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert Message.objects.count() == 0
+    assert "Das ging sehr schnell" in page and "Wo bleibt meine Bestellung?" in page
+    fresh = page[page.index('name="token" value="') + len('name="token" value="'):].split('"', 1)[0]
+    assert fresh != data["token"]
+    time.sleep(1.1)
+    client.post(url, {**data, "token": fresh})
+    assert Message.objects.get().text == "Wo bleibt meine Bestellung?"
+
+
+def test_a_forged_or_stale_token_is_refused(client, form_channel, settings):
+    from datetime import timedelta
+
+    from resonanz.portal import contact
+
+    url = f"/contact/{form_channel.slug}/"
+    data = {"name": "Eva", "email": "eva@example.com", "message": "Hallo", "website": ""}
+    assert "could not be checked" in client.post(url, {**data, "token": "abc"}).content.decode()
+    stale = contact.SIGNER.sign("x")
+    settings.RESONANZ_FORM_MIN_SECONDS = 0
+    original = contact.MAX_AGE
+    contact.MAX_AGE = timedelta(seconds=-1)
+    try:
+        assert "more than a day" in client.post(url, {**data, "token": stale}).content.decode()
+    finally:
+        contact.MAX_AGE = original
+    assert Message.objects.count() == 0

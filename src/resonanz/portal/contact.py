@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import timedelta
 
 from django import forms
+from django.conf import settings
+from django.core import signing
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
@@ -20,10 +24,34 @@ class ContactForm(forms.Form):
     email = forms.EmailField(label=_("Your email address"))
     subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
     message = forms.CharField(label=_("Your message"), widget=forms.Textarea(attrs={"rows": 8}), max_length=20000)
-    # Submitted with the form, so a double click or a resent POST stores the message once.
+    # Submitted with the form, so a double click or a resent POST stores the message once; signed with the time
+    # the form was served, so a bot posting at once (or a stale page) is caught besides the honeypot.
     token = forms.CharField(widget=forms.HiddenInput)
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
                               label="")  # a field people don't see and bots fill
+
+
+SIGNER = signing.TimestampSigner(salt="resonanz.contact-form")
+MAX_AGE = timedelta(hours=24)
+
+
+def new_token() -> str:
+    return SIGNER.sign(uuid.uuid4().hex)
+
+
+def token_problem(token: str) -> str:
+    """Why a submission's form token is not acceptable ("" when it is): forged, a day old, or sent faster than a
+    person fills in a form (RESONANZ_FORM_MIN_SECONDS after the page was served)."""
+    try:
+        SIGNER.unsign(token, max_age=MAX_AGE)
+    except signing.SignatureExpired:
+        return str(_("This form was open for more than a day. Please check your message and send it again."))
+    except signing.BadSignature:
+        return str(_("This form could not be checked. Please check your message and send it again."))
+    served = signing.b62_decode(token.rsplit(":", 2)[1])
+    if time.time() - served < getattr(settings, "RESONANZ_FORM_MIN_SECONDS", 3):
+        return str(_("That was very fast. Please check your message and send it again."))
+    return ""
 
 
 @rate_limited("contact_form", key=lambda request, slug: slug)
@@ -33,15 +61,20 @@ def contact_form(request, slug: str):
         raise Http404("no such form")
     if request.method == "POST":
         form = ContactForm(request.POST)
-        if form.is_valid():
+        problem = token_problem(request.POST.get("token", "")) if form.is_valid() else ""
+        if problem:  # nothing is stored; the text stays in the form with a fresh token
+            form = ContactForm({**request.POST.dict(), "token": new_token()})
+            form.is_valid()
+            form.add_error(None, problem)
+        elif form.is_valid():
             d = form.cleaned_data
             if not d["website"]:
                 intake.submit(channel, [InboundMessage(
-                    external_id=f"form-{d['token']}", sender_handle=d["email"], sender_name=d["name"],
+                    external_id=f"form-{d['token'].split(':', 1)[0]}", sender_handle=d["email"], sender_name=d["name"],
                     subject=d["subject"], text=d["message"],
                     meta={"remote_addr": request.META.get("REMOTE_ADDR", "")},
                 )])
             return render(request, "connectors/contact_thanks.html", {"channel": channel, "name": d["name"]})
     else:
-        form = ContactForm(initial={"token": uuid.uuid4().hex})
+        form = ContactForm(initial={"token": new_token()})
     return render(request, "connectors/contact_form.html", {"channel": channel, "form": form})

@@ -7,6 +7,7 @@ variables listed in README.md.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -353,3 +354,10 @@ LOGGING = {
         "django.security": {"handlers": _LOG_HANDLERS, "level": "WARNING", "propagate": False},
     },
 }
+
+# Passing state shared by the web processes (rate limits, who is typing in a chat): in memory for the embedded
+# default's one web process; RESONANZ_CACHE_URL=redis://… when several web processes serve behind a balancer.
+if os.environ.get("RESONANZ_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["RESONANZ_CACHE_URL"]}}
+RESONANZ_CHAT_LIMITS = json.loads(os.environ.get("RESONANZ_CHAT_LIMITS") or "{}")

@@ -94,7 +94,7 @@ def state(channel, visitor: Visitor) -> dict:
     latest = conversations(channel, visitor).select_related("assignee__agent").order_by("-id").first()
     if latest is None:
         return {"handed_over": False, "agent": "", "status": "", "waiting": False, "queue": None,
-                "typing": "", "rating": None}
+                "typing": "", "rating": None, "conversation": None}
     agent = getattr(latest.assignee, "agent", None) if latest.assignee_id else None
     if agent is None:
         last_human = (Message.objects.filter(conversation=latest, direction="outbound", author_user__isnull=False)
@@ -109,7 +109,7 @@ def state(channel, visitor: Visitor) -> dict:
             "waiting": waiting_for_person(latest),
             "queue": queue(latest) if handed_over and not answered and latest.is_open else None,
             "typing": (person_typing["name"] or "…") if person_typing else "",
-            "rating": rating_state(channel, latest)}
+            "rating": rating_state(channel, latest), "conversation": latest.pk}
 
 
 def queue(conversation: Conversation) -> dict:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resonanz.chat import views
+from resonanz.chat import live, views
 
 app_name = "chat"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<slug:slug>/upload/", views.upload, name="upload"),
     path("<slug:slug>/files/<str:key>/", views.file, name="file"),
     path("<slug:slug>/rating/", views.rating, name="rating"),
+    path("<slug:slug>/stream/", live.stream, name="stream"),
 ]

@@ -17,6 +17,7 @@ from django.utils.translation import override
 
 from resonanz.chat.access import Refused, Visitor, client_ip, json_body, rate_limit
 from resonanz.chat.access import endpoint as chat_endpoint
+from resonanz.chat.live import can_stream
 from resonanz.chat.transcript import conversations, file_id, line, lines, sender, state
 from resonanz.connectors import intake
 from resonanz.connectors.drivers.base import EMAIL
@@ -72,7 +73,7 @@ def config(request, channel):
         "identified_users": bool(channel.credentials.get("secret")),
         "invitations": driver.invitations(lang), "invitation_period_hours": options["invitation_period_hours"],
         "upload": {"max_bytes": max_upload_bytes(channel), "types": sorted(UPLOAD_TYPES)},
-        "live": True,
+        "live": can_stream(request),
     })
 
 

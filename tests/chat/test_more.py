@@ -167,3 +167,20 @@ def widget_channel(widget):
     return Channel.objects.get(slug=widget.slug)
 
 
+
+
+def test_the_agents_conversation_page_shows_the_visitor_typing_and_tells_the_widget_the_agent_is(widget, agent_user):
+    from django.test import Client
+
+    widget.start(name="Vera")
+    widget.say("Hallo", "c1")
+    conversation = Conversation.objects.get()
+    update_channel(widget_channel(widget), settings={**widget_channel(widget).settings, "typing_preview": True})
+    widget.post("typing/", {"text": "Die Rechnung"})
+    desk = Client()
+    desk.force_login(agent_user)
+    data = desk.post(f"/inbox/conversations/{conversation.pk}/presence/", {"typing": "1"}).json()
+    assert data["customer"]["preview"] == "Die Rechnung"
+    assert widget.get("messages/").json()["state"]["typing"] == "Berta Beispiel"
+    widget.post("typing/", {"typing": False})
+    assert desk.post(f"/inbox/conversations/{conversation.pk}/presence/", {"typing": "0"}).json()["customer"] is None

@@ -206,6 +206,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             record(conversation, "assigned", actor=author, assignee=author.pk, reason="answered by this agent")
         conversation.save(update_fields=updates)
         record(conversation, "reply_sent", actor=author, message_id=message.pk)
+        typing_signal.stop_typing(conversation.pk, "agent")
         transaction.on_commit(lambda: delivery.deliver_later(message.pk))
     publish("message.sent", message_id=message.pk, conversation_id=conversation.pk)
     return message

@@ -33,7 +33,7 @@
       agentTyping: "{name} is typing…", queue: "You are number {n} in the queue. Expected wait: about {m} min.",
       rateQuestion: "How satisfied are you with this chat?", rate: "{n} of 5", rateComment: "Anything you want to tell us? (optional)",
       rateSend: "Send rating", rateThanks: "Thank you for your feedback!", dismiss: "Dismiss",
-      invitation: "Message from our team"
+      invitation: "Message from our team", chooseRating: "Please choose a rating from 1 to 5."
     },
     de: {
       open: "Chatten Sie mit uns", close: "Chat schließen", placeholder: "Ihre Nachricht…", send: "Senden",
@@ -52,7 +52,7 @@
       agentTyping: "{name} schreibt…", queue: "Sie sind Nr. {n} in der Warteschlange. Geschätzte Wartezeit: etwa {m} Min.",
       rateQuestion: "Wie zufrieden sind Sie mit diesem Chat?", rate: "{n} von 5", rateComment: "Möchten Sie uns noch etwas sagen? (freiwillig)",
       rateSend: "Bewertung senden", rateThanks: "Danke für Ihre Rückmeldung!", dismiss: "Schließen",
-      invitation: "Nachricht von unserem Team"
+      invitation: "Nachricht von unserem Team", chooseRating: "Bitte wählen Sie eine Bewertung von 1 bis 5."
     }
   };
   function pickLanguage() {
@@ -296,6 +296,7 @@
       var b = el("button", { type: "button", class: "star", "aria-pressed": "false", "aria-label": t.rate.replace("{n}", n), text: String(n) });
       b.addEventListener("click", function () {
         chosen = n;
+        error.hidden = true;
         buttons.forEach(function (other, i) { other.setAttribute("aria-pressed", i + 1 === n ? "true" : "false"); });
       });
       return b;
@@ -308,11 +309,12 @@
       el("div", { class: "field" }, [el("label", { for: "rz-rate-comment", text: t.rateComment }), comment]), error, submit]);
     ratingBox.addEventListener("submit", function (event) {
       event.preventDefault();
-      if (!chosen) { error.textContent = t.required; error.hidden = false; buttons[0].focus(); return; }
+      if (!chosen) { error.textContent = t.chooseRating; error.hidden = false; buttons[0].focus(); return; }
       call("POST", "rating/", { conversation: rating.conversation, rating: chosen, comment: comment.value.trim() })
         .then(function () {
           stored.rated = rating.conversation; save(stored);
           ratingBox.remove(); ratingBox = null; system(t.rateThanks);
+          (composer.hidden ? closeButton : input).focus();  // the form is gone: focus stays in the dialog
         })
         .catch(function (err) { error.textContent = err.message; error.hidden = false; });
     });

@@ -197,3 +197,20 @@ def test_the_agents_conversation_page_shows_the_visitor_typing_and_tells_the_wid
     assert widget.get("messages/").json()["state"]["typing"] == "Berta Beispiel"
     widget.post("typing/", {"typing": False})
     assert desk.post(f"/inbox/conversations/{conversation.pk}/presence/", {"typing": "0"}).json()["customer"] is None
+
+
+def test_a_reply_delivered_after_a_newer_line_is_not_skipped(widget, agent_user):
+    """The cursor waits before a reply that is still queued, so a line shown meanwhile does not jump over it."""
+    from resonanz.inbox.delivery import deliver_message
+
+    widget.start()
+    widget.say("Hallo", "c1")
+    reply = send_reply(Conversation.objects.get(), agent_user, "Moment bitte")  # queued: not delivered yet
+    widget.say("Noch da?", "c2")
+    data = widget.get("messages/?after=0").json()
+    assert [m["text"] for m in data["messages"]] == ["Hallo", "Noch da?"]
+    assert data["cursor"] == reply.pk - 1
+    deliver_message(reply.pk)
+    later = widget.get(f"messages/?after={data['cursor']}").json()
+    assert "Moment bitte" in [m["text"] for m in later["messages"]]
+    assert later["cursor"] == max(m["id"] for m in later["messages"])

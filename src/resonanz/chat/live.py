@@ -30,7 +30,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
 from resonanz.chat.access import Refused, Visitor, own_origin, request_origin, with_cors
-from resonanz.chat.transcript import conversations, lines, state
+from resonanz.chat.transcript import conversations, cursor, lines, state
 from resonanz.connectors.models import Channel
 from resonanz.inbox import typing
 from resonanz.inbox.models import ConversationEvent
@@ -127,9 +127,12 @@ def _contact(channel: Channel, visitor: Visitor) -> int | None:
     return conversations(channel, visitor).values_list("contact_id", flat=True).first()
 
 
-def _update(channel: Channel, visitor: Visitor, after: int) -> dict:
-    return {"messages": lines(channel, visitor, after), "state": state(channel, visitor),
-            "open": channel.driver.is_open()}
+def _update(channel: Channel, visitor: Visitor, after: int, sent: set[int]) -> dict:
+    shown = lines(channel, visitor, after)
+    fresh = [m for m in shown if m["id"] not in sent]  # lines behind a held-back cursor went out already
+    sent.update(m["id"] for m in fresh)
+    return {"messages": fresh, "state": state(channel, visitor), "open": channel.driver.is_open(),
+            "cursor": cursor(channel, visitor, after, shown)}
 
 
 def frame(kind: str, data: dict, event_id: int | None = None) -> bytes:
@@ -170,10 +173,11 @@ async def events(channel: Channel, visitor: Visitor, after: int):
     started = last_beat = time.monotonic()
     shown_typing = None
     try:
-        update = await in_pool(_update)(channel, visitor, after)
+        sent: set[int] = set()
+        update = await in_pool(_update)(channel, visitor, after, sent)
         yield b"retry: 2000\n\n"
-        yield frame("update", update, update["messages"][-1]["id"] if update["messages"] else after)
-        after = update["messages"][-1]["id"] if update["messages"] else after
+        after = update["cursor"]
+        yield frame("update", update, after)
         shown_typing = update["state"].get("typing", "")
         conversation_id = update["state"].get("conversation")
         while time.monotonic() - started < LIFETIME:
@@ -189,9 +193,10 @@ async def events(channel: Channel, visitor: Visitor, after: int):
                 wake.set()
             if wake.is_set():
                 wake.clear()
-                update = await in_pool(_update)(channel, visitor, after)
-                if update["messages"]:
-                    after = update["messages"][-1]["id"]
+                update = await in_pool(_update)(channel, visitor, after, sent)
+                after = update["cursor"]
+                if len(sent) > 1000:  # only ids above the cursor can come again
+                    sent = {i for i in sent if i > after}
                 shown_typing = update["state"].get("typing", "")
                 conversation_id = update["state"].get("conversation")
                 yield frame("update", update, after)

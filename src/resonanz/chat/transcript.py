@@ -51,6 +51,18 @@ def lines(channel, visitor: Visitor, after: int = 0) -> list[dict]:
     return [line(m) for m in rows]
 
 
+def cursor(channel, visitor: Visitor, after: int, shown: list[dict]) -> int:
+    """Where the next ``after`` starts. Usually the newest line shown; but a reply written a moment ago and not
+    yet delivered (queued) becomes visible only later, possibly after a newer line was shown, so the cursor
+    stays just before it until it is delivered (the widget and the stream skip the lines they already have)."""
+    newest = max([after] + [m["id"] for m in shown])
+    waiting = (Message.objects.filter(conversation__in=conversations(channel, visitor), pk__gt=after, pk__lt=newest,
+                                      direction="outbound", delivery_status="queued",
+                                      created_at__gte=timezone.now() - timedelta(minutes=5))
+               .order_by("id").values_list("pk", flat=True).first())
+    return waiting - 1 if waiting else newest
+
+
 def line(message: Message) -> dict:
     agent = getattr(message.author_user, "agent", None) if message.author_user_id else None
     meta = message.meta or {}

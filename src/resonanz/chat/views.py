@@ -18,7 +18,7 @@ from django.utils.translation import override
 from resonanz.chat.access import Refused, Visitor, client_ip, json_body, rate_limit
 from resonanz.chat.access import endpoint as chat_endpoint
 from resonanz.chat.live import can_stream
-from resonanz.chat.transcript import conversations, file_id, line, lines, sender, state
+from resonanz.chat.transcript import conversations, cursor, file_id, line, lines, sender, state
 from resonanz.connectors import intake
 from resonanz.connectors.drivers.base import EMAIL
 from resonanz.connectors.drivers.chat import UPLOAD_TYPES
@@ -117,8 +117,10 @@ def messages(request, channel, visitor: Visitor):
         after = int(request.GET.get("after") or 0)
     except ValueError:
         raise Refused(400, "after: a message id") from None
-    return JsonResponse({"messages": lines(channel, visitor, max(0, after)), "state": state(channel, visitor),
-                         "open": channel.driver.is_open()})
+    after = max(0, after)
+    shown = lines(channel, visitor, after)
+    return JsonResponse({"messages": shown, "state": state(channel, visitor), "open": channel.driver.is_open(),
+                         "cursor": cursor(channel, visitor, after, shown)})
 
 
 def _send(request, channel, visitor: Visitor):

@@ -170,7 +170,7 @@
   root.appendChild(frame);
 
   // --- state ---------------------------------------------------------------------------------------------------
-  var config = null, lastId = 0, shown = {}, pending = {}, timer = null, isOpen = false, unread = 0;
+  var config = null, lastId = 0, after = 0, shown = {}, pending = {}, timer = null, isOpen = false, unread = 0;
   var lastState = { handed_over: false, agent: "", status: "" }, waitingSince = 0, lastRead = 0;
 
   function timeOf(iso) {
@@ -331,13 +331,15 @@
   // --- polling (the same idea as the inbox: ask for what is newer than the last id) -------------------------
   function poll() {
     if (!stored.token) { return Promise.resolve(); }
-    return call("GET", "messages/?after=" + lastId).then(apply).catch(function (err) {
+    return call("GET", "messages/?after=" + after).then(apply).catch(function (err) {
       if (err.status === 401) { delete stored.token; save(stored); }  // the server no longer knows this token
       /* otherwise offline for a moment: the next poll catches up */
     });
   }
   function apply(data) {
     (data.messages || []).forEach(renderLine);
+    // the server's cursor stays before a reply that is not delivered yet; lines already shown are skipped
+    if (typeof data.cursor === "number") { after = data.cursor; } else { after = lastId; }
     showState(data.state);
     typing.hidden = !(agentTyping || (waitingSince && Date.now() - waitingSince < 15000 && !lastState.handed_over));
     showBadge();
@@ -356,7 +358,7 @@
     if (source && streamToken === stored.token) { return; }
     if (source) { source.close(); }
     streamToken = stored.token;
-    source = new window.EventSource(api + "stream/?token=" + encodeURIComponent(stored.token) + "&after=" + lastId);
+    source = new window.EventSource(api + "stream/?token=" + encodeURIComponent(stored.token) + "&after=" + after);
     source.addEventListener("open", function () { live = true; schedule(); });
     source.addEventListener("update", function (event) {
       try { apply(JSON.parse(event.data)); } catch (e) { /* a broken event: the next one or a poll catches up */ }
@@ -395,7 +397,7 @@
     return call("POST", "session/", body).then(function (data) {
       if (stored.visitor_id && data.visitor_id !== stored.visitor_id) {  // another visitor now (the user changed)
         Array.prototype.forEach.call(log.querySelectorAll(".line:not(.greeting), .helped, .system"), function (n) { n.remove(); });
-        shown = {}; lastId = 0; lastRead = 0;
+        shown = {}; lastId = 0; after = 0; lastRead = 0;
       }
       stored.token = data.token;
       stored.visitor_id = data.visitor_id;

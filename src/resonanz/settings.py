@@ -234,6 +234,8 @@ RESONANZ_RATE_LIMITS = {
     "webhook": "6000/60",            # /hooks/<slug>/ pushes, per address and channel (platforms push fast)
     "chat_ip": "120/60",             # chat widget writes, per address and chat
     "chat_visitor": "20/60",         # chat lines and sessions, per visitor
+    "chat_uploads": "10/600",        # chat files, per visitor
+    "chat_typing": "40/60",          # chat typing signals, per visitor
     "chat_reads": "60/60",           # chat read receipts, per visitor
     "password_reset": "5/3600",      # "forgot your password?" mails, per address
     "api_token": "20/60",            # /api/auth/token/, per address (failed sign-ins also lock out)
@@ -346,7 +348,7 @@ SPECTACULAR_SETTINGS = {
 # (the person sees their text again with a request to send it once more).
 RESONANZ_FORM_MIN_SECONDS = float(os.environ.get("RESONANZ_FORM_MIN_SECONDS", 3))
 
-# Caches (sidebars, driving terms, clusters) live in each process unless RESONANZ_CACHE_URL names a shared Redis
+# Caches (sidebars, driving terms, clusters, who is typing in a chat) live in each process unless RESONANZ_CACHE_URL names a shared Redis
 # (scale mode: every web process then sees the same entries). Rate limits never depend on it (core/ratelimit.py).
 if os.environ.get("RESONANZ_CACHE_URL", "").startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -424,3 +426,4 @@ LOGGING = {
         "django.security": {"handlers": _LOG_HANDLERS, "level": "WARNING", "propagate": False},
     },
 }
+

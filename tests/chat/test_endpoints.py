@@ -73,7 +73,8 @@ def test_agent_replies_reach_the_widget_and_read_receipts_come_back(chat_channel
     widget.say("Hello?", "c1")
     conversation = Conversation.objects.get()
     assert widget.get("messages/").json()["state"] == {"handed_over": False, "agent": "", "status": "new",
-                                                          "waiting": False}
+                                                          "waiting": False, "queue": None, "typing": "",
+                                                          "rating": None, "conversation": conversation.pk}
     with django_capture_on_commit_callbacks(execute=True):
         reply = send_reply(conversation, agent_user, "Hello, Berta here. How can I help?")
     reply.refresh_from_db()

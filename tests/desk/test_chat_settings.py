@@ -55,6 +55,25 @@ def test_the_form_saves_the_widget_settings(admin_client, chat):
         ("#118855", "left", ["name", "email"])
 
 
+def test_the_form_saves_files_typing_rating_and_an_invitation(admin_client, chat):
+    response = admin_client.post(f"/inbox/settings/channels/{chat.pk}/chat/", form(
+        max_upload_mb="3", typing_preview="on", satisfaction="on", invite_de="Fragen zu unseren Preisen?",
+        invite_en="Questions about our prices?", invite_url="*/preise*", invite_after="20", invite_pages="2",
+        invite_returning="on", invite_period="48"))
+    assert response.status_code == 302
+    chat.refresh_from_db()
+    assert (chat.settings["max_upload_mb"], chat.settings["typing_preview"], chat.settings["satisfaction"],
+            chat.settings["invitation_period_hours"]) == (3, True, True, 48)
+    assert chat.settings["invitations"] == [{
+        "message": {"de": "Fragen zu unseren Preisen?", "en": "Questions about our prices?"}, "url": "*/preise*",
+        "after_seconds": 20, "min_pages": 2, "returning": True}]
+    page = admin_client.get(f"/inbox/settings/channels/{chat.pk}/chat/").content.decode()
+    assert 'value="*/preise*"' in page and "Proactive invitation" in page
+    admin_client.post(f"/inbox/settings/channels/{chat.pk}/chat/", form(invite_de="", invite_en=""))
+    chat.refresh_from_db()
+    assert chat.settings["invitations"] == [] and chat.settings["satisfaction"] is False
+
+
 @pytest.mark.parametrize("overrides,error", [
     ({"allowed_origins": "javascript:alert(1)"}, "allowed_origins"),
     ({"colour": "red"}, "colour"),

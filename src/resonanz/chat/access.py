@@ -23,8 +23,9 @@ from resonanz.core import ratelimit
 TOKEN_SALT = "resonanz.chat.visitor"
 TOKEN_HEADER = "X-Resonanz-Chat"
 MAX_BODY = 16 * 1024
-# Limits (settings.RESONANZ_RATE_LIMITS "chat_visitor", "chat_ip", "chat_reads"): lines and sessions per
-# visitor and per address; read receipts apart, so reading never costs a visitor a line.
+# Limits (settings.RESONANZ_RATE_LIMITS "chat_visitor", "chat_ip", "chat_reads", "chat_uploads", "chat_typing"):
+# lines and sessions per visitor and per address; read receipts, files and typing apart, so reading or typing
+# never costs a visitor a line.
 
 
 class Refused(Exception):
@@ -89,7 +90,8 @@ def rate_limit(scope: str, key: str) -> None:
     try:
         ratelimit.hit(f"chat_{scope}", key)
     except ratelimit.RateLimited as exc:
-        raise Refused(429, "too many messages; wait a minute", retry_after=exc.retry_after) from None
+        raise Refused(429, "too many files; wait a few minutes" if scope == "uploads" else
+                      "too many messages; wait a minute", retry_after=exc.retry_after) from None
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -108,35 +110,38 @@ def json_body(request: HttpRequest) -> dict:
     return data
 
 
-def endpoint(*methods: str, token: bool = True, write: bool | str = False):
+def endpoint(*methods: str, token: bool = True, write: bool | str = False, max_body: int = MAX_BODY,
+             any_origin: bool = False):
     """A widget endpoint: finds the chat channel, checks the origin, answers preflights, adds CORS headers,
     checks the visitor's token and the rate limits, and turns a refusal into a JSON 4xx."""
 
     def wrap(view):
         @csrf_exempt
         @wraps(view)
-        def inner(request: HttpRequest, slug: str) -> HttpResponse:
+        def inner(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
             channel = Channel.objects.filter(slug=slug, kind="chat").first()
             if channel is None or not channel.enabled:
                 return JsonResponse({"error": "no such chat"}, status=404)
             origin = request_origin(request)
-            if not (origin == own_origin(request) or channel.driver.origin_allowed(origin)):
+            if not (any_origin or origin == own_origin(request) or channel.driver.origin_allowed(origin)):
                 return JsonResponse({"error": "this site may not embed the chat"}, status=403)
             if request.method == "OPTIONS":
                 return with_cors(HttpResponse(status=204), origin)
             if request.method not in methods:
                 return with_cors(JsonResponse({"error": "method not allowed"}, status=405), origin)
             try:
-                if len(request.body) > MAX_BODY:
+                if int(request.META.get("CONTENT_LENGTH") or 0) > max_body:
+                    raise Refused(413, f"request too large (at most {max_body // 1024} KB)")
+                if max_body == MAX_BODY and len(request.body) > MAX_BODY:
                     raise Refused(413, f"request too large (at most {MAX_BODY} bytes)")
                 visitor = Visitor.from_token(request.headers.get(TOKEN_HEADER, ""), channel) if token else None
-                if write == "reads" and visitor is not None:
-                    rate_limit("reads", f"{channel.pk}:{visitor.visitor_id}")
+                if write in ("reads", "typing") and visitor is not None:
+                    rate_limit(write, f"{channel.pk}:{visitor.visitor_id}")
                 elif write:
                     rate_limit("ip", f"{channel.pk}:{client_ip(request)}")
                     if visitor is not None:
                         rate_limit("visitor", f"{channel.pk}:{visitor.visitor_id}")
-                response = view(request, channel, visitor) if token else view(request, channel)
+                response = view(request, channel, visitor, **kwargs) if token else view(request, channel, **kwargs)
             except Refused as exc:
                 response = JsonResponse({"error": exc.error}, status=exc.status)
                 if exc.retry_after:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resonanz.chat import views
+from resonanz.chat import live, views
 
 app_name = "chat"
 
@@ -11,4 +11,9 @@ urlpatterns = [
     path("<slug:slug>/read/", views.read, name="read"),
     path("<slug:slug>/feedback/", views.feedback, name="feedback"),
     path("<slug:slug>/leave-message/", views.leave_message, name="leave_message"),
+    path("<slug:slug>/typing/", views.typing_signal, name="typing"),
+    path("<slug:slug>/upload/", views.upload, name="upload"),
+    path("<slug:slug>/files/<str:key>/", views.file, name="file"),
+    path("<slug:slug>/rating/", views.rating, name="rating"),
+    path("<slug:slug>/stream/", live.stream, name="stream"),
 ]

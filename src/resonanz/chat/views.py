@@ -10,19 +10,24 @@ from __future__ import annotations
 import re
 import uuid
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.http import FileResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from resonanz.chat.access import Refused, Visitor, client_ip, json_body, rate_limit
 from resonanz.chat.access import endpoint as chat_endpoint
-from resonanz.chat.transcript import conversations, line, lines, sender, state
+from resonanz.chat.live import can_stream
+from resonanz.chat.transcript import conversations, cursor, file_id, line, lines, sender, state
 from resonanz.connectors import intake
 from resonanz.connectors.drivers.base import EMAIL
+from resonanz.connectors.drivers.chat import UPLOAD_TYPES
 from resonanz.connectors.intake import DeliveryUpdate, InboundMessage
 from resonanz.core.errors import ActionError
 from resonanz.inbox import actions as inbox
-from resonanz.inbox.models import Message
+from resonanz.inbox import typing
+from resonanz.inbox.models import Attachment, Message
+from resonanz.insights.actions import answer_survey, open_survey
 from resonanz.knowledge.actions import record_feedback
 from resonanz.knowledge.models import Article
 
@@ -66,7 +71,15 @@ def config(request, channel):
         "name": channel.name, "greeting": driver.greeting(lang), "colour": options["colour"],
         "position": options["position"], "open": driver.is_open(), "prechat": options["prechat"],
         "identified_users": bool(channel.credentials.get("secret")),
+        "invitations": driver.invitations(lang), "invitation_period_hours": options["invitation_period_hours"],
+        "upload": {"max_bytes": max_upload_bytes(channel), "types": sorted(UPLOAD_TYPES)},
+        "live": can_stream(request),
     })
+
+
+def max_upload_bytes(channel) -> int:
+    """The channel's limit, within the server's limit for any request (RESONANZ_MAX_REQUEST_BYTES)."""
+    return min(channel.driver.max_upload_bytes, int(settings.RESONANZ_MAX_REQUEST_BYTES) - 16 * 1024)
 
 
 @chat_endpoint("POST", token=False, write=True)
@@ -104,8 +117,10 @@ def messages(request, channel, visitor: Visitor):
         after = int(request.GET.get("after") or 0)
     except ValueError:
         raise Refused(400, "after: a message id") from None
-    return JsonResponse({"messages": lines(channel, visitor, max(0, after)), "state": state(channel, visitor),
-                         "open": channel.driver.is_open()})
+    after = max(0, after)
+    shown = lines(channel, visitor, after)
+    return JsonResponse({"messages": shown, "state": state(channel, visitor), "open": channel.driver.is_open(),
+                         "cursor": cursor(channel, visitor, after, shown)})
 
 
 def _send(request, channel, visitor: Visitor):
@@ -118,7 +133,8 @@ def _send(request, channel, visitor: Visitor):
     return JsonResponse({"ack": cid, "message": line(message)}, status=201)
 
 
-def submit_line(channel, visitor: Visitor, cid: str, text: str, page=None, pages=None) -> Message:
+def submit_line(channel, visitor: Visitor, cid: str, text: str, page=None, pages=None,
+                attachments: list[dict] | None = None) -> Message:
     """One visitor line through the intake; the same client id twice is stored once (reconnects resend)."""
     kind, handle = sender(visitor)
     meta = {"visitor": visitor.visitor_id, "client_id": cid, "page": _url(page),
@@ -131,9 +147,10 @@ def submit_line(channel, visitor: Visitor, cid: str, text: str, page=None, pages
         external_id=f"chat:{visitor.visitor_id}:{cid}", sender_handle=handle, identity_kind=kind, text=text,
         sender_name=visitor.name or (f"Website visitor {visitor.visitor_id[:6]}" if not visitor.user_id else ""),
         subject=visitor.topic, meta={"chat": meta},
-        sender_profile={"email": visitor.email} if visitor.email else {})])[0]
+        sender_profile={"email": visitor.email} if visitor.email else {}, attachments=attachments or [])])[0]
     if isinstance(result, ActionError):
         raise Refused(400, result.message)
+    typing.stop_typing(result.message.conversation_id, "customer")
     return result.message
 
 
@@ -204,3 +221,95 @@ def leave_message(request, channel):
     if isinstance(result, ActionError):
         raise Refused(400, result.message)
     return JsonResponse({"ack": cid}, status=201)
+
+
+@chat_endpoint("POST", write="typing")
+def typing_signal(request, channel, visitor: Visitor):
+    """The visitor is typing: agents see it (and the text so far where the channel allows a preview)."""
+    data = json_body(request)
+    latest = conversations(channel, visitor).order_by("-id").values_list("pk", flat=True).first()
+    if latest is None:
+        return JsonResponse({"typing": False})
+    if data.get("typing") is False:
+        typing.stop_typing(latest, "customer")
+    else:
+        preview = text_field(data, "text", MAX_TEXT) if channel.driver.options.get("typing_preview") else ""
+        typing.note_typing(latest, "customer", name=visitor.name, preview=preview)
+    return JsonResponse({"typing": data.get("typing") is not False})
+
+
+def _sniffed(head: bytes, content_type: str) -> bool:
+    if content_type == "text/plain":
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return exc.start > len(head) - 4  # cut inside a character at the end of the sample
+        return b"\x00" not in head
+    if content_type == "image/webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return head.startswith(UPLOAD_TYPES[content_type])
+
+
+@chat_endpoint("POST", max_body=64 * 1024 * 1024)
+def upload(request, channel, visitor: Visitor):
+    """A file from the visitor (multipart: ``file``, ``client_id``, optional ``text``), stored as an attachment of
+    a chat line. Checked like an email attachment, and stricter: a size limit, a list of types, and the file's
+    first bytes must match its type (a renamed program is refused)."""
+    rate_limit("ip", f"{channel.pk}:{client_ip(request)}")
+    rate_limit("uploads", f"{channel.pk}:{visitor.visitor_id}")
+    limit = max_upload_bytes(channel)
+    too_big = f"file: at most {limit / (1024 * 1024):.1f} MB"
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 16 * 1024:
+        raise Refused(413, too_big)
+    item = request.FILES.get("file")
+    if item is None:
+        raise Refused(400, "file: choose a file to send")
+    if item.size > limit:
+        raise Refused(413, too_big)
+    if item.size == 0:
+        raise Refused(400, "file: the file is empty")
+    content_type = (item.content_type or "").split(";")[0].strip().lower()
+    content = item.read()
+    if content_type not in UPLOAD_TYPES or not _sniffed(content[:4096], content_type):
+        raise Refused(415, "file: only images (PNG, JPEG, GIF, WebP), PDF and plain text files")
+    cid = client_id(request.POST)
+    caption = text_field(request.POST, "text", MAX_TEXT)
+    name = re.sub(r"[\x00-\x1f/\\]", "_", (item.name or "file").strip())[-120:] or "file"
+    message = submit_line(channel, visitor, cid, caption or name, page=request.POST.get("page"),
+                          attachments=[{"filename": name, "content_type": content_type, "content": content}])
+    return JsonResponse({"ack": cid, "message": line(message)}, status=201)
+
+
+@chat_endpoint("GET", token=False, any_origin=True)  # the signed key is the permission (an <img> may send no origin)
+def file(request, channel, key: str):
+    """A file of the chat, by its signed key: images inline for the widget, everything else as a download;
+    never rendered as a page of ours (sandboxed, no sniffing)."""
+    pk = file_id(key)
+    item = Attachment.objects.filter(pk=pk, message__channel=channel).first() if pk else None
+    if item is None or not item.file:
+        raise Refused(404, "no such file")
+    inline = item.content_type in ("image/png", "image/jpeg", "image/gif", "image/webp")
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type if inline else
+                            "application/octet-stream", as_attachment=not inline, filename=item.filename)
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@chat_endpoint("POST", write=True)
+def rating(request, channel, visitor: Visitor):
+    """The satisfaction question after the chat: 1–5 and an optional comment, into the conversation's survey,
+    the same data as the survey emailed after resolution (insights: CSAT goals and dashboard)."""
+    data = json_body(request)
+    conversation = conversations(channel, visitor).filter(pk=data.get("conversation")).first() \
+        if isinstance(data.get("conversation"), int) else None
+    if conversation is None:
+        raise Refused(404, "conversation: not one of this chat")
+    if conversation.status not in ("resolved", "closed"):
+        raise Refused(409, "the chat has not ended yet")
+    try:
+        survey = answer_survey(open_survey(conversation), rating=data.get("rating"),
+                               comment=text_field(data, "comment", MAX_TEXT))
+    except ActionError as exc:
+        raise Refused(400, exc.message) from None
+    return JsonResponse({"rating": survey.rating, "comment": bool(survey.comment)})

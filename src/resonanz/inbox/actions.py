@@ -31,6 +31,7 @@ from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text
 from resonanz.crm.actions import claim_identity, get_tags
 from resonanz.inbox import delivery, ingestion, macros
 from resonanz.inbox import files as reply_files
+from resonanz.inbox import typing as typing_signal
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
 from resonanz.inbox.eventlog import record
 from resonanz.inbox.ingestion import IngestResult
@@ -246,6 +247,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             record(conversation, "assigned", actor=author, assignee=author.pk, reason="answered by this agent")
         conversation.save(update_fields=updates)
         record(conversation, "reply_sent", actor=author, message_id=message.pk)
+        typing_signal.stop_typing(conversation.pk, "agent")
         transaction.on_commit(lambda: delivery.deliver_later(message.pk))
     publish("message.sent", message_id=message.pk, conversation_id=conversation.pk)
     return message
@@ -774,6 +776,9 @@ def mark_viewing(conversation: Conversation, user, *, typing: bool = False) -> l
     now = timezone.now()
     Viewer.objects.update_or_create(conversation=conversation, user=user,
                                     defaults={"typing": bool(typing), "seen_at": now})
+    if typing:  # the customer's chat widget shows that a person is writing
+        agent = getattr(user, "agent", None)
+        typing_signal.note_typing(conversation.pk, "agent", name=getattr(agent, "display_name", "") or "")
     recent = now - timedelta(seconds=Viewer.PRESENCE_SECONDS)
     Viewer.objects.filter(seen_at__lt=now - timedelta(hours=1)).delete()  # rows of long-closed pages
     others = (Viewer.objects.filter(conversation=conversation, seen_at__gte=recent).exclude(user=user)

@@ -30,6 +30,12 @@ COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?")
 HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 PRECHAT_FIELDS = ("name", "email", "topic")
+#: what a visitor may upload: images shown in the chat, PDFs and plain text as downloads (no HTML, no SVG: they
+#: can carry script); each checked by its first bytes too, so a renamed file does not pass
+UPLOAD_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff", "image/gif": b"GIF8",
+                "image/webp": b"RIFF", "application/pdf": b"%PDF-", "text/plain": b""}
+MAX_UPLOAD_MB = 25
+INVITATION_KEYS = {"message", "url", "after_seconds", "min_pages", "returning"}
 DEFAULTS: dict = {
     "greeting": {"en": "Hello! How can we help you?", "de": "Hallo! Wie können wir helfen?"},
     "colour": "#1f5fbf",
@@ -39,6 +45,11 @@ DEFAULTS: dict = {
     "timezone": "",
     "prechat": [],
     "languages": ["de", "en"],
+    "invitations": [],
+    "invitation_period_hours": 24,
+    "max_upload_mb": 5,
+    "typing_preview": False,
+    "satisfaction": True,
 }
 
 
@@ -46,13 +57,17 @@ DEFAULTS: dict = {
 class ChatDriver(Driver):
     label = _("Live chat (website widget)")
     identity_kind = "chat"
+    sends_images = True  # agents' images are shown in the widget, with their alt text
     recognises_handles = True  # a signed user id that is an email address meets the customer's contact
     generates_secret = True  # the identity secret the host site signs user ids with
     settings_help = _(
         'Settings JSON, all optional: {"greeting": {"en": "…", "de": "…"}, "colour": "#1f5fbf", '
         '"position": "right" or "left", "allowed_origins": ["https://www.example.com"], '
         '"hours": {"mon": ["09:00", "17:00"], …}, "timezone": "Europe/Berlin", '
-        '"prechat": ["name", "email", "topic"], "reply_channel": "<email channel for left messages>"}. '
+        '"prechat": ["name", "email", "topic"], "reply_channel": "<email channel for left messages>", '
+        '"invitations": [{"message": {"en": "…", "de": "…"}, "url": "*/pricing*", "after_seconds": 30, '
+        '"min_pages": 2, "returning": false}], "invitation_period_hours": 24, "max_upload_mb": 5, '
+        '"typing_preview": false, "satisfaction": true}. '
         "Without hours the chat is always open; without allowed origins no other site may embed it.")
 
     # --- settings ---------------------------------------------------------------------------------
@@ -70,6 +85,23 @@ class ChatDriver(Driver):
         if isinstance(greeting, str):
             return greeting
         return greeting.get(language) or greeting.get("en") or next(iter(greeting.values()), "")
+
+    def invitations(self, language: str) -> list[dict]:
+        """The proactive invitations in the visitor's language, as the widget evaluates them."""
+        out = []
+        for rule in self.options["invitations"] or []:
+            message = rule.get("message") or ""
+            if isinstance(message, dict):
+                message = message.get(language) or message.get("en") or next(iter(message.values()), "")
+            if message:
+                out.append({"message": message, "url": rule.get("url") or "*",
+                            "after_seconds": int(rule.get("after_seconds") or 0),
+                            "min_pages": int(rule.get("min_pages") or 0), "returning": bool(rule.get("returning"))})
+        return out
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.options["max_upload_mb"] or 5) * 1024 * 1024
 
     def origin_allowed(self, origin: str) -> bool:
         origin = (origin or "").rstrip("/").lower()
@@ -167,4 +199,42 @@ def clean_chat_settings(raw: dict) -> dict:
     prechat = raw.get("prechat", [])
     if not isinstance(prechat, list) or set(prechat) - set(PRECHAT_FIELDS):
         raise DriverError(f"prechat: a list among {', '.join(PRECHAT_FIELDS)}")
+    out["invitations"] = [clean_invitation(i, rule) for i, rule in enumerate(raw.get("invitations") or [])] \
+        if isinstance(raw.get("invitations") or [], list) else _refuse("invitations: a list of rules")
+    for key, low, high in (("invitation_period_hours", 1, 24 * 365), ("max_upload_mb", 1, MAX_UPLOAD_MB)):
+        value = raw.get(key, DEFAULTS[key])
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise DriverError(f"{key}: a whole number from {low} to {high}")
+    for key in ("typing_preview", "satisfaction"):
+        if not isinstance(raw.get(key, DEFAULTS[key]), bool):
+            raise DriverError(f"{key}: true or false")
+    return out
+
+
+def _refuse(text: str):
+    raise DriverError(text)
+
+
+def clean_invitation(index: int, rule) -> dict:
+    """One invitation rule: a message (text or per language), and when it shows: a page URL pattern with * as
+    wildcard, seconds on the page, pages seen, returning visitors only."""
+    where = f"invitations[{index}]"
+    if not isinstance(rule, dict) or set(rule) - INVITATION_KEYS:
+        raise DriverError(f"{where}: an object with {', '.join(sorted(INVITATION_KEYS))}")
+    message = rule.get("message")
+    if isinstance(message, str):
+        message = {"en": message, "de": message}
+    if not isinstance(message, dict) or not any(isinstance(v, str) and v.strip() for v in message.values()) or \
+            not all(isinstance(v, str) and len(v) <= 300 for v in message.values()):
+        raise DriverError(f"{where}.message: a text of at most 300 characters, or {{\"en\": \"…\", \"de\": \"…\"}}")
+    url = rule.get("url") or "*"
+    if not isinstance(url, str) or len(url) > 300:
+        raise DriverError(f"{where}.url: a page address pattern like */pricing* (at most 300 characters)")
+    out = {"message": {k: v.strip() for k, v in message.items() if k in ("en", "de") and v.strip()}, "url": url,
+           "returning": bool(rule.get("returning"))}
+    for key, high in (("after_seconds", 3600), ("min_pages", 100)):
+        value = rule.get(key, 0) or 0
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
+            raise DriverError(f"{where}.{key}: a whole number from 0 to {high}")
+        out[key] = value
     return out

@@ -20,7 +20,7 @@ from resonanz.core.permissions import can, team_restricted
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
 from resonanz.desk.views.reply_window import window_context
-from resonanz.inbox import actions, firstrun
+from resonanz.inbox import actions, firstrun, typing
 from resonanz.inbox import files as reply_files
 from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import (
@@ -358,4 +358,5 @@ def presence(request, pk: int):
     """The open conversation page reports every few seconds; it answers who else has it open or is writing."""
     conversation = get_object_or_404(Conversation, pk=pk)
     others = actions.mark_viewing(conversation, request.user, typing=request.POST.get("typing") == "1")
-    return JsonResponse({"others": others})
+    customer = typing.typing(conversation.pk, "customer")  # the visitor typing in the chat widget
+    return JsonResponse({"others": others, "customer": customer})

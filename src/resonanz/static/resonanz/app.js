@@ -290,7 +290,11 @@
   var box = document.getElementById("presence"), reply = document.getElementById("reply-text");
   if (!box) return;
   var lastTyped = 0;
-  if (reply) reply.addEventListener("input", function () { lastTyped = Date.now(); });
+  var lastSaid = 0;
+  if (reply) reply.addEventListener("input", function () {
+    lastTyped = Date.now();
+    if (lastTyped - lastSaid > 2500) { lastSaid = lastTyped; tick(); }  // a chat visitor sees the typing at once
+  });
   function csrf() {
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";
@@ -310,10 +314,16 @@
           line.textContent = o.typing ? o.name + " " + box.dataset.typing : box.dataset.viewing + " " + o.name;
           box.appendChild(line);
         });
-        box.hidden = !data.others.length;
+        if (data.customer) {
+          var who = document.createElement("span");
+          who.className = "badge prio-2 customer-typing";
+          who.textContent = box.dataset.customerTyping + (data.customer.preview ? ": " + data.customer.preview : "");
+          box.appendChild(who);
+        }
+        box.hidden = !data.others.length && !data.customer;
       })
       .catch(function () { /* offline for a moment */ });
   }
   tick();
-  setInterval(tick, 4000);
+  setInterval(tick, box.dataset.chat ? 2000 : 4000);
 })();

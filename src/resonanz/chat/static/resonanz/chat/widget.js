@@ -27,7 +27,13 @@
       sending: "Sending…", retrying: "Not sent yet, trying again…", you: "You", bot: "Virtual assistant",
       agent: "Support", resolved: "Glad we could help!", typing: "typing…", unread: "new messages",
       waiting: "Thank you! Someone from our team will answer here shortly.",
-      error: "The chat is not available right now.", required: "Please fill in this field."
+      error: "The chat is not available right now.", required: "Please fill in this field.",
+      attach: "Send a file", uploading: "Uploading…", fileTooBig: "This file is too large (at most {size}).",
+      fileType: "Only images (PNG, JPEG, GIF, WebP), PDF and text files can be sent.", download: "Download {name}",
+      agentTyping: "{name} is typing…", queue: "You are number {n} in the queue. Expected wait: about {m} min.",
+      rateQuestion: "How satisfied are you with this chat?", rate: "{n} of 5", rateComment: "Anything you want to tell us? (optional)",
+      rateSend: "Send rating", rateThanks: "Thank you for your feedback!", dismiss: "Dismiss",
+      invitation: "Message from our team", chooseRating: "Please choose a rating from 1 to 5."
     },
     de: {
       open: "Chatten Sie mit uns", close: "Chat schließen", placeholder: "Ihre Nachricht…", send: "Senden",
@@ -40,7 +46,13 @@
       sending: "Wird gesendet…", retrying: "Noch nicht gesendet, neuer Versuch…", you: "Sie", bot: "Virtueller Assistent",
       agent: "Support", resolved: "Schön, dass wir helfen konnten!", typing: "schreibt…", unread: "neue Nachrichten",
       waiting: "Danke! Jemand aus unserem Team antwortet Ihnen hier in Kürze.",
-      error: "Der Chat ist gerade nicht verfügbar.", required: "Bitte füllen Sie dieses Feld aus."
+      error: "Der Chat ist gerade nicht verfügbar.", required: "Bitte füllen Sie dieses Feld aus.",
+      attach: "Datei senden", uploading: "Wird hochgeladen…", fileTooBig: "Diese Datei ist zu groß (höchstens {size}).",
+      fileType: "Senden können Sie Bilder (PNG, JPEG, GIF, WebP), PDF- und Textdateien.", download: "{name} herunterladen",
+      agentTyping: "{name} schreibt…", queue: "Sie sind Nr. {n} in der Warteschlange. Geschätzte Wartezeit: etwa {m} Min.",
+      rateQuestion: "Wie zufrieden sind Sie mit diesem Chat?", rate: "{n} von 5", rateComment: "Möchten Sie uns noch etwas sagen? (freiwillig)",
+      rateSend: "Bewertung senden", rateThanks: "Danke für Ihre Rückmeldung!", dismiss: "Schließen",
+      invitation: "Nachricht von unserem Team", chooseRating: "Bitte wählen Sie eine Bewertung von 1 bis 5."
     }
   };
   function pickLanguage() {
@@ -58,6 +70,9 @@
     try { window.localStorage.setItem(storeKey, JSON.stringify(data)); } catch (e) { /* private mode: session only */ }
   }
   var stored = load();
+  var now = Date.now();
+  if (!stored.lastSeen || now - stored.lastSeen > 30 * 60 * 1000) { stored.visits = (stored.visits || 0) + 1; }
+  stored.lastSeen = now;
   var pages = Array.isArray(stored.pages) ? stored.pages : [];
   if (pages[pages.length - 1] !== location.href) { pages.push(location.href); }
   stored.pages = pages.slice(-20);
@@ -138,25 +153,55 @@
   var input = el("textarea", { id: ids.input, rows: "1", maxlength: "2000", placeholder: t.placeholder, "aria-label": t.placeholder });
   var sendButton = el("button", { type: "submit", class: "send", "aria-label": t.send, title: t.send },
                       [icon("M3 20l18-8L3 4v6l12 2-12 2z")]);
-  var composer = el("form", { class: "composer" }, [input, sendButton]);
+  var fileInput = el("input", { type: "file", id: "rz-file", class: "file-input", accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain" });
+  var attachLabel = el("label", { for: "rz-file", class: "attach", title: t.attach }, [
+    icon("M16.5 6.5l-7.8 7.8a1.5 1.5 0 0 0 2.1 2.1l7.8-7.8a3 3 0 0 0-4.2-4.2l-7.8 7.8a4.5 4.5 0 0 0 6.4 6.4l7-7"),
+    el("span", { class: "visually-hidden", text: t.attach })]);
+  var composer = el("form", { class: "composer" }, [fileInput, attachLabel, input, sendButton]);
+  var alertBox = el("p", { class: "alert", role: "alert", hidden: "" });
   var body = el("div", { class: "body" }, [log, typing]);
   var panel = el("div", { id: ids.panel, class: "panel", role: "dialog", "aria-modal": "true", "aria-labelledby": ids.title, hidden: "" },
-                 [el("header", {}, [title, personButton, closeButton]), status, body, composer]);
-  var frame = el("div", { class: "frame" }, [panel, launcher]);
+                 [el("header", {}, [title, personButton, closeButton]), status, body, alertBox, composer]);
+  var inviteText = el("button", { type: "button", class: "invite-text" });
+  var inviteClose = el("button", { type: "button", class: "invite-close", "aria-label": t.dismiss, title: t.dismiss },
+                       [icon("M6 6l12 12M18 6L6 18")]);
+  var invite = el("div", { class: "invite", role: "status", "aria-label": t.invitation, hidden: "" }, [inviteText, inviteClose]);
+  var frame = el("div", { class: "frame" }, [panel, invite, launcher]);
   root.appendChild(frame);
 
   // --- state ---------------------------------------------------------------------------------------------------
-  var config = null, lastId = 0, shown = {}, pending = {}, timer = null, isOpen = false, unread = 0;
+  var config = null, lastId = 0, after = 0, shown = {}, pending = {}, timer = null, isOpen = false, unread = 0;
   var lastState = { handed_over: false, agent: "", status: "" }, waitingSince = 0, lastRead = 0;
 
   function timeOf(iso) {
     try { return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }); } catch (e) { return ""; }
   }
-  function bubble(who, name, text, when, extraClass) {
+  function bubble(who, name, text, when, extraClass, files) {
     var meta = el("span", { class: "meta", text: name + (when ? " · " + timeOf(when) : "") });
     var textNode = el("p", { class: "text" });
-    linkify(textNode, text);
-    return el("div", { class: "line " + who + (extraClass ? " " + extraClass : "") }, [meta, textNode]);
+    var names = (files || []).map(function (f) { return f.name; });
+    if (names.indexOf(text) < 0) { linkify(textNode, text); }  // a file sent without a caption carries its name
+    var node = el("div", { class: "line " + who + (extraClass ? " " + extraClass : "") }, [meta, textNode]);
+    (files || []).forEach(function (f) { node.appendChild(fileView(f)); });
+    return node;
+  }
+  function sizeText(bytes) {
+    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+  }
+  function fileView(f) {
+    var url = api + "files/" + encodeURIComponent(f.key) + "/";
+    if (f.image) {
+      var img = el("img", { src: url, alt: f.alt || f.name, loading: "lazy" });
+      img.addEventListener("load", scrollDown);
+      return el("a", { class: "file image", href: url, target: "_blank", rel: "noopener noreferrer" }, [img]);
+    }
+    return el("a", { class: "file", href: url, download: f.name, rel: "noopener noreferrer",
+                     "aria-label": t.download.replace("{name}", f.name) + " (" + sizeText(f.size) + ")",
+                     text: f.name + " · " + sizeText(f.size) });
+  }
+  function showAlert(text) {
+    alertBox.textContent = text;
+    alertBox.hidden = !text;
   }
   function scrollDown() { log.scrollTop = log.scrollHeight; }
   function system(text) { log.appendChild(el("p", { class: "system", text: text })); scrollDown(); }
@@ -167,13 +212,19 @@
     lastId = Math.max(lastId, line.id);
     if (line.from === "visitor" && line.client_id && pending[line.client_id]) {
       var node = pending[line.client_id].node;
-      node.classList.remove("pending");
-      node.querySelector(".meta").textContent = t.you + " · " + timeOf(line.at);
+      if ((line.files || []).length) {  // the upload's bubble becomes the stored line with its file
+        var stored1 = bubble("visitor", t.you, line.text, line.at, "", line.files);
+        stored1.setAttribute("data-id", String(line.id));
+        node.replaceWith(stored1);
+      } else {
+        node.classList.remove("pending");
+        node.querySelector(".meta").textContent = t.you + " · " + timeOf(line.at);
+      }
       delete pending[line.client_id];
       return;
     }
     var name = line.from === "visitor" ? t.you : (line.from === "bot" ? t.bot : (line.name || t.agent));
-    var node2 = bubble(line.from, name, line.text, line.at);
+    var node2 = bubble(line.from, name, line.text, line.at, "", line.files);
     node2.setAttribute("data-id", String(line.id));
     log.appendChild(node2);
     if (line.from !== "visitor") {
@@ -208,6 +259,9 @@
     if (state.agent) { text = t.answering.replace("{name}", state.agent); }
     else if (state.handed_over) { text = t.handedOver; }
     else if (state.waiting) { text = t.waiting; }
+    if (!state.agent && state.queue) { text += " " + t.queue.replace("{n}", state.queue.position).replace("{m}", state.queue.minutes); }
+    showTyping(state.typing);
+    showRating(state.rating);
     if (state.waiting || state.handed_over) { waitingSince = 0; }
     status.textContent = text;
     status.hidden = !text;
@@ -217,6 +271,57 @@
     }
     lastState = state;
   }
+  var agentTyping = "";
+  function showTyping(name) {
+    agentTyping = name || "";
+    if (agentTyping) {
+      typing.textContent = t.agentTyping.replace("{name}", agentTyping === "…" ? t.agent : agentTyping);
+      typing.hidden = false;
+    } else {
+      typing.textContent = t.typing;
+    }
+  }
+
+  // --- the satisfaction question once the chat has ended ---------------------------------------------------------
+  var ratingBox = null;
+  function showRating(rating) {
+    if (!rating || rating.rating || stored.rated === rating.conversation) {
+      if (ratingBox && rating && rating.rating) { ratingBox.remove(); ratingBox = null; }
+      return;
+    }
+    if (ratingBox) { return; }
+    var chosen = 0;
+    var error = el("p", { class: "error", role: "alert", hidden: "" });
+    var buttons = [1, 2, 3, 4, 5].map(function (n) {
+      var b = el("button", { type: "button", class: "star", "aria-pressed": "false", "aria-label": t.rate.replace("{n}", n), text: String(n) });
+      b.addEventListener("click", function () {
+        chosen = n;
+        error.hidden = true;
+        buttons.forEach(function (other, i) { other.setAttribute("aria-pressed", i + 1 === n ? "true" : "false"); });
+      });
+      return b;
+    });
+    var comment = el("textarea", { id: "rz-rate-comment", rows: "2", maxlength: "2000" });
+    var submit = el("button", { type: "submit", text: t.rateSend });
+    var question = el("p", { id: "rz-rate-q", text: t.rateQuestion });
+    ratingBox = el("form", { class: "form rating", "aria-labelledby": "rz-rate-q" }, [
+      question, el("div", { class: "stars", role: "group", "aria-labelledby": "rz-rate-q" }, buttons),
+      el("div", { class: "field" }, [el("label", { for: "rz-rate-comment", text: t.rateComment }), comment]), error, submit]);
+    ratingBox.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!chosen) { error.textContent = t.chooseRating; error.hidden = false; buttons[0].focus(); return; }
+      call("POST", "rating/", { conversation: rating.conversation, rating: chosen, comment: comment.value.trim() })
+        .then(function () {
+          stored.rated = rating.conversation; save(stored);
+          ratingBox.remove(); ratingBox = null; system(t.rateThanks);
+          (composer.hidden ? closeButton : input).focus();  // the form is gone: focus stays in the dialog
+        })
+        .catch(function (err) { error.textContent = err.message; error.hidden = false; });
+    });
+    log.appendChild(ratingBox);
+    scrollDown();
+  }
+
   function showBadge() {
     badge.textContent = unread ? String(unread) : "";
     badge.hidden = !unread;
@@ -226,20 +331,58 @@
   // --- polling (the same idea as the inbox: ask for what is newer than the last id) -------------------------
   function poll() {
     if (!stored.token) { return Promise.resolve(); }
-    return call("GET", "messages/?after=" + lastId).then(function (data) {
-      (data.messages || []).forEach(renderLine);
-      showState(data.state);
-      typing.hidden = !(waitingSince && Date.now() - waitingSince < 15000 && !lastState.handed_over);
-      showBadge();
-      markRead();
-    }).catch(function (err) {
+    return call("GET", "messages/?after=" + after).then(apply).catch(function (err) {
       if (err.status === 401) { delete stored.token; save(stored); }  // the server no longer knows this token
       /* otherwise offline for a moment: the next poll catches up */
     });
   }
+  function apply(data) {
+    (data.messages || []).forEach(renderLine);
+    // the server's cursor stays before a reply that is not delivered yet; lines already shown are skipped
+    if (typeof data.cursor === "number") { after = data.cursor; } else { after = lastId; }
+    showState(data.state);
+    typing.hidden = !(agentTyping || (waitingSince && Date.now() - waitingSince < 15000 && !lastState.handed_over));
+    showBadge();
+    markRead();
+  }
+  // While the live stream is connected, polling only runs as a slow safety net.
   function schedule() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(function () { poll().then(schedule); }, isOpen ? 2000 : 15000);
+    timer = window.setTimeout(function () { poll().then(schedule); }, live ? 30000 : (isOpen ? 2000 : 15000));
+  }
+
+  // --- the live stream (Server-Sent Events); polling takes over whenever it is not there ---------------------
+  var source = null, live = false, streamToken = "";
+  function connect() {
+    if (!config || !config.live || !window.EventSource || !stored.token) { return; }
+    if (source && streamToken === stored.token) { return; }
+    if (source) { source.close(); }
+    streamToken = stored.token;
+    source = new window.EventSource(api + "stream/?token=" + encodeURIComponent(stored.token) + "&after=" + after);
+    source.addEventListener("open", function () { live = true; schedule(); });
+    source.addEventListener("update", function (event) {
+      try { apply(JSON.parse(event.data)); } catch (e) { /* a broken event: the next one or a poll catches up */ }
+    });
+    source.addEventListener("typing", function (event) {
+      try { showTyping(JSON.parse(event.data).typing); } catch (e) { return; }
+      typing.hidden = !agentTyping;
+    });
+    source.addEventListener("error", function () {
+      live = false;  // EventSource reconnects by itself (with Last-Event-ID); meanwhile poll
+      if (source.readyState === 2) { source = null; window.setTimeout(connect, 5000); }
+      schedule();
+    });
+  }
+
+  // --- telling the agent that the visitor is typing (at most every 3 s while keys are pressed) ----------------
+  var typingSent = 0;
+  function noteTyping() {
+    if (!stored.token || !lastId) { return; }
+    var empty = !input.value.trim();
+    if (empty && !typingSent) { return; }
+    if (!empty && Date.now() - typingSent < 3000) { return; }
+    typingSent = empty ? 0 : Date.now();
+    call("POST", "typing/", empty ? { typing: false } : { text: input.value.slice(0, 2000) }).catch(function () { return; });
   }
   function markRead() {
     if (!isOpen || document.hidden || lastId <= lastRead) { return; }
@@ -254,11 +397,12 @@
     return call("POST", "session/", body).then(function (data) {
       if (stored.visitor_id && data.visitor_id !== stored.visitor_id) {  // another visitor now (the user changed)
         Array.prototype.forEach.call(log.querySelectorAll(".line:not(.greeting), .helped, .system"), function (n) { n.remove(); });
-        shown = {}; lastId = 0; lastRead = 0;
+        shown = {}; lastId = 0; after = 0; lastRead = 0;
       }
       stored.token = data.token;
       stored.visitor_id = data.visitor_id;
       save(stored);
+      connect();
     });
   }
 
@@ -293,7 +437,7 @@
       .then(function () {
         return call("POST", "messages/", { client_id: clientId, text: item.text, page: location.href, pages: stored.pages });
       })
-      .then(function (data) { renderLine(data.message); poll(); })
+      .then(function (data) { renderLine(data.message); typingSent = 0; if (!live) { poll(); } })
       .catch(function (err) {
         if (err.status && err.status >= 400 && err.status < 500 && err.status !== 429) {
           item.node.querySelector(".meta").textContent = err.message;
@@ -305,6 +449,82 @@
         window.setTimeout(function () { deliver(clientId); }, Math.min(30000, 1000 * Math.pow(2, item.tries)));
       });
   }
+
+  // --- files: checked here first (size, type) so the visitor learns at once; the server checks again ----------
+  function upload(file) {
+    var limits = (config && config.upload) || { max_bytes: 0, types: [] };
+    showAlert("");
+    if (limits.types.indexOf(file.type) < 0) { showAlert(t.fileType); return; }
+    if (file.size > limits.max_bytes) { showAlert(t.fileTooBig.replace("{size}", sizeText(limits.max_bytes))); return; }
+    var clientId = newId();
+    var node = bubble("visitor", t.uploading, file.name, "", "pending");
+    log.appendChild(node);
+    scrollDown();
+    pending[clientId] = { node: node, text: file.name, tries: 0 };
+    waitingSince = Date.now();
+    ensureSession().then(function () {
+      var data = new FormData();
+      data.append("file", file);
+      data.append("client_id", clientId);
+      data.append("page", location.href);
+      return fetch(api + "upload/", { method: "POST", body: data, headers: { "X-Resonanz-Chat": stored.token },
+                                      credentials: "omit", mode: "cors", cache: "no-store" });
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) { throw new Error(response.status === 413 ? t.fileTooBig.replace("{size}", sizeText(limits.max_bytes))
+                                            : (response.status === 415 ? t.fileType : (data.error || t.error))); }
+        renderLine(data.message);
+        if (!live) { poll(); }
+      });
+    }).catch(function (err) {
+      delete pending[clientId];
+      node.remove();
+      showAlert(err.message || t.error);
+    });
+  }
+  fileInput.addEventListener("change", function () {
+    var file = fileInput.files && fileInput.files[0];
+    fileInput.value = "";
+    if (file) { upload(file); }
+  });
+
+  // --- proactive invitations: the channel's rules, at most once per period, never after the visitor closed it --
+  function pattern(glob) {
+    return new RegExp("^" + glob.split("*").map(function (part) { return part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"); }).join(".*") + "$");
+  }
+  function invitationRule() {
+    var period = (config.invitation_period_hours || 24) * 3600 * 1000, now2 = Date.now();
+    if (stored.open || stored.token && lastId) { return null; }  // already chatting
+    if (stored.closedAt && now2 - stored.closedAt < period) { return null; }
+    if (stored.invitedAt && now2 - stored.invitedAt < period) { return null; }
+    var rules = (config.invitations || []).filter(function (rule) {
+      return pattern(rule.url || "*").test(location.href) && (stored.pages || []).length >= (rule.min_pages || 0) &&
+        (!rule.returning || (stored.visits || 0) > 1);
+    });
+    return rules[0] || null;
+  }
+  var invitedWith = "";
+  function scheduleInvitation() {
+    var rule = invitationRule();
+    if (!rule) { return; }
+    window.setTimeout(function () {
+      if (isOpen || !invitationRule()) { return; }
+      invitedWith = rule.message;
+      inviteText.textContent = rule.message;
+      invite.hidden = false;
+      stored.invitedAt = Date.now(); save(stored);
+    }, (rule.after_seconds || 0) * 1000);
+  }
+  inviteText.addEventListener("click", function () {
+    invite.hidden = true;
+    if (invitedWith) { log.appendChild(el("p", { class: "line bot greeting", text: invitedWith })); }
+    open();
+  });
+  inviteClose.addEventListener("click", function () {
+    invite.hidden = true;
+    stored.closedAt = Date.now(); save(stored);
+    launcher.focus();
+  });
 
   // --- the forms: pre-chat questions and "leave a message" outside business hours ----------------------------
   function field(name, label, type, required) {
@@ -352,6 +572,7 @@
   }
   function open() {
     isOpen = true;
+    invite.hidden = true;
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     frame.classList.add("is-open");
@@ -362,14 +583,14 @@
     stored.open = true; save(stored);
     if (!stored.token && !(config.prechat || []).length && config.open) {
       ensureSession().then(poll).then(schedule).catch(function () { system(t.error); });
-    } else { poll().then(schedule); }
+    } else { poll().then(schedule); connect(); }
   }
   function close() {
     isOpen = false;
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
     frame.classList.remove("is-open");
-    stored.open = false; save(stored);
+    stored.open = false; stored.closedAt = Date.now(); save(stored);
     launcher.focus();
     schedule();
   }
@@ -391,6 +612,7 @@
     send(text);
     input.focus();
   });
+  input.addEventListener("input", noteTyping);
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); composer.requestSubmit(); }
   });
@@ -404,12 +626,15 @@
     frame.classList.add(data.position === "left" ? "left" : "right");
     title.textContent = data.name || t.open;
     if (data.greeting) { log.appendChild(el("p", { class: "line bot greeting", text: data.greeting })); }
+    if (!(data.upload && data.upload.max_bytes > 0)) { attachLabel.hidden = true; }
     if (!data.open && !stored.token) {
       composer.hidden = true; personButton.hidden = true; log.appendChild(leaveForm());
     } else if ((data.prechat || []).length && !stored.token) {
       composer.hidden = true; personButton.hidden = true; log.appendChild(prechatForm());
     }
     document.body.appendChild(host);
-    if (stored.open) { open(); } else if (stored.token) { poll().then(schedule); }
+    if (stored.open) { open(); } else if (stored.token) { poll().then(schedule); connect(); }
+    save(stored);
+    scheduleInvitation();
   }).catch(function () { /* not allowed on this site or unreachable: the page stays as it was */ });
 })();

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -33,9 +34,16 @@ class EmbeddingCache:
         self.path = Path(path) if path else default_cache_path()
         self.max_entries = max_entries  # None: unbounded; else the oldest rows go past this many
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=60)
+        self._local = threading.local()  # one connection per thread: a web server answers from several threads
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (k BLOB PRIMARY KEY, v BLOB NOT NULL)")
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(str(self.path), timeout=60)
+        return db
 
     def get_many(self, model: str, texts: Sequence[str]) -> list[np.ndarray | None]:
         keys = [_key(model, t) for t in texts]
@@ -58,7 +66,10 @@ class EmbeddingCache:
                                      "LIMIT ?)", (count - self.max_entries,))
 
     def close(self) -> None:
-        self._db.close()
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
 
 
 def embed_cached(

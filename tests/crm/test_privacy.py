@@ -25,7 +25,7 @@ from resonanz.core.models import AuditEntry
 from resonanz.crm import actions as crm
 from resonanz.crm.models import Contact, Identity
 from resonanz.inbox.actions import add_note, ingest
-from resonanz.inbox.models import Attachment, Conversation, Message
+from resonanz.inbox.models import AgentProfile, Attachment, Conversation, Message
 from resonanz.inbox.queries import search_conversation_ids
 from resonanz.insights.models import Fact, Survey
 from resonanz.listening.models import Post
@@ -174,3 +174,25 @@ def test_cli_exports_a_private_file_and_erases_after_confirmation(customer, tmp_
     assert "erased" in out.getvalue() and not Contact.objects.filter(pk=contact.pk).exists()
     with pytest.raises(CommandError, match="no contact"):
         call_command("contact", "export", "999999", stdout=StringIO())
+
+
+def test_the_export_is_also_a_readable_page_in_the_zip_and_on_the_contact_page(customer, client, supervisor_user):
+    from resonanz.crm.privacy import export_zip
+
+    contact = customer["contact"]
+    html = zipfile.ZipFile(io.BytesIO(export_zip(contact))).read("contact.html").decode()
+    assert "Zahnbürste Quarzblau kaputt" in html and "<script" not in html and "otto@example.com" not in html
+    AgentProfile.objects.filter(user=supervisor_user).update(language="de")
+    client.force_login(supervisor_user)
+    profile = client.get(f"/contacts/{contact.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert f"/contacts/{contact.pk}/export/page/" in profile and "Alle Daten als Seite anzeigen" in profile
+    page = client.get(f"/contacts/{contact.pk}/export/page/", HTTP_ACCEPT_LANGUAGE="de")
+    text = page.content.decode()
+    assert page.status_code == 200 and f"Alles, was über Kontakt #{contact.pk} gespeichert ist" in text
+    assert "Kundin ruft oft an, Quarzblau prüfen" in text and "Quarzblau war enttäuschend" in text
+    assert AuditEntry.objects.filter(action="contact.export", target_id=str(contact.pk)).exists()
+
+
+def test_agents_cannot_open_the_readable_export(customer, client, agent_user):
+    client.force_login(agent_user)
+    assert client.get(f"/contacts/{customer['contact'].pk}/export/page/").status_code == 403

@@ -3,7 +3,8 @@
 crm knows the contact and its identities; every app above keeps more (conversations, messages and their
 attachments, analyses, community posts, survey answers) and hands its part through the
 ``contact_exported`` hook, so this module never imports upward. The download is one ZIP: ``contact.json``
-(machine-readable, every section) and ``attachments/`` with the files the JSON names.
+(machine-readable, every section), ``contact.html`` (the same, readable by the person who asked) and
+``attachments/`` with the files the JSON names.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from resonanz.core import hooks
 from resonanz.core.models import AuditEntry
@@ -98,7 +100,38 @@ def export_zip(contact: Contact) -> bytes:
                 missing.append(path)
         document["missing_files"] = missing
         archive.writestr("contact.json", json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
+        archive.writestr("contact.html", readable_page(contact, document))
     return buffer.getvalue()
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def readable(document: dict[str, Any]) -> list[tuple[str, list[list[tuple[str, str]]]]]:
+    """The export as sections of records of (field, text), for people rather than programs."""
+    sections = []
+    for name, content in document.items():
+        if name in ("format", "exported_at"):
+            continue
+        items = content if isinstance(content, list) else [content]
+        records = [[(str(k), _value(v)) for k, v in item.items()] if isinstance(item, dict) else [("", _value(item))]
+                   for item in items]
+        sections.append((name, records))
+    return sections
+
+
+def readable_page(contact: Contact, document: dict[str, Any] | None = None, request=None) -> str:
+    """The export as HTML, in the language of the agent who asked: a self-contained file for the ZIP (no
+    scripts, no styles, nothing to fetch), or with ``request`` the desk page around the same sections."""
+    document = document or collect(contact)[0]
+    context = {"contact": contact, "exported_at": document.get("exported_at", ""), "sections": readable(document),
+               "LANGUAGE_CODE": translation.get_language() or "de"}
+    if request is not None:
+        return render_to_string("crm/contact_export_page.html", context, request=request)
+    return render_to_string("crm/contact_export.html", context)
 
 
 def export_filename(contact: Contact) -> str:

@@ -24,6 +24,15 @@ def export(request, pk: int):
     return response
 
 
+@permission_required("data.export")
+def export_page(request, pk: int):
+    """The export as a readable page (the same page is contact.html in the ZIP)."""
+    contact = get_object_or_404(Contact, pk=pk)
+    page = privacy.readable_page(contact, request=request)
+    audit.record("contact.export", actor=request.user, target=contact, format="html", bytes=len(page))
+    return HttpResponse(page)
+
+
 @permission_required("contacts.delete")
 def erase(request, pk: int):
     """GET shows what goes and asks for the contact's number; POST with the number erases."""

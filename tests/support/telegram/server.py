@@ -131,19 +131,6 @@ class TelegramServer:
             answer = documented("get_file")
             answer["result"].update(file_id=params["file_id"], file_path=found[0], file_size=len(found[1]))
             return 200, answer
-        if method == "sendDocument":
-            document = params.get("document")
-            if "chat_id" not in params or not isinstance(document, dict) or not document.get("content"):
-                return 400, documented("error_bad_request") | {"description": "Bad Request: there is no document in "
-                                                                               "the request"}
-            answer = documented("send_message")
-            answer["result"].update(message_id=next(self.message_ids),
-                                    document={"file_name": document["filename"], "file_size": len(document["content"]),
-                                              "mime_type": document["content_type"]})
-            answer["result"].pop("text", None)
-            answer["result"]["chat"]["id"] = params["chat_id"]
-            self.sent.append(params)
-            return 200, answer
         if method == "sendMessage":
             text = params.get("text")
             if not isinstance(text, str) or not text.strip() or len(text) > 4096 or "chat_id" not in params:

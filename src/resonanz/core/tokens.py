@@ -84,8 +84,8 @@ def _legacy(key: str) -> ApiToken | None:
 
     with transaction.atomic():
         old = Token.objects.select_for_update().filter(key=key).first()
-        if old is None:
-            return None
+        if old is None:  # a concurrent request with the same key may have just hashed it: look once more
+            return ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
         token, _created = ApiToken.objects.get_or_create(
             key_hash=hash_key(key), defaults={"user_id": old.user_id, "name": "API token (before personal tokens)",
                                               "prefix": key[:6], "scope": ApiToken.Scope.FULL})

@@ -347,6 +347,8 @@ SPECTACULAR_SETTINGS = {
 # A public contact form sent sooner than this many seconds after it was served is refused as a bot's
 # (the person sees their text again with a request to send it once more).
 RESONANZ_FORM_MIN_SECONDS = float(os.environ.get("RESONANZ_FORM_MIN_SECONDS", 3))
+# The company's privacy policy, linked next to the contact form's consent checkbox (optional).
+RESONANZ_PRIVACY_URL = os.environ.get("RESONANZ_PRIVACY_URL", "")
 
 # Caches (sidebars, driving terms, clusters, who is typing in a chat) live in each process unless RESONANZ_CACHE_URL names a shared Redis
 # (scale mode: every web process then sees the same entries). Rate limits never depend on it (core/ratelimit.py).

@@ -18,7 +18,7 @@ def _token(client, url):
 def test_form_submission_is_ingested_once(client, form_channel):
     url = f"/contact/{form_channel.slug}/"
     data = {"name": "Erika", "email": "erika@example.com", "subject": "Kündigung",
-            "message": "Ich möchte kündigen.", "token": _token(client, url), "website": ""}
+            "message": "Ich möchte kündigen.", "token": _token(client, url), "website": "", "consent": "on"}
     assert client.post(url, data).status_code == 200
     assert client.post(url, data).status_code == 200  # resent form: stored once
     message = Message.objects.get()
@@ -58,7 +58,7 @@ def test_a_form_sent_at_once_is_refused_and_keeps_the_text(client, form_channel,
     settings.RESONANZ_FORM_MIN_SECONDS = 1
     url = f"/contact/{form_channel.slug}/"
     data = {"name": "Eva", "email": "eva@example.com", "subject": "", "message": "Wo bleibt meine Bestellung?",
-            "website": "", "token": _token(client, url)}
+            "website": "", "consent": "on", "token": _token(client, url)}
     page = client.post(url, data, HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert Message.objects.count() == 0
     assert "Das ging sehr schnell" in page and "Wo bleibt meine Bestellung?" in page
@@ -75,7 +75,7 @@ def test_a_forged_or_stale_token_is_refused(client, form_channel, settings):
     from resonanz.portal import contact
 
     url = f"/contact/{form_channel.slug}/"
-    data = {"name": "Eva", "email": "eva@example.com", "message": "Hallo", "website": ""}
+    data = {"name": "Eva", "email": "eva@example.com", "message": "Hallo", "website": "", "consent": "on"}
     assert "could not be checked" in client.post(url, {**data, "token": "abc"}).content.decode()
     stale = contact.SIGNER.sign("x")
     settings.RESONANZ_FORM_MIN_SECONDS = 0
@@ -86,3 +86,20 @@ def test_a_forged_or_stale_token_is_refused(client, form_channel, settings):
     finally:
         contact.MAX_AGE = original
     assert Message.objects.count() == 0
+
+
+def test_consent_is_required_and_the_customer_gets_a_ticket_number(client, form_channel, settings):
+    settings.RESONANZ_PRIVACY_URL = "https://shop.example/datenschutz"
+    url = f"/contact/{form_channel.slug}/"
+    form = client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert form_channel.name not in form  # the channel's internal name stays internal
+    assert "Ich bin einverstanden" in form and 'href="https://shop.example/datenschutz"' in form
+    data = {"name": "Eva", "email": "eva@example.com", "message": "Wo bleibt mein Paket?", "website": "",
+            "token": _token(client, url)}
+    refused = client.post(url, data, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Bitte stimmen Sie zu" in refused and "Wo bleibt mein Paket?" in refused
+    assert Message.objects.count() == 0
+    thanks = client.post(url, {**data, "consent": "on"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    message = Message.objects.get()
+    assert f"Ihre Ticketnummer ist <strong>RZ-{message.conversation_id}</strong>" in thanks
+    assert message.meta.get("consent") is True

@@ -64,7 +64,9 @@ def conversation(settings):
 def test_every_main_page_in_german(live_server, browser, admin, conversation, size):
     w = Watched(browser, size)
     w.login(live_server.url, "tour@example.com", "pw-tour-1234")
-    pages = [*PAGES, ("conversation", f"/inbox/conversations/{conversation.pk}/", "Lieferung fehlt")]
+    form = create_channel(kind="web_form", name="Formular intern")
+    pages = [*PAGES, ("conversation", f"/inbox/conversations/{conversation.pk}/", "Lieferung fehlt"),
+             ("contact-form", f"/contact/{form.slug}/", "Ich bin einverstanden")]
     missing = []
     for name, path, expected in pages:
         response = w.page.goto(live_server.url + path)

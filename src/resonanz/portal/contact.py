@@ -27,6 +27,8 @@ class ContactForm(forms.Form):
     # Submitted with the form, so a double click or a resent POST stores the message once; signed with the time
     # the form was served, so a bot posting at once (or a stale page) is caught besides the honeypot.
     token = forms.CharField(widget=forms.HiddenInput)
+    consent = forms.BooleanField(label=_("I agree that my details are stored to answer my message."),
+                                 error_messages={"required": _("Please agree so we may store and answer your message.")})
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
                               label="")  # a field people don't see and bots fill
 
@@ -68,13 +70,17 @@ def contact_form(request, slug: str):
             form.add_error(None, problem)
         elif form.is_valid():
             d = form.cleaned_data
+            reference = ""
             if not d["website"]:
-                intake.submit(channel, [InboundMessage(
+                results = intake.submit(channel, [InboundMessage(
                     external_id=f"form-{d['token'].split(':', 1)[0]}", sender_handle=d["email"], sender_name=d["name"],
                     subject=d["subject"], text=d["message"],
-                    meta={"remote_addr": request.META.get("REMOTE_ADDR", "")},
+                    meta={"remote_addr": request.META.get("REMOTE_ADDR", ""), "consent": True},
                 )])
-            return render(request, "connectors/contact_thanks.html", {"channel": channel, "name": d["name"]})
+                stored = results[0] if results else None
+                reference = getattr(getattr(stored, "conversation", None), "reference", "")
+            return render(request, "connectors/contact_thanks.html", {"name": d["name"], "reference": reference})
     else:
         form = ContactForm(initial={"token": new_token()})
-    return render(request, "connectors/contact_form.html", {"channel": channel, "form": form})
+    return render(request, "connectors/contact_form.html", {
+        "form": form, "privacy_url": getattr(settings, "RESONANZ_PRIVACY_URL", "")})

@@ -290,11 +290,7 @@
   var box = document.getElementById("presence"), reply = document.getElementById("reply-text");
   if (!box) return;
   var lastTyped = 0;
-  var lastSaid = 0;
-  if (reply) reply.addEventListener("input", function () {
-    lastTyped = Date.now();
-    if (lastTyped - lastSaid > 2500) { lastSaid = lastTyped; tick(); }  // a chat visitor sees the typing at once
-  });
+  if (reply) reply.addEventListener("input", function () { lastTyped = Date.now(); });
   function csrf() {
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";

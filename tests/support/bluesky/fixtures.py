@@ -109,7 +109,7 @@ class BlueskyStack:
             data["rkey"] = rkey
         return self.xrpc("com.atproto.repo.createRecord", account, data=data)
 
-    def wait_for(self, check, timeout: float = 15.0, what: str = "the AppView to index it",
+    def wait_for(self, check, timeout: float = 60.0, what: str = "the AppView to index it",
                  ignore: tuple[type[Exception], ...] = ()):
         """The AppView indexes the PDS's event stream asynchronously: poll until `check()` is truthy
         (an exception in `ignore` counts as "not yet")."""

@@ -16,6 +16,7 @@ from resonanz.community.models import Idea, IdeaLink, Member, Question
 from resonanz.connectors.actions import create_channel
 from resonanz.inbox.actions import invite_agent
 from resonanz.listening.models import Post
+from tests.e2e.helpers import wait_until
 from tests.e2e.test_community import PHONE, check_layout, open_page, shots, sign_up, smtp  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,6 +45,7 @@ def test_avatar_merge_move_and_tags(browser, live_server, smtp, shots, settings,
     page.click("#picture button.primary")
     page.wait_for_selector("#picture img.cm-av.big")
     assert "Ihr Bild wurde gespeichert." in page.inner_text(".cm-messages")
+    wait_until(page, "document.querySelector('#picture img.cm-av').complete", timeout=30000)  # loaded, then measured
     assert page.evaluate("document.querySelector('#picture img.cm-av').naturalWidth") == 256
     check_layout(page)
     page.screenshot(path=str(shots / "community-avatar-de-390.png"), full_page=True)

@@ -47,3 +47,16 @@ def test_a_channel_without_files_refuses_in_german(client):
                        {"text": "Anbei", "files": [SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")]}, follow=True)
     assert "kann keine Dateianhänge senden" in page.content.decode()
     assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_the_live_refresh_of_the_page_does_not_take_a_kept_draft(client):
+    """CI lost a kept draft: the old page's live refresh fetched the conversation between the refused send and
+    the redirect, and the refresh took the draft out of the session."""
+    form = create_channel(kind="web_form", name="Formular")
+    conversation = actions.ingest(form, inbound("f2", "kim@example.com")).conversation
+    url = f"/inbox/conversations/{conversation.pk}/"
+    client.post(url + "reply/", {"text": "Entwurf", "files": [SimpleUploadedFile("x.exe", b"MZ")]})
+    refresh = client.get(url, headers={"X-Resonanz-Live": "1"}).content.decode()
+    assert "Entwurf</textarea>" not in refresh
+    assert "Entwurf</textarea>" in client.get(url).content.decode()
+    assert "Entwurf</textarea>" not in client.get(url).content.decode()  # shown once, then it is the page's

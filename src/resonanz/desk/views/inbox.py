@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -126,7 +126,7 @@ def conversation(request, pk: int):
     return render(request, "inbox/conversation.html", {
         "suggestions": suggestions, "reply_media": reply_media(conversation.channel.driver),
         "window": window_context(conversation), "macros": actions.macros_for(request.user),
-        "draft": request.session.pop(f"draft-{pk}", ""), "file_limits": reply_files.limits(),
+        "draft": _draft(request, pk), "file_limits": reply_files.limits(),
         "conversation": conversation, "thread": thread, "contact": contact, "history": history,
         "identities": contact.identities.all(), "form": form, "reply_form": ReplyForm(), "note_form": NoteForm(),
         "events": conversation.events.exclude(kind__in=QUIET_EVENTS).select_related("actor__agent").order_by("-id")[:50],
@@ -177,6 +177,14 @@ def suggestion_feedback(request, pk: int):
     if request.headers.get("Accept") == "application/json":
         return JsonResponse({"ok": True})
     return redirect("inbox:conversation", pk=message.conversation_id)
+
+
+def _draft(request: HttpRequest, pk: int) -> str:
+    """A kept draft goes to the page the agent opens, not to the page's own live refresh: a refresh that ran
+    between the refused send and the redirect would otherwise take the draft and show it nowhere."""
+    if request.headers.get("X-Resonanz-Live") == "1":
+        return ""
+    return request.session.pop(f"draft-{pk}", "")
 
 
 @login_required

@@ -52,7 +52,7 @@
     poll(thread, function (data) {
       var id = parseInt(thread.dataset.conversation, 10);
       if (data.conversations.indexOf(id) < 0) return;
-      return fetch(thread.dataset.fetch, { credentials: "same-origin" })
+      return fetch(thread.dataset.fetch, { credentials: "same-origin", headers: { "X-Resonanz-Live": "1" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (!html) return;

@@ -76,7 +76,7 @@ def shell(env: dict, code: str, timeout: float = 600) -> str:
 
 
 def run(seconds: int, agents: int, rate: float, database: str | None, broker: str | None,
-        workdir: Path) -> dict:
+        workdir: Path, web_workers: int = 1) -> dict:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -91,7 +91,7 @@ def run(seconds: int, agents: int, rate: float, database: str | None, broker: st
     port = free_port()
     processes = [
         subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
-                          "--port", str(port), "--lifespan", "off", "--no-access-log"], env=env, cwd=ROOT,
+                          "--port", str(port), "--lifespan", "off", "--no-access-log", "--workers", str(web_workers)], env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([sys.executable, "-m", "resonanz.cli", "shell", "-c", WORKER], env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
@@ -129,7 +129,7 @@ def run(seconds: int, agents: int, rate: float, database: str | None, broker: st
     stored = set(state["ids"])
     stats = _stats(workdir / "locust_stats.csv")
     return {
-        "seconds": round(load_seconds), "agents": agents, "rate": rate,
+        "seconds": round(load_seconds), "agents": agents, "web_workers": web_workers, "rate": rate,
         "database": "postgresql" if database else "sqlite",
         "acknowledged": len(acknowledged), "lost": len(set(acknowledged) - stored),
         "duplicated": len(acknowledged) - len(set(acknowledged)),
@@ -186,9 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=50, help="inbound messages per second")
     parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite, the embedded mode)")
     parser.add_argument("--broker", help="a Redis URL (default: the SQLite broker)")
+    parser.add_argument("--web-workers", type=int, default=1,
+                        help="uvicorn processes (each runs Django's synchronous views one at a time)")
     parser.add_argument("--dir", default=os.environ.get("RESONANZ_BENCH_DIR", str(ROOT / "var" / "bench")))
     args = parser.parse_args(argv)
-    result = run(args.seconds, args.agents, args.rate, args.database, args.broker, Path(args.dir) / "load")
+    result = run(args.seconds, args.agents, args.rate, args.database, args.broker, Path(args.dir) / "load",
+                 args.web_workers)
     print("command: python bench/load.py " + " ".join(argv if argv is not None else sys.argv[1:]))
     print(f"{result['database']}: {result['seconds']} s, {result['agents']} agents, {result['rate']}/s inbound; "
           f"acknowledged {result['acknowledged']}, lost {result['lost']}, duplicated {result['duplicated']}, "

@@ -98,7 +98,7 @@ def run(seconds: int, agents: int, rate: float, database: str | None, broker: st
     ]
     sent_file = workdir / "sent.txt"
     sent_file.touch()
-    inbound_users = max(1, min(20, int(rate // 2) or 1))
+    inbound_users = max(1, min(50, int(rate)))  # enough senders that one slow answer does not lower the rate
     try:
         _wait_for(port)
         _drain(env, limit=600)  # the seed conversations are read before the load starts

@@ -81,6 +81,9 @@ class Contact(models.Model):
 
     @property
     def primary_handle(self) -> str:
+        cached = getattr(self, "_prefetched_objects_cache", {}).get("identities")
+        if cached is not None:  # a list page prefetched them (in the model's order, as first() reads): no query per row
+            return cached[0].handle if cached else ""
         identity = self.identities.first()
         return identity.handle if identity else ""
 

@@ -119,7 +119,7 @@ class ConversationForm(forms.Form):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
     assignee = forms.ModelChoiceField(label=_("Assignee"), required=False,
                                       queryset=User.objects.filter(is_active=True, agent__isnull=False,
-                                                                   agent__is_bot=False))
+                                                                   agent__is_bot=False).select_related("agent"))
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
 
     def __init__(self, *args, **kwargs):

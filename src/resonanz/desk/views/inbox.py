@@ -60,7 +60,7 @@ def _inbox_context(request) -> dict:
     # annotating before the LIMIT made SQLite compute the latest analysis for every open conversation.
     page = Paginator(conversations.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
     ids = list(page.object_list)
-    rows = {c.pk: c for c in with_latest_analysis(base.filter(pk__in=ids))}
+    rows = {c.pk: c for c in with_latest_analysis(base.filter(pk__in=ids)).prefetch_related("contact__identities")}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     counts = status_counts(scoped)
     counts["active"] = counts["new"] + counts["open"] + counts["pending"]

@@ -76,7 +76,7 @@ def shell(env: dict, code: str, timeout: float = 600) -> str:
 
 
 def run(seconds: int, agents: int, rate: float, database: str | None, broker: str | None,
-        workdir: Path, web_workers: int = 1) -> dict:
+        workdir: Path, web_workers: int = 1, think: str = "1,3") -> dict:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -105,7 +105,7 @@ def run(seconds: int, agents: int, rate: float, database: str | None, broker: st
         load_env = {**env, "RZ_TOKEN": info["token"], "RZ_CHANNEL": str(info["channel"]),
                     "RZ_AGENTS": ",".join(info["agents"]), "RZ_PASSWORD": PASSWORD, "RZ_INBOUND_RATE": str(rate),
                     "RZ_SENT": str(sent_file), "RZ_INBOUND_USERS": str(inbound_users),
-                    "RZ_AGENT_USERS": str(agents)}
+                    "RZ_AGENT_USERS": str(agents), "RZ_THINK": think}
         started = time.monotonic()
         subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                         "-u", str(agents + inbound_users), "-r", str(max(5, agents)), "-t", f"{seconds}s",
@@ -129,7 +129,7 @@ def run(seconds: int, agents: int, rate: float, database: str | None, broker: st
     stored = set(state["ids"])
     stats = _stats(workdir / "locust_stats.csv")
     return {
-        "seconds": round(load_seconds), "agents": agents, "web_workers": web_workers, "rate": rate,
+        "seconds": round(load_seconds), "agents": agents, "web_workers": web_workers, "think": think, "rate": rate,
         "database": "postgresql" if database else "sqlite",
         "acknowledged": len(acknowledged), "lost": len(set(acknowledged) - stored),
         "duplicated": len(acknowledged) - len(set(acknowledged)),
@@ -188,10 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broker", help="a Redis URL (default: the SQLite broker)")
     parser.add_argument("--web-workers", type=int, default=1,
                         help="uvicorn processes (each runs Django's synchronous views one at a time)")
+    parser.add_argument("--think", default="1,3", metavar="MIN,MAX",
+                        help="seconds an agent waits between two actions (reading, typing)")
     parser.add_argument("--dir", default=os.environ.get("RESONANZ_BENCH_DIR", str(ROOT / "var" / "bench")))
     args = parser.parse_args(argv)
     result = run(args.seconds, args.agents, args.rate, args.database, args.broker, Path(args.dir) / "load",
-                 args.web_workers)
+                 args.web_workers, args.think)
     print("command: python bench/load.py " + " ".join(argv if argv is not None else sys.argv[1:]))
     print(f"{result['database']}: {result['seconds']} s, {result['agents']} agents, {result['rate']}/s inbound; "
           f"acknowledged {result['acknowledged']}, lost {result['lost']}, duplicated {result['duplicated']}, "

@@ -63,7 +63,7 @@ class Agent(HttpUser):
     """An agent in the browser: the inbox, a conversation, a search, now and then a reply."""
 
     weight = int(os.environ.get("RZ_AGENT_USERS", "10"))
-    wait_time = between(1, 3)
+    wait_time = between(*(float(x) for x in os.environ.get("RZ_THINK", "1,3").split(",")))
 
     def on_start(self):
         page = self.client.get("/accounts/login/", name="login")

@@ -134,8 +134,26 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'resonanz.sqlite3'}"
 
 
+# PostgreSQL connections come from a pool per process (psycopg_pool through Django's "pool" option). Resonanz is
+# served by uvicorn (ASGI), where Django runs each request's synchronous code in a thread of its own: without a
+# pool every request in flight holds a connection of its own and a connection kept for reuse (CONN_MAX_AGE > 0)
+# is never reused, so under load PostgreSQL ran out of client slots (the load test: 74 connections from two web
+# processes, then sign-ins failing). With the pool a process never holds more than RESONANZ_DB_POOL_SIZE and a
+# request waits up to RESONANZ_DB_POOL_TIMEOUT seconds for one (then a 503 "try again"). Behind PgBouncer in
+# transaction mode set RESONANZ_DB_POOL=0; RESONANZ_DB_CONN_MAX_AGE then keeps connections that many seconds.
+DB_POOL = os.environ.get("RESONANZ_DB_POOL", "1") != "0"
+DB_POOL_SIZE = int(os.environ.get("RESONANZ_DB_POOL_SIZE", "8"))
+DB_POOL_TIMEOUT = float(os.environ.get("RESONANZ_DB_POOL_TIMEOUT", "10"))
+DB_CONN_MAX_AGE = int(os.environ.get("RESONANZ_DB_CONN_MAX_AGE", "0"))
+
+
 def database_config(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else DB_CONN_MAX_AGE)
+    if config["ENGINE"] == "django.db.backends.postgresql" and DB_POOL:
+        config["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them after each request
+        config["CONN_HEALTH_CHECKS"] = True  # a connection broken by a server restart is replaced, not handed out
+        config.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE,
+                                                    "timeout": DB_POOL_TIMEOUT}
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server read while the worker writes; IMMEDIATE transactions and a
         # busy timeout make concurrent writers wait instead of failing with "database is locked".

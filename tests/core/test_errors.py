@@ -132,3 +132,27 @@ def test_django_request_errors_go_to_stderr_and_a_rotating_file():
     assert files and Path(files[0].baseFilename).parent == Path(settings.RESONANZ_LOG_DIR)
     assert files[0].maxBytes > 0 and files[0].backupCount > 0
 
+
+
+class DatabaseGoneMiddleware:
+    """Fails like a session or sign-in middleware does when PostgreSQL has no connection left."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.db import OperationalError
+
+        raise OperationalError("connection failed: FATAL:  sorry, too many clients already")
+
+
+def test_a_database_failure_outside_the_view_is_a_503_to_try_again_not_a_500(settings):
+    """The load test on PostgreSQL answered 500 when the sign-in middleware found no free connection."""
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.DatabaseGoneMiddleware"]
+    client = Client(raise_request_exception=False)
+    page = client.get("/fine/", HTTP_ACCEPT="text/html", HTTP_ACCEPT_LANGUAGE="de")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert "Einen Moment bitte" in page.content.decode() and page["X-Request-ID"] in page.content.decode()
+    api = client.get("/api/fails/")
+    assert api.status_code == 503 and api["Retry-After"] == "5"
+    assert "Send the request again" in api.json()["error"] and api.json()["request_id"] == api["X-Request-ID"]

@@ -8,7 +8,9 @@ way. The traceback is logged by Django's ``django.request`` logger (see LOGGING 
 from __future__ import annotations
 
 import logging
+import sys
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.html import escape
@@ -48,7 +50,24 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     request_id = _request_id(request)
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return database_unavailable(request, request_id)
     if wants_json(request):
         return JsonResponse({"detail": gettext("Server error. It has been logged; please quote the request id."),
                              "request_id": request_id}, status=500)
     return _page("500.html", 500, {"request_id": request_id}, gettext("Something went wrong"))
+
+
+def database_unavailable(request, request_id: str) -> HttpResponse:
+    """The database failed outside a view (in the session or sign-in middleware: no connection left, a restart):
+    that is "busy, try again", a 503 with Retry-After like the views' own, not a 500 saying the request was wrong.
+    Django calls the 500 handler inside its except block, so the exception is still at hand."""
+    if wants_json(request):
+        response = JsonResponse({"error": "The database is busy or unavailable; nothing was stored. "
+                                          "Send the request again in a few seconds.", "request_id": request_id},
+                                status=503)
+    else:
+        response = _page("503.html", 503, {"request_id": request_id},
+                         gettext("Resonanz is busy for a moment. Please try again in a few seconds."))
+    response["Retry-After"] = "5"
+    return response

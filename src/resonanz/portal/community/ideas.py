@@ -66,6 +66,7 @@ def idea(request, pk: int):
         "idea": item, "voted": bool(member) and IdeaVote.objects.filter(member=member, idea=item).exists(),
         "changes": item.status_changes.all()[:20], "evidence": queries.evidence(item),
         "comments": item.comments.filter(visibility=Visibility.VISIBLE).select_related("author"),
+        "may_moderate": actions.can_moderate(member),
     })
 
 

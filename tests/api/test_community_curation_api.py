@@ -136,7 +136,7 @@ def test_merge_moves_answers_and_votes_and_the_old_address_redirects(api, agent_
     # twice, into a merged one, or showing the duplicate again: the state forbids it
     again = api.post(f"/api/community/questions/{dup.pk}/merge/", {"into": q.pk, "reason": "nochmal"}, format="json")
     assert again.status_code == 409 and "already merged" in _errors(again)
-    third = actions.ask_question(forum["carla"], title="Adresse im Konto ändern?", body="Wie ändere ich sie?")
+    third = actions.ask_question(forum["carla"], title="Adresse im Konto ändern?", body="Wie ändere ich sie im Konto?")
     r = api.post(f"/api/community/questions/{third.pk}/merge/", {"into": dup.pk, "reason": "Duplikat"},
                  format="json")
     assert r.status_code == 409
@@ -222,7 +222,7 @@ def test_tags_cannot_be_created_replaced_or_deleted(api, forum):
 @pytest.mark.parametrize("body", [[None, None], "text", 7, ["tags"]])
 def test_curation_bodies_that_are_not_objects_are_400(api, supervisor_api, forum, body):
     q, konto = forum["question"], Tag.objects.get(name="konto")
-    idea = actions.submit_idea(forum["anna"], title="Dunkelmodus für die App", description="Abends zu hell.")
+    idea = actions.submit_idea(forum["anna"], title="Dunkelmodus für die App", description="Abends ist die App viel zu hell.")
     event = ReputationEvent.objects.filter(member=forum["carla"]).first()
     urls = [("post", f"/api/community/questions/{q.pk}/move/"), ("post", f"/api/community/questions/{q.pk}/merge/"),
             ("patch", f"/api/community/tags/{konto.pk}/"), ("post", f"/api/community/tags/{konto.pk}/merge/"),
@@ -372,3 +372,13 @@ def test_an_agent_answers_as_staff_and_accepts_over_the_api(api, agent_user, for
     actions.moderate("question", q.pk, "lock", reason="Erledigt", actor=agent_user)
     r = api.post(f"/api/community/questions/{q.pk}/answers/", {"body": "Noch eine Antwort."}, format="json")
     assert r.status_code == 400 and "locked" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("big", ["9999999999999999999", "0"])
+def test_ids_beyond_a_key_in_sub_paths_are_404(api, forum, big):
+    idea = actions.submit_idea(forum["anna"], title="Dunkelmodus für die App", description="Abends ist es zu hell.")
+    assert api.delete(f"/api/community/ideas/{idea.pk}/links/{big}/").status_code == 404
+    url = f"/api/community/members/{forum['carla'].pk}/reputation/{big}/revoke/"
+    assert api.post(url, {"reason": "zu groß"}, format="json").status_code == 404
+    r = api.post(f"/api/community/ideas/{idea.pk}/links/", {"kind": "post", "object_id": 2**63}, format="json")
+    assert r.status_code == 400 and "object_id" in r.json()

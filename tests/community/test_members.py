@@ -99,7 +99,7 @@ def test_erasure_without_consent_takes_back_counts_points_and_login_links(anna, 
     actions.vote(dora, answer=theirs)
     actions.ask_question(dora, title="Wo finde ich mein Kundenkonto?", body="Ich finde das Konto nicht.",
                          tags="konto")
-    annas_idea = actions.submit_idea(anna, title="Dunkelmodus für die App", description="Abends blendet sie.")
+    annas_idea = actions.submit_idea(anna, title="Dunkelmodus für die App", description="Abends blendet sie sehr stark.")
     actions.vote_idea(dora, annas_idea)
     doras_idea = actions.submit_idea(dora, title="Export als CSV-Datei", description="Alle Rechnungen als CSV.")
     berts_idea = actions.submit_idea(bert, title="CSV-Export der Rechnungen", description="Bitte als CSV laden.")

@@ -58,7 +58,7 @@ def test_a_promoted_moderator_locks_edits_and_removes_from_the_page(thread):
         ("lock", mod.pk), ("edit", mod.pk), ("remove", mod.pk)]
     own = signed_in(thread["bert"]).get(f"/community/members/{thread['bert'].pk}/").content.decode()
     assert "Falsch" in own and "Formatierung" in own
-    idea = actions.submit_idea(thread["anna"], title="Dunkelmodus für die App", description="Abends zu hell.")
+    idea = actions.submit_idea(thread["anna"], title="Dunkelmodus für die App", description="Abends ist die App viel zu hell.")
     assert f'id="mod-idea-{idea.pk}-action"' in client.get(f"/community/ideas/{idea.pk}/").content.decode()
     r = client.post("/community/moderate/", {"kind": "idea", "id": idea.pk, "action": "remove", "reason": "Doppelt"})
     assert r["Location"] == f"/community/ideas/{idea.pk}/" and Idea.objects.get(pk=idea.pk).visibility == "removed"

@@ -186,7 +186,7 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class IdeaLinkSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=IdeaLink.Kind.choices)
-    object_id = serializers.IntegerField(min_value=1)
+    object_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class IdeaMergeSerializer(serializers.Serializer):
@@ -231,7 +231,7 @@ class IdeaViewSet(viewsets.ReadOnlyModelViewSet):
     def unlink(self, request, pk=None, link_id=None):
         """Take back a piece of evidence (a conversation or post that turned out not to ask for this idea)."""
         idea = self.get_object()
-        link = IdeaLink.objects.filter(idea=idea, pk=int(link_id)).first()
+        link = IdeaLink.objects.filter(idea=idea, pk=as_int(link_id, minimum=1) or 0).first()
         if link is None:
             raise NotFound("This idea has no such link.")
         actions.unlink_idea(link, request.user)
@@ -293,7 +293,7 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
     def revoke_points(self, request, pk=None, event_id=None):
         """Take back the points of one event with a reason the member sees (logged); twice is a 409."""
         data = cur.validated(cur.RevokeSerializer, request)
-        event = ReputationEvent.objects.filter(member=self.get_object(), pk=int(event_id)).first()
+        event = ReputationEvent.objects.filter(member=self.get_object(), pk=as_int(event_id, minimum=1) or 0).first()
         if event is None:
             raise NotFound("This member has no such reputation event.")
         event = actions.revoke_points(event, reason=data["reason"], actor=request.user)

@@ -104,3 +104,29 @@ def test_members_without_the_right_get_403_and_no_link(thread):
     for body in ({"kind": "video", "id": "1"}, {"kind": "answer", "id": "²"}, {"kind": "answer"}):
         r = signed_in(mod).post("/community/moderate/", {**body, "action": "remove", "reason": "Test"})
         assert r.status_code == 302 and r["Location"] == "/community/moderation/"
+
+
+def test_levels_unlock_rights_that_a_moderator_takes_back(thread, agent_user):
+    """Regular (50): edit tags; superuser (200): close duplicates; a moderator can take either back."""
+    from resonanz.community.models import Tag
+
+    bert, q = thread["bert"], thread["question"]
+    actions.ask_question(thread["anna"], title="Adresse ändern geht nicht", body="Wo ändere ich meine Adresse?",
+                         tags="adresse")
+    tag = Tag.objects.get(name="adresse")
+    client = signed_in(bert)
+    assert client.post(f"/community/tags/{tag.pk}/edit/", {"what": "describe", "description": "x"}).status_code == 403
+    bert.reputation = 50
+    bert.save()
+    client.post(f"/community/tags/{tag.pk}/edit/", {"what": "describe", "description": "Lieferadressen"})
+    assert Tag.objects.get(pk=tag.pk).description == "Lieferadressen"
+    dup = Question.objects.get(title="Adresse ändern geht nicht")
+    assert client.post(f"/community/q/{dup.pk}/merge/", {"into": q.pk, "reason": "Doppelt"}).status_code == 403
+    bert.reputation = 200
+    bert.save()
+    actions.set_privileges(bert, revoked=True, reason="Schlagwörter verwüstet", actor=agent_user)
+    assert client.post(f"/community/q/{dup.pk}/merge/", {"into": q.pk, "reason": "Doppelt"}).status_code == 403
+    assert client.post(f"/community/tags/{tag.pk}/edit/", {"what": "describe", "description": "y"}).status_code == 403
+    actions.set_privileges(bert, revoked=False, reason="Wieder gut", actor=agent_user)
+    client.post(f"/community/q/{dup.pk}/merge/", {"into": q.pk, "reason": "Doppelt"})
+    assert Question.objects.get(pk=dup.pk).merged_into_id == q.pk

@@ -181,3 +181,36 @@ def test_the_idea_form_suggests_similar_ideas_not_questions(admin_user):
     titles = [i["title"] for i in Client().get("/community/similar/?kind=ideas&q=dark theme app").json()["ideas"]]
     assert "A dark theme for the app" not in titles and "Dark mode for the app" in titles
     assert Client().get("/community/similar/?kind=ideas&q=%00").json() == {"ideas": [], "articles": []}
+
+
+def test_the_showcase_names_who_proposed_and_who_backed_done_ideas(admin_user):
+    from tests.community.conftest import member_via_link
+
+    anna, bert = member_via_link("anna@example.com", "Anna"), member_via_link("bert@example.com", "Bert")
+    carla = member_via_link("carla@example.com", "Carla")
+    done = actions.submit_idea(anna, title="Dunkelmodus für die App", description="Abends blendet die App stark.")
+    waiting = actions.submit_idea(bert, title="Export als CSV-Datei", description="Alle Rechnungen als CSV laden.")
+    actions.vote_idea(bert, done)
+    actions.vote_idea(carla, done)
+    actions.set_keep_posts(carla, True)
+    actions.erase_contact(carla.contact)  # a deleted member is not listed as a backer
+    actions.set_idea_status(done, status="done", note="Ist seit Version 3 da.", actor=admin_user)
+    page = Client().get("/community/ideas/done/").content.decode()
+    assert "Dunkelmodus für die App" in page and waiting.title not in page
+    backed = page.split("backed by", 1)[1].split("</p>", 1)[0]
+    assert ">Bert<" in backed and "Anna" not in backed and "Carla" not in backed
+    assert "Proposed by" in page and ">Anna<" in page
+
+
+def test_staff_and_moderators_are_badged_and_member_links_are_nofollow(agent_user):
+    from tests.community.conftest import member_via_link
+
+    anna, mona = member_via_link("anna@example.com", "Anna"), member_via_link("mona@example.com", "Mona")
+    mona.is_moderator = True
+    mona.save()
+    q = actions.ask_question(anna, title="Wie ändere ich meine Adresse?", body="Siehe [Hilfe](https://example.org/hilfe), bitte.")
+    actions.post_staff_answer(q.pk, agent_user, "Unter Konto → Adressen.")
+    actions.add_comment(mona, text="Danke für die Frage!", question=q)
+    page = Client().get(f"/community/q/{q.pk}/").content.decode()
+    assert 'class="cm-badge staff">Staff<' in page and 'class="cm-badge mod">Moderator<' in page
+    assert 'rel="noopener noreferrer nofollow"' in page and 'href="https://example.org/hilfe"' in page

@@ -130,3 +130,18 @@ def test_levels_unlock_rights_that_a_moderator_takes_back(thread, agent_user):
     actions.set_privileges(bert, revoked=False, reason="Wieder gut", actor=agent_user)
     client.post(f"/community/q/{dup.pk}/merge/", {"into": q.pk, "reason": "Doppelt"})
     assert Question.objects.get(pk=dup.pk).merged_into_id == q.pk
+
+
+def test_a_moderator_removes_a_comment_from_the_page(thread):
+    mod = member_via_link("mod@example.com", "Mona")
+    mod.is_moderator = True
+    mod.save()
+    q = thread["question"]
+    comment = actions.add_comment(thread["bert"], text="Kauft lieber woanders!", answer=thread["answer"])
+    client = signed_in(mod)
+    assert f'id="mod-comment-{comment.pk}-action"' in client.get(f"/community/q/{q.pk}/").content.decode()
+    r = client.post("/community/moderate/", {"kind": "comment", "id": comment.pk, "action": "remove",
+                                             "reason": "Werbung"})
+    assert r["Location"] == f"/community/q/{q.pk}/#c{comment.pk}"
+    assert "Kauft lieber woanders!" not in Client().get(f"/community/q/{q.pk}/").content.decode()
+    assert ModerationAction.objects.get(target_kind="comment").reason == "Werbung"

@@ -180,8 +180,8 @@ def post_url(kind: str, obj) -> str:
     if kind == "idea":
         return f"/community/ideas/{obj.pk}/"
     if obj.idea_id:
-        return f"/community/ideas/{obj.idea_id}/#comments"
-    return f"/community/q/{obj.question_id or obj.answer.question_id}/#comments"
+        return f"/community/ideas/{obj.idea_id}/#c{obj.pk}"
+    return f"/community/q/{obj.question_id or obj.answer.question_id}/#c{obj.pk}"
 
 
 def held_posts(limit: int = 50) -> list[dict]:

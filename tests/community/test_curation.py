@@ -190,7 +190,7 @@ def test_tags_rename_merge_describe(question, bert, moderator):
     assert Tag.objects.filter(name="kundenkonto").exists()
     kept = actions.rename_tag(Tag.objects.get(name="kundenkonto"), "konto", actor_member=moderator)  # taken: merged
     assert kept.pk == konto.pk and kept.question_count == 2 and not Tag.objects.filter(name="kundenkonto").exists()
-    assert set(ModerationAction.objects.values_list("action", flat=True)) == {"rename", "merge"}
+    assert set(ModerationAction.objects.values_list("action", flat=True)) == {"describe", "rename", "merge"}
     with pytest.raises(ActionError, match="not allowed"):
         actions.describe_tag(konto, "x", actor_member=bert)
 

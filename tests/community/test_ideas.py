@@ -88,3 +88,21 @@ def test_concurrent_voters_are_counted_exactly():
         t.join()
     assert not errors
     assert Idea.objects.get(pk=idea.pk).votes == 21 == IdeaVote.objects.filter(idea=idea).count()
+
+
+def test_a_voter_who_asked_in_support_hears_of_the_status_once(idea, bert, admin_user, api_channel,
+                                                                django_capture_on_commit_callbacks):
+    """Bert voted and also wrote to support about it: the update reaches him in his conversation, not twice."""
+    from resonanz.inbox.actions import ingest
+    from tests.conftest import inbound
+
+    actions.vote_idea(bert, idea)
+    asked = ingest(api_channel, inbound("dm-1", "bert@example.com", text="Kommt ein Dunkelmodus?",
+                                       identity_kind="email")).conversation
+    assert asked.contact_id == bert.contact_id
+    actions.link_idea(idea, kind="conversation", object_id=asked.pk, actor=admin_user)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.set_idea_status(idea, status="planned", note="Kommt im Frühjahr.", actor=admin_user)
+    assert [m.to for m in mail.outbox] == [["anna@example.com"]]
+    assert asked.messages.filter(direction="outbound", text__contains="Kommt im Frühjahr.").count() == 1

@@ -86,3 +86,39 @@ def test_erasure_removes_posts_unless_the_member_agreed(anna, bert, question):
     actions.erase_contact(anna.contact)
     assert not Member.objects.filter(pk=anna.pk).exists()
     assert not type(question).objects.filter(pk=question.pk).exists()
+
+
+def test_erasure_without_consent_takes_back_counts_points_and_login_links(anna, bert, carla, question, admin_user):
+    """The erased member's rows go by cascade; what they added to others' counters must go with them."""
+    from resonanz.community.models import Idea, LoginToken, Question, Tag
+    from tests.community.conftest import member_via_link
+
+    dora = member_via_link("dora@example.com", "Dora")
+    theirs = actions.answer_question(bert, question, body="Unter Konto → Adressen.")
+    actions.answer_question(dora, question, body="Bei mir ging es unter Profil.")
+    actions.vote(dora, answer=theirs)
+    actions.ask_question(dora, title="Wo finde ich mein Kundenkonto?", body="Ich finde das Konto nicht.",
+                         tags="konto")
+    annas_idea = actions.submit_idea(anna, title="Dunkelmodus für die App", description="Abends blendet sie sehr stark.")
+    actions.vote_idea(dora, annas_idea)
+    doras_idea = actions.submit_idea(dora, title="Export als CSV-Datei", description="Alle Rechnungen als CSV.")
+    berts_idea = actions.submit_idea(bert, title="CSV-Export der Rechnungen", description="Bitte als CSV laden.")
+    actions.vote_idea(carla, berts_idea)
+    actions.merge_ideas(doras_idea, berts_idea, reason="Doppelt", actor=admin_user)
+    bert.refresh_from_db()
+    assert bert.reputation == 10 and Question.objects.get(pk=question.pk).answer_count == 2
+    assert Tag.objects.get(name="konto").question_count == 2 and LoginToken.objects.filter(
+        email="dora@example.com").exists()
+
+    actions.erase_contact(dora.contact)
+
+    assert not Member.objects.filter(pk=dora.pk).exists()
+    bert.refresh_from_db()
+    theirs.refresh_from_db()
+    assert bert.reputation == 0 and theirs.score == 0  # the erased member's vote and its points are gone
+    assert Question.objects.get(pk=question.pk).answer_count == 1
+    assert Tag.objects.get(name="konto").question_count == 1
+    assert Idea.objects.get(pk=annas_idea.pk).votes == 1
+    revived = Idea.objects.get(pk=berts_idea.pk)  # nobody's vote is lost with the erased member's idea
+    assert revived.merged_into_id is None and revived.votes == 2
+    assert not LoginToken.objects.filter(email="dora@example.com").exists()

@@ -102,3 +102,36 @@ def test_engine_holds_spam_of_new_members(anna, question):
     assert actions.hold_if_spam("question", question.pk, ["spam"])
     assert Question.objects.get(pk=question.pk).visibility == Visibility.HELD
     assert not actions.hold_if_spam("question", question.pk, ["question"])
+
+
+def test_tag_names_fit_their_column_even_when_normalising_grows_them(anna):
+    """"㍿" normalises to four characters: 40 of them made a 160-character slug (PostgreSQL refused it)."""
+    q = actions.ask_question(anna, title="Ein ausreichend langer Titel", body="Ein ausreichend langer Text.",
+                             tags=["㍿" * 40])
+    (name,) = q.tags.values_list("name", flat=True)
+    assert 0 < len(name) <= 40
+    with pytest.raises(ActionError, match="needs letters or digits"):
+        actions.ask_question(anna, title="Noch ein langer Titel", body="Ein ausreichend langer Text.", tags="!!! ok")
+
+
+def test_a_new_members_abusive_post_is_held_and_a_complaint_is_not(anna, question, settings, tmp_path):
+    """Issue 14: first posts are held when the engine marks them as spam *or abusive*."""
+    from resonanz.community import tasks
+    from resonanz.community.models import ModerationAction
+    from resonanz.understanding import engine
+    from tests.community.conftest import member_via_link
+
+    settings.RESONANZ_MODEL_DIR = tmp_path / "no-model"  # the lexicon-only engine: quick, no model to build
+    engine.reset()
+    try:
+        newbie = member_via_link("neu@example.com", "Neu")
+        rude = actions.answer_question(newbie, question, body="Du Vollidiot, das steht doch im Handbuch.")
+        angry = actions.answer_question(newbie, question, body="Scheiße, bei mir stürzt die App auch ab!")
+        assert tasks.screen_post("answer", rude.pk) and not tasks.screen_post("answer", angry.pk)
+    finally:
+        engine.reset()
+    rude.refresh_from_db()
+    angry.refresh_from_db()
+    assert (rude.visibility, angry.visibility) == (Visibility.HELD, Visibility.VISIBLE)
+    assert ModerationAction.objects.get(target_id=rude.pk).reason == "Held for review: the wording looks abusive."
+    assert Question.objects.get(pk=question.pk).answer_count == 1

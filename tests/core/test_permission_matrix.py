@@ -24,6 +24,11 @@ pytestmark = pytest.mark.django_db
 API = [
     ("post", "/api/listening-queries/", {"name": ""}, "insights.manage"),
     ("post", "/api/community/ideas/999999/status/", {"status": "planned", "note": "x"}, "ideas.manage"),
+    ("post", "/api/community/ideas/999999/merge/", {"into": 1, "reason": "doppelt"}, "ideas.manage"),
+    ("post", "/api/community/members/999999/moderator/", {"on": True}, "ideas.manage"),
+    ("post", "/api/community/questions/999999/move/", {"tags": ["x"], "reason": "weil"}, "community.moderate"),
+    ("post", "/api/community/questions/999999/merge/", {"into": 1, "reason": "doppelt"}, "community.moderate"),
+    ("patch", "/api/community/tags/999999/", {"name": "neu"}, "community.moderate"),
     ("get", "/api/conversations/", None, "conversations.work"),
     ("get", "/api/conversations/{conversation}/", None, "conversations.work"),
     ("post", "/api/conversations/{conversation}/notes/", {"text": "Notiz"}, "conversations.work"),

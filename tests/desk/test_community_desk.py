@@ -143,3 +143,15 @@ def test_solved_conversation_becomes_an_answered_question_without_personal_data(
     question = Question.objects.get()
     assert response["Location"] == f"/community/q/{question.pk}/"
     assert question.accepted_answer.by_staff and "Maria" not in question.body
+
+
+def test_an_agent_takes_back_a_members_level_rights_but_makes_no_moderators(client, agent_user):
+    """Issue 14: rights unlocked by reputation "a moderator can take back"; agents are the moderators."""
+    bert = member_via_link("bert@example.com", "Bert")
+    client.force_login(agent_user)
+    page = client.get(f"/moderation/members/{bert.pk}/").content.decode()
+    assert 'value="revoke_rights"' in page and 'value="promote"' not in page
+    client.post(f"/moderation/members/{bert.pk}/act/", {"what": "revoke_rights", "reason": "Schlagwörter verwüstet"})
+    assert Member.objects.get(pk=bert.pk).privileges_revoked
+    assert client.post(f"/moderation/members/{bert.pk}/act/", {"what": "promote"}).status_code == 403
+    assert not Member.objects.get(pk=bert.pk).is_moderator

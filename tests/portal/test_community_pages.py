@@ -139,3 +139,78 @@ def test_writes_are_rate_limited_per_address(client, settings):
     assert client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "0"}).status_code == 302
     response = client.post(f"/community/ideas/{idea.pk}/vote/", {"up": "1"})
     assert response.status_code == 429 and Idea.objects.get().votes == 1
+
+
+def test_a_products_questions_and_experts_have_their_own_page():
+    """Experts of the week per product (issue 14): the product on a question leads to its questions and experts."""
+    from django.core.cache import cache
+
+    from tests.community.conftest import member_via_link
+
+    anna, bert = member_via_link("anna@example.com", "Anna"), member_via_link("bert@example.com", "Bert")
+    app = actions.ask_question(anna, title="App stürzt beim Start ab", body="Seit dem Update startet sie nicht.",
+                               product="Shop-App")
+    actions.ask_question(anna, title="Rechnung doppelt erhalten", body="Ich habe zwei Rechnungen bekommen.")
+    actions.accept_answer(anna, actions.answer_question(bert, app, body="Neu installieren hilft."))
+    cache.clear()
+    question_page = Client().get(f"/community/q/{app.pk}/").content.decode()
+    assert 'href="/community/?product=Shop-App"' in question_page
+    client = Client()
+    client.get("/community/lang/de/")
+    page = client.get("/community/?product=Shop-App").content.decode()
+    assert "Fragen zu „Shop-App“" in page and "App stürzt" in page and "Rechnung doppelt" not in page
+    assert "Experten der Woche" in page and "Bert" in page and "?sort=votes&product=Shop-App" in page
+    assert "Bert" not in Client().get("/community/?product=Kasse").content.decode()
+    assert Client().get("/community/?product=%00%ff").status_code == 200
+
+
+def test_the_idea_form_suggests_similar_ideas_not_questions(admin_user):
+    """Issue 14: "duplicates suggested while typing" an idea; a merged idea is no longer suggested."""
+    from resonanz.community import search
+
+    search.reset()
+    anna, bert = Member.objects.create(display_name="Anna"), Member.objects.create(display_name="Bert")
+    actions.ask_question(anna, title="Dark mode in the app?", body="Is there a dark mode in the app?")
+    dark = actions.submit_idea(anna, title="Dark mode for the app", description="The app is too bright at night.")
+    other = actions.submit_idea(bert, title="A dark theme for the app", description="Please add a dark theme.")
+    data = Client().get("/community/similar/?kind=ideas&q=dark mode app").json()
+    assert set(data) == {"ideas", "articles"}
+    assert data["ideas"][0] == {"title": "Dark mode for the app", "url": f"/community/ideas/{dark.pk}/", "votes": 1}
+    assert "Dark mode in the app?" not in str(data)
+    actions.merge_ideas(dark, other, reason="Doppelt", actor=admin_user)
+    titles = [i["title"] for i in Client().get("/community/similar/?kind=ideas&q=dark theme app").json()["ideas"]]
+    assert "A dark theme for the app" not in titles and "Dark mode for the app" in titles
+    assert Client().get("/community/similar/?kind=ideas&q=%00").json() == {"ideas": [], "articles": []}
+
+
+def test_the_showcase_names_who_proposed_and_who_backed_done_ideas(admin_user):
+    from tests.community.conftest import member_via_link
+
+    anna, bert = member_via_link("anna@example.com", "Anna"), member_via_link("bert@example.com", "Bert")
+    carla = member_via_link("carla@example.com", "Carla")
+    done = actions.submit_idea(anna, title="Dunkelmodus für die App", description="Abends blendet die App stark.")
+    waiting = actions.submit_idea(bert, title="Export als CSV-Datei", description="Alle Rechnungen als CSV laden.")
+    actions.vote_idea(bert, done)
+    actions.vote_idea(carla, done)
+    actions.set_keep_posts(carla, True)
+    actions.erase_contact(carla.contact)  # a deleted member is not listed as a backer
+    actions.set_idea_status(done, status="done", note="Ist seit Version 3 da.", actor=admin_user)
+    page = Client().get("/community/ideas/done/").content.decode()
+    assert "Dunkelmodus für die App" in page and waiting.title not in page
+    backed = page.split("backed by", 1)[1].split("</p>", 1)[0]
+    assert ">Bert<" in backed and "Anna" not in backed and "Carla" not in backed
+    assert "Proposed by" in page and ">Anna<" in page
+
+
+def test_staff_and_moderators_are_badged_and_member_links_are_nofollow(agent_user):
+    from tests.community.conftest import member_via_link
+
+    anna, mona = member_via_link("anna@example.com", "Anna"), member_via_link("mona@example.com", "Mona")
+    mona.is_moderator = True
+    mona.save()
+    q = actions.ask_question(anna, title="Wie ändere ich meine Adresse?", body="Siehe [Hilfe](https://example.org/hilfe), bitte.")
+    actions.post_staff_answer(q.pk, agent_user, "Unter Konto → Adressen.")
+    actions.add_comment(mona, text="Danke für die Frage!", question=q)
+    page = Client().get(f"/community/q/{q.pk}/").content.decode()
+    assert 'class="cm-badge staff">Staff<' in page and 'class="cm-badge mod">Moderator<' in page
+    assert 'rel="noopener noreferrer nofollow"' in page and 'href="https://example.org/hilfe"' in page

@@ -1,7 +1,9 @@
 """REST endpoints of the community for agents and integrations: questions, ideas, members, moderation.
 
-Every agent reads; moderation needs ``community.moderate``; idea statuses and merges need ``ideas.manage``.
-Member email addresses are never part of a response. Writes go through the community actions.
+Every agent reads; moderation (including moving and merging questions, editing tags, members' level rights
+and points, see ``community_curation``) needs ``community.moderate``; idea statuses and merges and making
+moderators need ``ideas.manage``. Member email addresses are never part of a response. Writes go through the
+community actions, which keep the moderation log.
 """
 
 from __future__ import annotations
@@ -10,15 +12,29 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from resonanz.api import community_curation as cur
 from resonanz.api.params import json_object
 from resonanz.community import actions, queries
-from resonanz.community.models import Answer, Idea, IdeaLink, Member, ModerationAction, Question
+from resonanz.community.models import (
+    Answer,
+    Idea,
+    IdeaLink,
+    Member,
+    ModerationAction,
+    Question,
+    ReputationEvent,
+    Visibility,
+)
 from resonanz.community.rules import BADGES, level_for
+from resonanz.core.errors import ActionError
+from resonanz.core.params import MAX_ID, as_int
 from resonanz.core.permissions import WritesNeed, can, denied_message
+from resonanz.core.sanitize import clean_text
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -43,7 +59,8 @@ class MemberSerializer(serializers.ModelSerializer):
         return level_for(obj.reputation).code
 
     def get_badges(self, obj) -> list[str]:
-        return [b.badge for b in obj.badges.all() if b.badge in BADGES]
+        """Badge codes; a product badge is ``product_helper:<product>``."""
+        return [f"{b.badge}:{b.scope}" if b.scope else b.badge for b in obj.badges.all() if b.badge in BADGES]
 
 
 class AuthorSerializer(serializers.Serializer):
@@ -91,28 +108,90 @@ class IdeaSerializer(serializers.ModelSerializer):
 
 
 class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Questions; a merged duplicate keeps its id and names the question it went to in ``merged_into``."""
+
     permission_classes = [IsAuthenticated, WritesNeed.of("community.moderate")]
 
     def get_serializer_class(self):
         return QuestionDetailSerializer if self.action == "retrieve" else QuestionSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("sort", str, enum=list(queries.SORTS)),
-                               OpenApiParameter("tag", str), OpenApiParameter("q", str)])
+    @extend_schema(parameters=[
+        OpenApiParameter("sort", str, enum=list(queries.SORTS)), OpenApiParameter("tag", str),
+        OpenApiParameter("product", str), OpenApiParameter("q", str),
+        OpenApiParameter("visibility", str, enum=list(Visibility.values),
+                         description="visible (the default); held lists new members' posts waiting for a moderator")])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
-        if self.action == "retrieve":
+        if self.action != "list":
             return Question.objects.select_related("author").prefetch_related("tags", "answers__author")
-        sort = self.request.query_params.get("sort", "newest")
+        params = self.request.query_params
+        sort = params.get("sort", "newest")
+        visibility = params.get("visibility", Visibility.VISIBLE)
+        if visibility not in Visibility.values:
+            raise ValidationError({"visibility": [f"Use one of {', '.join(Visibility.values)}."]})
         return queries.question_list(sort=sort if sort in queries.SORTS else "newest",
-                                     tag=self.request.query_params.get("tag", "")[:40],
-                                     search=self.request.query_params.get("q", "")[:200]).prefetch_related("tags")
+                                     tag=clean_text(params.get("tag"), 40), product=clean_text(params.get("product"), 100),
+                                     search=clean_text(params.get("q"), 200),
+                                     visibility=visibility).prefetch_related("tags")
+
+    def _detail(self, pk: int) -> dict:
+        return QuestionDetailSerializer(self.get_queryset().get(pk=pk)).data
+
+    @extend_schema(request=cur.StaffAnswerSerializer, responses={201: AnswerSerializer, **cur.ERRORS})
+    @action(detail=True, methods=["post"])
+    def answers(self, request, pk=None):
+        """Answer as staff (the token's agent, shown with the staff badge); followers are emailed."""
+        data = cur.validated(cur.StaffAnswerSerializer, request)
+        answer = actions.answer_question(actions.staff_member(request.user), self.get_object(), body=data["body"])
+        return Response(AnswerSerializer(Answer.objects.select_related("author").get(pk=answer.pk)).data, status=201)
+
+    @extend_schema(request=cur.AcceptSerializer, responses={200: QuestionDetailSerializer, **cur.ERRORS})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Accept an answer of this question as a moderator (another accepted answer is replaced)."""
+        data = cur.validated(cur.AcceptSerializer, request)
+        question = self.get_object()
+        answer = Answer.objects.filter(pk=data["answer"], question=question).first()
+        if answer is None:
+            raise ActionError(f"Question #{question.pk} has no answer #{data['answer']}.", "answer")
+        actions.accept_answer(actions.staff_member(request.user), answer)
+        return Response(self._detail(question.pk))
+
+    @extend_schema(request=cur.QuestionMoveSerializer, responses={200: QuestionDetailSerializer, **cur.ERRORS})
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Put the question under other tags and/or another product, as the "Move" form on its page does.
+        The reason goes to the moderation log and is shown to the author on their profile."""
+        data = cur.validated(cur.QuestionMoveSerializer, request)
+        question = actions.move_question(self.get_object(), tags=data.get("tags"), product=data.get("product"),
+                                         reason=data["reason"], actor=request.user)
+        return Response(self._detail(question.pk))
+
+    @extend_schema(request=cur.QuestionMergeSerializer, responses={200: QuestionDetailSerializer, **cur.ERRORS})
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """This question is a duplicate of ``into``: its answers, comments, votes (a member's once) and followers
+        move there, its tags are added there, and its page redirects there (301). The answer is the question
+        that stays. Merging twice, or into a question that was merged itself, is a 409."""
+        data = cur.validated(cur.QuestionMergeSerializer, request)
+        drop = self.get_object()
+        keep = Question.objects.filter(pk=data["into"]).first()
+        if keep is None:
+            raise ActionError(f"There is no question #{data['into']}.", "into")
+        kept = actions.merge_questions(keep, drop, reason=data["reason"], actor=request.user)
+        return Response(self._detail(kept.pk))
 
 
 class IdeaLinkSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=IdeaLink.Kind.choices)
-    object_id = serializers.IntegerField(min_value=1)
+    object_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class IdeaMergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The idea that stays")
+    reason = cur.reason_field()
 
 
 class IdeaViewSet(viewsets.ReadOnlyModelViewSet):
@@ -146,11 +225,79 @@ class IdeaViewSet(viewsets.ReadOnlyModelViewSet):
                           actor=request.user)
         return Response(IdeaSerializer(idea).data)
 
+    @extend_schema(request=None, responses={200: IdeaSerializer, **cur.ERRORS},
+                   parameters=[OpenApiParameter("link_id", int, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>[0-9]{1,19})")
+    def unlink(self, request, pk=None, link_id=None):
+        """Take back a piece of evidence (a conversation or post that turned out not to ask for this idea)."""
+        idea = self.get_object()
+        link = IdeaLink.objects.filter(idea=idea, pk=as_int(link_id, minimum=1) or 0).first()
+        if link is None:
+            raise NotFound("This idea has no such link.")
+        actions.unlink_idea(link, request.user)
+        return Response(IdeaSerializer(idea).data)
+
+    @extend_schema(request=IdeaMergeSerializer, responses={200: IdeaSerializer, **cur.ERRORS})
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """This idea is a duplicate of ``into``: its votes (a member's once) and evidence move there; the answer
+        is the idea that stays. Product managers (``ideas.manage``) only."""
+        cur.require(request, "ideas.manage")
+        data = cur.validated(IdeaMergeSerializer, request)
+        drop = self.get_object()
+        keep = Idea.objects.filter(pk=data["into"]).first()
+        if keep is None:
+            raise ActionError(f"There is no idea #{data['into']}.", "into")
+        return Response(IdeaSerializer(actions.merge_ideas(keep, drop, reason=data["reason"],
+                                                           actor=request.user)).data)
+
 
 class MemberViewSet(viewsets.ReadOnlyModelViewSet):
+    """Members' public profiles; moderators handle their points, product managers their rights."""
+
     serializer_class = MemberSerializer
     permission_classes = [IsAuthenticated, WritesNeed.of("community.moderate")]
     queryset = Member.objects.filter(is_deleted=False).prefetch_related("badges").order_by("-reputation", "pk")
+
+    def _fresh(self, member: Member) -> dict:
+        return MemberSerializer(self.get_queryset().get(pk=member.pk)).data
+
+    @extend_schema(request=cur.ModeratorSerializer, responses={200: MemberSerializer, **cur.ERRORS})
+    @action(detail=True, methods=["post"])
+    def moderator(self, request, pk=None):
+        """Make the member a moderator or take it back (``ideas.manage``)."""
+        cur.require(request, "ideas.manage")
+        data = cur.validated(cur.ModeratorSerializer, request)
+        return Response(self._fresh(actions.set_moderator(self.get_object(), on=data["on"], actor=request.user)))
+
+    @extend_schema(request=cur.RightsSerializer, responses={200: MemberSerializer, **cur.ERRORS})
+    @action(detail=True, methods=["post"])
+    def rights(self, request, pk=None):
+        """Take back (or give back) the rights of the member's reputation level; the reason is logged."""
+        data = cur.validated(cur.RightsSerializer, request)
+        member = actions.set_privileges(self.get_object(), revoked=data["revoked"], reason=data["reason"],
+                                        actor=request.user)
+        return Response(self._fresh(member))
+
+    @extend_schema(responses=cur.ReputationEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def reputation(self, request, pk=None):
+        """The member's last 200 reputation events; reasons ending in ``_ring`` are votes from a vote ring,
+        recorded with 0 points."""
+        events = ReputationEvent.objects.filter(member=self.get_object())[:200]
+        return Response(cur.ReputationEventSerializer(events, many=True).data)
+
+    @extend_schema(request=cur.RevokeSerializer, responses={200: cur.ReputationEventSerializer, **cur.ERRORS},
+                   parameters=[OpenApiParameter("event_id", int, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["post"], url_path=r"reputation/(?P<event_id>[0-9]{1,19})/revoke")
+    def revoke_points(self, request, pk=None, event_id=None):
+        """Take back the points of one event with a reason the member sees (logged); twice is a 409."""
+        data = cur.validated(cur.RevokeSerializer, request)
+        event = ReputationEvent.objects.filter(member=self.get_object(), pk=as_int(event_id, minimum=1) or 0).first()
+        if event is None:
+            raise NotFound("This member has no such reputation event.")
+        event = actions.revoke_points(event, reason=data["reason"], actor=request.user)
+        return Response(cur.ReputationEventSerializer(event).data)
 
 
 class ModerationSerializer(serializers.ModelSerializer):
@@ -179,3 +326,33 @@ class ModerationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                                  body=str(data.get("body", "")), actor=request.user)
         return Response(ModerationSerializer(entry).data, status=201)
 
+    @extend_schema(responses=cur.HeldPostSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def held(self, request):
+        """New members' posts waiting for a moderator (up to 50 of each kind, oldest first); approve or remove
+        them with a POST here."""
+        return Response(cur.HeldPostSerializer(cur.held_posts(), many=True).data)
+
+
+
+class ExpertSerializer(serializers.Serializer):
+    member = MemberSerializer()
+    points = serializers.IntegerField(help_text="Points from accepted and upvoted answers in the last 7 days")
+
+
+class ExpertsView(APIView):
+    """Experts of the week, as on the community start page: overall, in one tag, or in one product."""
+
+    permission_classes = [IsAuthenticated, WritesNeed.of("community.moderate")]
+
+    @extend_schema(parameters=[OpenApiParameter("tag", str), OpenApiParameter("product", str),
+                               OpenApiParameter("n", int, description="How many (1 to 20, default 3)")],
+                   responses=ExpertSerializer(many=True))
+    def get(self, request):
+        params = request.query_params
+        n = as_int(params.get("n", 3), minimum=1, maximum=20)
+        if n is None:
+            raise ValidationError({"n": ["n must be a whole number from 1 to 20."]})
+        found = queries.experts_of_week(tag=clean_text(params.get("tag"), 40).strip(),
+                                        product=clean_text(params.get("product"), 100).strip(), n=n)
+        return Response([{"member": MemberSerializer(m).data, "points": p} for m, p in found])

@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from resonanz.api import automation, community, insights, knowledge, macros, tokens, views
+from resonanz.api import automation, community, community_curation, insights, knowledge, macros, tokens, views
 from resonanz.api.params import IdRouter
 from resonanz.api.retention import RetentionRuleViewSet
 
@@ -37,6 +37,8 @@ router.register("community/questions", community.QuestionViewSet, basename="comm
 router.register("community/ideas", community.IdeaViewSet, basename="community-idea")
 router.register("community/members", community.MemberViewSet, basename="community-member")
 router.register("community/moderation", community.ModerationViewSet, basename="community-moderation")
+router.register("community/tags", community_curation.TagViewSet, basename="community-tag")
+router.register("community/reports", community_curation.ReportViewSet, basename="community-report")
 
 urlpatterns = [
     path("auth/token/", tokens.TokenView.as_view(), name="api-token"),
@@ -54,5 +56,6 @@ urlpatterns = [
     path("insights/dashboard/", insights.DashboardView.as_view(), name="insights-dashboard"),
     path("insights/launch/", insights.LaunchView.as_view(), name="insights-launch"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
+    path("community/experts/", community.ExpertsView.as_view(), name="community-experts"),
     path("", include(router.urls)),
 ]

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -44,6 +44,7 @@ from resonanz.core.events import publish
 from resonanz.core.sanitize import clean_text
 from resonanz.crm.actions import resolve_contact
 from resonanz.crm.models import Identity
+from resonanz.inbox.models import Conversation
 from resonanz.knowledge.actions import create_article
 from resonanz.knowledge.rendering import render_markdown
 from resonanz.listening.models import Post
@@ -198,7 +199,9 @@ def _tags(names) -> list[Tag]:
         names = re.split(r"[,\s]+", names)
     slugs = []
     for name in names or []:
-        slug = slugify(str(name)[:40], allow_unicode=True)
+        slug = slugify(str(name)[:40], allow_unicode=True)[:40].strip("-_")
+        if not slug and str(name).strip(" ,"):
+            raise ActionError("A tag name needs letters or digits.", "tags")
         if slug and slug not in slugs:
             slugs.append(slug)
     if len(slugs) > MAX_TAGS:
@@ -389,10 +392,22 @@ def answer_to_article(answer: Answer, *, editor):
 
 
 def _is_ring(a: Member, b: Member) -> bool:
-    """Many mutual votes between the same two members: their votes stop earning points."""
-    there = Vote.objects.filter(member=a, recipient=b).count()
-    back = Vote.objects.filter(member=b, recipient=a).count()
-    return there >= rules.RING_VOTES and back >= rules.RING_VOTES
+    """Many mutual votes within a small set of members: ``a``'s votes for ``b`` stop earning points.
+
+    A ring is ``a`` voting often for ``b`` while the votes come back to ``a``: directly (``b`` → ``a``, a pair)
+    or through one more member (``b`` → ``c`` → ``a``, a ring of three), each link with at least
+    ``rules.RING_VOTES`` votes. Two indexed aggregate queries; a member's outgoing votes are few.
+    """
+    n = rules.RING_VOTES
+    if Vote.objects.filter(member=a, recipient=b).count() < n:
+        return False
+    heavy = {row["recipient"] for row in Vote.objects.filter(member=b).values("recipient")
+             .annotate(n=Count("id")).filter(n__gte=n)}
+    if a.pk in heavy:
+        return True
+    heavy.discard(b.pk)
+    return bool(heavy) and Vote.objects.filter(member_id__in=heavy, recipient=a).values("member") \
+        .annotate(n=Count("id")).filter(n__gte=n).exists()
 
 
 def _grant(member: Member, reason: str, *, source: Member | None = None, question=None, answer=None,
@@ -429,7 +444,7 @@ def revoke_points(event: ReputationEvent, *, reason: str, actor) -> ReputationEv
     reason = _text(reason, "reason", 3, 1000, "The reason")
     event = ReputationEvent.objects.select_for_update().get(pk=event.pk)
     if event.revoked_at:
-        raise ActionError("These points were already revoked.")
+        raise ActionError("These points were already revoked.", status=409)
     event.revoked_at, event.revoked_reason = timezone.now(), reason
     event.save(update_fields=["revoked_at", "revoked_reason"])
     Member.objects.filter(pk=event.member_id).update(reputation=F("reputation") - event.points)
@@ -450,9 +465,13 @@ def member_stats(member: Member) -> dict[str, int]:
 
 
 def _award_badges(member: Member) -> None:
-    have = set(BadgeAward.objects.filter(member=member).values_list("badge", flat=True))
-    for code in sorted(rules.earned_badges(member_stats(member)) - have):
-        BadgeAward.objects.get_or_create(member=member, badge=code)
+    have = set(BadgeAward.objects.filter(member=member).values_list("badge", "scope"))
+    wanted = {(code, "") for code in rules.earned_badges(member_stats(member))}
+    by_product = dict(Question.objects.filter(accepted_answer__author=member).exclude(author=member)
+                      .exclude(product="").values("product").annotate(n=Count("id")).values_list("product", "n"))
+    wanted |= {("product_helper", product) for product in rules.product_badges(by_product)}
+    for code, scope in sorted(wanted - have):
+        BadgeAward.objects.get_or_create(member=member, badge=code, scope=scope)
 
 
 @transaction.atomic
@@ -533,10 +552,12 @@ def set_idea_status(idea: Idea, *, status: str, note: str, actor) -> Idea:
             Idea.Status.PLANNED, Idea.Status.IN_PROGRESS, Idea.Status.DONE):
         if not ReputationEvent.objects.filter(member=idea.author, reason="idea_planned", idea=idea).exists():
             _grant(idea.author, "idea_planned", idea=idea)
-    voters = [(e, m.language) for m in Member.objects.filter(idea_votes__idea=idea, is_deleted=False)
-              .select_related("user") if (e := member_email(m))]
     conversations = list(IdeaLink.objects.filter(idea=idea, kind=IdeaLink.Kind.CONVERSATION)
                          .values_list("object_id", flat=True))
+    # a voter who also asked for it in support hears it once, in their conversation
+    answered = set(Conversation.objects.filter(pk__in=conversations).values_list("contact_id", flat=True))
+    voters = [(e, m.language) for m in Member.objects.filter(idea_votes__idea=idea, is_deleted=False)
+              .select_related("user") if m.contact_id not in answered and (e := member_email(m))]
     transaction.on_commit(lambda: notify.idea_status(idea, voters, conversations, actor))
     publish("community.idea_status", idea_id=idea.pk, status=status)
     return idea
@@ -568,7 +589,10 @@ def merge_ideas(keep: Idea, drop: Idea, *, reason: str, actor) -> Idea:
     keep = Idea.objects.select_for_update().get(pk=keep.pk)
     drop = Idea.objects.select_for_update().get(pk=drop.pk)
     if drop.merged_into_id:
-        raise ActionError("That idea was already merged.")
+        raise ActionError("That idea was already merged.", status=409)
+    if keep.merged_into_id:
+        raise ActionError(f"The idea to keep was itself merged into #{keep.merged_into_id}; merge into that one.",
+                          status=409)
     voters = set(IdeaVote.objects.filter(idea=keep).values_list("member_id", flat=True))
     IdeaVote.objects.filter(idea=drop, member_id__in=voters).delete()
     IdeaVote.objects.filter(idea=drop).update(idea=keep)
@@ -597,13 +621,7 @@ def _log(actor, action: str, kind: str, target_id: int, title: str, author: Memb
                                            author=author, reason=reason)
 
 
-def _title(kind: str, obj) -> str:
-    if kind in ("question", "idea"):
-        return obj.title
-    if kind == "answer":
-        return obj.question.title
-    return (obj.question or obj.idea or (obj.answer.question if obj.answer else None)).title \
-        if (obj.question or obj.idea or obj.answer) else ""
+post_title = queries.thread_title
 
 
 @transaction.atomic
@@ -625,6 +643,10 @@ def moderate(kind: str, target_id: int, action: str, *, reason: str, actor=None,
                 and getattr(obj, "visibility", "") == Visibility.HELD):
             raise ActionError("You are not allowed to moderate this.")
     was_visible = getattr(obj, "visibility", None) == Visibility.VISIBLE
+    if action in ("restore", "approve") and getattr(obj, "merged_into_id", None):
+        # a merged duplicate stays hidden: its answers and votes live on the question it was merged into
+        raise ActionError(f"This {kind} was merged into #{obj.merged_into_id}; it cannot be shown again.",
+                          status=409)
     if action in ("remove", "restore", "approve"):
         obj.visibility = Visibility.REMOVED if action == "remove" else Visibility.VISIBLE
         obj.save(update_fields=["visibility"])
@@ -648,7 +670,7 @@ def moderate(kind: str, target_id: int, action: str, *, reason: str, actor=None,
                 answer_count=F("answer_count") + (1 if now_visible else -1))
             if not now_visible:
                 Question.objects.filter(pk=obj.question_id, accepted_answer=obj).update(accepted_answer=None)
-    entry = _log(actor, action, kind, obj.pk, _title(kind, obj), obj.author, reason, actor_member)
+    entry = _log(actor, action, kind, obj.pk, post_title(kind, obj), obj.author, reason, actor_member)
     if action in ("remove", "resolve"):
         Report.objects.filter(target_kind=kind, target_id=obj.pk, resolved_at__isnull=True) \
             .update(resolved_at=timezone.now())
@@ -675,8 +697,13 @@ def dismiss_report(item: Report, actor=None) -> None:
 
 
 def hold_if_spam(kind: str, target_id: int, labels: list[str]) -> bool:
-    """The engine's verdict on a new member's post: spam is held for a moderator (logged as the system)."""
-    if "spam" not in labels:
+    """The engine's verdict on a new member's post: spam or abuse is held for a moderator (logged as the
+    system, with the reason the author sees)."""
+    if "spam" in labels:
+        why = "Held for review: looks like spam."
+    elif "abusive" in labels:
+        why = "Held for review: the wording looks abusive."
+    else:
         return False
     obj = MODELS[kind].objects.filter(pk=target_id, visibility=Visibility.VISIBLE).first()
     if obj is None:
@@ -686,7 +713,7 @@ def hold_if_spam(kind: str, target_id: int, labels: list[str]) -> bool:
         obj.save(update_fields=["visibility"])
         if kind == "answer":
             Question.objects.filter(pk=obj.question_id).update(answer_count=F("answer_count") - 1)
-        _log(None, "hold", kind, obj.pk, _title(kind, obj), obj.author, "Held for review: looks like spam.")
+        _log(None, "hold", kind, obj.pk, post_title(kind, obj), obj.author, why)
     return True
 
 
@@ -760,7 +787,14 @@ def erase_contact(contact, actor=None) -> None:
 
 @transaction.atomic
 def erase_member(member: Member, *, actor=None) -> None:
+    """Without the member's consent to keep their posts, they go with the member, and so do their votes:
+    the counters on other members' posts, ideas and tags and the points those votes gave are taken back
+    first (the rows would otherwise vanish by cascade and leave the counts too high)."""
+    email = member_email(member)
+    if email:
+        LoginToken.objects.filter(email=email).delete()  # the address is personal data too
     if not member.keep_posts_on_erasure:
+        _forget_contributions(member)
         member.delete()
         return
     member.display_name, member.about, member.language = "", "", ""
@@ -769,6 +803,47 @@ def erase_member(member: Member, *, actor=None) -> None:
     Avatar.objects.filter(member=member).delete()  # a photo is personal data
     Follow.objects.filter(member=member).delete()
     BadgeAward.objects.filter(member=member).delete()
+
+
+def _hand_idea_on(idea: Idea, member: Member) -> None:
+    """Other members' ideas were merged into this one, which goes: the oldest of them takes its place with
+    the others' votes and the evidence, so nobody's vote is lost with the erased member's idea."""
+    heir = Idea.objects.filter(merged_into=idea).exclude(author=member).order_by("created_at", "pk").first()
+    if heir is None:
+        return
+    Idea.objects.filter(merged_into=idea).exclude(pk=heir.pk).update(merged_into=heir)
+    IdeaVote.objects.filter(idea=idea).exclude(member=member).update(idea=heir)
+    for link in IdeaLink.objects.filter(idea=idea):
+        IdeaLink.objects.get_or_create(idea=heir, kind=link.kind, object_id=link.object_id,
+                                       defaults={"label": link.label, "actor": link.actor})
+    Idea.objects.filter(pk=heir.pk).update(merged_into=None, votes=IdeaVote.objects.filter(idea=heir).count())
+
+
+def _forget_contributions(member: Member) -> None:
+    """Undo the counters the member's rows add to what stays: votes, idea votes, answers, tags, points."""
+    for vote_row in Vote.objects.filter(member=member).exclude(recipient=member):
+        if vote_row.answer_id:
+            Answer.objects.filter(pk=vote_row.answer_id).update(score=F("score") - 1)
+        else:
+            Question.objects.filter(pk=vote_row.question_id).update(score=F("score") - 1)
+    for event in ReputationEvent.objects.filter(source=member, revoked_at__isnull=True).exclude(member=member):
+        Member.objects.filter(pk=event.member_id).update(reputation=F("reputation") - event.points)
+        event.delete()
+    own_ideas = Idea.objects.filter(author=member)
+    for idea_id in IdeaVote.objects.filter(member=member).exclude(idea__in=own_ideas) \
+            .values_list("idea_id", flat=True):
+        Idea.objects.filter(pk=idea_id).update(votes=F("votes") - 1)
+    for idea in own_ideas.filter(merged_into__isnull=True):
+        _hand_idea_on(idea, member)
+    own_questions = Question.objects.filter(author=member)
+    for row in Answer.objects.filter(author=member, visibility=Visibility.VISIBLE) \
+            .exclude(question__in=own_questions).values("question_id").annotate(n=Count("id")):
+        Question.objects.filter(pk=row["question_id"]).update(answer_count=F("answer_count") - row["n"])
+    through = Question.tags.through
+    for row in through.objects.filter(question__author=member).values("tag_id").annotate(n=Count("id")):
+        Tag.objects.filter(pk=row["tag_id"]).update(question_count=F("question_count") - row["n"])
+    if through.objects.filter(question__author=member).exists():
+        queries.forget_tags()
 
 
 @transaction.atomic
@@ -829,8 +904,13 @@ def move_question(question: Question, *, tags=None, product: str | None = None, 
                   actor_member: Member | None = None) -> Question:
     """Put a question under other tags or another product; the reason is logged and shown to its author."""
     _require(actor_member, actor, "")
+    if tags is None and product is None:
+        raise ActionError("Give the tags or the product to move the question to.", "tags")
     reason = _text(reason, "reason", 3, 1000, "The reason")
     question = Question.objects.select_for_update().get(pk=question.pk)
+    if question.merged_into_id:
+        raise ActionError(f"This question was merged into #{question.merged_into_id}; move that one instead.",
+                          status=409)
     if tags is not None:
         _set_tags(question, _tags(tags))
     if product is not None:
@@ -858,7 +938,7 @@ def merge_questions(keep: Question, drop: Question, *, reason: str, actor=None,
     locked = {q.pk: q for q in Question.objects.select_for_update().filter(pk__in=[first, second])}
     keep, drop = locked[keep.pk], locked[drop.pk]
     if drop.merged_into_id or keep.merged_into_id:
-        raise ActionError("One of these questions was already merged into another.")
+        raise ActionError("One of these questions was already merged into another.", status=409)
     Answer.objects.filter(question=drop).update(question=keep)
     Comment.objects.filter(question=drop).update(question=keep)
     voters = set(Vote.objects.filter(question=keep, answer__isnull=True).values_list("member_id", flat=True))
@@ -884,21 +964,30 @@ def merge_questions(keep: Question, drop: Question, *, reason: str, actor=None,
     return keep
 
 
-def _tag_name(name: str) -> str:
-    slug = slugify(str(name)[:40], allow_unicode=True)
+def tag_slug(name: str, field: str = "name") -> str:
+    """A tag's name as stored: a lower-case slug of at most 40 characters (NFKC can make "㍿" four)."""
+    slug = slugify(str(name)[:40], allow_unicode=True)[:40].strip("-_")
     if not slug:
-        raise ActionError("A tag name needs letters or digits.", "name")
+        raise ActionError("A tag name needs letters or digits.", field)
     return slug
 
 
 @transaction.atomic
-def rename_tag(tag: Tag, new_name: str, *, actor=None, actor_member: Member | None = None) -> Tag:
-    """Rename a tag; if the new name is taken the two tags are merged instead (their questions combined)."""
+def rename_tag(tag: Tag, new_name: str, *, actor=None, actor_member: Member | None = None,
+               merge_if_taken: bool = True) -> Tag:
+    """Rename a tag; if the new name is taken the two tags are merged instead (their questions combined).
+
+    The API asks for a plain rename (``merge_if_taken=False``): a taken name is a 409 there, because a PATCH
+    that deletes the tag it was sent to would surprise a client; it merges with its own endpoint."""
     _require(actor_member, actor, "edit_tags")
-    slug = _tag_name(new_name)
+    slug = tag_slug(new_name)
     other = Tag.objects.filter(name=slug).exclude(pk=tag.pk).first()
     if other is not None:
+        if not merge_if_taken:
+            raise ActionError(f"The tag “{slug}” exists already; merge into it instead.", "name", status=409)
         return merge_tags(other, tag, actor=actor, actor_member=actor_member)
+    if slug == tag.name:
+        return tag
     old = tag.name
     tag.name = slug
     tag.save(update_fields=["name"])
@@ -930,9 +1019,26 @@ def merge_tags(keep: Tag, drop: Tag, *, actor=None, actor_member: Member | None 
 @transaction.atomic
 def describe_tag(tag: Tag, description: str, *, actor=None, actor_member: Member | None = None) -> Tag:
     _require(actor_member, actor, "edit_tags")
-    tag.description = clean_text(description, 1000).strip()
+    text = clean_text(description, 1001).strip()
+    if len(text) > 1000:
+        raise ActionError("A tag description can have at most 1000 characters.", "description")
+    tag.description = text
     tag.save(update_fields=["description"])
+    _log(actor, "describe", "tag", tag.pk, tag.name, None, text or "—", actor_member)
     queries.forget_tags()
+    return tag
+
+
+@transaction.atomic
+def edit_tag(tag: Tag, *, name: str | None = None, description: str | None = None, actor=None,
+             actor_member: Member | None = None) -> Tag:
+    """Rename and/or describe a tag in one step (the API's PATCH); a taken name is refused, not merged."""
+    if name is None and description is None:
+        raise ActionError("Give a new name or a description for the tag.", "name")
+    if name is not None:
+        tag = rename_tag(tag, name, actor=actor, actor_member=actor_member, merge_if_taken=False)
+    if description is not None:
+        tag = describe_tag(tag, description, actor=actor, actor_member=actor_member)
     return tag
 
 

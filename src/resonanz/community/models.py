@@ -272,11 +272,14 @@ class ReputationEvent(models.Model):
 class BadgeAward(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="badges")
     badge = models.CharField(max_length=40)
+    #: what a scoped badge is for: the product of "helpful in a product"; empty for the others
+    scope = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
-        constraints = [models.UniqueConstraint(fields=["member", "badge"], name="community_badge_once")]
+        constraints = [models.UniqueConstraint(fields=["member", "badge", "scope"],
+                                               name="community_badge_once_per_scope")]
 
 
 class ModerationAction(models.Model):

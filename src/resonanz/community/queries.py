@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,7 +10,17 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from resonanz.community.models import Idea, IdeaLink, Member, Question, ReputationEvent, Tag, Visibility
+from resonanz.community.models import (
+    Answer,
+    Comment,
+    Idea,
+    IdeaLink,
+    Member,
+    Question,
+    ReputationEvent,
+    Tag,
+    Visibility,
+)
 
 SORTS = ("votes", "newest", "unanswered")
 #: experts of the week and the tag cloud change slowly; recomputing them on every visit was the start page's
@@ -58,10 +69,17 @@ def window(qs: QuerySet, page, size: int) -> Window:
     return Window(rows[:size], number, len(rows) > size)
 
 
-def question_list(*, sort: str = "newest", tag: str = "", search: str = "") -> QuerySet[Question]:
-    qs = Question.objects.filter(visibility=Visibility.VISIBLE).select_related("author")
+def question_list(*, sort: str = "newest", tag: str = "", search: str = "", product: str = "",
+                  visibility: str = Visibility.VISIBLE) -> QuerySet[Question]:
+    """Questions of one visibility (the public sees only visible ones; moderators also list held and removed
+    ones), by tag, product and words of the title or text."""
+    qs = Question.objects.filter(visibility=visibility).select_related("author")
+    if visibility == Visibility.REMOVED:
+        qs = qs.filter(merged_into__isnull=True)  # merged duplicates live on in the question they went to
     if tag:
         qs = qs.filter(tags__name=tag)
+    if product:
+        qs = qs.filter(product=product)
     if search:
         words = [w for w in search.split() if len(w) > 1][:8]
         for word in words:
@@ -92,23 +110,26 @@ def forget_tags() -> None:
     cache.delete("community:top-tags:15")
 
 
-def cached_experts(tag: str = "") -> list[tuple[Member, int]]:
-    key = f"community:experts:{tag[:40]}"
+def cached_experts(tag: str = "", product: str = "") -> list[tuple[Member, int]]:
+    key = "community:experts:" + hashlib.sha256(f"{tag[:40]}\n{product[:100]}".encode()).hexdigest()[:32]
     found = cache.get(key)
     if found is None:
-        found = experts_of_week(tag=tag)
+        found = experts_of_week(tag=tag, product=product)
         cache.set(key, found, SIDEBAR_SECONDS)
     return found
 
 
-def experts_of_week(*, tag: str = "", n: int = 3, now=None) -> list[tuple[Member, int]]:
-    """Members with the most points from accepted and upvoted answers in the last seven days."""
+def experts_of_week(*, tag: str = "", product: str = "", n: int = 3, now=None) -> list[tuple[Member, int]]:
+    """Members with the most points from accepted and upvoted answers in the last seven days, overall or in
+    one tag or product (of the question the answer belongs to); revoked points do not count."""
     since = (now or timezone.now()) - timedelta(days=7)
     events = ReputationEvent.objects.filter(created_at__gte=since, revoked_at__isnull=True, points__gt=0,
                                             reason__in=("answer_accepted", "answer_upvoted"),
                                             member__is_deleted=False)
     if tag:
-        events = events.filter(Q(answer__question__tags__name=tag) | Q(question__tags__name=tag))
+        events = events.filter(answer__question__tags__name=tag)
+    if product:
+        events = events.filter(answer__question__product=product)
     rows = list(events.values("member").annotate(points=Sum("points")).order_by("-points", "member")[:n])
     members = Member.objects.in_bulk([r["member"] for r in rows])
     return [(members[r["member"]], r["points"]) for r in rows if r["member"] in members]
@@ -134,3 +155,43 @@ def evidence(idea: Idea) -> dict[str, int]:
     for kind in IdeaLink.objects.filter(idea=idea).values_list("kind", flat=True):
         counts[kind] = counts.get(kind, 0) + 1
     return counts
+
+
+HELD_KINDS = {"question": (Question, "body"), "answer": (Answer, "body"), "comment": (Comment, "text"),
+              "idea": (Idea, "description")}
+
+
+def thread_title(kind: str, obj) -> str:
+    """The title of the question or idea a post belongs to."""
+    if kind in ("question", "idea"):
+        return obj.title
+    if kind == "answer":
+        return obj.question.title
+    parent = obj.question or obj.idea or (obj.answer.question if obj.answer_id else None)
+    return parent.title if parent is not None else ""
+
+
+def post_url(kind: str, obj) -> str:
+    """Where a post is seen on the public pages."""
+    if kind == "question":
+        return f"/community/q/{obj.pk}/"
+    if kind == "answer":
+        return f"/community/q/{obj.question_id}/#a{obj.pk}"
+    if kind == "idea":
+        return f"/community/ideas/{obj.pk}/"
+    if obj.idea_id:
+        return f"/community/ideas/{obj.idea_id}/#c{obj.pk}"
+    return f"/community/q/{obj.question_id or obj.answer.question_id}/#c{obj.pk}"
+
+
+def held_posts(limit: int = 50) -> list[dict]:
+    """New members' posts waiting for a moderator, oldest first per kind: the desk's queue, the mentors' page
+    and the API list the same."""
+    found = []
+    for kind, (model, field) in HELD_KINDS.items():
+        for obj in model.objects.filter(visibility=Visibility.HELD).select_related("author") \
+                .order_by("created_at", "pk")[:limit]:
+            found.append({"kind": kind, "id": obj.pk, "obj": obj, "title": thread_title(kind, obj),
+                          "text": getattr(obj, field)[:400], "author": obj.author, "created_at": obj.created_at,
+                          "url": post_url(kind, obj)})
+    return found

@@ -58,7 +58,12 @@ BADGES = {b.code: b for b in (
     Badge("ten_accepted", _("Expert"), _("Had 10 answers accepted")),
     Badge("first_idea", _("Inventor"), _("Submitted a first idea")),
     Badge("idea_planned", _("Visionary"), _("Proposed an idea that got planned")),
+    # scoped: one per product (BadgeAward.scope), shown as "Helpful in <product>"
+    Badge("product_helper", _("Helpful in a product"),
+          _("Had 5 answers accepted on other members' questions about one product")),
 )}
+#: accepted answers on others' questions about one product that earn "helpful in" that product
+PRODUCT_HELPER_ACCEPTED = 5
 
 
 def earned_badges(stats: dict[str, int]) -> set[str]:
@@ -77,3 +82,8 @@ def earned_badges(stats: dict[str, int]) -> set[str]:
     if stats.get("planned_ideas", 0) >= 1:
         earned.add("idea_planned")
     return earned
+
+
+def product_badges(accepted_by_product: dict[str, int]) -> set[str]:
+    """The products a member is "helpful in": accepted answers on others' questions about each."""
+    return {product for product, n in accepted_by_product.items() if product and n >= PRODUCT_HELPER_ACCEPTED}

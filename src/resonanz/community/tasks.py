@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 
+from resonanz.analysis import abuse
 from resonanz.community import actions
 from resonanz.community.models import Answer, Comment, Idea, Question
 from resonanz.understanding.engine import get_analyzer
@@ -18,12 +19,15 @@ _MODELS = {"question": Question, "answer": Answer, "idea": Idea, "comment": Comm
 
 @shared_task(name="resonanz.community.tasks.screen_post")
 def screen_post(kind: str, target_id: int) -> bool:
-    """The engine reads a new member's post; spam is held for a moderator."""
+    """The engine reads a new member's post; spam and abuse are held for a moderator."""
     obj = _MODELS[kind].objects.filter(pk=target_id).first()
     if obj is None:
         return False
-    result = get_analyzer().analyze(_TEXT[kind](obj))
-    return actions.hold_if_spam(kind, target_id, list(result.intents.labels))
+    text = _TEXT[kind](obj)
+    labels = list(get_analyzer().analyze(text).intents.labels)
+    if abuse.is_abusive(text):
+        labels.append("abusive")
+    return actions.hold_if_spam(kind, target_id, labels)
 
 
 @shared_task(name="resonanz.community.tasks.escalate_unanswered")

@@ -33,8 +33,9 @@ PERMISSIONS: dict[str, str] = {
     "rules.edit": SUPERVISOR,           # routing rules, SLA policies, calendars, guidelines
     "replies.approve": SUPERVISOR,      # approve or return held replies
     "insights.manage": SUPERVISOR,      # listening queries, goals, acknowledging alerts
-    "community.moderate": AGENT,        # approve, remove, lock community posts; handle reports; link ideas
-    "ideas.manage": SUPERVISOR,         # idea statuses with a public note, merging ideas, members' rights
+    "community.moderate": AGENT,        # approve, remove, lock, move, merge posts; tags; reports; link ideas;
+                                        # members' points and the rights of their level
+    "ideas.manage": SUPERVISOR,         # idea statuses with a public note, merging ideas, making moderators
     "settings.manage": ADMIN,           # agents, teams, channels, the product catalog
     "audit.read": ADMIN,                # the audit log and sign-in lockouts
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resonanz.portal.community import curation, ideas, members, questions
+from resonanz.portal.community import curation, ideas, members, moderation, questions
 
 app_name = "community"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("ask/", questions.ask, name="ask"),
     path("similar/", questions.similar, name="similar"),
     path("report/", questions.report, name="report"),
+    path("moderation/", moderation.queue, name="moderation"),
+    path("moderate/", moderation.moderate, name="moderate"),
     path("q/<int:pk>/", questions.question, name="question"),
     path("q/<int:pk>/answer/", questions.answer, name="answer"),
     path("q/<int:pk>/vote/", questions.vote, name="vote"),

@@ -258,7 +258,8 @@ def member(request, pk: int):
 def member_action(request, pk: int):
     shown = get_object_or_404(Member, pk=pk)
     what, reason = request.POST.get("what", ""), request.POST.get("reason", "")
-    if what in ("promote", "demote", "revoke_rights", "restore_rights") and not can(request.user, "ideas.manage"):
+    # any moderator takes back (or gives back) the rights of a member's level; making moderators is for managers
+    if what in ("promote", "demote") and not can(request.user, "ideas.manage"):
         raise PermissionDenied(denied_message("ideas.manage"))
     if what in ("promote", "demote"):
         _run(request, actions.set_moderator, shown, on=what == "promote", actor=request.user)

@@ -53,7 +53,8 @@ def page(request, template: str, context: dict, status: int = 200):
     lang = language_of(request)
     member = current_member(request)
     context = {"member": member, "lang": lang, "other_lang": "en" if lang == "de" else "de",
-               "can_moderate": actions.can_moderate(member), **context}
+               "can_moderate": actions.can_moderate(member),
+               "may_review": actions.can_moderate(member, "moderate_new_posts"), **context}
     with translation.override(lang):
         return render(request, template, context, status=status)
 

@@ -66,6 +66,7 @@ def idea(request, pk: int):
         "idea": item, "voted": bool(member) and IdeaVote.objects.filter(member=member, idea=item).exists(),
         "changes": item.status_changes.all()[:20], "evidence": queries.evidence(item),
         "comments": item.comments.filter(visibility=Visibility.VISIBLE).select_related("author"),
+        "may_moderate": actions.can_moderate(member),
     })
 
 
@@ -89,10 +90,11 @@ def comment_idea(request, pk: int):
 
 
 def showcase(request):
-    done = queries.idea_list(status=Idea.Status.DONE)[:50]
+    done = list(queries.idea_list(status=Idea.Status.DONE)[:50])
+    authors = {i.pk: i.author_id for i in done}
     backers = {}
-    for vote in IdeaVote.objects.filter(idea__in=list(done)).select_related("member").order_by("created_at"):
-        if not vote.member.is_deleted:
+    for vote in IdeaVote.objects.filter(idea__in=done).select_related("member").order_by("created_at"):
+        if not vote.member.is_deleted and vote.member_id != authors[vote.idea_id]:  # the proposer is named apart
             backers.setdefault(vote.idea_id, []).append(vote.member)
     return page(request, "community/showcase.html", {
         "ideas": [{"idea": i, "backers": backers.get(i.pk, [])[:12]} for i in done]})

@@ -86,7 +86,8 @@ def profile(request, pk: int):
     shown = get_object_or_404(Member, pk=pk, is_deleted=False)
     viewer = current_member(request)
     visible = Visibility.VISIBLE
-    badges = [rules.BADGES[b.badge] for b in BadgeAward.objects.filter(member=shown) if b.badge in rules.BADGES]
+    badges = [(rules.BADGES[b.badge], b.scope) for b in BadgeAward.objects.filter(member=shown)
+              if b.badge in rules.BADGES]
     own = viewer is not None and viewer.pk == shown.pk
     return page(request, "community/profile.html", {
         "shown": shown, "own": own, "badges": badges, "level": rules.level_for(shown.reputation),

@@ -15,6 +15,7 @@ from resonanz.community import actions, queries
 from resonanz.community import search as community_search
 from resonanz.community.models import Answer, Comment, Follow, Question, Tag, Visibility, Vote
 from resonanz.core.permissions import can, permission_required
+from resonanz.core.sanitize import clean_text
 from resonanz.knowledge.search import articles as article_ranking
 from resonanz.portal.community.common import (
     act,
@@ -31,28 +32,36 @@ PAGE_SIZE = 20
 
 
 def home(request, tag: str = ""):
+    """The start page, a tag's page, or one product's questions (``?product=``), each with its experts."""
     sort = request.GET.get("sort") if request.GET.get("sort") in queries.SORTS else "newest"
     query = (request.GET.get("q") or "").strip()[:200]
-    questions = queries.window(queries.question_rows(sort=sort, tag=tag, search=query), request.GET.get("page"),
-                               PAGE_SIZE)
+    product = clean_text(request.GET.get("product"), 100).strip()
+    questions = queries.window(queries.question_rows(sort=sort, tag=tag, search=query, product=product),
+                               request.GET.get("page"), PAGE_SIZE)
     return page(request, "community/home.html", {
-        "questions": questions, "sort": sort, "query": query, "tag": tag, "sorts": [
+        "questions": questions, "sort": sort, "query": query, "tag": tag, "product": product, "sorts": [
             ("newest", gettext_lazy("Newest")), ("votes", gettext_lazy("Most votes")),
             ("unanswered", gettext_lazy("Unanswered"))],
-        "tags": queries.top_tags(), "experts": queries.cached_experts(tag),
+        "tags": queries.top_tags(), "experts": queries.cached_experts(tag, product),
         "tag_info": Tag.objects.filter(name=tag).first() if tag else None,
     })
 
 
 def similar(request):
-    """While typing a title: similar questions and help-center articles (JSON for the ask and idea forms)."""
-    query = (request.GET.get("q") or "").strip()[:300]
-    questions = community_search.questions().search(query, k=5) if len(query) >= 3 else []
+    """While typing a title: similar questions (``kind=ideas``: similar ideas, the duplicates to vote for
+    instead) and help-center articles (JSON for the ask and idea forms)."""
+    query = clean_text(request.GET.get("q"), 300).strip()
     found = article_ranking().search(query, k=3, public_only=True) if len(query) >= 3 else []
+    articles = [{"title": r.article.title, "url": public_url(r.article)} for r in found]
+    if request.GET.get("kind") == "ideas":
+        ideas = community_search.ideas().search(query, k=5) if len(query) >= 3 else []
+        return JsonResponse({"ideas": [{"title": i.title, "url": reverse("community:idea", args=[i.pk]),
+                                        "votes": i.votes} for i in ideas], "articles": articles})
+    questions = community_search.questions().search(query, k=5) if len(query) >= 3 else []
     return JsonResponse({
         "questions": [{"title": q.title, "url": reverse("community:question", args=[q.pk]),
                        "answers": q.answer_count} for q in questions],
-        "articles": [{"title": r.article.title, "url": public_url(r.article)} for r in found],
+        "articles": articles,
     })
 
 
@@ -119,6 +128,7 @@ def question(request, pk: int):
         "may_accept": member is not None and (member.pk == item.author_id or actions.can_moderate(member)),
         "may_draft_article": can(request.user, "knowledge.edit"),
         "may_move": actions.can_moderate(member), "may_merge": actions.can_moderate(member, "close_duplicates"),
+        "may_moderate": actions.can_moderate(member),
     })
 
 

@@ -1,4 +1,4 @@
-// Similar questions and help-center articles while a member types a title (ask and idea forms).
+// Similar questions (ask form) or ideas (idea form) and help-center articles while a member types a title.
 (function () {
   "use strict";
   function ready(fn) { if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn); }
@@ -14,12 +14,9 @@
     var form = document.querySelector("form[data-similar]");
     if (!form) return;
     var title = form.querySelector("input[name=title]"), box = document.getElementById("similar");
-    if (!title) return;
-    if (!box) {  // the idea form: build the same box under the title
-      box = document.createElement("div"); box.id = "similar"; box.className = "cm-similar"; box.hidden = true;
-      box.innerHTML = '<ul id="similar-questions"></ul><ul id="similar-articles"></ul>';
-      title.parentNode.insertAdjacentElement("afterend", box);
-    }
+    if (!title || !box) return;
+    // the idea form asks for similar ideas (possible duplicates), the ask form for similar questions
+    var kind = form.dataset.ideas ? "ideas" : "questions";
     var timer = null, last = "";
     title.addEventListener("input", function () {
       clearTimeout(timer);
@@ -27,14 +24,16 @@
         var q = title.value.trim();
         if (q.length < 3 || q === last) { if (q.length < 3) box.hidden = true; return; }
         last = q;
-        fetch(form.dataset.similar + "?q=" + encodeURIComponent(q), { headers: { "Accept": "application/json" } })
-          .then(function (r) { return r.ok ? r.json() : { questions: [], articles: [] }; })
+        fetch(form.dataset.similar + "?kind=" + kind + "&q=" + encodeURIComponent(q),
+              { headers: { "Accept": "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : {}; })
           .then(function (data) {
-            fill(document.getElementById("similar-questions"), data.questions);
-            fill(document.getElementById("similar-articles"), data.articles);
+            var found = data[kind] || [], articles = data.articles || [];
+            fill(document.getElementById("similar-questions"), found);
+            fill(document.getElementById("similar-articles"), articles);
             var head = document.getElementById("similar-articles-head");
-            if (head) head.hidden = !data.articles.length;
-            box.hidden = !(data.questions.length || data.articles.length);
+            if (head) head.hidden = !articles.length;
+            box.hidden = !(found.length || articles.length);
           })
           .catch(function () { box.hidden = true; });
       }, 250);

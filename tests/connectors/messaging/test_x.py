@@ -85,3 +85,20 @@ def test_check_connection(x_channel, xapi):
     assert ok and "@TwitterDev" in detail
     xapi.revoked = True
     assert not check_channel(Channel.objects.get(pk=x_channel.pk))[0]
+
+
+def test_mention_and_dm_of_one_person_are_separate_and_a_private_reply_goes_to_the_dms(x_channel, xapi, agent_user):
+    mention = documented("tweet_create_event")
+    user = mention["tweet_create_events"][0]["user"]
+    dm = documented("direct_message_event")
+    dm["direct_message_events"][0]["message_create"]["sender_id"] = user["id_str"]
+    dm["users"] = {user["id_str"]: {"id": user["id_str"], "name": user["name"], "screen_name": user["screen_name"]}}
+    post(x_channel, xapi, mention)
+    post(x_channel, xapi, dm)
+    public, private = Message.objects.order_by("id")
+    assert public.author_contact_id == private.author_contact_id
+    assert public.conversation_id != private.conversation_id
+    reply = deliver(send_reply(public.conversation, agent_user, "Schreib uns bitte per DM.", is_public=False))
+    assert reply.delivery_status == "sent" and reply.conversation_id == private.conversation_id
+    assert xapi.dms[-1][0] == user["id_str"] and not xapi.tweets
+    assert Conversation.objects.count() == 2

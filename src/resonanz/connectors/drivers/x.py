@@ -272,8 +272,7 @@ class XDriver(Driver):
     # --- sending ---------------------------------------------------------------------------------
 
     def send(self, message) -> SendResult:
-        last = (message.conversation.messages.filter(channel=message.channel_id, direction="inbound")
-                .order_by("-id").first())
+        last = self.answered_message(message)
         info = ((last.meta or {}).get("x") or {}) if last else {}
         if not info:
             return SendResult("failed", detail="No X post or direct message to answer in this conversation.")

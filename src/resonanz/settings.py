@@ -140,7 +140,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'resonan
 
 
 def database_config(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    # How long a web or worker thread keeps its database connection (seconds; RESONANZ_DB_CONN_MAX_AGE).
+    kept = os.environ.get("RESONANZ_DB_CONN_MAX_AGE")
+    config = dj_database_url.parse(url, conn_max_age=int(kept) if kept else 0 if url.startswith("sqlite") else 60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server read while the worker writes; IMMEDIATE transactions and a
         # busy timeout make concurrent writers wait instead of failing with "database is locked".

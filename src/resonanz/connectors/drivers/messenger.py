@@ -164,6 +164,9 @@ class MessengerDriver(Driver):
                 problems.append(f"{kind} (not downloaded: {str(exc)[:120]})")
         if problems:
             text = (text + "\n" if text else "") + "Unsupported content (" + ", ".join(problems) + ")"
+        if not text.strip() and not attachments:  # a kind Resonanz does not read: shown by its raw name
+            kinds = sorted(str(k)[:40] for k in message if k not in ("mid", "text", "attachments", "is_echo"))
+            text = f"Unsupported content ({', '.join(kinds[:5]) or 'empty message'})"
         timestamp = event.get("timestamp")
         return InboundMessage(
             external_id=mid[:300], sender_handle=sender, text=text, attachments=attachments,

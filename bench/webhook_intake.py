@@ -11,7 +11,8 @@ intake costs.
 
 Two ways to serve:
 - in-process (default): Django's test client, one request at a time, in this process: CPU time per request is
-  the figure that compares trees and machines (the client's own CPU is in both rows).
+  the figure that compares trees and machines (the client's own CPU is in both rows). The start-up heap is
+  frozen as ``resonanz.asgi`` does (``core/heap.py``; ``--no-freeze`` leaves it to the garbage collector).
 - ``--uvicorn N``: the deployment of docs/operations.md, ``uvicorn resonanz.asgi:application --workers N``
   (a database connection per request, as configured), loaded by ``--clients`` keep-alive HTTP clients in
   threads of this process; the servers' CPU time per request is read from /proc.
@@ -70,6 +71,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (with --uvicorn)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-profile", action="store_true", help="skip the statement and signature counts")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="in-process: leave the start-up heap to the garbage collector (resonanz.asgi freezes it)")
     args = parser.parse_args()
     root = django_for(args.database_url, "webhook_intake")
     from django.db import connection
@@ -120,6 +123,12 @@ def in_process(args, url: str, bodies: list[bytes], signatures: list[str], warm:
 
     setup_test_environment()
     client = Client()
+    try:  # what resonanz.asgi does at start-up (trees before it had no core/heap.py)
+        from resonanz.core.heap import freeze_after_startup
+    except ImportError:
+        freeze_after_startup = None
+    if freeze_after_startup and not args.no_freeze:
+        freeze_after_startup()
 
     def hook(i: int) -> float:
         start = time.perf_counter()

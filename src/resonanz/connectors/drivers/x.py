@@ -93,6 +93,8 @@ class XDriver(Driver):
     label = _("X (Twitter)")
     identity_kind = "twitter"
     public = True
+    # a mention can be answered privately: a direct message to its author, kept in their private conversation
+    private_replies = True
     signs_replies = True
     reply_limit = LIMIT
     splits_replies = True

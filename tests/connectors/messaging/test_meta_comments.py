@@ -234,3 +234,13 @@ def test_desk_says_where_a_private_reply_went(fb_channel, messenger, agent_user)
     page = response.content.decode()
     assert f"RZ-{private.pk}" in page and "Privat gesendet" in page
     assert "privat in den Direktnachrichten beantwortet" in page
+
+
+def test_a_private_reply_is_not_asked_for_the_public_signature(fb_channel, messenger, agent_user):
+    from resonanz.automation.approval import check_reply
+
+    post(fb_channel, messenger, messenger.comment("page", comment_id=f"{POST_ID}_903", text="Hallo?"))
+    public = Conversation.objects.get()
+    codes = {w["code"] for w in check_reply(public, agent_user, "Ohne Kürzel", is_public=False)}
+    assert "signature" not in codes
+    assert "signature" in {w["code"] for w in check_reply(public, agent_user, "Ohne Kürzel")}

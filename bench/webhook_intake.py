@@ -1,15 +1,26 @@
 """Webhook intake: signed WhatsApp notifications verified, stored and answered, against /healthz in the same run.
 
-    python bench/webhook_intake.py [--requests 300 --entries 1 --database-url URL]
+    python bench/webhook_intake.py [--requests 300 --entries 1 --runs 3 --database-url URL]
+    python bench/webhook_intake.py --uvicorn 2 --clients 4 --requests 600 --runs 3
 
 Each request is a new customer message (its own wamid) signed with X-Hub-Signature-256 and posted to
 /hooks/<slug>/ through the whole Django stack (middleware, routing, signature check, JSON parsing, ingestion
-with contact and conversation, the event log) in one process, one request at a time, on a fresh SQLite
-database. Meta retries slow webhooks, so the p95 answer time matters as much as the rate. The baseline is
-/healthz in the same process, so the ratio shows what the intake costs. (Concurrency through a real ASGI server
-is not measured here.) ``--entries N`` puts N customer messages into each notification as N entries, the way
-Meta batches notifications under load; they go through the batched ingestion core (``ingest_many``) together,
-and the rate is then also given in messages per second.
+with contact and conversation, the event log) on a fresh SQLite database. Meta retries slow webhooks, so the p95
+answer time matters as much as the rate. The baseline is /healthz in the same run, so the ratio shows what the
+intake costs.
+
+Two ways to serve:
+- in-process (default): Django's test client, one request at a time, in this process: CPU time per request is
+  the figure that compares trees and machines (the client's own CPU is in both rows). The start-up heap is
+  frozen as ``resonanz.asgi`` does (``core/heap.py``; ``--no-freeze`` leaves it to the garbage collector).
+- ``--uvicorn N``: the deployment of docs/operations.md, ``uvicorn resonanz.asgi:application --workers N``
+  (a database connection per request, as configured), loaded by ``--clients`` keep-alive HTTP clients in
+  threads of this process; the servers' CPU time per request is read from /proc.
+
+``--entries N`` puts N customer messages into each notification as N entries, the way Meta batches notifications
+under load; they go through the batched ingestion core (``ingest_many``) together, and the rate is then also
+given in messages per second. ``--runs`` repeats the measurement and prints the median row. The load average
+at the start and end is printed, because the machine is shared.
 """
 
 from __future__ import annotations
@@ -17,8 +28,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import http.client
 import json
+import os
+import signal
+import socket
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,24 +63,72 @@ def notification(n: int, entries: int = 1) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=300, help="requests per run and kind")
     parser.add_argument("--entries", type=int, default=1, help="customer messages per notification")
+    parser.add_argument("--runs", type=int, default=1, help="measurements (the median row is printed too)")
+    parser.add_argument("--uvicorn", type=int, default=0, metavar="N",
+                        help="serve with uvicorn and N worker processes instead of in-process")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (with --uvicorn)")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--no-profile", action="store_true", help="skip the statement and signature counts")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="in-process: leave the start-up heap to the garbage collector (resonanz.asgi freezes it)")
     args = parser.parse_args()
-    django_for(args.database_url, "webhook_intake")
+    root = django_for(args.database_url, "webhook_intake")
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from resonanz.connectors.actions import create_channel
 
-    setup_test_environment()
     channel = create_channel(kind="whatsapp", name="bench", settings={"phone_number_id": "106540352242922"},
                              credentials={"access_token": "x", "app_secret": SECRET, "verify_token": "v"})
-    client = Client()
     url = f"/hooks/{channel.slug}/"
-    bodies = [notification(n, args.entries) for n in range(args.requests + 10)]
+    warm = 20
+    bodies = [notification(n, args.entries) for n in range(warm + args.requests * args.runs)]
     signatures = ["sha256=" + hmac.new(SECRET.encode(), b, hashlib.sha256).hexdigest() for b in bodies]
+    load_before = os.getloadavg()
+    if args.uvicorn:
+        connection.close()
+        rows = served(args, root, url, bodies, signatures, warm)
+        how = f"uvicorn --workers {args.uvicorn}, {args.clients} concurrent keep-alive clients"
+    else:
+        rows = in_process(args, url, bodies, signatures, warm)
+        how = "sequential, in-process (Django test client)"
+    load_after = os.getloadavg()
+    print(f"\n{command_line()}")
+    print(f"database: {connection.vendor}; {args.requests} requests per run and kind, {args.runs} run(s), {how}; "
+          f"{args.entries} message(s) per notification; load average {load_before[0]:.1f} at the start, "
+          f"{load_after[0]:.1f} at the end ({os.cpu_count()} cores)")
+    print("| run | request | per second | p50 ms | p95 ms | CPU ms per request |\n|---|---|---|---|---|---|")
+    for run, kind, rate, p50, p95, cpu in rows:
+        print(f"| {run} | {kind} | {rate:.0f} | {p50:.1f} | {p95:.1f} | {cpu:.2f} |")
+    for kind in dict.fromkeys(r[1] for r in rows):
+        mine = [r for r in rows if r[1] == kind]
+        print(f"| median | {kind} | {median([r[2] for r in mine]):.0f} | {median([r[3] for r in mine]):.1f} | "
+              f"{median([r[4] for r in mine]):.1f} | {median([r[5] for r in mine]):.2f} |")
+    if args.entries > 1:
+        hooks = [r[2] for r in rows if r[1] == HOOK]
+        print(f"messages stored per second (median): {median(hooks) * args.entries:.0f}")
+    if not args.uvicorn and not args.no_profile:
+        from django.test import Client
+
+        profile(Client(), url, bodies, args)
+
+
+HOOK, HEALTH = "signed WhatsApp webhook, stored", "/healthz (baseline)"
+
+
+def in_process(args, url: str, bodies: list[bytes], signatures: list[str], warm: int) -> list[tuple]:
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    client = Client()
+    try:  # what resonanz.asgi does at start-up (trees before it had no core/heap.py)
+        from resonanz.core.heap import freeze_after_startup
+    except ImportError:
+        freeze_after_startup = None
+    if freeze_after_startup and not args.no_freeze:
+        freeze_after_startup()
 
     def hook(i: int) -> float:
         start = time.perf_counter()
@@ -73,31 +138,149 @@ def main() -> None:
         assert response.status_code == 200 and response.json()["created"] == args.entries, response.content
         return elapsed
 
-    def health() -> float:
+    def health(_i: int) -> float:
         start = time.perf_counter()
         assert client.get("/healthz").status_code in (200, 503)
         return (time.perf_counter() - start) * 1000
 
-    for i in range(10):  # warm up
+    for i in range(warm):
         hook(i)
-        health()
-    started, cpu = time.perf_counter(), time.process_time()
-    hooks = [hook(i) for i in range(10, args.requests + 10)]
-    hook_seconds, hook_cpu = time.perf_counter() - started, time.process_time() - cpu
-    started, cpu = time.perf_counter(), time.process_time()
-    checks = [health() for _ in range(args.requests)]
-    health_seconds, health_cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(f"\n{command_line()}")
-    print(f"database: {connection.vendor}; {args.requests} requests each, sequential, in-process; "
-          f"{args.entries} message(s) per notification")
-    print("| request | per second | p50 ms | p95 ms | CPU ms per request |\n|---|---|---|---|---|")
-    print(f"| /healthz (baseline) | {args.requests / health_seconds:.0f} | {median(checks):.1f} | "
-          f"{percentile(checks, 95):.1f} | {health_cpu / args.requests * 1000:.2f} |")
-    print(f"| signed WhatsApp webhook, stored | {args.requests / hook_seconds:.0f} | {median(hooks):.1f} | "
-          f"{percentile(hooks, 95):.1f} | {hook_cpu / args.requests * 1000:.2f} |")
-    if args.entries > 1:
-        print(f"messages stored per second: {args.requests * args.entries / hook_seconds:.0f}")
-    profile(client, url, bodies, args)
+        health(i)
+    rows = []
+    for run in range(args.runs):
+        first = warm + run * args.requests
+        for kind, call in ((HOOK, hook), (HEALTH, health)):
+            started, cpu = time.perf_counter(), time.process_time()
+            times = [call(i) for i in range(first, first + args.requests)]
+            seconds, used = time.perf_counter() - started, time.process_time() - cpu
+            rows.append((run + 1, kind, args.requests / seconds, median(times), percentile(times, 95),
+                         used / args.requests * 1000))
+    return rows
+
+
+def served(args, root: Path, url: str, bodies: list[bytes], signatures: list[str], warm: int) -> list[tuple]:
+    """uvicorn with ``args.uvicorn`` workers on this run's database, loaded by ``args.clients`` threads."""
+    import resonanz
+
+    source = str(Path(resonanz.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": source, "ALLOWED_HOSTS": "127.0.0.1",
+           "RESONANZ_EMBEDDER": "none", "DJANGO_SETTINGS_MODULE": "resonanz.settings"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
+                               "--port", str(port), "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+                               "--workers", str(args.uvicorn)], env=env, cwd=root,
+                              stdout=subprocess.DEVNULL, stderr=(root / "uvicorn.log").open("w"))
+    try:
+        _wait_for(port, server)
+
+        def hook(conn: http.client.HTTPConnection, i: int) -> None:
+            conn.request("POST", url, body=bodies[i], headers={"Content-Type": "application/json",
+                                                                "X-Hub-Signature-256": signatures[i]})
+            response = conn.getresponse()
+            body = response.read()
+            assert response.status == 200 and json.loads(body)["created"] == args.entries, body[:300]
+
+        def health(conn: http.client.HTTPConnection, _i: int) -> None:
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            response.read()
+            assert response.status in (200, 503)
+
+        _load(port, hook, range(warm), args.clients)
+        _load(port, health, range(warm), args.clients)
+        rows = []
+        for run in range(args.runs):
+            first = warm + run * args.requests
+            for kind, call in ((HOOK, hook), (HEALTH, health)):
+                cpu = _cpu_seconds(server.pid)
+                seconds, times = _load(port, call, range(first, first + args.requests), args.clients)
+                used = _cpu_seconds(server.pid) - cpu
+                rows.append((run + 1, kind, args.requests / seconds, median(times), percentile(times, 95),
+                             used / args.requests * 1000))
+        return rows
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _load(port: int, call, indices: range, clients: int) -> tuple[float, list[float]]:
+    """``call(connection, i)`` for every index, spread over ``clients`` threads with a keep-alive connection
+    each; returns the wall seconds and each request's answer time in ms."""
+    todo = list(indices)
+    times: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            while True:
+                with lock:
+                    if not todo or errors:
+                        return
+                    i = todo.pop(0)
+                start = time.perf_counter()
+                call(conn, i)
+                elapsed = (time.perf_counter() - start) * 1000
+                with lock:
+                    times.append(elapsed)
+        except BaseException as exc:  # noqa: BLE001 - reported below, after the other clients stopped
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started, times
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and all its descendants (uvicorn's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    family, grew = {pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in family} - family
+        grew = bool(more)
+        family |= more
+    return sum(used.get(p, 0.0) for p in family)
+
+
+def _wait_for(port: int, server: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("uvicorn exited; see var/bench/webhook_intake/uvicorn.log")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"uvicorn did not answer on port {port} within {seconds} s")
 
 
 def profile(client, url: str, bodies: list[bytes], args) -> None:

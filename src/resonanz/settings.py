@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "resonanz.core.requestid.RequestIdMiddleware",
     "resonanz.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /hooks/ (platforms' signed webhooks) skips the browser's middleware below: core/middleware.py
+    "resonanz.core.middleware.LeanPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -109,6 +111,9 @@ MIDDLEWARE = [
     # Last: turns a sign-in refused for too many failures into the lockout answer (core/signin.py).
     "axes.middleware.AxesMiddleware",
 ]
+
+#: paths served without the browser's middleware (sessions, locale, CSRF, sign-in, page headers)
+RESONANZ_LEAN_PATHS = ("/hooks/",)
 
 ROOT_URLCONF = "resonanz.urls"
 ASGI_APPLICATION = "resonanz.asgi.application"

@@ -7,6 +7,9 @@ os.umask(0o077)  # files this server creates (database, attachments) are readabl
 django_application = get_wsgi_application()
 
 from resonanz.core.bodylimit import BodyLimitWSGI  # noqa: E402  (needs the settings above)
+from resonanz.core.heap import freeze_after_startup  # noqa: E402
+
+freeze_after_startup()  # the loaded code is never garbage, so the collector stops walking it (core/heap.py)
 
 # Reads chunked bodies up to the limit: Django itself would see them as empty.
 application = BodyLimitWSGI(django_application)

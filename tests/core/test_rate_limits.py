@@ -93,6 +93,29 @@ def test_webhook_pushes_are_limited_per_address_and_channel(limits):
 
 
 @pytest.mark.django_db
+def test_accepted_webhook_pushes_are_never_counted(limits):
+    """A platform's signed pushes are authenticated: hundreds a second cost no counter write each and are never
+    cut; only refused requests count towards the limit."""
+    from resonanz.connectors.drivers.webhook import sign
+
+    channel = create_channel(kind="webhook", name="Signed hook", credentials={"secret": "k"},
+                             settings={"mapping": {"external_id": "id", "sender": "from", "text": "text"}})
+    client = Client(REMOTE_ADDR="10.3.0.2")
+
+    def signed(n):
+        body = json.dumps({"id": f"p{n}", "from": "kim@example.com", "text": "Hallo"}).encode()
+        stamp = str(int(time.time()))
+        return client.post(f"/hooks/{channel.slug}/", data=body, content_type="application/json",
+                           HTTP_X_RESONANZ_TIMESTAMP=stamp, HTTP_X_RESONANZ_SIGNATURE=sign("k", stamp, body))
+
+    assert [signed(n).status_code for n in range(8)] == [201] * 8
+    assert not RateCounter.objects.exists()
+    forged = burst(lambda: client.post(f"/hooks/{channel.slug}/", data="{}", content_type="application/json"), 7)
+    assert forged == [401] * 5 + [429] * 2
+    assert signed(99).status_code == 429  # the window's limit is reached for this address and channel
+
+
+@pytest.mark.django_db
 def test_password_reset_is_limited(limits, client, agent_user):
     codes = burst(lambda: client.post("/accounts/forgot/", {"email": "berta@example.com"}), 3)
     assert codes == [302, 302, 429]

@@ -103,6 +103,47 @@ def test_comment_answered_in_its_thread_then_hidden_and_deleted(live_server, bro
         w.close()
 
 
+def test_private_reply_to_a_comment_goes_to_the_direct_messages(live_server, browser, settings, meta):
+    """The agent answers a comment privately: the reply is a Messenger message to the commenter, kept in their
+    private conversation (where their answer arrives), and the comment's conversation says where it went."""
+    settings.RESONANZ_OUTBOUND_ALLOW = ["127.0.0.1"]
+    invite_agent("berta@example.com", display_name="Berta Beispiel", role="agent", password="pw-berta-123",
+                 language="de")
+    channel = create_channel(kind="messenger", name="Facebook-Seite",
+                             settings={"page_id": PAGE_ID, "instagram_id": IG_ID, "api_base": meta.api},
+                             credentials={"page_token": meta.token, "app_secret": meta.app_secret,
+                                          "verify_token": "fb-verify"})
+    hook = f"{live_server.url}/hooks/{channel.slug}/"
+    comment_id = f"{POST_ID}_902"
+    assert signed_post(hook, meta, meta.comment("page", comment_id=comment_id, name="Kim Kundin",
+                                                text="Meine Bestellung 4711 fehlt!")).status_code == 200
+    public = Conversation.objects.get()
+    w = Watched(browser, "phone")
+    try:
+        w.login(live_server.url, "berta@example.com", "pw-berta-123", f"/inbox/conversations/{public.pk}/")
+        page = w.page
+        page.fill("#reply-text", "Wir schreiben Ihnen gleich privat.")
+        page.check("input[name=private]")
+        page.click("#reply-form button.primary")
+        sent, warned = page.locator("text=Privat gesendet."), page.locator("text=Trotzdem senden")
+        sent.or_(warned).first.wait_for()
+        if warned.count():  # a team guideline may ask for something first: the agent sends it anyway
+            page.click("text=Trotzdem senden")
+        sent.wait_for()
+        private = Conversation.objects.exclude(pk=public.pk).get()
+        assert f"RZ-{private.pk}" in page.inner_text("body")
+        assert "privat in den Direktnachrichten beantwortet" in page.inner_text("ol.events")
+        assert meta.sent[-1]["recipient"] == {"comment_id": comment_id}
+        assert "Wir schreiben Ihnen gleich privat." not in page.inner_text("#messages")
+        w.check("comment-private-reply")
+        page.goto(f"{live_server.url}/inbox/conversations/{private.pk}/")
+        assert "Wir schreiben Ihnen gleich privat." in page.inner_text("#messages")
+        assert "private Antwort auf einen öffentlichen Kommentar" in page.inner_text("ol.events")
+        w.check("comment-private-conversation")
+    finally:
+        w.close()
+
+
 def test_whatsapp_reply_with_a_pdf_from_the_reply_form(live_server, browser, settings, wa, tmp_path: Path):
     settings.RESONANZ_OUTBOUND_ALLOW = ["127.0.0.1"]
     invite_agent("berta@example.com", display_name="Berta Beispiel", role="agent", password="pw-berta-123",

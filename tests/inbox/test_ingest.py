@@ -271,3 +271,26 @@ def test_posts_dated_in_the_future_are_clamped(db):
     channel = create_channel(kind="api", name="Feed")
     post = ingest_post(channel, InboundPost(external_id="p1", text="Neu", published_at=datetime(2099, 1, 1))).post
     assert post.published_at <= timezone.now()
+
+
+def test_public_and_private_messages_of_one_person_never_share_a_conversation(api_channel):
+    """A person's comment (public) and their direct message (private) are two conversations, in either order and
+    within one batch; each later item joins the one of its kind."""
+    dm = ingest(api_channel, inbound("dm1", text="Privat: meine Bestellnummer ist 4711"))
+    comment = ingest(api_channel, inbound("c1", text="Öffentlich: wo bleibt die Lieferung?", is_public=True))
+    assert dm.contact_id == comment.contact_id and dm.conversation.pk != comment.conversation.pk
+    assert comment.conversation.is_public and not dm.conversation.is_public
+    assert ingest(api_channel, inbound("dm2", text="Noch privat")).conversation.pk == dm.conversation.pk
+    assert ingest(api_channel, inbound("c2", text="Noch öffentlich", is_public=True)).conversation.pk == \
+        comment.conversation.pk
+    batch = ingest_many(api_channel, [inbound("b1", "neu@example.com", is_public=True),
+                                      inbound("b2", "neu@example.com"), inbound("b3", "neu@example.com", is_public=True)])
+    assert batch[0].conversation.pk == batch[2].conversation.pk != batch[1].conversation.pk
+
+
+def test_a_private_answer_to_a_public_message_starts_the_private_conversation(api_channel):
+    comment = ingest(api_channel, inbound("c1", text="Öffentlich", is_public=True))
+    answer = ingest(api_channel, inbound("dm1", text="Privat", in_reply_to="c1"))
+    assert answer.conversation.pk != comment.conversation.pk and not answer.conversation.is_public
+    reply = ingest(api_channel, inbound("c2", text="Öffentlich darunter", in_reply_to="c1", is_public=True))
+    assert reply.conversation.pk == comment.conversation.pk

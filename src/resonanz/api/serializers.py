@@ -142,7 +142,8 @@ class ConversationSerializer(serializers.ModelSerializer):
         model = Conversation
         fields = ["id", "reference", "subject", "channel", "contact", "contact_name", "status", "priority",
                   "team", "assignee", "tags", "created_at", "last_activity_at", "waiting_for_us",
-                  "first_response_at", "resolved_at", "message_count", "filtered", "filtered_reason", "merged_into"]
+                  "first_response_at", "resolved_at", "message_count", "filtered", "filtered_reason", "merged_into",
+                  "is_public"]
         read_only_fields = fields
 
 

@@ -57,7 +57,7 @@ def review_reply(conversation, author, text: str, *, status=None, is_public=None
     """The hook in send_reply: hold the reply for approval, or note guideline warnings and let it go."""
     if getattr(_bypass, "active", False):
         return
-    warnings = check_reply(conversation, author, text)
+    warnings = check_reply(conversation, author, text, is_public=is_public)
     reason = needs_approval(conversation, author)
     if reason and attachments:
         # the approval queue keeps text only: refuse rather than send the reply later without its files
@@ -147,8 +147,9 @@ def customer_language(conversation) -> str:
     return latest or conversation.contact.preferred_language or ""
 
 
-def check_reply(conversation, author, text: str) -> list[dict]:
-    """Warnings for a reply before it is sent: [{"code", "message"}]. Never blocks by itself."""
+def check_reply(conversation, author, text: str, *, is_public: bool | None = None) -> list[dict]:
+    """Warnings for a reply before it is sent: [{"code", "message"}]. Never blocks by itself. ``is_public``:
+    whether the reply is public (None: as the channel answers by default; a private reply needs no signature)."""
     agent = getattr(author, "agent", None)
     if agent is not None and agent.is_bot:
         return []
@@ -164,7 +165,7 @@ def check_reply(conversation, author, text: str) -> list[dict]:
     if banned:
         warnings.append({"code": "words", "message": f"words to avoid: {', '.join(banned)}"})
     try:
-        public = get_driver(conversation.channel).public
+        public = get_driver(conversation.channel).public if is_public is None else bool(is_public)
     except Exception:
         public = False
     if rules.require_signature and public and not conversation.channel.sign_replies:

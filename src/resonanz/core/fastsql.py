@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from functools import lru_cache
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.fields import NOT_PROVIDED
@@ -46,25 +46,45 @@ def insert(instance: Model) -> Model:
     return instance
 
 
-def _adapters(model: type[Model], fields: list) -> list:
+@lru_cache(maxsize=32)
+def _plan(model: type[Model]) -> tuple[tuple, tuple, str, str, tuple]:
+    """What every INSERT of ``model`` shares, worked out once: its fields, their attribute names, the
+    statement's head and one row's placeholders, and per field how a value is adapted (see ``_adapters``)."""
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    qn = connection.ops.quote_name
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    kinds = []
+    for f in fields:
+        if isinstance(f, models.DateTimeField):
+            kinds.append(("stamp",) if f.auto_now or f.auto_now_add else ("time",))
+        elif isinstance(f, models.JSONField):  # plain values only on this path: no expressions to compile
+            kinds.append(("json", f.encoder))
+        elif isinstance(f, models.FileField):
+            kinds.append(("file", f))
+        else:
+            kinds.append(None)
+    return (fields, tuple(f.attname for f in fields), head, "(" + ", ".join(["%s"] * len(fields)) + ")",
+            tuple(kinds))
+
+
+def _adapters(kinds: tuple) -> list:
     """Per field, how a Python value becomes a database value: plain values pass through (they already are
     one), datetimes and JSON are adapted, ``auto_now``/``auto_now_add`` get one timestamp per batch."""
     ops = connection.ops
-    stamp = ops.adapt_datetimefield_value(timezone.now())
+    stamp = ops.adapt_datetimefield_value(timezone.now()) if ("stamp",) in kinds else None
     adapt_time = _datetime_adapter()
     adapters = []
-    for f in fields:
-        if isinstance(f, models.DateTimeField):
-            if f.auto_now or f.auto_now_add:
-                adapters.append(lambda value: stamp)
-            else:
-                adapters.append(adapt_time)
-        elif isinstance(f, models.JSONField):  # plain values only on this path: no expressions to compile
-            adapters.append(lambda value, enc=f.encoder: None if value is None else ops.adapt_json_value(value, enc))
-        elif isinstance(f, models.FileField):
-            adapters.append(lambda value, f=f: f.get_db_prep_save(value, connection))
-        else:
+    for kind in kinds:
+        if kind is None:
             adapters.append(None)
+        elif kind[0] == "stamp":
+            adapters.append(lambda value: stamp)
+        elif kind[0] == "time":
+            adapters.append(adapt_time)
+        elif kind[0] == "json":
+            adapters.append(lambda value, enc=kind[1]: None if value is None else ops.adapt_json_value(value, enc))
+        else:
+            adapters.append(lambda value, f=kind[1]: f.get_db_prep_save(value, connection))
     return adapters
 
 
@@ -85,38 +105,39 @@ def _datetime_adapter():
 def insert_many(model: type[Model], objs: list, chunk: int = 400) -> None:
     """What ``bulk_create`` does (multi-row INSERT … RETURNING id, ids set on the objects), with a cheaper
     preparation of values (see ``_adapters``): on imports the ORM's per-field preparation was the largest
-    cost. Related objects saved earlier in the batch lend their ids, as in ``bulk_create``."""
+    cost, and on a webhook's single message the statement's text (now planned once per model, ``_plan``).
+    Related objects saved earlier in the batch lend their ids, as in ``bulk_create``."""
     if not objs:
         return
-    if not connection.features.can_return_rows_from_bulk_insert:
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each ``connection.x`` goes through a proxy
+    if not db.features.can_return_rows_from_bulk_insert:
         for obj in objs:  # databases that cannot return ids from a multi-row insert
             insert(obj)
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields, names, head, one, kinds = _plan(model)
+    relations = [f for f in fields if f.is_relation]
     for obj in objs:
-        for f in fields:
-            if f.is_relation and getattr(obj, f.attname) is None and f.is_cached(obj):
+        for f in relations:
+            if getattr(obj, f.attname) is None and f.is_cached(obj):
                 related = f.get_cached_value(obj)
                 if related is not None:
                     setattr(obj, f.attname, related.pk)
-    adapters = _adapters(model, fields)
-    names = [f.attname for f in fields]
-    qn = connection.ops.quote_name
-    head = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES ")
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with connection.cursor() as cursor:
+    adapters = _adapters(kinds)
+    pairs = list(zip(names, adapters, strict=True))
+    returning = f" RETURNING {db.ops.quote_name(model._meta.pk.column)}"
+    with db.cursor() as cursor:
         for start in range(0, len(objs), chunk):
             part = objs[start:start + chunk]
             params = []
             for obj in part:
-                for name, adapt in zip(names, adapters, strict=True):
+                for name, adapt in pairs:
                     value = getattr(obj, name)
                     params.append(adapt(value) if adapt else value)
-            cursor.execute(head + ", ".join([one] * len(part)) + f" RETURNING {qn(model._meta.pk.column)}", params)
+            cursor.execute(head + ", ".join([one] * len(part)) + returning, params)
             for obj, (new_id,) in zip(part, cursor.fetchall(), strict=True):
                 obj.pk = new_id
                 obj._state.adding = False
-                obj._state.db = connection.alias
+                obj._state.db = db.alias
 
 
 @lru_cache(maxsize=32)

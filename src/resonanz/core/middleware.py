@@ -74,3 +74,47 @@ class DatabaseUnavailableMiddleware:
                                           "Send the request again in a few seconds."}, status=503)
         response["Retry-After"] = str(self.RETRY_AFTER)
         return response
+
+
+class LeanPathMiddleware:
+    """Machine-to-machine endpoints (platforms' webhooks at ``/hooks/``) skip what only a browser needs.
+
+    A platform pushing hundreds of signed notifications a second sends no cookie, reads no page and never signs
+    in, so sessions, locale negotiation, CSRF (the views are exempt anyway), authentication, messages, the
+    two-factor and lockout checks and the page headers (CSP, frame options) are pure overhead there (about a
+    third of such a request's CPU time, bench/webhook_intake.py). For paths starting with one of
+    ``RESONANZ_LEAN_PATHS`` this middleware, placed after the request id, the body size limit and
+    SecurityMiddleware, calls the resolved view itself; everything else goes down the whole stack. The view
+    still answers 503 for an unavailable database, and other exceptions take Django's usual way (500, logged).
+    """
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        from resonanz.core.audit import AuditContextMiddleware
+
+        self.get_response = get_response
+        self.prefixes = tuple(getattr(settings, "RESONANZ_LEAN_PATHS", ()))
+        self.language = settings.LANGUAGE_CODE
+        self.view = AuditContextMiddleware(self._view)  # audit entries written meanwhile know the address
+
+    def __call__(self, request):
+        if not self.prefixes or not request.path_info.startswith(self.prefixes):
+            return self.get_response(request)
+        from django.db import InterfaceError, OperationalError
+        from django.urls import Resolver404, resolve
+
+        try:
+            request.resolver_match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)  # the whole stack answers (its 404 page, a slash added…)
+        translation.activate(self.language)  # the installation's language, not a former request's
+        try:
+            return self.view(request)
+        except (OperationalError, InterfaceError) as exc:
+            return DatabaseUnavailableMiddleware(self.get_response).process_exception(request, exc)
+
+    @staticmethod
+    def _view(request):
+        match = request.resolver_match
+        return match.func(request, *match.args, **match.kwargs)

@@ -112,6 +112,46 @@ def refusal(request: HttpRequest, exc: RateLimited, *, as_json: bool | None = No
     return response
 
 
+#: limits reached by refused requests, remembered in this process until their window ends (see ``refused_only``)
+_reached: dict[str, int] = {}
+
+
+def refused_only(name: str, *, key):
+    """View decorator for endpoints whose genuine callers authenticate every request (platforms' signed
+    webhooks): only the requests the view refuses (4xx: a wrong signature, an unknown channel) are counted, per
+    address plus ``key(request, *args, **kwargs)``. A platform pushing hundreds of accepted notifications a second
+    costs no counter write per request, while a flood of forged or misdirected ones is cut as before. Once a
+    window's limit is reached this process answers 429 without handling (or counting) the request until the
+    window ends; other processes learn it from the shared count at their next refused request."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            rule = limit(name)
+            if rule is None:
+                return view(request, *args, **kwargs)
+            now = _now()
+            window = int(now // rule.seconds) * rule.seconds
+            who = client_address(request) + f":{key(request, *args, **kwargs)}"
+            marker = f"{name}:{who}:{window}"
+            if marker in _reached:
+                return refusal(request, RateLimited(name, max(1, int(window + rule.seconds - now + 0.999))))
+            response = view(request, *args, **kwargs)
+            if 400 <= response.status_code < 500:
+                try:
+                    hit(name, who)
+                except RateLimited as exc:
+                    if len(_reached) > 10_000:  # windows long past: forget them
+                        _reached.clear()
+                    _reached[marker] = window
+                    return refusal(request, exc)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
 def rate_limited(name: str, *, methods: tuple[str, ...] | None = ("POST",), key=None):
     """View decorator: count requests with these methods (None: every method) per address, plus
     ``key(request, *args, **kwargs)`` when given."""

@@ -198,7 +198,7 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     if is_public is None:  # a reply to a private message (a direct message) stays private
         last = (conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("-sent_at", "-id")
                 .values_list("is_public", flat=True).first())
-        is_public = driver.public and last is not False
+        is_public = driver.public and (last if last is not None else conversation.is_public)
     refusal = driver.check_reply(text, conversation)
     if refusal:
         raise ActionError(refusal, "text")
@@ -209,6 +209,16 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
     now = timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        answered, answered_status = None, None
+        if not is_public and conversation.is_public and driver.private_replies:
+            # A private reply to a comment or mention is a direct message: it goes where the platform puts it,
+            # the customer's private conversation, which their answer joins; the public one is marked answered.
+            comment = (conversation.messages.filter(direction=Message.Direction.INBOUND)
+                       .order_by("-sent_at", "-id").only("pk").first())
+            if comment is not None:
+                answered, conversation = conversation, _private_conversation(conversation, author, now)
+                meta = {**(meta or {}), "private_reply_to": comment.pk}
+                status, answered_status = None, status
         message = Message.objects.create(
             conversation=conversation, channel=channel, direction=Message.Direction.OUTBOUND,
             author_user=author, text=text, html=text_to_html(text),
@@ -247,10 +257,46 @@ def send_reply(conversation: Conversation, author, text: str, *, status: str | N
             record(conversation, "assigned", actor=author, assignee=author.pk, reason="answered by this agent")
         conversation.save(update_fields=updates)
         record(conversation, "reply_sent", actor=author, message_id=message.pk)
-        typing_signal.stop_typing(conversation.pk, "agent")
+        if answered is not None:
+            _answered_privately(answered, conversation, message, author, answered_status, now)
+        typing_signal.stop_typing((answered or conversation).pk, "agent")
         transaction.on_commit(lambda: delivery.deliver_later(message.pk))
     publish("message.sent", message_id=message.pk, conversation_id=conversation.pk)
     return message
+
+
+def _private_conversation(public: Conversation, author, now) -> Conversation:
+    """The customer's open private conversation on the channel (their direct messages), or a new one for a
+    private reply to their comment; locked for the caller's transaction."""
+    found = (Conversation.objects.select_for_update()
+             .filter(channel_id=public.channel_id, contact_id=public.contact_id, is_public=False,
+                     status__in=Conversation.OPEN_STATUSES, merged_into__isnull=True)
+             .order_by("-last_activity_at", "-id").first())
+    if found is not None:
+        record(found, "private_reply_from", actor=author, source=public.pk)
+        return found
+    private = Conversation.objects.create(
+        subject=public.subject, channel_id=public.channel_id, contact_id=public.contact_id, team_id=public.team_id,
+        priority=public.priority, created_at=now, last_activity_at=now, waiting_for_us=False, is_public=False,
+        is_demo=public.is_demo)
+    record(private, "created", actor=author, channel=public.channel_id)
+    record(private, "private_reply_from", actor=author, source=public.pk)
+    publish("conversation.created", conversation_id=private.pk)
+    return private
+
+
+def _answered_privately(public: Conversation, private: Conversation, message: Message, author, status, now) -> None:
+    """The public conversation of a comment answered by a private reply: answered, with a link to where it went."""
+    updates = ["last_activity_at", "waiting_for_us"]
+    public.last_activity_at, public.waiting_for_us = now, False
+    if not public.first_response_at:
+        public.first_response_at = now
+        updates.append("first_response_at")
+    new_status = status or (Conversation.Status.OPEN if public.status == Conversation.Status.NEW else None)
+    if new_status and new_status != public.status:
+        _apply_status(public, new_status, author, updates)
+    public.save(update_fields=updates)
+    record(public, "private_reply_sent", actor=author, into=private.pk, message_id=message.pk)
 
 
 def apply_source_changes(channel: Channel, changes: list[SourceChange]) -> list[int]:

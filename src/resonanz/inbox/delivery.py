@@ -20,10 +20,12 @@ from resonanz.connectors.intake import DeliveryUpdate
 from resonanz.connectors.models import Channel
 from resonanz.core.events import publish
 from resonanz.inbox.eventlog import record
-from resonanz.inbox.models import Message
+from resonanz.inbox.models import EarlyReceipt, Message
 
 log = logging.getLogger("resonanz.inbox")
 MAX_ATTEMPTS = channel_delivery.MAX_ATTEMPTS
+#: how long a notice about an id none of our messages has yet waits for that message
+EARLY_RECEIPT_DAYS = 2
 
 
 @shared_task(name="resonanz.inbox.tasks.deliver_message", autoretry_for=(), acks_late=True)
@@ -81,7 +83,30 @@ def record_delivery(message: Message, result: SendResult) -> Message:
         message.save(update_fields=fields)
         record(message.conversation, "delivery_" + result.status, message_id=message.pk, reason=result.detail)
     publish("message.delivery", message_id=message.pk, conversation_id=message.conversation_id)
+    if result.external_id and result.status == "sent":
+        _apply_early_receipts(message)
     return message
+
+
+def _apply_early_receipts(message: Message) -> None:
+    """Notices about this message that arrived before its send recorded the id: applied now, in their order."""
+    early = list(EarlyReceipt.objects.filter(channel_id=message.channel_id, external_id=message.external_id)
+                 .order_by("id"))
+    if not early:
+        return
+    apply_delivery_updates(message.channel, [
+        DeliveryUpdate(message_ids=[e.external_id], status=e.status, detail=e.detail, source_id=e.source_id, at=e.at)
+        for e in early])
+    EarlyReceipt.objects.filter(pk__in=[e.pk for e in early]).delete()
+
+
+def _keep_early(channel: Channel, update: DeliveryUpdate, ids: list[str]) -> None:
+    """A delivered, read or failed notice for ids none of our messages has yet: kept for ``record_delivery``."""
+    for external_id in ids[:20]:
+        EarlyReceipt.objects.get_or_create(channel=channel, external_id=external_id[:300], status=update.status,
+                                           defaults={"detail": update.detail, "source_id": update.source_id[:300],
+                                                     "at": update.at})
+    EarlyReceipt.objects.filter(received_at__lt=timezone.now() - timedelta(days=EARLY_RECEIPT_DAYS)).delete()
 
 
 def apply_delivery_updates(channel: Channel, updates: list[DeliveryUpdate]) -> list[int]:
@@ -105,7 +130,10 @@ def apply_delivery_updates(channel: Channel, updates: list[DeliveryUpdate]) -> l
             else:
                 n += _receipt(message, update)
         if not messages:
-            log.info("%s: %s notice %s matches none of our messages", channel, update.status, update.source_id)
+            log.info("%s: %s notice %s matches none of our messages (yet)", channel, update.status,
+                     update.source_id)
+            if update.status in ("delivered", "read", "failed"):
+                _keep_early(channel, update, ids)
         changed.append(n)
     return changed
 

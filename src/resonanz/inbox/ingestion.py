@@ -9,6 +9,8 @@ Rules it keeps (the principle "nothing is lost"):
 - Store first, idempotent on (channel, external id): a redelivered item returns the stored message.
 - Threading: a reply reference (in this batch or stored) → ``[RZ-<id>]`` in the subject → the contact's
   open conversation on this channel (live messages; history threads by reply links only) → a new one.
+  Public items (comments, mentions) and private ones (mail, direct messages) of one person never share a
+  conversation: each joins only a conversation of its own kind (``Conversation.is_public``).
 - History (``outbound`` or imports) is stored as it happened and never delivered or answered.
 """
 
@@ -184,8 +186,8 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
     open_ones: dict = {}
     for conversation in _open_conversations(channel, known):  # oldest activity first: the newest wins
         loaded[conversation.pk] = conversation
-        open_ones[conversation.contact_id] = conversation.pk
-    local: dict[str, tuple] = {}  # external id -> (conversation id or new one, contact id), this batch
+        open_ones[(conversation.contact_id, conversation.is_public)] = conversation.pk
+    local: dict[str, tuple] = {}  # external id -> (conversation id or new one, contact id, public), this batch
     placed: list[tuple[_Item, int | _NewConversation, int | None]] = []
     results: dict[int, IngestResult | ActionError] = {}
     new_conversations: list[_NewConversation] = []
@@ -199,14 +201,16 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
             continue
         if target is None:
             subject = clean_text(item.source.subject, 300).strip() or subject_from(item.text or item.html)
+            public = bool(item.source.is_public)
             new = _NewConversation(Conversation(
                 subject=subject, channel=channel, contact_id=contact_id, team_id=channel.default_team_id,
                 created_at=item.when, last_activity_at=item.when, last_inbound_at=None, is_demo=is_demo,
+                is_public=public,
             ), contact_id, item.history)
             new_conversations.append(new)
-            target = (new, contact_id)
+            target = (new, contact_id, public)
             if not item.history:
-                open_ones[contact_id] = new  # the contact's next live message in this batch joins it
+                open_ones[(contact_id, public)] = new  # the contact's next live message of its kind joins it
         local[item.external_id] = target
         placed.append((item, target[0], contact_id))
     # 2. the stored conversations the batch touches, loaded (and locked) once
@@ -277,35 +281,42 @@ def _message(channel, item: _Item, conversation: Conversation, contact_id: int |
 
 
 def _thread(item: _Item, contact_id, local, parents, by_reference, open_ones):
-    """(conversation id or new one, contact id) this item joins, or None for a new conversation."""
+    """(conversation id or new one, contact id, public) this item joins, or None for a new conversation.
+
+    A customer's item joins only a conversation of its own kind: a direct message that answers a public
+    comment starts (or joins) the private conversation, as on the platform, and a comment never lands in
+    the person's direct messages. The company's own imported replies follow their reference wherever it is."""
+    public = bool(item.source.is_public)
     for ref in item.references:
         parent = local.get(ref)
         if parent is None and ref in parents:
-            conversation_id, parent_contact, status = parents[ref]
+            conversation_id, parent_contact, status, parent_public = parents[ref]
             if status != Conversation.Status.CLOSED:
-                parent = (conversation_id, parent_contact)
-        if parent is not None and (contact_id is None or parent[1] == contact_id):
+                parent = (conversation_id, parent_contact, parent_public)
+        if parent is not None and (contact_id is None or parent[1] == contact_id) and \
+                (item.source.outbound or parent[2] == public):
             return parent
     if contact_id is None:
         return None
     match = REFERENCE_IN_SUBJECT.search(item.source.subject or "")
     named = by_reference.get(contact_id, {})
     if match and int(match.group(1)) in named:
-        return named[int(match.group(1))], contact_id
-    if not item.history and contact_id in open_ones:
-        return open_ones[contact_id], contact_id
+        return named[int(match.group(1))], contact_id, public
+    if not item.history and (contact_id, public) in open_ones:
+        return open_ones[(contact_id, public)], contact_id, public
     return None
 
 
-def _parents(items: list[_Item]) -> dict[str, tuple[int, int | None, str]]:
-    """Stored messages the batch replies to: external id -> (conversation, its contact, its status)."""
+def _parents(items: list[_Item]) -> dict[str, tuple[int, int | None, str, bool]]:
+    """Stored messages the batch replies to: external id -> (conversation, its contact, its status, public)."""
     refs = {r for i in items for r in i.references}
     if not refs:
         return {}
     rows = (Message.objects.filter(external_id__in=list(refs)[:5000])
-            .values_list("external_id", "conversation_id", "conversation__contact_id", "conversation__status")
+            .values_list("external_id", "conversation_id", "conversation__contact_id", "conversation__status",
+                         "conversation__is_public")
             .order_by("id"))
-    return {ext: (conv, contact, status) for ext, conv, contact, status in rows}
+    return {ext: (conv, contact, status, public) for ext, conv, contact, status, public in rows}
 
 
 def _referenced_conversations(items: list[_Item], contacts: dict) -> dict[int, dict[int, int]]:

@@ -106,6 +106,10 @@ class Conversation(models.Model):
     # Merged into another conversation: its messages moved there, it stays closed as a link (undo moves them back).
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged",
                                     verbose_name=_("merged into"))
+    # Public (comments, mentions, group posts: answered where others read it) or private (mail, direct messages).
+    # A person's public and private messages never share a conversation: ingestion threads each item only into
+    # an open conversation of its own kind, and a private reply to a comment goes to the private one.
+    is_public = models.BooleanField(_("public"), default=False)
 
     class Meta:
         ordering = ["-last_activity_at"]
@@ -218,6 +222,24 @@ class Message(PipelineItem):
             return self.analysis
         except ObjectDoesNotExist:
             return None
+
+
+class EarlyReceipt(models.Model):
+    """A platform's delivered, read or failed notice that named an id none of our messages has yet: the webhook
+    overtook the answer of the send that gets that id (platforms promise no order). It waits here and is applied
+    when ``inbox.delivery.record_delivery`` stores the id; notices nobody claims are dropped after two days."""
+
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=300)
+    status = models.CharField(max_length=20)
+    detail = models.TextField(blank=True)
+    source_id = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "external_id", "status"],
+                                               name="early_receipt_once")]
 
 
 class Attachment(models.Model):

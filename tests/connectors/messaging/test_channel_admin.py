@@ -47,3 +47,43 @@ def test_whatsapp_is_connected_with_its_own_fields_and_checked(admin, whatsapp):
                                               "whatsapp__api_base": whatsapp.api})
     assert saved.status_code == 302
     assert Channel.objects.get().credentials["access_token"] == whatsapp.token
+
+
+PLATFORMS = {
+    # kind: (the server fixture, the values the platform issues, the secrets among them, where the help sends
+    # the administrator, what the connection check names)
+    "telegram": ("telegram", lambda s: {"bot_token": s.token, "secret_token": "geheim_123", "api_base": s.url},
+                 {"bot_token", "secret_token"}, "BotFather", "@firma_support_bot"),
+    "messenger": ("messenger", lambda s: {"page_id": "204685166189", "instagram_id": "17841400000000001",
+                                          "page_token": s.token, "app_secret": s.app_secret,
+                                          "verify_token": "fb-verify", "api_base": s.api},
+                  {"page_token", "app_secret", "verify_token"}, "Page transparency", "Fahrradladen"),
+    "x": ("xapi", lambda s: {"user_id": "2244994945", "consumer_secret": s.consumer_secret,
+                             "access_token": s.token, "api_base": s.url},
+          {"consumer_secret", "access_token"}, "for_user_id", "@TwitterDev"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PLATFORMS))
+def test_each_platform_is_connected_with_its_own_fields_and_checked(admin, request, kind):
+    fixture, values, secret_names, help_text, checked_name = PLATFORMS[kind]
+    server = request.getfixturevalue(fixture)
+    fields = values(server)
+    page = admin.get("/inbox/settings/channels/").content.decode()
+    assert all(f'name="{kind}__{name}"' in page for name in fields) and f'data-kind="{kind}"' in page
+    assert help_text in page  # where to find the values
+    missing = admin.post("/inbox/settings/channels/", {"kind": kind, "name": "Ohne", "enabled": "on"})
+    assert missing.status_code == 200 and not Channel.objects.exists()
+    response = admin.post("/inbox/settings/channels/", {
+        "kind": kind, "name": f"{kind} Service", "enabled": "on", "poll_interval": "60",
+        **{f"{kind}__{name}": value for name, value in fields.items()}})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    channel = Channel.objects.get()
+    assert channel.credentials == {name: fields[name] for name in secret_names}
+    assert all(channel.settings[name] == value for name, value in fields.items() if name not in secret_names)
+    detail = admin.get(response["Location"]).content.decode()
+    assert not any(fields[name] in detail for name in secret_names)  # secrets are never shown
+    if kind != "telegram":  # Telegram without a public address polls instead
+        assert f"/hooks/{channel.slug}/" in detail
+    checked = admin.post(f"/inbox/settings/channels/{channel.pk}/check/", follow=True).content.decode()
+    assert checked_name in checked, checked[:3000]

@@ -97,3 +97,12 @@ def test_expired_page_token_is_shown(fb_channel, messenger, agent_user):
     assert not channel.healthy and "new page token" in channel.last_error
     ok, detail = check_channel(channel)
     assert not ok and "refused" in detail
+
+
+def test_a_message_of_an_unsupported_kind_is_shown_never_dropped(fb_channel, messenger):
+    payload = messenger.notification("page_message", mid="m_sticker", timestamp=now_ms())
+    message = payload["entry"][0]["messaging"][0]["message"]
+    message.pop("text", None)
+    message["reply_to"] = {"story": {"url": "https://example.com/story", "id": "1"}}
+    assert post(fb_channel, messenger, payload).json()["created"] == 1
+    assert Message.objects.get().text == "Unsupported content (reply_to)"

@@ -159,3 +159,88 @@ def test_api_moderates_a_comment_and_refuses_bad_actions(fb_channel, messenger, 
     assert ConversationEvent.objects.get(kind="comment_deleted").reason == "Spam"
     again = api.post(f"/api/messages/{message.pk}/moderate/", {"action": "hide"}, format="json")
     assert again.status_code == 400 and "already deleted" in str(again.json())
+
+
+def test_a_persons_comments_and_direct_messages_are_separate_conversations(fb_channel, messenger):
+    """Instagram names a person by the same scoped id in comments and direct messages: one contact, but the
+    comment is a public conversation and the direct message a private one, whichever comes first."""
+    import time
+    person = "17841400000000099"
+    post(fb_channel, messenger, messenger.notification("instagram_message", sender=person, text="Privat: Größe?",
+                                                       timestamp=int(time.time() * 1000)))
+    post(fb_channel, messenger, messenger.comment("instagram", comment_id="17900000000000501", sender=person,
+                                                  name="radfan", text="Öffentlich: schöne Farbe!"))
+    dm, comment = Message.objects.order_by("id")
+    assert dm.author_contact_id == comment.author_contact_id
+    assert dm.conversation_id != comment.conversation_id
+    assert comment.conversation.is_public and not dm.conversation.is_public
+    post(fb_channel, messenger, messenger.comment("instagram", comment_id="17900000000000502", sender=person,
+                                                  name="radfan", text="Und noch ein Kommentar"))
+    post(fb_channel, messenger, messenger.notification("instagram_message", sender=person, mid="m_second",
+                                                       text="Und privat", timestamp=int(time.time() * 1000)))
+    assert Message.objects.get(external_id="17900000000000502").conversation_id == comment.conversation_id
+    assert Message.objects.get(external_id="m_second").conversation_id == dm.conversation_id
+
+
+def test_private_reply_goes_to_the_private_conversation_which_the_answer_joins(fb_channel, messenger, agent_user):
+    """As on Facebook: the private reply to a comment opens the Messenger chat with the commenter, and their
+    answer arrives there, from the page-scoped id the Send API named, not in the comment's thread."""
+    import time
+    post(fb_channel, messenger, messenger.comment("page", comment_id=f"{POST_ID}_901", text="Bestellung kaputt!"))
+    public = Conversation.objects.get()
+    reply = deliver(send_reply(public, agent_user, "Wir melden uns privat.", is_public=False))
+    assert reply.delivery_status == "sent" and messenger.sent[-1]["recipient"] == {"comment_id": f"{POST_ID}_901"}
+    private = reply.conversation
+    assert private.pk != public.pk and not private.is_public and private.contact_id == public.contact_id
+    assert list(public.messages.values_list("direction", flat=True)) == ["inbound"]
+    public.refresh_from_db()
+    assert not public.waiting_for_us and public.first_response_at is not None
+    event = ConversationEvent.objects.get(conversation=public, kind="private_reply_sent")
+    assert event.data == {"into": private.pk, "message_id": reply.pk}
+    assert ConversationEvent.objects.filter(conversation=private, kind="private_reply_from").exists()
+    # the customer answers in Messenger, from the id the Send API answered with
+    answer = messenger.notification("page_message", sender="1254477777772919", mid="m_answer", text="Danke!",
+                                    timestamp=int(time.time() * 1000))
+    assert post(fb_channel, messenger, answer).json()["created"] == 1
+    assert Message.objects.get(external_id="m_answer").conversation_id == private.pk
+    follow = deliver(send_reply(Conversation.objects.get(pk=private.pk), agent_user, "Gern geschehen."))
+    assert follow.delivery_status == "sent" and messenger.sent[-1]["recipient"] == {"id": "1254477777772919"}
+    assert Conversation.objects.count() == 2
+
+
+def test_private_reply_joins_an_open_direct_message_conversation(fb_channel, messenger, agent_user):
+    import time
+    person = "17841400000000077"
+    post(fb_channel, messenger, messenger.notification("instagram_message", sender=person, text="Hallo privat",
+                                                       timestamp=int(time.time() * 1000)))
+    post(fb_channel, messenger, messenger.comment("instagram", comment_id="17900000000000601", sender=person,
+                                                  name="radfan", text="Hallo öffentlich"))
+    private = Message.objects.get(direction="inbound", is_public=False).conversation
+    public = Message.objects.get(external_id="17900000000000601").conversation
+    reply = deliver(send_reply(public, agent_user, "Antwort per DM", is_public=False))
+    assert reply.conversation_id == private.pk and reply.delivery_status == "sent"
+    assert messenger.sent[-1]["recipient"] == {"comment_id": "17900000000000601"}
+    assert Conversation.objects.count() == 2
+
+
+def test_desk_says_where_a_private_reply_went(fb_channel, messenger, agent_user):
+    post(fb_channel, messenger, messenger.comment("page", comment_id=f"{POST_ID}_902", text="Hallo?"))
+    public = Conversation.objects.get()
+    client = Client()
+    client.force_login(agent_user)
+    response = client.post(f"/inbox/conversations/{public.pk}/reply/", {"text": "Per DM", "private": "on"},
+                           follow=True)
+    private = Conversation.objects.exclude(pk=public.pk).get()
+    page = response.content.decode()
+    assert f"RZ-{private.pk}" in page and "Privat gesendet" in page
+    assert "privat in den Direktnachrichten beantwortet" in page
+
+
+def test_a_private_reply_is_not_asked_for_the_public_signature(fb_channel, messenger, agent_user):
+    from resonanz.automation.approval import check_reply
+
+    post(fb_channel, messenger, messenger.comment("page", comment_id=f"{POST_ID}_903", text="Hallo?"))
+    public = Conversation.objects.get()
+    codes = {w["code"] for w in check_reply(public, agent_user, "Ohne Kürzel", is_public=False)}
+    assert "signature" not in codes
+    assert "signature" in {w["code"] for w in check_reply(public, agent_user, "Ohne Kürzel")}

@@ -16,7 +16,7 @@ from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.inbox.actions import send_reply
 from resonanz.inbox.delivery import deliver
-from resonanz.inbox.models import Conversation, Message
+from resonanz.inbox.models import Conversation, EarlyReceipt, Message
 from tests.support.whatsapp.fixtures import VERIFY_TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +170,26 @@ def test_free_reply_inside_the_window_then_delivered_and_read_statuses(wa_channe
     assert set(message.meta["receipts"]) == {"delivered", "read"}
     kinds = list(message.conversation.events.values_list("kind", flat=True))
     assert kinds.count("delivery_read") == 1 and kinds.count("delivery_delivered") == 1
+
+
+def test_statuses_that_overtake_the_send_are_applied_when_it_records_the_id(wa_channel, whatsapp, agent_user):
+    """Meta promises no order: delivered and read may reach the webhook before the send's answer named the wamid
+    to us. They are kept, and applied once the reply has that id; nothing is lost or counted twice."""
+    import itertools
+
+    receive(wa_channel, whatsapp)
+    upcoming = next(whatsapp.ids)
+    whatsapp.ids = itertools.count(upcoming)
+    wamid = f"wamid.TEST{upcoming:08d}"  # the id the server will give the reply
+    for name in ("status_read", "status_delivered", "status_read"):
+        receive(wa_channel, whatsapp, name, id=wamid)
+    message = _reply(agent_user)
+    assert message.external_id == wamid and message.delivery_status == "sent"
+    message.refresh_from_db()
+    assert set(message.meta["receipts"]) == {"delivered", "read"}
+    kinds = list(message.conversation.events.values_list("kind", flat=True))
+    assert kinds.count("delivery_read") == 1 and kinds.count("delivery_delivered") == 1
+    assert not EarlyReceipt.objects.exists()
 
 
 def test_failed_status_marks_the_reply_failed_with_the_reason(wa_channel, whatsapp, agent_user):

@@ -85,3 +85,59 @@ def test_check_connection(x_channel, xapi):
     assert ok and "@TwitterDev" in detail
     xapi.revoked = True
     assert not check_channel(Channel.objects.get(pk=x_channel.pk))[0]
+
+
+def test_mention_and_dm_of_one_person_are_separate_and_a_private_reply_goes_to_the_dms(x_channel, xapi, agent_user):
+    mention = documented("tweet_create_event")
+    user = mention["tweet_create_events"][0]["user"]
+    dm = documented("direct_message_event")
+    dm["direct_message_events"][0]["message_create"]["sender_id"] = user["id_str"]
+    dm["users"] = {user["id_str"]: {"id": user["id_str"], "name": user["name"], "screen_name": user["screen_name"]}}
+    post(x_channel, xapi, mention)
+    post(x_channel, xapi, dm)
+    public, private = Message.objects.order_by("id")
+    assert public.author_contact_id == private.author_contact_id
+    assert public.conversation_id != private.conversation_id
+    reply = deliver(send_reply(public.conversation, agent_user, "Schreib uns bitte per DM.", is_public=False))
+    assert reply.delivery_status == "sent" and reply.conversation_id == private.conversation_id
+    assert xapi.dms[-1][0] == user["id_str"] and not xapi.tweets
+    assert Conversation.objects.count() == 2
+
+
+def test_photos_are_stored_videos_linked_and_expired_or_large_ones_named(x_channel, xapi, settings):
+    """Account Activity posts carry their photos in extended_entities.media, direct messages in
+    message_data.attachment.media (fetched with the account's token)."""
+    photo = xapi.add_file("Dx7aBcD.jpg", b"\xff\xd8x-photo", "image/jpeg")
+    mention = documented("tweet_create_event")
+    mention["tweet_create_events"][0]["extended_entities"] = {"media": [
+        {"id_str": "1", "type": "photo", "media_url_https": photo, "expanded_url": "https://x.com/p/photo/1"},
+        {"id_str": "2", "type": "video", "media_url_https": xapi.url + "/media/thumb.jpg",
+         "expanded_url": "https://x.com/p/video/2"},
+        {"id_str": "3", "type": "photo", "media_url_https": xapi.url + "/media/expired.jpg"}]}
+    assert post(x_channel, xapi, mention).json()["created"] == 1
+    message = Message.objects.get()
+    assert message.attachments.get().file.read() == b"\xff\xd8x-photo"
+    assert "[video] https://x.com/p/video/2" in message.text and "[photo] (not downloaded" in message.text
+    dm = documented("direct_message_event")
+    dm["direct_message_events"][0]["message_create"]["message_data"]["attachment"] = {
+        "type": "media", "media": {"type": "photo", "media_url_https": xapi.add_file("dm.png", b"\x89PNGdm",
+                                                                                     "image/png", direct=True)}}
+    assert post(x_channel, xapi, dm).json()["created"] == 1
+    assert Message.objects.get(external_id__startswith="dm:").attachments.get().file.read() == b"\x89PNGdm"
+    settings.RESONANZ_SOCIAL_MEDIA_MAX_BYTES = 4
+    big = documented("tweet_create_event")
+    big["tweet_create_events"][0]["id_str"] = "1050118621198921999"
+    big["tweet_create_events"][0]["extended_entities"] = {"media": [
+        {"type": "photo", "media_url_https": photo}]}
+    post(x_channel, xapi, big)
+    large = Message.objects.get(external_id="1050118621198921999")
+    assert not large.attachments.exists() and "[photo] (not downloaded" in large.text
+
+
+def test_a_direct_message_of_an_unsupported_kind_is_shown_never_dropped(x_channel, xapi):
+    dm = documented("direct_message_event")
+    data = dm["direct_message_events"][0]["message_create"]["message_data"]
+    data["text"] = ""
+    data["attachment"] = {"type": "location", "location": {"type": "shared_coordinate"}}
+    assert post(x_channel, xapi, dm).json()["created"] == 1
+    assert Message.objects.get().text == "Unsupported content (location)"

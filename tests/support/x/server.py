@@ -5,7 +5,9 @@ Serves ``POST /2/tweets`` (280-character limit as X counts it: URLs 23), ``POST
 /2/dm_conversations/with/<id>/messages``, ``GET /2/users/me`` and ``GET /2/tweets/search/recent`` (posts added
 with `publish()`, matched on the query's plain words, newest first, ``since_id``, ``max_results`` and
 ``next_token`` pages), with ``x-rate-limit-*`` headers; `remaining` lets that many more calls through before 429,
-`revoke()` answers 401.
+`revoke()` answers 401. Files added with `add_file()` are served as X's media hosts serve them: a post's photo
+openly under ``/media/`` (pbs.twimg.com), a direct message's under ``/dm_media/`` only with the account's token
+(ton.twitter.com); an unknown name answers 404, as an expired media URL does.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class XServer:
         self.public: list[tuple[dict, dict]] = []
         self.media: dict[str, dict] = {}  # uploaded media id -> {"category", "mime", "size", "alt"}  # (post, author) that recent search finds
         self.searches: list[dict] = []
+        self.files: dict[str, tuple[bytes, str]] = {}
         self.remaining = 100
         self.reset = int(time.time()) + 900
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -110,12 +113,22 @@ class XServer:
                                 "content": upload[1]}
         return 200, answer, limits
 
+    def add_file(self, name: str, content: bytes, mime: str = "image/jpeg", *, direct: bool = False) -> str:
+        """A media file to serve; returns its URL (a direct message's needs the account's token)."""
+        self.files[name] = (content, mime)
+        return f"{self.url}/{'dm_media' if direct else 'media'}/{name}"
+
     def sign(self, body: bytes) -> str:
         mac = hmac.new(self.consumer_secret.encode(), body, hashlib.sha256).digest()
         return "sha256=" + base64.b64encode(mac).decode()
 
     def handle(self, method: str, path: str, headers, body: bytes, query: dict | None = None
-               ) -> tuple[int, dict, dict]:
+               ) -> tuple[int, dict | bytes, dict]:
+        if path.startswith(("/media/", "/dm_media/")):
+            if path.startswith("/dm_media/") and headers.get("Authorization") != f"Bearer {self.token}":
+                return 401, documented("unauthorized"), {}
+            found = self.files.get(path.split("/", 2)[2])
+            return (200, found[0], {"Content-Type": found[1]}) if found else (404, b"gone", {"Content-Type": "text/plain"})
         if headers.get("Authorization") != f"Bearer {self.token}" or self.revoked:
             return 401, documented("unauthorized"), {}
         if self.remaining <= 0:
@@ -176,9 +189,9 @@ def _handler(server: XServer):
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             status, answer, headers = server.handle(method, parts.path, self.headers, body, query)
-            data = json.dumps(answer).encode()
+            data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))

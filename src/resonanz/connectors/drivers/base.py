@@ -288,6 +288,19 @@ class Driver:
                     found.append((attachment.filename, attachment.content_type, handle.read()))
         return found
 
+    @staticmethod
+    def answered_message(message):
+        """The customer's message a reply answers: the comment or mention named by a private reply
+        (``meta["private_reply_to"]``: the reply sits in the customer's private conversation, the comment in the
+        public one), else the customer's latest message in the reply's conversation (None if there is none)."""
+        ref = (message.meta or {}).get("private_reply_to")
+        if ref:
+            found = type(message).objects.filter(pk=ref, channel_id=message.channel_id, direction="inbound").first()
+            if found is not None:
+                return found
+        return (message.conversation.messages.filter(channel=message.channel_id, direction="inbound")
+                .exclude(external_id=None).exclude(external_id="").order_by("-sent_at", "-id").first())
+
     def send(self, message) -> SendResult:
         """Deliver an outbound message; the default keeps it (channels without an outlet)."""
         return SendResult(status="stored", detail="this channel has no way to send; the reply is kept")

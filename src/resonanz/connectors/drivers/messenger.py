@@ -43,6 +43,7 @@ from resonanz.connectors.drivers.base import (
     SendResult,
     SourceChange,
 )
+from resonanz.connectors.intake import IdentityClaim
 from resonanz.connectors.social import meta as graph
 from resonanz.connectors.social.errors import AuthenticationFailed, RateLimited, SocialError, Unavailable
 from resonanz.core import outbound
@@ -163,6 +164,9 @@ class MessengerDriver(Driver):
                 problems.append(f"{kind} (not downloaded: {str(exc)[:120]})")
         if problems:
             text = (text + "\n" if text else "") + "Unsupported content (" + ", ".join(problems) + ")"
+        if not text.strip() and not attachments:  # a kind Resonanz does not read: shown by its raw name
+            kinds = sorted(str(k)[:40] for k in message if k not in ("mid", "text", "attachments", "is_echo"))
+            text = f"Unsupported content ({', '.join(kinds[:5]) or 'empty message'})"
         timestamp = event.get("timestamp")
         return InboundMessage(
             external_id=mid[:300], sender_handle=sender, text=text, attachments=attachments,
@@ -244,11 +248,12 @@ class MessengerDriver(Driver):
     # --- sending ---------------------------------------------------------------------------------
 
     def send(self, message) -> SendResult:
-        last = (message.conversation.messages.filter(channel=message.channel_id, direction="inbound")
-                .order_by("-id").first())
+        last = self.answered_message(message)
         info = ((last.meta or {}).get("meta") or {}) if last else {}
         if not info.get("sender_id"):
-            return SendResult("failed", detail="No Messenger or Instagram chat to answer in this conversation.")
+            return SendResult("failed", detail="No Messenger or Instagram message to answer in this conversation "
+                                               "(after a private reply to a comment, Meta lets the page write "
+                                               "again once the customer answers).")
         files = self.files_of(message)
         if info.get("kind") == "comment":
             if files:
@@ -304,11 +309,30 @@ class MessengerDriver(Driver):
         """A public answer in the comment's thread, or a private reply (a direct message) to the comment."""
         if not message.is_public:
             body = {"recipient": {"comment_id": info["comment_id"]}, "message": {"text": message.text}}
-            return self._post_message(self._account(info), body)
+            answers: list[dict] = []
+
+            def call() -> dict:
+                answers.append(self.client().call("POST", f"{self._account(info)}/messages", json=body))
+                return answers[-1]
+
+            result = self._graph_result(call, "message_id")
+            self._claim_recipient(message, info, answers)
+            return result
         edge = "comments" if info.get("platform") == "page" else "replies"
         target = info.get("thread_id") or info["comment_id"]
         return self._graph_result(lambda: self.client().call("POST", f"{target}/{edge}",
                                                              json={"message": message.text}), "id")
+
+    def _claim_recipient(self, message, info: dict, answers: list[dict]) -> None:
+        """The Send API names the person a private reply reached by the id their direct messages come from
+        (``recipient_id``, a page-scoped id that may differ from the comment's ``from.id``): that id is the
+        commenter, so their answer lands on the same contact and in the private conversation of the reply."""
+        recipient = str((answers[-1] if answers else {}).get("recipient_id") or "")
+        contact_id = message.conversation.contact_id
+        if recipient and recipient != info.get("sender_id") and contact_id:
+            intake.submit(self.channel, [IdentityClaim(
+                kind=IDENTITY.get(info.get("platform", "page"), "facebook"), handle=recipient, contact_id=contact_id,
+                source=f"private reply to comment {info.get('comment_id', '')}")])
 
     def _post_message(self, account: str, body: dict) -> SendResult:
         return self._graph_result(lambda: self.client().call("POST", f"{account}/messages", json=body),

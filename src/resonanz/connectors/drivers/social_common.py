@@ -411,9 +411,9 @@ class SocialDriver(Driver):
     # --- sending ----------------------------------------------------------------------------------
 
     def parent_of(self, message):
-        """The customer's latest message in the conversation: the post a reply answers."""
-        return (message.conversation.messages.filter(direction="inbound").exclude(external_id=None)
-                .exclude(external_id="").order_by("-sent_at", "-id").first())
+        """The post a reply answers: the customer's latest message in the conversation, or the mention a private
+        reply names (``Driver.answered_message``)."""
+        return self.answered_message(message)
 
     @staticmethod
     def images_of(message) -> list[tuple[bytes, str, str, str]]:

@@ -12,7 +12,11 @@ Documentation followed:
   /2/dm_conversations/with/:participant_id/messages``, both answering ``{"data": …}``; rate limits in
   ``x-rate-limit-remaining`` / ``x-rate-limit-reset`` (unix seconds); 429 when exhausted.
 
-- media (https://docs.x.com/x-api/media/media-upload): ``POST /2/media/upload`` (multipart ``media``,
+- media received: a post's photos in ``extended_entities.media[]`` (``type`` photo, video or animated_gif,
+  ``media_url_https``), a direct message's in ``message_data.attachment.media`` (fetched with the account's
+  token); photos are downloaded once per delivery, size-limited (RESONANZ_SOCIAL_MEDIA_MAX_BYTES) and stored as
+  attachments, videos stay links, and a photo that cannot be fetched (expired, too large) is named in the text;
+- media sent (https://docs.x.com/x-api/media/media-upload): ``POST /2/media/upload`` (multipart ``media``,
   ``media_category`` tweet_image or dm_image) answering ``{"data": {"id", "media_key"}}``, the alt text through
   ``POST /2/media/metadata``; a post carries up to four images (``media.media_ids``), a direct message one
   (``attachments[].media_id``). X has no documents: replies with one are refused before they are queued;
@@ -89,6 +93,8 @@ class XDriver(Driver):
     label = _("X (Twitter)")
     identity_kind = "twitter"
     public = True
+    # a mention can be answered privately: a direct message to its author, kept in their private conversation
+    private_replies = True
     signs_replies = True
     reply_limit = LIMIT
     splits_replies = True
@@ -163,9 +169,12 @@ class XDriver(Driver):
             if str(user.get("id_str")) == own or tweet.get("retweeted_status"):
                 continue  # our own posts and retweets are not addressed to us
             text = str((tweet.get("extended_tweet") or {}).get("full_text") or tweet.get("text") or "")
+            entities = [t.get("extended_entities") for t in (tweet.get("extended_tweet"), tweet) if isinstance(t, dict)]
+            media = next((e["media"] for e in entities if isinstance(e, dict) and isinstance(e.get("media"), list)), [])
+            attachments, text = self._media(media, text, private=False)
             items.append(InboundMessage(
                 external_id=str(tweet["id_str"]), sender_handle=str(user.get("screen_name") or user.get("id_str")),
-                sender_name=str(user.get("name") or "")[:200], text=text, is_public=True,
+                sender_name=str(user.get("name") or "")[:200], text=text, is_public=True, attachments=attachments,
                 in_reply_to=str(tweet.get("in_reply_to_status_id_str") or ""), sent_at=_tweet_time(tweet.get("created_at")),
                 meta={"x": {"kind": "mention", "user_id": str(user.get("id_str"))}},
                 sender_profile={"display_name": str(user.get("name") or ""), "followers": user.get("followers_count"),
@@ -182,13 +191,56 @@ class XDriver(Driver):
                 continue
             user = users.get(sender) if isinstance(users.get(sender), dict) else {}
             stamp = event.get("created_timestamp")
+            data = create.get("message_data") if isinstance(create.get("message_data"), dict) else {}
+            attachment = data.get("attachment") if isinstance(data.get("attachment"), dict) else {}
+            media = [attachment["media"]] if isinstance(attachment.get("media"), dict) else []
+            attachments, text = self._media(media, str(data.get("text") or ""), private=True)
+            if not text.strip() and not attachments:  # a kind Resonanz does not read: shown by its raw name
+                text = f"Unsupported content ({str(attachment.get('type') or 'empty message')[:40]})"
             items.append(InboundMessage(
                 external_id=f"dm:{event['id']}", sender_handle=str(user.get("screen_name") or sender),
-                sender_name=str(user.get("name") or "")[:200],
-                text=str((create.get("message_data") or {}).get("text") or ""), is_public=False,
+                sender_name=str(user.get("name") or "")[:200], attachments=attachments,
+                text=text, is_public=False,
                 sent_at=datetime.fromtimestamp(int(stamp) / 1000, tz=UTC) if str(stamp or "").isdigit() else None,
                 meta={"x": {"kind": "dm", "user_id": sender}}))
         return items
+
+    def _media(self, media: list, text: str, *, private: bool) -> tuple[list[dict], str]:
+        """The photos of a post or direct message as attachments (downloaded once, size-limited); videos and
+        photos that cannot be fetched are named in the text, so nothing the customer sent goes unseen."""
+        from resonanz.connectors.drivers.social_common import media_limit
+
+        attachments, notes = [], []
+        for item in media[:4]:
+            if not isinstance(item, dict):
+                continue
+            kind, url = str(item.get("type") or "media"), str(item.get("media_url_https") or "")
+            shown = str(item.get("expanded_url") or url)
+            if kind != "photo" or not url:
+                notes.append(f"[{kind}] {shown}".strip())
+                continue
+            try:
+                headers = {"Authorization": f"Bearer {self.channel.credentials.get('access_token') or ''}"} \
+                    if private else {}  # a direct message's media are fetched as the account
+                response = outbound.get(url, stream=True, timeout=(5, 30), headers=headers)
+                if response.status_code >= 400:
+                    response.close()
+                    raise ValueError(f"the file answered {response.status_code}")
+                content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if not content_type.startswith("image/"):
+                    response.close()
+                    raise ValueError(f"not an image ({content_type or 'no type'})")
+                content = outbound.read_limited(response, media_limit())
+            except (outbound.OutboundError, ValueError) as exc:
+                log.info("x %s: photo %s not downloaded: %s", self.channel.slug, url, exc)
+                notes.append(f"[photo] (not downloaded: {str(exc)[:150]})")
+                continue
+            name = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1][:100] or "photo"
+            attachments.append({"filename": name, "content_type": content_type, "content": content,
+                                "source_url": shown})
+        if notes:
+            text = (text + "\n" if text else "") + "\n".join(notes)
+        return attachments, text
 
     # --- listening: recent search ----------------------------------------------------------------
 
@@ -272,8 +324,7 @@ class XDriver(Driver):
     # --- sending ---------------------------------------------------------------------------------
 
     def send(self, message) -> SendResult:
-        last = (message.conversation.messages.filter(channel=message.channel_id, direction="inbound")
-                .order_by("-id").first())
+        last = self.answered_message(message)
         info = ((last.meta or {}).get("x") or {}) if last else {}
         if not info:
             return SendResult("failed", detail="No X post or direct message to answer in this conversation.")

@@ -63,6 +63,8 @@ EVENT_KINDS = {
     "split": gettext_lazy("conversation split"),
     "split_from": gettext_lazy("split from another conversation"),
     "unmerged": gettext_lazy("merge undone"),
+    "private_reply_sent": gettext_lazy("answered privately in the direct messages"),
+    "private_reply_from": gettext_lazy("private reply to a public comment"),
 }
 
 # Fixed reasons written by the code; formatted ones are matched by REASON_PATTERNS below.
@@ -178,9 +180,9 @@ def event_detail(event) -> str:
     if event.kind == "priority_changed" and data.get("new") is not None:
         labels = dict(Conversation.Priority.choices)
         return f"{labels.get(data.get('old'), data.get('old'))} → {labels.get(data['new'], data['new'])}"
-    if event.kind in ("merged_into", "split") and data.get("into"):
+    if event.kind in ("merged_into", "split", "private_reply_sent") and data.get("into"):
         return f"RZ-{data['into']}"
-    if event.kind in ("merged", "split_from", "unmerged") and data.get("source"):
+    if event.kind in ("merged", "split_from", "unmerged", "private_reply_from") and data.get("source"):
         return f"RZ-{data['source']}"
     if event.kind == "tags_changed" and isinstance(data.get("new"), list):
         return ", ".join(data["new"]) or _("no tags")

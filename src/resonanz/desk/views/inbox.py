@@ -205,11 +205,15 @@ def reply(request, pk: int):
         return redirect("inbox:conversation", pk=pk)
     if form.is_valid():
         try:
-            actions.send_reply(conversation, request.user, form.cleaned_data["text"],
-                               status=form.cleaned_data["status"] or None,
-                               is_public=False if form.cleaned_data["private"] else None, images=form.images(),
-                               files=form.attached_files())
-            flash.success(request, _("Reply sent."))
+            sent = actions.send_reply(conversation, request.user, form.cleaned_data["text"],
+                                      status=form.cleaned_data["status"] or None,
+                                      is_public=False if form.cleaned_data["private"] else None,
+                                      images=form.images(), files=form.attached_files())
+            if sent.conversation_id != conversation.pk:  # a private reply to a comment: the direct messages
+                flash.success(request, _("Sent privately. The direct messages with this customer continue in "
+                                         "%(reference)s.") % {"reference": f"RZ-{sent.conversation_id}"})
+            else:
+                flash.success(request, _("Reply sent."))
         except ActionError as exc:
             if getattr(exc, "pending", None) is not None:  # held for a supervisor's approval: not an error
                 flash.info(request, _("Your reply waits for a supervisor's approval before it is sent."))

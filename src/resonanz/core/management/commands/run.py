@@ -22,8 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("RESONANZ_PORT", 8000)))
         parser.add_argument("--no-worker", action="store_true", help="run the web server only")
         parser.add_argument("--demo", action="store_true", help="load the demo data first")
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("RESONANZ_WEB_WORKERS", 1)),
+                            help="web server processes (one per core serves platforms' webhooks fastest; "
+                                 "default 1 or RESONANZ_WEB_WORKERS)")
 
-    def handle(self, *args, host, port, no_worker, demo, **options):
+    def handle(self, *args, host, port, no_worker, demo, workers=1, **options):
         from django.core.management import call_command
 
         if demo:
@@ -41,7 +44,7 @@ class Command(BaseCommand):
             processes[-1].leads_group = True
         processes.append(subprocess.Popen([
             sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", host, "--port", str(port),
-            "--lifespan", "off", "--no-access-log",
+            "--lifespan", "off", "--no-access-log", *(["--workers", str(workers)] if workers > 1 else []),
         ], env={**env, "RESONANZ_PROCESS": "web"}, preexec_fn=die_with_parent))
         self.stdout.write(self.style.SUCCESS(f"Resonanz runs at http://{host}:{port}/ (Ctrl-C stops it)"))
         stopping = False

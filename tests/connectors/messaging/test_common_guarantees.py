@@ -1,0 +1,109 @@
+"""What the issue asks of every platform's webhook, checked on each the same way: a wrong or missing signature
+gets 401, is logged and shown on the channel, and stores nothing; markup and scripts in what a customer sends
+(text and name) never reach an agent's browser."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+from django.test import Client
+
+from resonanz.connectors.models import Channel
+from resonanz.inbox.models import Message
+from tests.support.telegram.fixtures import SECRET as TELEGRAM_SECRET
+from tests.support.x.server import documented as x_documented
+
+pytestmark = pytest.mark.django_db
+HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">Hallo <b>fett</b>'
+NAME = '<script>alert(3)</script>Mallory'
+
+
+def whatsapp_items(server):
+    return [server.notification("text_message", text=HOSTILE, profile_name=NAME)]
+
+
+def telegram_items(server):
+    update = server.update(text=HOSTILE)
+    update["message"]["from"]["first_name"] = update["message"]["chat"]["first_name"] = NAME
+    return [update]
+
+
+def messenger_items(server):
+    return [server.notification("page_message", text=HOSTILE, timestamp=int(time.time() * 1000)),
+            server.comment("page", text=HOSTILE, name=NAME)]
+
+
+def x_items(server):
+    mention = x_documented("tweet_create_event")
+    mention["tweet_create_events"][0]["text"] = HOSTILE
+    mention["tweet_create_events"][0]["user"]["name"] = NAME
+    dm = x_documented("direct_message_event")
+    dm["direct_message_events"][0]["message_create"]["message_data"]["text"] = HOSTILE
+    next(iter(dm["users"].values()))["name"] = NAME
+    return [mention, dm]
+
+
+def signed_headers(kind, server, body: bytes) -> dict:
+    if kind == "telegram":
+        return {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": TELEGRAM_SECRET}
+    return {"HTTP_X_TWITTER_WEBHOOKS_SIGNATURE" if kind == "x" else "HTTP_X_HUB_SIGNATURE_256": server.sign(body)}
+
+
+def wrong_headers(kind) -> dict:
+    return {"whatsapp": {"HTTP_X_HUB_SIGNATURE_256": "sha256=" + "0" * 64},
+            "messenger": {"HTTP_X_HUB_SIGNATURE_256": "sha256=" + "0" * 64},
+            "telegram": {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": "geraten"},
+            "x": {"HTTP_X_TWITTER_WEBHOOKS_SIGNATURE": "sha256=AAAA"}}[kind]
+
+
+PLATFORMS = {"whatsapp": ("wa_channel", "whatsapp", whatsapp_items),
+             "telegram": ("tg_channel", "telegram", telegram_items),
+             "messenger": ("fb_channel", "messenger", messenger_items),
+             "x": ("x_channel", "xapi", x_items)}
+
+
+def setup(request, kind):
+    channel_fixture, server_fixture, items = PLATFORMS[kind]
+    server = request.getfixturevalue(server_fixture)
+    return request.getfixturevalue(channel_fixture), server, items(server)
+
+
+def push(channel, body: bytes, headers: dict):
+    return Client().post(f"/hooks/{channel.slug}/", data=body, content_type="application/json", **headers)
+
+
+@pytest.mark.parametrize("case", ["wrong", "missing"])
+@pytest.mark.parametrize("kind", sorted(PLATFORMS))
+def test_a_wrong_or_missing_signature_gets_401_is_logged_and_stores_nothing(request, kind, case, caplog):
+    channel, server, items = setup(request, kind)
+    for item in items:
+        body = json.dumps(item).encode()
+        with caplog.at_level(logging.WARNING):
+            response = push(channel, body, wrong_headers(kind) if case == "wrong" else {})
+        assert response.status_code == 401, (kind, response.content)
+    assert not Message.objects.exists()
+    assert any("rejected" in r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+    stored = Channel.objects.get(pk=channel.pk)
+    assert not stored.healthy and "rejected" in stored.last_error
+
+
+@pytest.mark.parametrize("kind", sorted(PLATFORMS))
+def test_markup_and_scripts_never_reach_an_agents_browser(request, kind, agent_user):
+    channel, server, items = setup(request, kind)
+    for item in items:
+        body = json.dumps(item).encode()
+        response = push(channel, body, signed_headers(kind, server, body))
+        assert response.status_code == 200 and response.json()["created"] == 1, (kind, response.content)
+    client = Client()
+    client.force_login(agent_user)
+    pages = [client.get("/inbox/").content.decode()]
+    for message in Message.objects.select_related("conversation"):
+        assert "<script" not in message.html and "<img" not in message.html and "Hallo" in message.html
+        pages.append(client.get(f"/inbox/conversations/{message.conversation_id}/").content.decode())
+        pages.append(client.get(f"/contacts/{message.author_contact_id}/").content.decode())
+    for page in pages:
+        assert "<script>alert" not in page and "<img src=x" not in page and 'onerror="alert' not in page
+    assert any("Hallo" in page for page in pages[1:])

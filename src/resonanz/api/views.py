@@ -7,9 +7,10 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -22,7 +23,7 @@ from resonanz.connectors import actions as channel_actions
 from resonanz.connectors import intake
 from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
-from resonanz.core import audit
+from resonanz.core import audit, backpressure
 from resonanz.core.accounts import set_password_link
 from resonanz.core.errors import ActionError
 from resonanz.core.models import AuditEntry
@@ -239,6 +240,17 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
         return Response(s.AgentSerializer(profile).data)
 
 
+class Busy(APIException):
+    """503 with Retry-After (DRF's handler sends ``wait`` as the header)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "busy"
+
+    def __init__(self, exc: backpressure.Overloaded) -> None:
+        super().__init__(backpressure.busy_message(exc.retry_after))
+        self.wait = exc.retry_after
+
+
 class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ChannelSerializer
@@ -251,11 +263,20 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def perform_update(self, serializer):
         serializer.instance = channel_actions.update_channel(serializer.instance, **serializer.validated_data)
 
-    @extend_schema(request=s.InboundSerializer, responses={200: s.IngestResultSerializer,
-                                                          201: s.IngestResultSerializer})
+    @extend_schema(request=s.InboundSerializer, responses={
+        200: s.IngestResultSerializer, 201: s.IngestResultSerializer,
+        503: OpenApiResponse(description="the pipeline is far behind: nothing was stored; send again after "
+                                         "Retry-After seconds")})
     @action(detail=True, methods=["post"])
     def inbound(self, request, pk=None):
-        """Ingest one message from the client system; redelivery of the same external_id is harmless."""
+        """Ingest one message from the client system; redelivery of the same external_id is harmless.
+
+        While the pipeline is far behind (RESONANZ_BACKLOG_LIMIT_SIGNED messages wait), the answer is 503 with
+        Retry-After and nothing is stored: send the same message again later."""
+        try:
+            backpressure.admit("signed")
+        except backpressure.Overloaded as exc:
+            raise Busy(exc) from None
         channel = get_object_or_404(Channel, pk=pk)
         if not channel.driver.accepts_api:
             raise ActionError(f"Channel {channel} is a {channel.kind} channel; post to an API channel.", "channel")

@@ -156,6 +156,7 @@ def channel_detail(request, pk: int):
         "channel": channel, "form": form, "last_day": last_day, "secrets": secrets,
         "addresses": channel.driver.addresses(), "account": channel.driver.connected_account(), "sources": sources,
         "rate": status.get("rate") or {}, "backoff_until": _moment(status.get("backoff_until")),
+        "rejected": channel_actions.rejected_requests(channel),
         "chat_form": ChatWidgetForm(channel=channel) if channel.kind == "chat" else None})
 
 

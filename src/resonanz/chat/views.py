@@ -37,7 +37,7 @@ from resonanz.inbox import actions as inbox
 from resonanz.inbox import typing
 from resonanz.inbox.models import Attachment, Message
 from resonanz.insights.actions import answer_survey, open_survey
-from resonanz.knowledge.actions import record_feedback
+from resonanz.knowledge.actions import record_feedback, voter_of
 from resonanz.knowledge.models import Article
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -215,7 +215,7 @@ def feedback(request, channel, visitor: Visitor):
         question = (Message.objects.filter(conversation=conversation, direction="inbound", pk__lt=message.pk)
                     .order_by("-id").values_list("text", flat=True).first())
         if article is not None:
-            record_feedback(article, True, query=question or "", source="chat")
+            record_feedback(article, True, query=question or "", source="chat", voter=voter_of(client_ip(request)))
         inbox.update_conversation(conversation, None, status="resolved",
                                   reason="the visitor said the automatic answer helped")
     return JsonResponse({"resolved": True})

@@ -296,10 +296,16 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                    "contact_id": result.contact_id}
         return Response(payload, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
+    @extend_schema(request=None, responses={202: s.ChannelCheckSerializer})
     @action(detail=True, methods=["post"])
     def check(self, request, pk=None):
-        ok, detail = channel_actions.check_channel(self.get_object())
-        return Response({"ok": ok, "detail": detail})
+        """Queue a connection check: the worker connects (never this request); the answer is the last check
+        so far, with ``pending`` true until the new one is done (``GET /api/channels/<id>/`` shows it as
+        ``last_check``)."""
+        channel = self.get_object()
+        channel_actions.request_check(channel)
+        return Response(s.ChannelCheckSerializer(channel_actions.last_check(channel)).data,
+                        status=status.HTTP_202_ACCEPTED)
 
     def get_permissions(self):
         if self.action in ("inbound", None):  # None: a method the route does not offer, answered 405

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from resonanz.connectors.drivers import DriverError, driver_class, get_driver, kinds
-from resonanz.connectors.models import Channel
+from resonanz.connectors.models import Channel, SourceState
 from resonanz.core.errors import ActionError
 
 log = logging.getLogger("resonanz.connectors")
@@ -82,14 +82,37 @@ def _clean_settings(driver: type, settings: dict) -> dict:
         raise ActionError(str(exc), "settings") from None
 
 
+#: the SourceState row that keeps a channel's last connection check (not a source the channel reads)
+CHECK_KEY = "connection-check"
+
+
 def check_channel(channel: Channel) -> tuple[bool, str]:
-    """Run the driver's connection check and record the channel's health."""
+    """Run the driver's connection check (in the worker: ``request_check``) and record the channel's health and
+    the check's answer for its page."""
     try:
         ok, detail = get_driver(channel).check_connection()
     except Exception as exc:
         ok, detail = False, str(exc)
     record_health(channel, ok, detail)
+    SourceState.objects.update_or_create(channel=channel, key=CHECK_KEY, defaults={"cursor": {
+        "ok": ok, "detail": detail[:2000], "at": timezone.now().isoformat()}})
     return ok, detail
+
+
+def request_check(channel: Channel) -> None:
+    """Queue a connection check for the worker. A check connects to the address in the channel's settings
+    (through the outbound guard), which can take seconds or time out: never in a web request."""
+    from resonanz.connectors.tasks import check_channel_task
+
+    SourceState.objects.update_or_create(channel=channel, key=CHECK_KEY, defaults={"cursor": {
+        **last_check(channel), "pending": True, "requested_at": timezone.now().isoformat()}})
+    check_channel_task.delay(channel.pk)
+
+
+def last_check(channel: Channel) -> dict:
+    """The last connection check: ``ok``, ``detail``, ``at`` (ISO time), and ``pending`` while one is queued."""
+    state = SourceState.objects.filter(channel=channel, key=CHECK_KEY).only("cursor").first()
+    return dict(state.cursor) if state else {}
 
 
 def record_health(channel: Channel, ok: bool, detail: str = "") -> None:

@@ -25,7 +25,9 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
+    negative_data_rejection,
     not_a_server_error,
+    positive_data_acceptance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -36,6 +38,8 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 
 EXAMPLES = int(os.environ.get("RESONANZ_FUZZ_EXAMPLES", 25))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+if os.environ.get("RESONANZ_FUZZ_STRICT"):  # also: input the schema forbids is refused, input it allows accepted
+    CHECKS += [negative_data_rejection, positive_data_acceptance]
 
 
 def published_schema() -> dict:

@@ -71,7 +71,7 @@ def test_a_file_at_once_after_the_session_began_is_refused(widget, clock):
 def test_a_resumed_session_keeps_when_it_began(widget, clock):
     widget.start()
     clock(5)
-    widget.start(name="Vera")  # the pre-chat form after an earlier visit: a new token, the same session
+    widget.start(name="Vera", token=widget.token)  # the pre-chat form later: a new token, the same session
     assert widget.say("Hallo", "c1").status_code == 201
 
 

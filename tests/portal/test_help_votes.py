@@ -13,7 +13,7 @@ from resonanz.knowledge.models import ArticleFeedback
 
 pytestmark = pytest.mark.django_db
 
-QUERY = "Wo ist mein Paket geblieben"
+QUERY = "Paketlieferung verschollen Spedition"
 
 
 @pytest.fixture

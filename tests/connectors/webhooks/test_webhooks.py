@@ -100,8 +100,10 @@ def test_the_channel_page_shows_rejected_pushes(hook, admin_user):
     post(Client(), hook, b"{}", signature="sha256=" + "0" * 64)
     desk = Client()
     desk.force_login(admin_user)
-    page = desk.get(f"/inbox/settings/channels/{hook.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "Abgewiesene Anfragen" in page and "127.0.0.1" in page
+    admin_user.agent.language = "de"
+    admin_user.agent.save()
+    page = desk.get(f"/inbox/settings/channels/{hook.pk}/").content.decode()
+    assert "Abgewiesene Anfragen (letzte Stunde)" in page and "127.0.0.1" in page
 
 
 def test_within_five_minutes_is_accepted(hook):

@@ -72,7 +72,7 @@ def contact_form(request, slug: str):
             except backpressure.Overloaded as exc:
                 busy = exc
                 problem = backpressure.busy_message(exc.retry_after)
-        if problem:  # nothing is stored; the text stays in the form with a fresh token
+        if problem:  # nothing is stored; the text stays in the form (busy: the same token, so it is stored once)
             form = ContactForm({**request.POST.dict(), "token": request.POST["token"] if busy else new_token()})
             form.is_valid()
             form.add_error(None, problem)

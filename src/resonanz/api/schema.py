@@ -46,6 +46,8 @@ def errors_for(method: str, operation: dict) -> dict[str, dict]:
         found["400"] = _answer("invalid input: the answer names each failing field", error)
     if any(p.get("in") == "path" for p in parameters):
         found["404"] = _answer("no such object, or not one you may see", error)
+    elif any(p.get("in") == "query" and p.get("name") == "page" for p in parameters):
+        found["404"] = _answer("no such page of the list", error)
     if method in WRITES:
         found["409"] = _answer("the object's state does not allow this now (it says why)", error)
     if has_body:
@@ -68,7 +70,10 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
             responses = operation.setdefault("responses", {})
             for status, answer in errors_for(method, operation).items():
                 responses.setdefault(status, answer)
-            if "503" in responses:
-                responses["503"].setdefault("content", {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}})
-                responses["503"].setdefault("headers", RETRY_AFTER)
+            for status, answer in responses.items():  # errors a view declared by description only
+                if status[:1] in ("4", "5") and not answer.get("content"):
+                    body = "RateLimited" if status == "429" else "Error"
+                    answer["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+                if status in ("429", "503"):
+                    answer.setdefault("headers", RETRY_AFTER)
     return result

@@ -111,7 +111,7 @@ class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
         return Response(s.ContactSerializer(contact).data)
 
     @extend_schema(responses=s.DuplicateSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # at most 200 pairs, one list
     def duplicates(self, request):
         """Probable duplicate pairs (same email under another identity, same phone, similar name in one
         organisation), strongest first; pairs marked "not a duplicate" are left out."""

@@ -234,7 +234,10 @@ def run(visitors: int, interval: float, seconds: float, workdir: Path) -> dict:
     env = {**os.environ, "RESONANZ_VAR_DIR": str(workdir), "DJANGO_SETTINGS_MODULE": "resonanz.settings",
            "DATABASE_URL": f"sqlite:///{workdir / 'resonanz.sqlite3'}", "CELERY_BROKER_URL": "memory://",
            "RESONANZ_EMBEDDER": "none", "RESONANZ_LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1",
-           "SECRET_KEY": "chat-bench", "PYTHONPATH": str(ROOT / "src"), "RESONANZ_RATE_LIMITS": limits}
+           "SECRET_KEY": "chat-bench", "PYTHONPATH": str(ROOT / "src"), "RESONANZ_RATE_LIMITS": limits,
+           # scripted visitors write at once and no worker drains the pipeline here: the bot check and the
+           # back-pressure (both tested elsewhere) would refuse them
+           "RESONANZ_CHAT_MIN_SECONDS": "0", "RESONANZ_BACKLOG_LIMIT": "0"}
     subprocess.run([sys.executable, "-m", "resonanz.cli", "migrate", "--no-input", "-v", "0"], env=env, cwd=ROOT,
                    check=True, timeout=900)
     done = subprocess.run([sys.executable, "-m", "resonanz.cli", "shell", "-c", SETUP], env=env, cwd=ROOT,

@@ -361,6 +361,9 @@ SPECTACULAR_SETTINGS = {
         "CommunityVisibilityEnum": "resonanz.community.models.Visibility",
         "IdeaStatusEnum": "resonanz.community.models.Idea.Status",
     },
+    # Every operation documents the errors the shared machinery can answer (api/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "resonanz.api.schema.add_error_responses"],
     # Swagger UI from the drf-spectacular-sidecar package: the docs page works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -370,6 +373,17 @@ SPECTACULAR_SETTINGS = {
 # A public contact form sent sooner than this many seconds after it was served is refused as a bot's
 # (the person sees their text again with a request to send it once more).
 RESONANZ_FORM_MIN_SECONDS = float(os.environ.get("RESONANZ_FORM_MIN_SECONDS", 3))
+# The chat's time check: a visitor's line or file sooner than this many seconds after their session began, or
+# "leave a message" sooner after the widget loaded, is refused with 429 and Retry-After (the widget keeps the
+# text and sends it again then). A visitor's token not renewed for this many days is refused (401).
+RESONANZ_CHAT_MIN_SECONDS = float(os.environ.get("RESONANZ_CHAT_MIN_SECONDS", 2))
+RESONANZ_CHAT_TOKEN_DAYS = float(os.environ.get("RESONANZ_CHAT_TOKEN_DAYS", 30))
+# Back-pressure (core/backpressure.py): while this many messages wait for the pipeline, anonymous public
+# endpoints (contact forms, chat lines and sessions, community writes) answer 503 with Retry-After; signed
+# webhooks and the API's inbound endpoint at the second limit. 0 switches a tier off.
+RESONANZ_BACKLOG_LIMIT = int(os.environ.get("RESONANZ_BACKLOG_LIMIT", 2000))
+RESONANZ_BACKLOG_LIMIT_SIGNED = int(os.environ.get("RESONANZ_BACKLOG_LIMIT_SIGNED", 20000))
+RESONANZ_BACKLOG_RETRY_SECONDS = int(os.environ.get("RESONANZ_BACKLOG_RETRY_SECONDS", 30))
 # The company's privacy policy, linked next to the contact form's consent checkbox (optional).
 RESONANZ_PRIVACY_URL = os.environ.get("RESONANZ_PRIVACY_URL", "")
 

@@ -41,3 +41,4 @@ RESONANZ_RATE_LIMITS = {**RESONANZ_RATE_LIMITS, "community_writes": "0/600"}  # 
 
 # Test clients fill the contact form in no time; tests of the time check set it themselves.
 RESONANZ_FORM_MIN_SECONDS = 0
+RESONANZ_CHAT_MIN_SECONDS = 0

@@ -165,14 +165,16 @@ def test_lines_are_rate_limited_per_visitor(widget):
 
 def test_outside_business_hours_a_left_message_becomes_an_email_conversation(chat_channel, widget):
     update_channel(chat_channel, settings={**chat_channel.settings, "hours": {"sun": ["00:00", "00:01"]}})
-    assert widget.get("config/").json()["open"] is False
+    config = widget.get("config/").json()
+    assert config["open"] is False
+    form = {"form_token": config["form_token"]}  # signed when the widget loaded (the time check)
     response = widget.post("leave-message/", {"client_id": "l1", "name": "Lena", "email": "lena@example.com",
-                                              "text": "Please call me back about my contract."})
+                                              "text": "Please call me back about my contract.", **form})
     assert response.status_code == 201
     widget.post("leave-message/", {"client_id": "l1", "name": "Lena", "email": "lena@example.com",
-                                   "text": "Please call me back about my contract."})
+                                   "text": "Please call me back about my contract.", **form})
     message = Message.objects.get()
     assert message.meta["chat"]["left_message"]
     assert Identity.objects.get(contact=message.conversation.contact).kind == "email"
-    assert widget.post("leave-message/", {"client_id": "l2", "email": "nope", "text": "x"}).status_code == 400
-    assert widget.post("leave-message/", {"client_id": "l3", "email": "a@b.de", "text": ""}).status_code == 400
+    assert widget.post("leave-message/", {"client_id": "l2", "email": "nope", "text": "x", **form}).status_code == 400
+    assert widget.post("leave-message/", {"client_id": "l3", "email": "a@b.de", "text": "", **form}).status_code == 400

@@ -35,6 +35,8 @@ API = [
     ("post", "/api/contacts/", {"name": "Neu"}, "contacts.edit"),
     ("patch", "/api/contacts/{contact}/", {"notes": "x"}, "contacts.edit"),
     ("post", "/api/contacts/{contact}/merge/", {"drop": "{other}"}, "contacts.delete"),
+    ("post", "/api/conversations/bulk/", {"conversations": ["{conversation}"], "add_tags": ["bulk"]},
+     "conversations.bulk"),
     ("delete", "/api/organizations/{org}/", None, "contacts.delete"),
     ("get", "/api/articles/", None, "knowledge.read"),
     ("post", "/api/articles/", {"title": "T", "body": "B", "language": "de"}, "knowledge.edit"),
@@ -56,6 +58,7 @@ DESK = [
     ("get", "/contacts/", "contacts.edit"),
     ("get", "/contacts/{contact}/edit/", "contacts.edit"),
     ("post", "/contacts/{contact}/merge/", "contacts.delete"),
+    ("post", "/inbox/bulk/", "conversations.bulk"),
     ("get", "/knowledge/", "knowledge.read"),
     ("get", "/knowledge/new/", "knowledge.edit"),
     ("get", "/knowledge/export.json", "data.export"),
@@ -105,7 +108,8 @@ def test_api_matrix(world, role):
         client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world['users'][role]).key}")
     for method, path, body, capability in API:
         values = fresh_values(world, role or "anon")
-        data = {k: (int(fill(v, values)) if v == "{other}" else fill(v, values)) for k, v in (body or {}).items()}
+        data = {k: (int(fill(v, values)) if v == "{other}" else [int(fill(i, values)) for i in v]
+                    if v == ["{conversation}"] else fill(v, values)) for k, v in (body or {}).items()}
         response = getattr(client, method)(fill(path, values), data or None, format="json")
         allowed = role is not None and has_role(world["users"][role], PERMISSIONS[capability])
         if role is None:
@@ -124,7 +128,8 @@ def test_desk_matrix(world, role):
         client.force_login(world["users"][role])
     for method, path, capability in DESK:
         values = fresh_values(world, role or "anon")
-        data = {"other": values["other"]} if path.endswith("merge/") else None
+        data = {"other": values["other"]} if path.endswith("merge/") else (
+            {"conversations": [values["conversation"]], "tag": "bulk"} if path.endswith("bulk/") else None)
         response = getattr(client, method)(fill(path, values), data)
         allowed = role is not None and has_role(world["users"][role], PERMISSIONS[capability])
         if role is None:

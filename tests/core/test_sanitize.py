@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,3 +79,12 @@ def test_labels_lose_direction_overrides_and_invisible_characters():
 
     assert clean_label("Foto\u202e gpj.exe \u200bvom\n\nPaket\x00") == "Foto gpj.exe vom Paket"
     assert len(clean_label("x" * 5000)) == 1500
+
+
+@pytest.mark.parametrize("href", ["data:text/html,<script>alert(1)</script>", " DATA:text/html;base64,PHNjcmlwdD4=",
+                                  "&#100;ata:text/html,x", "data:image/svg+xml,<svg onload=alert(1)>"])
+def test_data_links_are_removed_but_data_images_stay(href):
+    """Issue 16: a data: link could open any document in the agent's browser; a data: image is only a picture."""
+    cleaned = sanitize_html(f'<p><a href="{href}">Klick</a><img src="data:image/png;base64,iVBORw0KGgo="></p>')
+    assert "Klick" in cleaned and 'href="' not in cleaned.split("<img")[0].lower()
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in cleaned

@@ -31,7 +31,9 @@ def process_env(settings, tmp_path):
             "RESONANZ_VAR_DIR": str(tmp_path / "var"), "RESONANZ_EMBEDDER": "none",
             "RESONANZ_MODEL_DIR": str(settings.RESONANZ_MODEL_DIR), "RESONANZ_TASKS_EAGER": "0",
             "CELERY_BROKER_URL": "memory://", "RESONANZ_PIPELINE_BATCH": "5", "SECRET_KEY": "fault-tests",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost", "PYTHONPATH": os.pathsep.join(sys.path)}
+            "ALLOWED_HOSTS": "127.0.0.1,localhost", "PYTHONPATH": os.pathsep.join(sys.path),
+            # test clients write at once, as in test_settings (the time checks have tests of their own)
+            "RESONANZ_CHAT_MIN_SECONDS": "0", "RESONANZ_FORM_MIN_SECONDS": "0"}
 
 
 WORKER = "from resonanz.core.pipeline import run_until_empty; print(run_until_empty())"

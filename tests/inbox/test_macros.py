@@ -69,18 +69,32 @@ def test_personal_and_shared_macros_are_kept_by_the_right_people(people, convers
 def test_bulk_update_is_all_or_none(people, conversations):
     lead, agent = people
     a, b = conversations
-    assert actions.bulk_update([a.pk, b.pk], agent, status="resolved", assignee=agent, add_tags=["sammel"]) == 2
+    assert actions.bulk_update([a.pk, b.pk], lead, status="resolved", assignee=agent, add_tags=["sammel"]) == 2
     for c in Conversation.objects.filter(pk__in=[a.pk, b.pk]):
         assert (c.status, c.assignee) == ("resolved", agent)
         assert "sammel" in c.tags.values_list("name", flat=True)
     inactive = Team.objects.create(name="Alt", is_active=False)
     with pytest.raises(ActionError):
-        actions.bulk_update([a.pk, b.pk], agent, status="open", team=inactive)
+        actions.bulk_update([a.pk, b.pk], lead, status="open", team=inactive)
     assert set(Conversation.objects.values_list("status", flat=True)) == {"resolved"}  # nothing changed
     with pytest.raises(ActionError):
-        actions.bulk_update([a.pk, 999999], agent, status="open")
+        actions.bulk_update([a.pk, 999999], lead, status="open")
     with pytest.raises(ActionError):
-        actions.bulk_update([a.pk], agent)
+        actions.bulk_update([a.pk], lead)
+
+
+def test_bulk_changes_are_for_supervisors_and_audit_logged(people, conversations):
+    """Issue 16: destructive actions (bulk changes among them) are for supervisors and admins and in the
+    audit log."""
+    from resonanz.core.models import AuditEntry
+
+    lead, agent = people
+    a, b = conversations
+    with pytest.raises(PermissionDenied):
+        actions.bulk_update([a.pk], agent, status="closed")
+    assert actions.bulk_update([a.pk, b.pk], lead, status="closed") == 2
+    entry = AuditEntry.objects.get(action="conversation.bulk_update")
+    assert entry.actor == lead and entry.detail["ids"] == sorted([a.pk, b.pk]) and entry.detail["status"] == "closed"
 
 
 def test_macros_and_bulk_through_the_api(people, conversations):
@@ -97,6 +111,9 @@ def test_macros_and_bulk_through_the_api(people, conversations):
     r = api.post(f"/api/conversations/{a.pk}/apply-macro/", {"macro": r.json()["id"]}, format="json")
     assert r.status_code == 200 and r.json()["text"] == "Danke, Kim Schulz!"
     assert Conversation.objects.get(pk=a.pk).status == "resolved"
+    r = api.post("/api/conversations/bulk/", {"conversations": [a.pk, b.pk], "status": "closed"}, format="json")
+    assert r.status_code == 403  # bulk changes are for supervisors
+    api.force_authenticate(lead)
     r = api.post("/api/conversations/bulk/", {"conversations": [a.pk, b.pk], "status": "closed"}, format="json")
     assert r.status_code == 200 and r.json() == {"changed": 2}
     assert api.post("/api/conversations/bulk/", {"conversations": []}, format="json").status_code == 400

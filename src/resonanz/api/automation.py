@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from resonanz.api.params import id_params
 from resonanz.automation import actions, approval, sla
 from resonanz.automation.models import BusinessCalendar, PendingReply, Rule, RuleRun, SLAPolicy
+from resonanz.core.errors import ActionError
 from resonanz.core.params import MAX_ID
 from resonanz.core.permissions import WritesNeed
 from resonanz.inbox.models import Conversation
@@ -243,6 +244,9 @@ class ReplyCheckView(APIView):
     def post(self, request):
         body = ReplyCheckSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        conversation = get_object_or_404(visible_conversations(Conversation.objects.all(), request.user), pk=body.validated_data["conversation"])
+        conversation = visible_conversations(Conversation.objects.all(), request.user).filter(
+            pk=body.validated_data["conversation"]).first()
+        if conversation is None:  # an id in the body, not the path: bad input (400), as the schema says
+            raise ActionError("No such conversation, or not one you may see.", "conversation")
         return Response({"warnings": approval.check_reply(conversation, request.user, body.validated_data["text"]),
                          "approval": approval.needs_approval(conversation, request.user)})

@@ -117,6 +117,7 @@ class GoalViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.Re
 
     serializer_class = GoalSerializer
     permission_classes = [ManageWritesOthersRead]
+    pagination_class = None  # a goal per team and KPI: one list, as ``list`` answers
     queryset = Goal.objects.select_related("team").order_by("id")
 
     def create(self, request, *args, **kwargs):

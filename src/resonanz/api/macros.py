@@ -11,6 +11,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from resonanz.core.permissions import Needs
 from resonanz.inbox import actions
 from resonanz.inbox.models import Conversation, Macro, SavedView, Team
 from resonanz.inbox.queries import filter_conversations
@@ -91,6 +92,8 @@ class BulkSerializer(serializers.Serializer):
 
 
 class BulkView(APIView):
+    permission_classes = [Needs.of("conversations.bulk")]
+
     @extend_schema(request=BulkSerializer,
                    responses={200: {"type": "object", "properties": {"changed": {"type": "integer"}}}})
     def post(self, request):

@@ -55,7 +55,7 @@ class RetentionRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         retention.delete_rule(instance, actor=self.request.user)
 
     @extend_schema(responses=RetentionDueSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # one row per rule, one list
     def preview(self, request):
         """The dry run: how many closed conversations each enabled rule would delete or anonymise now."""
         return Response([{"rule": d.rule.pk, "channel": d.rule.channel_id, "days": d.rule.days,

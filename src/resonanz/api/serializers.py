@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from resonanz.connectors import drivers
+from resonanz.connectors.actions import last_check
 from resonanz.connectors.models import Channel
 from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message, Team
@@ -88,23 +90,38 @@ class AgentInviteSerializer(serializers.Serializer):
                                      help_text="Checked against the password rules (length, common, similar to the email).")
 
 
+class ChannelCheckSerializer(serializers.Serializer):
+    """The last connection check of a channel (run by the worker)."""
+
+    ok = serializers.BooleanField(required=False, allow_null=True)
+    detail = serializers.CharField(required=False, allow_blank=True)
+    at = serializers.DateTimeField(required=False, allow_null=True)
+    pending = serializers.BooleanField(default=False)
+
+
 class ChannelSerializer(serializers.ModelSerializer):
     # The driver registry is the only list of kinds; the schema's enum grows with it.
     kind = serializers.ChoiceField(choices=drivers.choices())
     credentials = serializers.DictField(write_only=True, required=False,
                                         help_text="Stored encrypted; never returned.")
     healthy = serializers.BooleanField(read_only=True)
+    last_check = serializers.SerializerMethodField()
 
     class Meta:
         model = Channel
         fields = ["id", "kind", "name", "slug", "settings", "credentials", "enabled", "sign_replies",
-                  "default_team", "healthy", "last_ok_at", "last_error", "last_error_at", "created_at"]
+                  "default_team", "healthy", "last_ok_at", "last_error", "last_error_at", "last_check", "created_at"]
         read_only_fields = ["slug", "last_ok_at", "last_error", "last_error_at", "created_at"]
         extra_kwargs = {"name": {"validators": []}, "kind": {"validators": []}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = drivers.choices()  # kinds registered after start-up count too
+
+    @extend_schema_field(ChannelCheckSerializer(allow_null=True))
+    def get_last_check(self, channel) -> dict | None:
+        check = last_check(channel) if channel.pk else {}
+        return ChannelCheckSerializer(check).data if check else None
 
 
 class SenderSerializer(serializers.Serializer):

@@ -7,9 +7,10 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -22,7 +23,7 @@ from resonanz.connectors import actions as channel_actions
 from resonanz.connectors import intake
 from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
-from resonanz.core import audit
+from resonanz.core import audit, backpressure
 from resonanz.core.accounts import set_password_link
 from resonanz.core.errors import ActionError
 from resonanz.core.models import AuditEntry
@@ -110,7 +111,7 @@ class ContactViewSet(DestructiveNeedSupervisor, viewsets.ModelViewSet):
         return Response(s.ContactSerializer(contact).data)
 
     @extend_schema(responses=s.DuplicateSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # at most 200 pairs, one list
     def duplicates(self, request):
         """Probable duplicate pairs (same email under another identity, same phone, similar name in one
         organisation), strongest first; pairs marked "not a duplicate" are left out."""
@@ -239,6 +240,17 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
         return Response(s.AgentSerializer(profile).data)
 
 
+class Busy(APIException):
+    """503 with Retry-After (DRF's handler sends ``wait`` as the header)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "busy"
+
+    def __init__(self, exc: backpressure.Overloaded) -> None:
+        super().__init__(backpressure.busy_message(exc.retry_after))
+        self.wait = exc.retry_after
+
+
 class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ChannelSerializer
@@ -251,11 +263,20 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def perform_update(self, serializer):
         serializer.instance = channel_actions.update_channel(serializer.instance, **serializer.validated_data)
 
-    @extend_schema(request=s.InboundSerializer, responses={200: s.IngestResultSerializer,
-                                                          201: s.IngestResultSerializer})
+    @extend_schema(request=s.InboundSerializer, responses={
+        200: s.IngestResultSerializer, 201: s.IngestResultSerializer,
+        503: OpenApiResponse(description="the pipeline is far behind: nothing was stored; send again after "
+                                         "Retry-After seconds")})
     @action(detail=True, methods=["post"])
     def inbound(self, request, pk=None):
-        """Ingest one message from the client system; redelivery of the same external_id is harmless."""
+        """Ingest one message from the client system; redelivery of the same external_id is harmless.
+
+        While the pipeline is far behind (RESONANZ_BACKLOG_LIMIT_SIGNED messages wait), the answer is 503 with
+        Retry-After and nothing is stored: send the same message again later."""
+        try:
+            backpressure.admit("signed")
+        except backpressure.Overloaded as exc:
+            raise Busy(exc) from None
         channel = get_object_or_404(Channel, pk=pk)
         if not channel.driver.accepts_api:
             raise ActionError(f"Channel {channel} is a {channel.kind} channel; post to an API channel.", "channel")
@@ -275,10 +296,16 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                    "contact_id": result.contact_id}
         return Response(payload, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
+    @extend_schema(request=None, responses={202: s.ChannelCheckSerializer})
     @action(detail=True, methods=["post"])
     def check(self, request, pk=None):
-        ok, detail = channel_actions.check_channel(self.get_object())
-        return Response({"ok": ok, "detail": detail})
+        """Queue a connection check: the worker connects (never this request); the answer is the last check
+        so far, with ``pending`` true until the new one is done (``GET /api/channels/<id>/`` shows it as
+        ``last_check``)."""
+        channel = self.get_object()
+        channel_actions.request_check(channel)
+        return Response(s.ChannelCheckSerializer(channel_actions.last_check(channel)).data,
+                        status=status.HTTP_202_ACCEPTED)
 
     def get_permissions(self):
         if self.action in ("inbound", None):  # None: a method the route does not offer, answered 405

@@ -15,7 +15,16 @@ from django.http import FileResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from resonanz.chat.access import Refused, Visitor, client_ip, json_body, rate_limit
+from resonanz.chat.access import (
+    Refused,
+    Visitor,
+    admit,
+    check_form_token,
+    client_ip,
+    form_token,
+    json_body,
+    rate_limit,
+)
 from resonanz.chat.access import endpoint as chat_endpoint
 from resonanz.chat.live import can_stream
 from resonanz.chat.transcript import conversations, cursor, file_id, line, lines, sender, state
@@ -28,7 +37,7 @@ from resonanz.inbox import actions as inbox
 from resonanz.inbox import typing
 from resonanz.inbox.models import Attachment, Message
 from resonanz.insights.actions import answer_survey, open_survey
-from resonanz.knowledge.actions import record_feedback
+from resonanz.knowledge.actions import record_feedback, voter_of
 from resonanz.knowledge.models import Article
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -73,7 +82,7 @@ def config(request, channel):
         "identified_users": bool(channel.credentials.get("secret")),
         "invitations": driver.invitations(lang), "invitation_period_hours": options["invitation_period_hours"],
         "upload": {"max_bytes": max_upload_bytes(channel), "types": sorted(UPLOAD_TYPES)},
-        "live": can_stream(request),
+        "live": can_stream(request), "form_token": form_token(channel),
     })
 
 
@@ -85,7 +94,9 @@ def max_upload_bytes(channel) -> int:
 @chat_endpoint("POST", token=False, write=True)
 def session(request, channel):
     """Start or resume a visitor's session. A token from an earlier visit keeps the history; a user id signed
-    by the host site (HMAC-SHA256 with the channel's secret) identifies a customer; an unsigned one is ignored."""
+    by the host site (HMAC-SHA256 with the channel's secret) identifies a customer; an unsigned one is ignored.
+    A resumed session keeps when it began; its token is issued anew."""
+    admit()
     data = json_body(request)
     visitor = None
     if data.get("token"):
@@ -119,11 +130,16 @@ def messages(request, channel, visitor: Visitor):
         raise Refused(400, "after: a message id") from None
     after = max(0, after)
     shown = lines(channel, visitor, after)
-    return JsonResponse({"messages": shown, "state": state(channel, visitor), "open": channel.driver.is_open(),
-                         "cursor": cursor(channel, visitor, after, shown)})
+    answer = {"messages": shown, "state": state(channel, visitor), "open": channel.driver.is_open(),
+              "cursor": cursor(channel, visitor, after, shown)}
+    if visitor.needs_renewal():  # a visitor who keeps chatting never meets RESONANZ_CHAT_TOKEN_DAYS
+        answer["token"] = visitor.token()
+    return JsonResponse(answer)
 
 
 def _send(request, channel, visitor: Visitor):
+    admit()
+    visitor.check_pace()
     rate_limit("ip", f"{channel.pk}:{client_ip(request)}")
     rate_limit("visitor", f"{channel.pk}:{visitor.visitor_id}")
     data = json_body(request)
@@ -188,6 +204,7 @@ def feedback(request, channel, visitor: Visitor):
     if message is None:
         raise Refused(404, "no such answer in this chat")
     if not helpful:
+        admit()
         with override(language(data)):
             text = _("That did not help. I would like to talk to a person.")
         submit_line(channel, visitor, f"nohelp-{message.pk}", text)
@@ -198,7 +215,7 @@ def feedback(request, channel, visitor: Visitor):
         question = (Message.objects.filter(conversation=conversation, direction="inbound", pk__lt=message.pk)
                     .order_by("-id").values_list("text", flat=True).first())
         if article is not None:
-            record_feedback(article, True, query=question or "", source="chat")
+            record_feedback(article, True, query=question or "", source="chat", voter=voter_of(client_ip(request)))
         inbox.update_conversation(conversation, None, status="resolved",
                                   reason="the visitor said the automatic answer helped")
     return JsonResponse({"resolved": True})
@@ -206,8 +223,11 @@ def feedback(request, channel, visitor: Visitor):
 
 @chat_endpoint("POST", token=False, write=True)
 def leave_message(request, channel):
-    """Outside business hours: a message with an email address, answered by email."""
+    """Outside business hours: a message with an email address, answered by email. Needs ``config/``'s
+    ``form_token`` (signed, at least RESONANZ_CHAT_MIN_SECONDS old) like the contact form."""
+    admit()
     data = json_body(request)
+    check_form_token(data.get("form_token"), channel)
     cid = client_id(data)
     name = text_field(data, "name")
     email = text_field(data, "email", required=True)
@@ -255,6 +275,8 @@ def upload(request, channel, visitor: Visitor):
     """A file from the visitor (multipart: ``file``, ``client_id``, optional ``text``), stored as an attachment of
     a chat line. Checked like an email attachment, and stricter: a size limit, a list of types, and the file's
     first bytes must match its type (a renamed program is refused)."""
+    admit()
+    visitor.check_pace()
     rate_limit("ip", f"{channel.pk}:{client_ip(request)}")
     rate_limit("uploads", f"{channel.pk}:{visitor.visitor_id}")
     limit = max_upload_bytes(channel)

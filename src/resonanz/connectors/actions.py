@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from resonanz.connectors.drivers import DriverError, driver_class, get_driver, kinds
-from resonanz.connectors.models import Channel
+from resonanz.connectors.models import Channel, SourceState
 from resonanz.core.errors import ActionError
+
+log = logging.getLogger("resonanz.connectors")
+REJECTED_KEEP = 3600  # seconds a channel's count of rejected pushes is kept
 
 
 @transaction.atomic
@@ -77,14 +82,37 @@ def _clean_settings(driver: type, settings: dict) -> dict:
         raise ActionError(str(exc), "settings") from None
 
 
+#: the SourceState row that keeps a channel's last connection check (not a source the channel reads)
+CHECK_KEY = "connection-check"
+
+
 def check_channel(channel: Channel) -> tuple[bool, str]:
-    """Run the driver's connection check and record the channel's health."""
+    """Run the driver's connection check (in the worker: ``request_check``) and record the channel's health and
+    the check's answer for its page."""
     try:
         ok, detail = get_driver(channel).check_connection()
     except Exception as exc:
         ok, detail = False, str(exc)
     record_health(channel, ok, detail)
+    SourceState.objects.update_or_create(channel=channel, key=CHECK_KEY, defaults={"cursor": {
+        "ok": ok, "detail": detail[:2000], "at": timezone.now().isoformat()}})
     return ok, detail
+
+
+def request_check(channel: Channel) -> None:
+    """Queue a connection check for the worker. A check connects to the address in the channel's settings
+    (through the outbound guard), which can take seconds or time out: never in a web request."""
+    from resonanz.connectors.tasks import check_channel_task
+
+    SourceState.objects.update_or_create(channel=channel, key=CHECK_KEY, defaults={"cursor": {
+        **last_check(channel), "pending": True, "requested_at": timezone.now().isoformat()}})
+    check_channel_task.delay(channel.pk)
+
+
+def last_check(channel: Channel) -> dict:
+    """The last connection check: ``ok``, ``detail``, ``at`` (ISO time), and ``pending`` while one is queued."""
+    state = SourceState.objects.filter(channel=channel, key=CHECK_KEY).only("cursor").first()
+    return dict(state.cursor) if state else {}
 
 
 def record_health(channel: Channel, ok: bool, detail: str = "") -> None:
@@ -95,6 +123,31 @@ def record_health(channel: Channel, ok: bool, detail: str = "") -> None:
     else:
         Channel.objects.filter(pk=channel.pk).update(last_error=detail[:2000], last_error_at=now)
         channel.last_error, channel.last_error_at = detail[:2000], now
+
+
+def record_rejected(channel: Channel, remote: str, reason: str) -> None:
+    """A push to /hooks/<slug>/ failed its signature or secret. Anyone can send such requests, so they write
+    nothing to the database and never change the channel's health: they are counted in the cache (per channel
+    for an hour; shared by every process when RESONANZ_CACHE_URL names Redis), shown on the channel's page,
+    and logged at most once a minute per channel (the per-address rate limit ``webhook`` bounds them too)."""
+    key = f"webhook-rejected:{channel.pk}"
+    cache.add(f"{key}:count", 0, REJECTED_KEEP)
+    try:
+        count = cache.incr(f"{key}:count")
+    except ValueError:  # expired between add and incr
+        count = 1
+        cache.set(f"{key}:count", 1, REJECTED_KEEP)
+    cache.set(f"{key}:last", {"at": timezone.now(), "remote": remote[:64], "reason": reason[:200]}, REJECTED_KEEP)
+    if cache.add(f"{key}:logged", 1, 60):
+        log.warning("%s %s rejected a request from %s: %s (%d rejected in the last hour; more within a minute "
+                    "are counted, not logged)", channel.kind, channel.slug, remote, reason, count)
+
+
+def rejected_requests(channel: Channel) -> dict | None:
+    """What the channel's page shows: how many pushes were rejected in the last hour, and the last one."""
+    key = f"webhook-rejected:{channel.pk}"
+    last = cache.get(f"{key}:last")
+    return {"count": cache.get(f"{key}:count") or 1, **last} if last else None
 
 
 def record_ok(channel: Channel, every: int = 60) -> None:

@@ -8,11 +8,18 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from resonanz.connectors.actions import record_health
+from resonanz.connectors.actions import check_channel, record_health
 from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.models import Channel
 
 log = logging.getLogger("resonanz.connectors")
+
+
+@shared_task(name="resonanz.connectors.tasks.check_channel")
+def check_channel_task(channel_id: int) -> bool:
+    """A connection check an administrator asked for (desk or API), run here rather than in the web request."""
+    channel = Channel.objects.filter(pk=channel_id).first()
+    return channel is not None and check_channel(channel)[0]
 
 
 @shared_task(name="resonanz.connectors.tasks.poll_due_channels")

@@ -2,6 +2,8 @@
 
 The driver verifies its own signature scheme (HMAC headers, a platform's app secret, a secret token) and
 answers the platform's handshake (a verification GET, a challenge); this view only finds the channel.
+While the pipeline is far behind, pushes get 503 with Retry-After (core/backpressure.py, the ``signed`` tier):
+platforms deliver again later, so nothing is lost and the backlog stays bounded.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from resonanz.connectors.models import Channel
-from resonanz.core import fastsql
+from resonanz.core import backpressure, fastsql
 from resonanz.core.ratelimit import refused_only
 
 
 @csrf_exempt
 @refused_only("webhook", key=lambda request, slug: slug)  # platforms sign every request; refused ones count
+@backpressure.shed("signed")
 def push(request: HttpRequest, slug: str) -> HttpResponse:
     channel = fastsql.get(Channel, "slug", slug)
     if channel is None or not channel.driver.accepts_push:

@@ -25,6 +25,7 @@ _RANK = {role: n for n, role in enumerate(ROLES)}
 PERMISSIONS: dict[str, str] = {
     "conversations.work": AGENT,        # read, reply, note, assign, set status of conversations
     "conversations.all_teams": SUPERVISOR,  # see every team's conversations when agents are team-restricted
+    "conversations.bulk": SUPERVISOR,   # one change on many selected conversations at once (audit-logged)
     "contacts.edit": AGENT,             # create and edit contacts, identities and organizations
     "contacts.delete": SUPERVISOR,      # delete or merge contacts, delete organizations (audit-logged)
     "data.export": SUPERVISOR,          # exports of knowledge and contact data (audit-logged)

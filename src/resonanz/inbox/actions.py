@@ -27,6 +27,7 @@ from resonanz.connectors.models import Channel
 from resonanz.core import audit, hooks, pipeline
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
+from resonanz.core.permissions import can, denied_message
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
 from resonanz.crm.actions import claim_identity, get_tags
 from resonanz.inbox import delivery, ingestion, macros
@@ -754,8 +755,11 @@ BULK_LIMIT = 500
 
 def bulk_update(conversation_ids: list[int], actor, *, status: str | None = None, team: Team | None | str = "unchanged",
                 assignee=(), add_tags: list[str] | None = None) -> int:
-    """The same change on many conversations (inbox rows selected by an agent), each with its own event log
-    entry; all or none: a refused change (an inactive team) leaves every conversation as it was."""
+    """The same change on many conversations (inbox rows selected by a supervisor), each with its own event log
+    entry; all or none: a refused change (an inactive team) leaves every conversation as it was. A bulk change
+    is for supervisors and administrators, touches only conversations the actor may see, and is audit-logged."""
+    if not can(actor, "conversations.bulk"):
+        raise PermissionDenied(denied_message("conversations.bulk"))
     ids = sorted({int(i) for i in conversation_ids})
     if not ids:
         raise ActionError("Select at least one conversation.", "conversations")
@@ -763,7 +767,7 @@ def bulk_update(conversation_ids: list[int], actor, *, status: str | None = None
         raise ActionError(f"At most {BULK_LIMIT} conversations at once.", "conversations")
     if status is None and team == "unchanged" and assignee == () and not add_tags:
         raise ActionError("Choose what to change: status, team, assignee or a tag.", "action")
-    found = list(Conversation.objects.filter(pk__in=ids))
+    found = list(visible_conversations(Conversation.objects.filter(pk__in=ids), actor))
     if len(found) != len(ids):
         missing = sorted(set(ids) - {c.pk for c in found})
         raise ActionError(f"No conversation with id {', '.join(map(str, missing))}.", "conversations")
@@ -774,6 +778,10 @@ def bulk_update(conversation_ids: list[int], actor, *, status: str | None = None
                 tags = sorted(set(conversation.tags.values_list("name", flat=True)) | {t.strip() for t in add_tags})
             update_conversation(conversation, actor, status=status, team=team, assignee=assignee, tags=tags,
                                 reason="bulk action")
+        audit.record("conversation.bulk_update", actor=actor, target_type="inbox.conversation",
+                     target_label=f"{len(found)} conversations", ids=ids, status=status or "",
+                     team="" if team == "unchanged" else getattr(team, "pk", None),
+                     assignee="" if assignee == () else getattr(assignee, "pk", None), add_tags=add_tags or [])
     return len(found)
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -11,7 +15,7 @@ from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
 from resonanz.crm.actions import get_tags
 from resonanz.knowledge.models import Article, ArticleFeedback, ArticleVersion, Category
-from resonanz.knowledge.search import articles
+from resonanz.knowledge.search import PUBLIC_SOURCES, articles
 
 FIELDS = {"title", "body", "language", "category", "status", "visibility", "example_questions", "source",
           "proposal", "is_demo"}
@@ -137,14 +141,42 @@ def update_category(category: Category, *, name: str, name_de: str = "", descrip
     return category
 
 
+def voter_of(address: str) -> str:
+    """A keyed hash of a voter's address: enough to tell two addresses apart, useless to find one."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"voter:{address}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
 def record_feedback(article: Article, helpful: bool, *, query: str = "", source: str = "help_center",
-                    agent=None) -> None:
-    """A vote or an agent's use/dismissal: counts, history for the ranking, and the live index learns it."""
+                    agent=None, voter: str = "") -> ArticleFeedback:
+    """A vote or an agent's use/dismissal, counted at once. The ranking learns it in the worker
+    (``knowledge.tasks.learn_feedback`` after the commit), so a vote never embeds its query in a web request."""
     query = (query or "").strip()[:500]
     with transaction.atomic():
-        ArticleFeedback.objects.create(article=article, helpful=helpful, query=query, source=source, agent=agent)
+        feedback = ArticleFeedback.objects.create(article=article, helpful=helpful, query=query, source=source,
+                                                  agent=agent, voter=voter)
         counter = "helpful_count" if helpful else "unhelpful_count"
-        # Touching updated_at makes other processes re-read the article with its new history.
-        Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1}, updated_at=timezone.now())
-    if query:
-        articles().feedback(article, query, helpful)
+        Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
+        if query:
+            from resonanz.knowledge.tasks import learn_feedback
+
+            transaction.on_commit(lambda: learn_feedback.delay(feedback.pk))
+    return feedback
+
+
+def counts_for_ranking(feedback: ArticleFeedback) -> bool:
+    """Agents' feedback always; an anonymous vote only when a vote from another address on the article agrees
+    (its own address voting again, from another browser, does not), so no one address moves the ranking."""
+    if feedback.source not in PUBLIC_SOURCES or not feedback.voter:
+        return True
+    return ArticleFeedback.objects.filter(article_id=feedback.article_id, source__in=PUBLIC_SOURCES,
+                                          helpful=feedback.helpful).exclude(voter__in=["", feedback.voter]).exists()
+
+
+def learn_feedback(feedback: ArticleFeedback) -> bool:
+    """Teach the ranking one piece of feedback (in the worker). Touching ``updated_at`` makes every other
+    process re-read the article with its new history; the query's embedding is then in the shared cache."""
+    if not feedback.query or not counts_for_ranking(feedback):
+        return False
+    Article.objects.filter(pk=feedback.article_id).update(updated_at=timezone.now())
+    articles().feedback(feedback.article, feedback.query, feedback.helpful)
+    return True

@@ -117,6 +117,9 @@ class ArticleFeedback(models.Model):
     query = models.CharField(max_length=500, blank=True)
     source = models.CharField(max_length=20)  # help_center, suggestion_used, suggestion_dismissed, bot_handover
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    #: who voted, for anonymous votes (help center, chat): a keyed hash of the address, never the address;
+    #: votes from one address alone never move the ranking (knowledge.actions.counts_for_ranking)
+    voter = models.CharField(max_length=24, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

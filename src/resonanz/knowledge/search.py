@@ -21,11 +21,29 @@ from resonanz.knowledge.models import Article, ArticleFeedback
 
 log = logging.getLogger("resonanz.knowledge")
 MAX_QUERY_CHARS = 2000
+#: anonymous votes: they move the ranking only once a vote from another address agrees
+PUBLIC_SOURCES = ("help_center", "chat")
 
 
 def article_document(article: Article, helpful_queries: list[str]) -> Document:
     return Document(id=str(article.pk), title=article.title, body=article.body, language=article.language,
                     history=article.questions + helpful_queries)
+
+
+def helpful_queries(article_ids: list[int]) -> dict[int, list[str]]:
+    """The queries people found an article helpful for: agents' always, anonymous votes (help center, chat)
+    only once votes from at least two addresses agree on the article (``actions.counts_for_ranking``)."""
+    rows: dict[int, list[tuple[str, str, str]]] = {}
+    for article_id, query, source, voter in (ArticleFeedback.objects.filter(
+            article_id__in=article_ids, helpful=True).exclude(query="")
+            .values_list("article_id", "query", "source", "voter")[:20000]):
+        rows.setdefault(article_id, []).append((query, source, voter))
+    out: dict[int, list[str]] = {}
+    for article_id, found in rows.items():
+        voters = {voter for _q, source, voter in found if source in PUBLIC_SOURCES and voter}
+        out[article_id] = [q for q, source, voter in found
+                           if source not in PUBLIC_SOURCES or not voter or len(voters) >= 2]
+    return out
 
 
 @dataclass
@@ -63,11 +81,7 @@ class ArticleIndex:
                 del self.versions[pk]
             changed = [a for pk, a in live.items() if self.versions.get(pk) != a.updated_at]
             if changed:
-                helpful: dict[int, list[str]] = {}
-                for article_id, query in (ArticleFeedback.objects.filter(
-                        article_id__in=[a.pk for a in changed], helpful=True).exclude(query="")
-                        .values_list("article_id", "query")[:20000]):
-                    helpful.setdefault(article_id, []).append(query)
+                helpful = helpful_queries([a.pk for a in changed])
                 self.index.add_many([article_document(a, helpful.get(a.pk, [])) for a in changed])
                 for a in changed:
                     self.versions[a.pk] = a.updated_at

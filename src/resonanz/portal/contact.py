@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from resonanz.connectors import intake
 from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
+from resonanz.core import backpressure
 from resonanz.core.ratelimit import rate_limited
 
 
@@ -61,11 +62,18 @@ def contact_form(request, slug: str):
     channel = get_object_or_404(Channel, slug=slug)
     if not channel.driver.has_public_form or not channel.enabled:
         raise Http404("no such form")
+    busy = None
     if request.method == "POST":
         form = ContactForm(request.POST)
         problem = token_problem(request.POST.get("token", "")) if form.is_valid() else ""
-        if problem:  # nothing is stored; the text stays in the form with a fresh token
-            form = ContactForm({**request.POST.dict(), "token": new_token()})
+        if not problem and form.is_valid():
+            try:  # the pipeline is far behind: nothing is stored, the person sends again later
+                backpressure.admit("public")
+            except backpressure.Overloaded as exc:
+                busy = exc
+                problem = backpressure.busy_message(exc.retry_after)
+        if problem:  # nothing is stored; the text stays in the form (busy: the same token, so it is stored once)
+            form = ContactForm({**request.POST.dict(), "token": request.POST["token"] if busy else new_token()})
             form.is_valid()
             form.add_error(None, problem)
         elif form.is_valid():
@@ -82,5 +90,8 @@ def contact_form(request, slug: str):
             return render(request, "connectors/contact_thanks.html", {"name": d["name"], "reference": reference})
     else:
         form = ContactForm(initial={"token": new_token()})
-    return render(request, "connectors/contact_form.html", {
-        "form": form, "privacy_url": getattr(settings, "RESONANZ_PRIVACY_URL", "")})
+    response = render(request, "connectors/contact_form.html", {
+        "form": form, "privacy_url": getattr(settings, "RESONANZ_PRIVACY_URL", "")}, status=503 if busy else 200)
+    if busy:
+        response["Retry-After"] = str(busy.retry_after)
+    return response

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_POST
 
-from resonanz.core.ratelimit import rate_limited
+from resonanz.core.ratelimit import client_address, rate_limited
 from resonanz.knowledge import actions
 from resonanz.knowledge.bot import plain
 from resonanz.knowledge.models import Article, Category
@@ -22,7 +23,11 @@ from resonanz.knowledge.rendering import render_markdown
 from resonanz.knowledge.search import articles as ranking
 
 LANGS = ("de", "en")
-VOTES_KEY = "help_votes"
+# "Was this helpful?" once per browser and article: the articles voted on live in a signed cookie (no session
+# row per visitor); a vote is counted at once, and the ranking learns it in the worker (knowledge.actions).
+VOTES_COOKIE = "help_votes"
+VOTES_SALT = "resonanz.help.votes"
+VOTES_KEPT = 500
 MAX_SEARCH_RESULTS = 20
 
 
@@ -83,7 +88,7 @@ def article(request, lang: str, pk: int, slug: str):
         return redirect(public_url(item, query))
     translated = public().filter(translation_group=item.translation_group).exclude(pk=item.pk).first() \
         if item.translation_group else None
-    voted = item.pk in request.session.get(VOTES_KEY, [])
+    voted = item.pk in voted_on(request)
     return _render(request, lang, "help/article.html", {
         "article": item, "html": render_markdown(item.body), "translated": translated, "query": query,
         "voted": voted, "category": item.category,
@@ -97,11 +102,21 @@ def feedback(request, lang: str, pk: int):
     item = get_object_or_404(public(), pk=pk)
     answer = request.POST.get("helpful")
     query = (request.POST.get("q") or "").strip()[:500]
-    votes = request.session.get(VOTES_KEY, [])
+    votes = voted_on(request)
+    response = redirect(public_url(item, query) + "#feedback")
     if answer in ("yes", "no") and item.pk not in votes:
-        actions.record_feedback(item, answer == "yes", query=query, source="help_center")
-        request.session[VOTES_KEY] = (votes + [item.pk])[-500:]
-    return redirect(public_url(item, query) + "#feedback")
+        actions.record_feedback(item, answer == "yes", query=query, source="help_center",
+                                voter=actions.voter_of(client_address(request)))
+        response.set_signed_cookie(VOTES_COOKIE, ",".join(map(str, (votes + [item.pk])[-VOTES_KEPT:])),
+                                   salt=VOTES_SALT, max_age=365 * 86400, httponly=True, samesite="Lax",
+                                   secure=settings.SESSION_COOKIE_SECURE, path="/help/")
+    return response
+
+
+def voted_on(request) -> list[int]:
+    """The articles this browser voted on (a forged or broken cookie counts as none)."""
+    raw = request.get_signed_cookie(VOTES_COOKIE, default="", salt=VOTES_SALT)
+    return [int(v) for v in raw.split(",") if v.isascii() and v.isdigit()][-VOTES_KEPT:]
 
 
 @rate_limited("help_search", methods=("GET", "HEAD"))

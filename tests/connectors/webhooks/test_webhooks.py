@@ -10,7 +10,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resonanz.connectors.actions import check_channel, create_channel
+from resonanz.connectors.actions import check_channel, create_channel, rejected_requests
 from resonanz.connectors.drivers.webhook import MappingError, map_payload, mapping_of, sign, verify_signature
 from resonanz.connectors.models import Channel
 from resonanz.inbox.models import Message
@@ -71,8 +71,39 @@ def test_bad_signatures_get_401_and_are_recorded(hook, case, caplog):
     assert response.status_code == 401 and response.json()["error"] == "unauthorized"
     assert Message.objects.count() == 0
     channel = Channel.objects.get(pk=hook.pk)
-    assert not channel.healthy and "rejected" in channel.last_error
+    assert channel.healthy and not channel.last_error and channel.last_error_at is None
     assert any("rejected" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert rejected_requests(channel)["count"] == 1
+
+
+def test_wrongly_signed_pushes_write_nothing_and_are_counted_and_logged_once_a_minute(hook, caplog):
+    """Anyone can send them: no row is written per request and the channel's health is not theirs to change;
+    the channel's page shows how many came, and the log says it once a minute, not once a request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    body = json.dumps(PAYLOAD).encode()
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(30):
+            assert post(client, hook, body, signature="sha256=" + "0" * 64).status_code == 401
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert all("ratecounter" in sql.lower() for sql in writes), writes  # only the per-address limit counts
+    channel = Channel.objects.get(pk=hook.pk)
+    assert channel.healthy and not channel.last_error
+    seen = rejected_requests(channel)
+    assert seen["count"] == 30 and seen["remote"] == "127.0.0.1" and "signature" in seen["reason"]
+    assert len([r for r in caplog.records if "rejected a request" in r.getMessage()]) == 1
+
+
+def test_the_channel_page_shows_rejected_pushes(hook, admin_user):
+    post(Client(), hook, b"{}", signature="sha256=" + "0" * 64)
+    desk = Client()
+    desk.force_login(admin_user)
+    admin_user.agent.language = "de"
+    admin_user.agent.save()
+    page = desk.get(f"/inbox/settings/channels/{hook.pk}/").content.decode()
+    assert "Abgewiesene Anfragen (letzte Stunde)" in page and "127.0.0.1" in page
 
 
 def test_within_five_minutes_is_accepted(hook):

@@ -7,7 +7,7 @@ import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from resonanz.connectors.actions import record_health
+from resonanz.connectors.actions import record_rejected
 from resonanz.connectors.social import meta as graph
 from resonanz.core import jsonsafe
 
@@ -31,8 +31,7 @@ def signed_payload(driver, request: HttpRequest) -> HttpResponse | object:
                                        request.headers.get("X-Hub-Signature-256"))
     if not ok:
         remote = request.META.get("REMOTE_ADDR", "")
-        log.warning("%s %s rejected a request from %s: %s", channel.kind, channel.slug, remote, reason)
-        record_health(channel, False, f"webhook request from {remote} rejected: {reason}")
+        record_rejected(channel, remote, reason)
         return JsonResponse({"error": "unauthorized", "detail": reason}, status=401)
     try:
         return jsonsafe.loads(request.body)

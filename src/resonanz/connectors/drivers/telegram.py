@@ -25,7 +25,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health, record_ok, update_channel
+from resonanz.connectors.actions import record_health, record_ok, record_rejected, update_channel
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import ChannelField, Driver, DriverError, InboundMessage, SendResult
 from resonanz.connectors.intake import IdentityClaim
@@ -191,8 +191,7 @@ class TelegramDriver(Driver):
         if not secret or not hmac.compare_digest(given.encode("utf-8", "replace"), secret.encode()):
             remote = request.META.get("REMOTE_ADDR", "")
             reason = "missing secret token" if not given else "wrong secret token"
-            log.warning("telegram %s rejected a request from %s: %s", self.channel.slug, remote, reason)
-            record_health(self.channel, False, f"webhook request from {remote} rejected: {reason}")
+            record_rejected(self.channel, remote, reason)
             return JsonResponse({"error": "unauthorized", "detail": reason}, status=401)
         try:
             update = jsonsafe.loads(request.body)

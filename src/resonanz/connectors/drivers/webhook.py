@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health, update_channel
+from resonanz.connectors.actions import record_health, record_rejected, update_channel
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import Driver, DriverError, InboundMessage, SendResult
 from resonanz.core import jsonsafe
@@ -168,8 +168,7 @@ class WebhookDriver(Driver):
                                       request.headers.get("X-Resonanz-Signature"))
         if not ok:
             remote = request.META.get("REMOTE_ADDR", "")
-            log.warning("webhook %s rejected a request from %s: %s", self.channel.slug, remote, reason)
-            record_health(self.channel, False, f"webhook request from {remote} rejected: {reason}")
+            record_rejected(self.channel, remote, reason)
             return JsonResponse({"error": "unauthorized", "detail": reason}, status=401)
         try:
             payload = jsonsafe.loads(body)

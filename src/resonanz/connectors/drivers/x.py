@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health, record_ok
+from resonanz.connectors.actions import record_health, record_ok, record_rejected
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import (
     ChannelField,
@@ -142,8 +142,7 @@ class XDriver(Driver):
                                                  given.strip().encode("utf-8", "replace")):
             remote = request.META.get("REMOTE_ADDR", "")
             reason = "missing signature" if not given else "wrong signature"
-            log.warning("x %s rejected a request from %s: %s", self.channel.slug, remote, reason)
-            record_health(self.channel, False, f"webhook request from {remote} rejected: {reason}")
+            record_rejected(self.channel, remote, reason)
             return JsonResponse({"error": "unauthorized", "detail": reason}, status=401)
         try:
             payload = jsonsafe.loads(request.body)

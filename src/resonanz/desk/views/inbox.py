@@ -83,6 +83,7 @@ def _inbox_context(request) -> dict:
     return {
         "getting_started": guide,
         "views": views, "can_share": actions._can_keep_shared(request.user),
+        "can_bulk": can(request.user, "conversations.bulk"),
         "page": page, "counts": counts, "params": params, "last_event": last_event,
         "querystring": query.urlencode(),
         "filtered": any(params.get(k) for k in ("assignee", "team", "channel", "tag", "sentiment", "intent",

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from resonanz.core.errors import ActionError
 from resonanz.core.params import is_id
+from resonanz.core.permissions import permission_required
 from resonanz.desk.forms.inbox import BulkForm, MacroForm
 from resonanz.inbox import actions
 from resonanz.inbox.macros import PLACEHOLDERS
@@ -86,7 +87,7 @@ def apply_macro(request, pk: int):
     return redirect("inbox:conversation", pk=pk)
 
 
-@login_required
+@permission_required("conversations.bulk")
 @require_POST
 def bulk(request):
     """Selected inbox rows: one change for all of them (status, team, assignee, a tag)."""

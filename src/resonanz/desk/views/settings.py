@@ -8,6 +8,7 @@ from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -149,14 +150,23 @@ def channel_detail(request, pk: int):
         secrets = {k: mask(str(v)) for k, v in channel.credentials.items()}
     except Exception as exc:
         secrets = {"error": str(exc)}
-    sources = [s for s in channel.sources.all() if s.key != "account"]
+    sources = [s for s in channel.sources.all() if s.key not in ("account", channel_actions.CHECK_KEY)]
     account_state = channel.sources.filter(key="account").first()
     status = (account_state.cursor or {}) if account_state else {}
     return render(request, "admin/channel.html", {
         "channel": channel, "form": form, "last_day": last_day, "secrets": secrets,
         "addresses": channel.driver.addresses(), "account": channel.driver.connected_account(), "sources": sources,
         "rate": status.get("rate") or {}, "backoff_until": _moment(status.get("backoff_until")),
+        "rejected": channel_actions.rejected_requests(channel), "check": _check_view(channel),
         "chat_form": ChatWidgetForm(channel=channel) if channel.kind == "chat" else None})
+
+
+def _check_view(channel) -> dict:
+    check = channel_actions.last_check(channel)
+    if check.get("ok") is not None:
+        check["text"] = (_("Connection works: %s") if check["ok"] else _("Connection failed: %s")) % check["detail"]
+        check["at"] = _moment(check.get("at"))
+    return check
 
 
 @admin_required
@@ -200,10 +210,8 @@ def channel_secret(request, pk: int):
 @require_POST
 def channel_check(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
-    ok, detail = channel_actions.check_channel(channel)
-    (flash.success if ok else flash.error)(request, (_("Connection works: %s") if ok else _("Connection failed: %s"))
-                                           % detail)
-    return redirect("inbox:admin_channel", pk=pk)
+    channel_actions.request_check(channel)  # the worker connects, not this request
+    return redirect(reverse("inbox:admin_channel", kwargs={"pk": pk}) + "#health")
 
 
 @admin_required

@@ -17,6 +17,7 @@ from django.utils import translation
 
 from resonanz.community import actions
 from resonanz.community.models import Member
+from resonanz.core import backpressure
 from resonanz.core.errors import ActionError
 from resonanz.core.permissions import role_of
 from resonanz.core.ratelimit import rate_limited as core_rate_limited
@@ -95,5 +96,13 @@ def safe_next(value: str | None, default: str) -> str:
 
 def rate_limited(view):
     """Posts and votes from one address: ``community_writes`` in RESONANZ_RATE_LIMITS, counted in the database
-    so every web process and host shares the count (core/ratelimit.py); reading is never limited."""
-    return core_rate_limited("community_writes")(view)
+    so every web process and host shares the count (core/ratelimit.py); reading is never limited. While the
+    pipeline is far behind, writes wait (503, core/backpressure.py): new posts are screened by the same worker.
+    Agents signed in to the desk are never held back."""
+    shed = backpressure.shed("public")(view)
+
+    @wraps(view)
+    def gate(request, *args, **kwargs):
+        return (view if request.user.is_authenticated else shed)(request, *args, **kwargs)
+
+    return core_rate_limited("community_writes")(gate)

@@ -33,7 +33,8 @@
       agentTyping: "{name} is typing…", queue: "You are number {n} in the queue. Expected wait: about {m} min.",
       rateQuestion: "How satisfied are you with this chat?", rate: "{n} of 5", rateComment: "Anything you want to tell us? (optional)",
       rateSend: "Send rating", rateThanks: "Thank you for your feedback!", dismiss: "Dismiss",
-      invitation: "Message from our team", chooseRating: "Please choose a rating from 1 to 5."
+      invitation: "Message from our team", chooseRating: "Please choose a rating from 1 to 5.",
+      busy: "Very many people are writing to us right now. Your message is sent as soon as possible."
     },
     de: {
       open: "Chatten Sie mit uns", close: "Chat schließen", placeholder: "Ihre Nachricht…", send: "Senden",
@@ -52,7 +53,8 @@
       agentTyping: "{name} schreibt…", queue: "Sie sind Nr. {n} in der Warteschlange. Geschätzte Wartezeit: etwa {m} Min.",
       rateQuestion: "Wie zufrieden sind Sie mit diesem Chat?", rate: "{n} von 5", rateComment: "Möchten Sie uns noch etwas sagen? (freiwillig)",
       rateSend: "Bewertung senden", rateThanks: "Danke für Ihre Rückmeldung!", dismiss: "Schließen",
-      invitation: "Nachricht von unserem Team", chooseRating: "Bitte wählen Sie eine Bewertung von 1 bis 5."
+      invitation: "Nachricht von unserem Team", chooseRating: "Bitte wählen Sie eine Bewertung von 1 bis 5.",
+      busy: "Gerade schreiben uns sehr viele Menschen. Ihre Nachricht wird so bald wie möglich gesendet."
     }
   };
   function pickLanguage() {
@@ -88,11 +90,24 @@
       credentials: "omit", mode: "cors", cache: "no-store"
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { var err = new Error(data.error || ("HTTP " + response.status)); err.status = response.status; throw err; }
+        if (!response.ok) { throw failure(response, data); }
         return data;
       });
     });
   }
+  // A refusal: its status, the server's code ("too_fast", "busy", "rate_limited", "token", "form_token") and how
+  // many seconds to wait before sending the same thing again (Retry-After).
+  function failure(response, data) {
+    var err = new Error(data.error || ("HTTP " + response.status));
+    err.status = response.status;
+    err.code = data.code || "";
+    err.retryAfter = Number(data.retry_after || response.headers.get("Retry-After")) || 0;
+    return err;
+  }
+  function later(err, tries) {  // how long to wait before trying again: what the server asked, else backing off
+    return err.retryAfter ? err.retryAfter * 1000 : Math.min(30000, 1000 * Math.pow(2, tries));
+  }
+  function waitable(err) { return err.status === 429 || err.status === 503 || !err.status || err.status >= 500; }
   function newId() {
     var bytes = new Uint8Array(12);
     window.crypto.getRandomValues(bytes);
@@ -337,6 +352,7 @@
     });
   }
   function apply(data) {
+    if (data.token) { stored.token = data.token; save(stored); }  // renewed while the visitor keeps chatting
     (data.messages || []).forEach(renderLine);
     // the server's cursor stays before a reply that is not delivered yet; lines already shown are skipped
     if (typeof data.cursor === "number") { after = data.cursor; } else { after = lastId; }
@@ -396,7 +412,7 @@
     Object.keys(extra || {}).forEach(function (k) { body[k] = extra[k]; });
     return call("POST", "session/", body).then(function (data) {
       if (stored.visitor_id && data.visitor_id !== stored.visitor_id) {  // another visitor now (the user changed)
-        Array.prototype.forEach.call(log.querySelectorAll(".line:not(.greeting), .helped, .system"), function (n) { n.remove(); });
+        Array.prototype.forEach.call(log.querySelectorAll(".line:not(.greeting):not(.pending), .helped, .system"), function (n) { n.remove(); });
         shown = {}; lastId = 0; after = 0; lastRead = 0;
       }
       stored.token = data.token;
@@ -439,14 +455,16 @@
       })
       .then(function (data) { renderLine(data.message); typingSent = 0; if (!live) { poll(); } })
       .catch(function (err) {
-        if (err.status && err.status >= 400 && err.status < 500 && err.status !== 429) {
+        if (err.status === 401 && item.tries < 3) {
+          delete stored.token; save(stored);  // the session expired: a new one, and the same line again
+        } else if (!waitable(err)) {
           item.node.querySelector(".meta").textContent = err.message;
           item.node.classList.add("failed");
           delete pending[clientId];
           return;
         }
-        item.node.querySelector(".meta").textContent = t.retrying;
-        window.setTimeout(function () { deliver(clientId); }, Math.min(30000, 1000 * Math.pow(2, item.tries)));
+        item.node.querySelector(".meta").textContent = err.status === 503 ? t.busy : t.retrying;
+        window.setTimeout(function () { deliver(clientId); }, err.status === 401 ? 0 : later(err, item.tries));
       });
   }
 
@@ -462,6 +480,11 @@
     scrollDown();
     pending[clientId] = { node: node, text: file.name, tries: 0 };
     waitingSince = Date.now();
+    sendFile(file, clientId, node, limits);
+  }
+  function sendFile(file, clientId, node, limits) {
+    var item = pending[clientId];
+    item.tries += 1;
     ensureSession().then(function () {
       var data = new FormData();
       data.append("file", file);
@@ -471,12 +494,22 @@
                                       credentials: "omit", mode: "cors", cache: "no-store" });
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { throw new Error(response.status === 413 ? t.fileTooBig.replace("{size}", sizeText(limits.max_bytes))
-                                            : (response.status === 415 ? t.fileType : (data.error || t.error))); }
+        if (!response.ok) {
+          var err = failure(response, data);
+          if (response.status === 413) { err.message = t.fileTooBig.replace("{size}", sizeText(limits.max_bytes)); }
+          if (response.status === 415) { err.message = t.fileType; }
+          throw err;
+        }
         renderLine(data.message);
         if (!live) { poll(); }
       });
     }).catch(function (err) {
+      if (item.tries < 6 && (err.status === 401 || err.status === 429 || err.status === 503)) {  // the file stays
+        if (err.status === 401) { delete stored.token; save(stored); }
+        node.querySelector(".meta").textContent = err.status === 503 ? t.busy : t.retrying;
+        window.setTimeout(function () { sendFile(file, clientId, node, limits); }, err.status === 401 ? 0 : later(err, item.tries));
+        return;
+      }
       delete pending[clientId];
       node.remove();
       showAlert(err.message || t.error);
@@ -552,7 +585,7 @@
       startSession(values).then(function () {
         stored.prechat = true; save(stored); f.remove(); composer.hidden = false; personButton.hidden = false;
         input.focus(); poll();
-      }).catch(function (err) { error.textContent = err.message; error.hidden = false; });
+      }).catch(function (err) { error.textContent = err.status === 503 ? t.busy : err.message; error.hidden = false; });
     });
   }
   function leaveForm() {
@@ -560,8 +593,26 @@
     return form(t.offline, fields, t.leave, function (values, f, error) {
       values.client_id = newId();
       values.page = location.href;
-      call("POST", "leave-message/", values).then(function () { f.remove(); system(t.left); })
-        .catch(function (err) { error.textContent = err.message; error.hidden = false; });
+      leave(values, f, error, 0);
+    });
+  }
+  // The same message (one client id) again after a wait the server asked for, or with a fresh form token
+  // once the page was open for a day; the text stays in the form until it is stored.
+  function leave(values, f, error, tries) {
+    values.form_token = config.form_token || "";
+    call("POST", "leave-message/", values).then(function () { f.remove(); system(t.left); }).catch(function (err) {
+      if ((err.status === 429 || err.status === 503) && tries < 6) {
+        error.textContent = err.status === 503 ? t.busy : t.retrying; error.hidden = false;
+        window.setTimeout(function () { leave(values, f, error, tries + 1); }, later(err, tries + 1));
+        return;
+      }
+      if (err.code === "form_token" && tries < 1) {
+        call("GET", "config/?lang=" + lang).then(function (data) {
+          config.form_token = data.form_token; leave(values, f, error, tries + 1);
+        }).catch(function () { error.textContent = t.error; error.hidden = false; });
+        return;
+      }
+      error.textContent = err.message; error.hidden = false;
     });
   }
 
@@ -582,7 +633,7 @@
     first.focus();
     stored.open = true; save(stored);
     if (!stored.token && !(config.prechat || []).length && config.open) {
-      ensureSession().then(poll).then(schedule).catch(function () { system(t.error); });
+      ensureSession().then(poll).then(schedule).catch(function (err) { system(err.status === 503 ? t.busy : t.error); });
     } else { poll().then(schedule); connect(); }
   }
   function close() {

@@ -3,6 +3,7 @@ database keeps (event kinds, reasons, intents, bot decisions) never reach a Germ
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from resonanz.inbox.models import ConversationEvent, Team
 from resonanz.understanding.models import INTENTS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "resonanz"
-TEMPLATE_DIRS = [SRC / "templates" / d for d in ("inbox", "automation", "crm", "admin", "knowledge")] + [
-    SRC / "templates" / "base.html", SRC / "desk" / "templates"]
+# every template of the product: the desk, the public pages (help center, contact form, community, surveys)
+TEMPLATE_DIRS = [SRC / "templates", *sorted(SRC.glob("*/templates"))]
+GETTEXT = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
 LITERAL = re.compile(r"""{%\s*(?:translate|trans)\s+(["'])(.+?)\1""")
 BLOCK = re.compile(r"{%\s*blocktrans(?:late)?\b[^%]*%}(.*?){%\s*endblocktrans(?:late)?\s*%}", re.S)
 VARIABLE = re.compile(r"{{\s*(\w+)\s*}}")
@@ -43,6 +45,32 @@ def template_strings() -> set[str]:
 def test_every_desk_template_string_has_a_german_entry():
     catalog = german_catalog()
     missing = sorted(s for s in template_strings() if s not in catalog and (s, 0) not in catalog)
+    assert not missing, f"no German entry for {missing}"
+
+
+def python_strings() -> set[tuple[str, str]]:
+    """(file, msgid) of every literal handed to gettext in the product's Python code (implicitly joined literals
+    arrive as one string, as xgettext sees them). The engine has no UI strings; migrations are not shown."""
+    found = set()
+    for path in SRC.rglob("*.py"):
+        if "migrations" in path.parts or path.is_relative_to(SRC / "analysis"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in GETTEXT or not node.args:
+                continue
+            arg = node.args[1] if name.startswith("pgettext") and len(node.args) > 1 else node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.strip():
+                context = node.args[0].value if name.startswith("pgettext") else None
+                found.add((str(path.relative_to(SRC)), f"{context}\x04{arg.value}" if context else arg.value))
+    return found
+
+
+def test_every_python_ui_string_has_a_german_entry():
+    catalog = german_catalog()
+    missing = sorted((where, s) for where, s in python_strings() if s not in catalog and (s, 0) not in catalog)
     assert not missing, f"no German entry for {missing}"
 
 

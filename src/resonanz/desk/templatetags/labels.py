@@ -14,6 +14,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from resonanz.automation.defaults import SEEDED_TEXTS
 from resonanz.inbox.models import Conversation
 from resonanz.understanding.models import INTENTS
 
@@ -121,6 +122,16 @@ REASON_PATTERNS = [
     (_quoted(r"merged (?P<ref>RZ-\d+)"), gettext_lazy("%(ref)s merged into this one")),
     (_quoted(r"merge into (?P<ref>RZ-\d+) undone"), gettext_lazy("merge into %(ref)s undone")),
 ]
+
+
+_SEEDED = frozenset(SEEDED_TEXTS)
+
+
+@register.filter
+def seeded(text: str) -> str:
+    """A name or description ``resonanz setup`` wrote (default rules, the office-hours calendar, the default SLA
+    policy) in the agent's language; anything a person wrote or renamed stays as written."""
+    return _(text) if text in _SEEDED else (text or "")
 
 
 @register.filter

@@ -118,3 +118,27 @@ def test_conversation_page_in_german_shows_no_codes(client):
     assert "Demodaten" in history and "demo data" not in history
     inbox = client.get("/inbox/?status=pending").content.decode()
     assert any(word in inbox for word in (">jetzt<", "vor ", "gerade eben"))  # relative: "vor 5 Minuten"
+
+
+@pytest.mark.django_db
+def test_switching_to_german_confirms_in_german_at_once(client):
+    """The confirmation after choosing German used to read "Profile saved." (the request still spoke English)."""
+    user = actions.invite_agent("en@example.com", display_name="Eddie", role="agent", password="pw-eddie-123",
+                                language="en")
+    client.force_login(user)
+    page = client.get("/inbox/profile/").content.decode()
+    assert "Your profile" in page
+    form = {"display_name": "Eddie", "initials": "ED", "avatar_url": "", "language": "de", "is_available": "on"}
+    page = client.post("/inbox/profile/", form, follow=True).content.decode()
+    assert "Profil gespeichert." in page and "Profile saved." not in page
+    assert '<html lang="de">' in page
+
+
+@pytest.mark.django_db
+def test_every_page_names_one_favicon_that_exists(client):
+    from django.contrib.staticfiles import finders
+
+    page = client.get("/accounts/login/").content.decode()
+    assert page.count('rel="icon"') == 1 and "resonanz/favicon.svg" in page
+    assert finders.find("resonanz/favicon.svg")
+    assert client.get("/favicon.ico")["Location"].endswith("resonanz/favicon.svg")

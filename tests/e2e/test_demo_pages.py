@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from resonanz.desk import demo_data as d
 from resonanz.inbox import actions
+from resonanz.inbox.models import Conversation
 from tests.e2e.helpers import Watched
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,8 +38,13 @@ def test_demo_pages_in_german(live_server, browser, demo, size):
     assert "Widerspruch Datennutzung" in inbox or "Kündigung" in inbox
     assert "Rechtliche Drohung" in inbox or "Beschwerde" in inbox or "Frage" in inbox, inbox[:800]
     w.check("demo-inbox")
-    page.goto(live_server.url + "/inbox/?q=automatisch")
-    w.check()
+    answered = Conversation.objects.filter(is_demo=True, tags__name="answered-automatically").order_by("pk").first()
+    assert answered is not None, "the virtual agent answered no demo question"
+    page.goto(f"{live_server.url}/inbox/conversations/{answered.pk}/")
+    thread = page.inner_text("#messages")
+    assert "/help/" in thread and ("automatische Antwort" in thread or "automatic answer" in thread), thread[:600]
+    assert "automatisch beantwortet" in page.inner_text("#history")
+    w.check("demo-bot-conversation")
     page.goto(live_server.url + "/help/de/")
     help_center = page.inner_text("main")
     assert "Passwort zurücksetzen" in help_center or "Konto und Zahlung" in help_center, help_center[:500]

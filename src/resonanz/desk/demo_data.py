@@ -240,7 +240,8 @@ POSTS = [
     ("Verbraucherportal", "Redaktion", "de", "Kundenservice im Vergleich",
      "Im Vergleich der Hotlines schnitt Resonanz am besten ab: kurze Wartezeiten, freundliche Beratung.", 25000),
     ("Verbraucherportal", "Redaktion", "de", "Ärger über doppelte Abbuchungen",
-     "Mehrere Leser berichten, dass Resonanz Rechnungen doppelt abgebucht hat. Das Unternehmen erstattet.", 25000),
+     "Ärgerlich: Mehrere Leser berichten, dass Resonanz Rechnungen doppelt abgebucht hat. Viele sind verärgert, "
+     "die Hotline ist kaum zu erreichen.", 25000),
     ("Kaffee-Forum", "crema_queen", "de", "Barista 500: Wassertank gesprungen",
      "Mein Wassertank der Barista 500 hat einen Riss. Ersatzteil gibt es zum Glück für 19,90 €.", 300),
     ("Kaffee-Forum", "bohnenfan", "de", "Barista 500 oder Konkurrenz?",
@@ -248,7 +249,8 @@ POSTS = [
     ("Gadget Weekly", "Sam Carter", "en", "Hands-on: Resonanz Hub X2",
      "The Hub X2 is fast to set up and the app is clean. Battery life could be better, but we like it.", 58000),
     ("Gadget Weekly", "Sam Carter", "en", "Resonanz outage this morning",
-     "Several readers report that Resonanz services were down from 9 to 9:40. The company says all is fixed.",
+     "Several angry readers report that Resonanz services were down from 9 to 9:40. Terrible timing, and support "
+     "did not answer.",
      58000),
     ("Home Network Forum", "routerguy", "en", "Hub X2 blinking red after update",
      "My Hub X2 blinks red since the update and will not start. Support told me to hold reset for 10 s.", 90),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from resonanz.automation.defaults import SEEDED_TEXTS
 from resonanz.automation.fields import FIELDS, OPERATORS
 from resonanz.inbox.models import Conversation
-from resonanz.understanding.models import INTENTS, SENTIMENTS
+from resonanz.understanding.models import INTENTS, SENTIMENTS, CatalogEntry
 
 register = template.Library()
 
@@ -133,6 +133,12 @@ def seeded(text: str) -> str:
     """A name or description ``resonanz setup`` wrote (default rules, the office-hours calendar, the default SLA
     policy) in the agent's language; anything a person wrote or renamed stays as written."""
     return _(text) if text in _SEEDED else (text or "")
+
+
+@register.filter
+def entity_kind(code: str) -> str:
+    """"competitor" → "Wettbewerber": the kind of a name text understanding found (the catalog's kinds)."""
+    return str(dict(CatalogEntry.Kind.choices).get(code, code))
 
 
 @register.filter

@@ -4,8 +4,9 @@ It lives in the desk (the top layer) because it touches every part a new user lo
 German and English (the help center, the suggestions and the virtual agent read it), about 300 conversations
 on several channels, each first read by the real pipeline (analysis, routing rules, suggestions, the bot's
 decision) before a demo agent triages and answers it the way a person would, simple questions the bot answered
-by itself, and a listening stream of public posts, analysed and routed by the same rules. Everything is marked
-as demo data and goes again with ``--remove``.
+by itself, and a listening stream: a few hand-written posts with reach (one negative, which the default rule sends
+to PR) and the 30 days of posts, queries, launch and complaint spike of ``resonanz insights demo``, analysed and
+routed by the same pipeline. Everything is marked as demo data and goes again with ``--remove``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from resonanz.crm.models import Contact, Identity
 from resonanz.desk import demo_data as d
 from resonanz.inbox import actions
 from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
+from resonanz.insights import demo as listening_demo
 from resonanz.knowledge.actions import create_article, create_category
 from resonanz.knowledge.models import Article, Category
 from resonanz.listening.actions import ingest_posts
@@ -72,8 +74,10 @@ class Command(BaseCommand):
         parser.add_argument("--conversations", type=int, default=320)
         parser.add_argument("--remove", action="store_true", help="delete all demo data")
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--listening-scale", type=float, default=1.0,
+                            help="posts per day of the 30 days of listening data, relative to the default")
 
-    def handle(self, *args, conversations, remove, seed, **options):
+    def handle(self, *args, conversations, remove, seed, listening_scale=1.0, **options):
         if remove:
             self._remove()
             return
@@ -101,7 +105,7 @@ class Command(BaseCommand):
             else:
                 self._conversation(rng, n, name, email, scenario, channel, rng.choice(statuses), started, teams, agents)
         self._identities(rng, [person for people in pool.values() for person in people])
-        posts = self._listening()
+        posts = self._listening() + listening_demo.load(scale=listening_scale, seed=seed)
         total = Conversation.objects.filter(is_demo=True).count()
         self.stdout.write(self.style.SUCCESS(
             f"Loaded {total} demo conversations on {len(channels)} channels, {len(articles)} help-center articles "
@@ -253,6 +257,7 @@ class Command(BaseCommand):
             n = conversations.count()
             Message.objects.filter(conversation__in=conversations).delete()
             conversations.delete()
+            listening_demo.remove()  # its queries and its feed's posts
             Post.objects.filter(is_demo=True).delete()
             Article.objects.filter(is_demo=True).delete()
             Category.objects.filter(name__in=[c[0] for c in d.CATEGORIES.values()], articles__isnull=True).delete()

@@ -65,7 +65,7 @@ PAGES = [
     ("community-tags", "/community/tags/", "Schlagwörter", "Tags", "agent"),
     ("community-ideas", "/community/ideas/", "Ideen", "Ideas", "agent"),
     ("showcase", "/community/ideas/done/", "Umgesetzt – dank Ihnen", "Done – thanks to you", "agent"),
-    ("help", "/help/de/", "Wie können wir helfen", "How can we help?", "agent"),
+    ("help", "/help/", "Wie können wir helfen", "How can we help?", "agent"),
 ]
 RANK = {"agent": 0, "supervisor": 1, "admin": 2}
 

@@ -32,7 +32,8 @@ def progress() -> dict:
 
 @shared_task(name="resonanz.inbox.tasks.load_demo_data")
 def load_demo_data(conversations: int | None = None) -> None:
-    call_command("demo", conversations=conversations or demo_size())
+    call_command("demo", conversations=conversations or demo_size(),
+                 listening_scale=float(getattr(settings, "RESONANZ_DEMO_LISTENING_SCALE", 1.0)))
 
 
 @shared_task(name="resonanz.inbox.tasks.remove_demo_data")

@@ -198,7 +198,8 @@ class Command(BaseCommand):
         if conversation.team_id != teams[team].pk:
             changes["team"] = teams[team]
         priority = priority_for(message.analysis_or_none)
-        if priority != conversation.priority:
+        # a higher priority a rule set (legal threats) stands
+        if priority != conversation.priority and conversation.priority <= Conversation.Priority.NORMAL:
             changes["priority"] = priority
         tags = sorted(set(conversation.tags.values_list("name", flat=True)) | set(tags_for(subject)))
         if tags:

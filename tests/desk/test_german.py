@@ -162,3 +162,20 @@ def test_every_page_names_one_favicon_that_exists(client):
     assert page.count('rel="icon"') == 1 and "resonanz/favicon.svg" in page
     assert finders.find("resonanz/favicon.svg")
     assert client.get("/favicon.ico")["Location"].endswith("resonanz/favicon.svg")
+
+
+@pytest.mark.parametrize(("note", "german"), [
+    ("created", "erstellt"), ("changed body, title", "geändert: Text (Markdown), Titel"),
+    ("status published", "Status Veröffentlicht"), ("restored version 3", "Version 3 wiederhergestellt"),
+    ("Tippfehler behoben", "Tippfehler behoben"),  # an editor's own note stays as written
+])
+def test_article_versions_read_in_german(note, german):
+    with translation.override("de"):
+        assert labels.version_note(note) == german
+
+
+def test_listening_and_contact_pages_show_intents_in_words():
+    """Intent codes reached the listening stream and the contact timeline raw (legal_threat, purchase_interest)."""
+    for template in ("desk/templates/listening/stream.html", "templates/crm/contact.html"):
+        text = (SRC / template).read_text()
+        assert "{{ i }}</span>" not in text and "{{ i|intent_label }}" in text, template

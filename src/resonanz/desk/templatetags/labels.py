@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from resonanz.automation.defaults import SEEDED_TEXTS
 from resonanz.automation.fields import FIELDS, OPERATORS
 from resonanz.inbox.models import Conversation
+from resonanz.knowledge.models import Article
 from resonanz.understanding.models import INTENTS, SENTIMENTS, CatalogEntry
 
 register = template.Library()
@@ -133,6 +134,43 @@ def seeded(text: str) -> str:
     """A name or description ``resonanz setup`` wrote (default rules, the office-hours calendar, the default SLA
     policy) in the agent's language; anything a person wrote or renamed stays as written."""
     return _(text) if text in _SEEDED else (text or "")
+
+
+@register.filter
+def article_status(code: str) -> str:
+    return str(dict(Article.Status.choices).get(code, code))
+
+
+def _article_field(name: str) -> str:
+    if name == "tags":
+        return _("tags")
+    try:
+        return str(Article._meta.get_field(name).verbose_name)
+    except Exception:
+        return name.replace("_", " ")
+
+
+VERSION_NOTES = [
+    (_quoted(r"changed (?P<fields>[a-z_, ]+)"),
+     lambda m: _("changed: %(fields)s") % {"fields": ", ".join(_article_field(f) for f in m["fields"].split(", "))}),
+    (_quoted(r"status (?P<status>\w+)"), lambda m: _("status %(status)s") % {"status": article_status(m["status"])}),
+    (_quoted(r"restored version (?P<n>\d+)"), lambda m: _("restored version %(n)s") % {"n": m["n"]}),
+    (_quoted(r"imported from (?P<source>.+)"), lambda m: _("imported from %(source)s") % {"source": m["source"]}),
+]
+
+
+@register.filter
+def version_note(note: str) -> str:
+    """Why an article version was made, as the knowledge base wrote it ("changed title, body", "status published"),
+    in the agent's language; an editor's own note stays as written."""
+    fixed = {"created": _("created"), "proposed from resolved conversations": _("proposed from resolved conversations")}
+    if note in fixed:
+        return fixed[note]
+    for pattern, words in VERSION_NOTES:
+        match = pattern.match(note or "")
+        if match:
+            return words(match)
+    return reason_label(note)
 
 
 @register.filter

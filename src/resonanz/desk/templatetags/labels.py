@@ -12,7 +12,7 @@ import re
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from resonanz.automation.defaults import SEEDED_TEXTS
 from resonanz.automation.fields import FIELDS, OPERATORS
@@ -134,6 +134,43 @@ def seeded(text: str) -> str:
     """A name or description ``resonanz setup`` wrote (default rules, the office-hours calendar, the default SLA
     policy) in the agent's language; anything a person wrote or renamed stays as written."""
     return _(text) if text in _SEEDED else (text or "")
+
+
+# The community's moderation log keeps codes (community.actions); moderators and authors read words.
+MODERATION = {
+    "remove": gettext_lazy("removed"), "restore": gettext_lazy("restored"), "approve": gettext_lazy("approved"),
+    "lock": gettext_lazy("locked"), "unlock": gettext_lazy("unlocked"), "edit": gettext_lazy("edited"),
+    "hold": gettext_lazy("held for review"), "merge": gettext_lazy("merged"), "move": gettext_lazy("moved"),
+    "promote": gettext_lazy("made a moderator"), "demote": gettext_lazy("moderator rights taken back"),
+    "rename": gettext_lazy("renamed"), "revoke_points": gettext_lazy("points revoked"),
+    "revoke_rights": gettext_lazy("rights revoked"), "restore_rights": gettext_lazy("rights restored"),
+}
+MODERATED = {
+    "question": pgettext_lazy("moderated item", "question"), "answer": pgettext_lazy("moderated item", "answer"),
+    "comment": pgettext_lazy("moderated item", "comment"), "idea": pgettext_lazy("moderated item", "idea"),
+    "member": pgettext_lazy("moderated item", "member"), "tag": pgettext_lazy("moderated item", "tag"),
+}
+MODERATION_REASONS = {
+    "Held for review: looks like spam.": gettext_lazy("Held for review: looks like spam."),
+    "moderator": pgettext_lazy("moderation reason", "moderator"),
+    "member": pgettext_lazy("moderation reason", "member"),
+}
+
+
+@register.filter
+def moderation_action(code: str) -> str:
+    return str(MODERATION.get(code, code))
+
+
+@register.filter
+def moderated_kind(code: str) -> str:
+    return str(MODERATED.get(code, code))
+
+
+@register.filter
+def moderation_reason(reason: str) -> str:
+    """A reason the code wrote in the agent's language; a moderator's own words stay as written."""
+    return str(MODERATION_REASONS[reason]) if reason in MODERATION_REASONS else (reason or "")
 
 
 @register.filter

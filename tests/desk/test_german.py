@@ -179,3 +179,13 @@ def test_listening_and_contact_pages_show_intents_in_words():
     for template in ("desk/templates/listening/stream.html", "templates/crm/contact.html"):
         text = (SRC / template).read_text()
         assert "{{ i }}</span>" not in text and "{{ i|intent_label }}" in text, template
+
+
+def test_moderation_log_reads_in_german():
+    with translation.override("de"):
+        for table, word in ((labels.MODERATION, labels.moderation_action), (labels.MODERATED, labels.moderated_kind)):
+            for code in table:
+                assert word(code) != code, code
+        assert labels.moderation_action("remove") == "entfernt"
+        assert labels.moderated_kind("tag") == "Schlagwort"
+        assert labels.moderation_reason("Doppelt gepostet") == "Doppelt gepostet"

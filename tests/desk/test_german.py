@@ -189,3 +189,15 @@ def test_moderation_log_reads_in_german():
         assert labels.moderation_action("remove") == "entfernt"
         assert labels.moderated_kind("tag") == "Schlagwort"
         assert labels.moderation_reason("Doppelt gepostet") == "Doppelt gepostet"
+
+
+@pytest.mark.django_db
+def test_the_first_page_after_login_speaks_the_agents_language(client):
+    """A German agent on an English browser: the login page is English, the inbox right after it German."""
+    actions.invite_agent("dora@example.com", display_name="Dora", role="agent", password="pw-dora-12345",
+                         language="de")
+    login = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en">' in login
+    inbox = client.post("/accounts/login/", {"username": "dora@example.com", "password": "pw-dora-12345"},
+                        HTTP_ACCEPT_LANGUAGE="en", follow=True).content.decode()
+    assert '<html lang="de">' in inbox and "Zu erledigen" in inbox

@@ -108,7 +108,7 @@ def test_stored_reasons_read_in_german(reason, german):
      "Reichweite des Kontakts (Follower) 25000"),
     ("answered with “FAQ: Versand”: always", "mit „FAQ: Versand“ beantwortet: immer"),
     ("status pending; assigned to Tom (round robin): text has any of the words 'Rechnung'",
-     "Status Wartend; Tom zugewiesen (reihum): Nachrichtentext {} 'Rechnung'"),
+     "Status Wartend; Tom zugewiesen (reihum): Nachrichtentext enthält eines der Wörter 'Rechnung'"),
 ])
 def test_what_a_rule_did_reads_in_german(reason, german):
     with translation.override("de"):

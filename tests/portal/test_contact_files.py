@@ -81,7 +81,7 @@ def test_files_become_attachments_the_agent_downloads(client, form_channel, admi
     (SimpleUploadedFile("notiz.txt", "Hallo".encode("utf-16")), "de", "notiz.txt ist keine echte TXT-Datei"),
     (SimpleUploadedFile("leer.pdf", b""), "de", "leer.pdf ist leer."),
     (SimpleUploadedFile("gross.pdf", b"%PDF-" + b"x" * files.MAX_FILE_BYTES), "de",
-     "gross.pdf ist 10 MB groß; eine Datei darf höchstens 10 MB groß sein."),
+     "gross.pdf ist 10,1 MB groß; eine Datei darf höchstens 10 MB groß sein."),
 ])
 def test_a_refused_file_is_explained_and_the_text_stays(client, form_channel, upload, language, said):
     page = post(client, f"/contact/{form_channel.slug}/", [upload], language=language).content.decode()
@@ -100,10 +100,26 @@ def test_more_than_five_files_are_refused_without_reading_them(client, form_chan
 
 
 def test_files_adding_up_to_more_than_the_total_are_refused(client, form_channel):
-    big = b"%PDF-" + b"x" * (8 * 1024 * 1024)
+    big = b"%PDF-" + b"x" * int(6.9 * 1024 * 1024)
     uploads = [SimpleUploadedFile(f"teil{i}.pdf", big) for i in range(3)]
     page = post(client, f"/contact/{form_channel.slug}/", uploads).content.decode()
-    assert "Die Dateien sind zusammen 24 MB groß; erlaubt sind höchstens 20 MB." in page
+    assert "Die Dateien sind zusammen 20,8 MB groß; erlaubt sind höchstens 20 MB." in page
+    assert "Anbei die Rechnung" in page and not Message.objects.exists()
+
+
+def test_a_form_larger_than_any_request_may_be_gets_a_page_not_json(client, form_channel):
+    """Over the request limit nothing is read; a person learns in their language that Back brings the text back."""
+    big = b"%PDF-" + b"x" * (8 * 1024 * 1024)
+    uploads = [SimpleUploadedFile(f"teil{i}.pdf", big) for i in range(3)]
+    response = client.post(f"/contact/{form_channel.slug}/", {"message": "Hallo", "files": uploads},
+                           HTTP_ACCEPT="text/html,application/xhtml+xml", HTTP_ACCEPT_LANGUAGE="de")
+    page = response.content.decode()
+    assert response.status_code == 413 and response["Content-Type"].startswith("text/html")
+    assert "Zu viel auf einmal" in page and "mit den Dateien 24,0 MB groß" in page and "höchstens 21 MB" in page
+    assert "Zurück-Taste" in page and '<html lang="de">' in page
+    again = [SimpleUploadedFile(f"teil{i}.pdf", big) for i in range(3)]
+    api = client.post(f"/contact/{form_channel.slug}/", {"files": again})  # a program: the JSON as before
+    assert api.status_code == 413 and api.json()["limit"] == 22020096
     assert not Message.objects.exists()
 
 

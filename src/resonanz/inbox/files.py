@@ -10,9 +10,11 @@ content (``content_matches``): a program renamed to ``rechnung.pdf`` is refused 
 
 from __future__ import annotations
 
+import math
 import mimetypes
 import os
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from resonanz.core.errors import ActionError
@@ -82,7 +84,11 @@ def content_matches(extension: str, content: bytes) -> bool:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB"
+    """"10 MB", "20,4 MB" in German: whole megabytes stay whole, and a size just over a limit never rounds down to
+    the limit it breaks."""
+    megabytes = size / (1024 * 1024)
+    whole = megabytes == int(megabytes) or size in (MAX_FILE_BYTES, MAX_TOTAL_BYTES)
+    return f"{formats.number_format(int(megabytes) if whole else math.ceil(megabytes * 10) / 10, 0 if whole else 1)} MB"
 
 
 def safe_name(name: str) -> str:

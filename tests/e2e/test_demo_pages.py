@@ -24,7 +24,7 @@ def demo(model_dir, settings, tmp_path):
     actions.ensure_default_teams()
     actions.invite_agent("chefin@example.com", display_name="Carla Chefin", role="admin", password="pw-chefin-1234",
                          language="de")
-    call_command("demo", conversations=len(d.SCENARIOS) + len(d.BOT_QUESTIONS), listening_scale=0.2)
+    call_command("demo", conversations=len(d.SCENARIOS) + len(d.BOT_QUESTIONS))
     yield
     reset()
 

@@ -32,8 +32,7 @@ def progress() -> dict:
 
 @shared_task(name="resonanz.inbox.tasks.load_demo_data")
 def load_demo_data(conversations: int | None = None) -> None:
-    call_command("demo", conversations=conversations or demo_size(),
-                 listening_scale=float(getattr(settings, "RESONANZ_DEMO_LISTENING_SCALE", 1.0)))
+    call_command("demo", conversations=conversations or demo_size())
 
 
 @shared_task(name="resonanz.inbox.tasks.remove_demo_data")

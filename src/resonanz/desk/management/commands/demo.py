@@ -4,9 +4,11 @@ It lives in the desk (the top layer) because it touches every part a new user lo
 German and English (the help center, the suggestions and the virtual agent read it), about 300 conversations
 on several channels, each first read by the real pipeline (analysis, routing rules, suggestions, the bot's
 decision) before a demo agent triages and answers it the way a person would, simple questions the bot answered
-by itself, and a listening stream: a few hand-written posts with reach (one negative, which the default rule sends
-to PR) and the 30 days of posts, queries, launch and complaint spike of ``resonanz insights demo``, analysed and
-routed by the same pipeline. Everything is marked as demo data and goes again with ``--remove``.
+by itself, and a listening stream of public posts with a query for the products, analysed and routed by the same
+pipeline (one negative post with wide reach goes to PR by the default rule). ``resonanz insights demo`` adds 30
+days of posts with a launch and a complaint spike for the dashboards; it is left out here because its spike
+turns dozens of posts into PR conversations that would fill the demo inbox. Everything is marked as demo data and
+goes again with ``--remove``.
 """
 
 from __future__ import annotations
@@ -30,13 +32,15 @@ from resonanz.crm.models import Contact, Identity
 from resonanz.desk import demo_data as d
 from resonanz.inbox import actions
 from resonanz.inbox.models import AgentProfile, Conversation, Message, Team
-from resonanz.insights import demo as listening_demo
+from resonanz.insights.actions import delete_query, save_query
+from resonanz.insights.models import ListeningQuery
 from resonanz.knowledge.actions import create_article, create_category
 from resonanz.knowledge.models import Article, Category
 from resonanz.listening.actions import ingest_posts
 from resonanz.listening.models import Post
 
 FEED_NAME = "Demo: Presse, Blogs und Foren"
+QUERY_NAME = "Demo: unsere Produkte"
 # Tags an agent would give each scenario, by a word of its subject (the demo used to draw them at random).
 TAG_WORDS = {
     "shipping": ("lieferung", "order not received", "delivery", "umtausch", "wrong item", "damaged", "lieferadresse",
@@ -74,10 +78,8 @@ class Command(BaseCommand):
         parser.add_argument("--conversations", type=int, default=320)
         parser.add_argument("--remove", action="store_true", help="delete all demo data")
         parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--listening-scale", type=float, default=1.0,
-                            help="posts per day of the 30 days of listening data, relative to the default")
 
-    def handle(self, *args, conversations, remove, seed, listening_scale=1.0, **options):
+    def handle(self, *args, conversations, remove, seed, **options):
         if remove:
             self._remove()
             return
@@ -105,7 +107,7 @@ class Command(BaseCommand):
             else:
                 self._conversation(rng, n, name, email, scenario, channel, rng.choice(statuses), started, teams, agents)
         self._identities(rng, [person for people in pool.values() for person in people])
-        posts = self._listening() + listening_demo.load(scale=listening_scale, seed=seed)
+        posts = self._listening(agents[0])
         total = Conversation.objects.filter(is_demo=True).count()
         self.stdout.write(self.style.SUCCESS(
             f"Loaded {total} demo conversations on {len(channels)} channels, {len(articles)} help-center articles "
@@ -222,9 +224,11 @@ class Command(BaseCommand):
         actions.update_conversation(Conversation.objects.get(pk=conversation.pk), agent, status=status,
                                     reason="demo data")
 
-    def _listening(self) -> int:
-        """Public posts about the demo company, read and routed by the pipeline like posts from a real feed. The
-        feed channel is switched off: there is nothing to poll."""
+    def _listening(self, editor) -> int:
+        """Public posts about the demo company, read and routed by the pipeline like posts from a real feed, and a
+        listening query that finds the products in them. The feed channel is switched off: nothing to poll."""
+        if not ListeningQuery.objects.filter(name=QUERY_NAME).exists():
+            save_query(None, editor, name=QUERY_NAME, expression='"Hub X2" OR "Barista 500"', tag="product")
         channel = Channel.objects.filter(name=FEED_NAME).first() or create_channel(
             kind="feed", name=FEED_NAME, enabled=False, is_demo=True)
         now = timezone.now()
@@ -258,7 +262,8 @@ class Command(BaseCommand):
             n = conversations.count()
             Message.objects.filter(conversation__in=conversations).delete()
             conversations.delete()
-            listening_demo.remove()  # its queries and its feed's posts
+            for query in ListeningQuery.objects.filter(name=QUERY_NAME):
+                delete_query(query)
             Post.objects.filter(is_demo=True).delete()
             Article.objects.filter(is_demo=True).delete()
             Category.objects.filter(name__in=[c[0] for c in d.CATEGORIES.values()], articles__isnull=True).delete()

@@ -92,6 +92,8 @@ def test_every_label_table_has_german_words():
     ("rule “Legal threats to Legal”: intent legal threat, confidence 0.91",
      "Regel „Rechtliche Drohungen an Legal“: Absicht Rechtliche Drohung, Sicherheit 0.91"),
     ("rule “Meine Regel: VIP”: team is empty", "Regel „Meine Regel: VIP“: Team ist leer"),
+    ("SLA policy “Default”", "Service-Level-Richtlinie „Standard“"),  # the seeded policy's name too
+    ("ready for collection through the API", "liegt zur Abholung über die API bereit"),
 ])
 def test_stored_reasons_read_in_german(reason, german):
     with translation.override("de"):

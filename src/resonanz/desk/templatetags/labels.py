@@ -56,6 +56,10 @@ EVENT_KINDS = {
     "delivery_read": gettext_lazy("read by the customer"),
     "delivery_failed": gettext_lazy("delivery failed"),
     "delivery_queued": gettext_lazy("queued for delivery"),
+    "delivery_stored": gettext_lazy("stored for delivery"),
+    "filtered": gettext_lazy("moved into the filtered view"),
+    "unfiltered": gettext_lazy("moved into the inbox"),
+    "survey_answered": gettext_lazy("satisfaction survey answered"),
     "auto_reply_received": gettext_lazy("automatic reply received"),
     "analysed": gettext_lazy("message read by Resonanz"),
     "analysis_corrected": gettext_lazy("analysis corrected"),
@@ -82,6 +86,12 @@ REASONS = {
     "the customer is still unhappy after the automatic answer":
         gettext_lazy("the customer is still unhappy after the automatic answer"),
     "bulk action": gettext_lazy("bulk action"),
+    # what a channel says when it keeps a reply instead of sending it (connectors/drivers)
+    "ready for collection through the API": gettext_lazy("ready for collection through the API"),
+    "stored until an email channel can deliver replies":
+        gettext_lazy("stored until an email channel can deliver replies"),
+    "this channel has no way to send; the reply is kept": gettext_lazy("this channel has no way to send; the reply is kept"),
+    "imported history: replies are kept, not sent": gettext_lazy("imported history: replies are kept, not sent"),
 }
 
 DECISIONS = {
@@ -240,7 +250,8 @@ def reason_label(reason: str) -> str:
     for pattern, text in REASON_PATTERNS:
         match = pattern.match(reason)
         if match:
-            groups = {k: reason_label(v) if k == "rest" else v for k, v in match.groupdict().items()}
+            groups = {k: reason_label(v) if k == "rest" else seeded(v) if k == "name" else v
+                      for k, v in match.groupdict().items()}
             return str(text) % groups
     if reason.startswith("needs_person") or reason in DECISIONS:
         return decision_label(reason)

@@ -101,11 +101,14 @@ class Command(BaseCommand):
             lang = scenario[0]
             name, email = pool[lang][n % len(pool[lang])]
             channel = channels[n % len(channels)]
-            started = now - timedelta(days=rng.uniform(0, 60), minutes=rng.randint(0, 600))
-            if len(scenario) == 4:
+            status = "bot" if len(scenario) == 4 else rng.choice(statuses)
+            # work still open came in over the last days; what is done is spread over two months
+            days = rng.uniform(0, 3) if status in ("bot", "new", "open", "pending") else rng.uniform(3, 60)
+            started = now - timedelta(days=days, minutes=rng.randint(0, 600))
+            if status == "bot":
                 self._question(n, name, email, scenario, channel, started)
             else:
-                self._conversation(rng, n, name, email, scenario, channel, rng.choice(statuses), started, teams, agents)
+                self._conversation(rng, n, name, email, scenario, channel, status, started, teams, agents)
         self._identities(rng, [person for people in pool.values() for person in people])
         posts = self._listening(agents[0])
         total = Conversation.objects.filter(is_demo=True).count()
@@ -168,9 +171,18 @@ class Command(BaseCommand):
         return plan[:conversations]
 
     def _ingest(self, channel, inbound: InboundMessage) -> Message:
-        """Store a customer's message and let the pipeline read it now, as the worker would a moment later."""
+        """Store a customer's message and let the pipeline read it now, as the worker would a moment later. An
+        automatic answer is dated a minute after the message, as it would have been."""
         result = actions.ingest(channel, inbound, is_demo=True)
         pipeline.run_now("message", [result.message.pk])
+        answer = Message.objects.filter(conversation=result.message.conversation_id, direction="outbound",
+                                        created_at__gte=timezone.now() - timedelta(minutes=5),
+                                        author_user__agent__is_bot=True).first()
+        if answer is not None and inbound.sent_at:
+            when = inbound.sent_at + timedelta(seconds=50)
+            Message.objects.filter(pk=answer.pk).update(sent_at=when)
+            Conversation.objects.filter(pk=answer.conversation_id, first_response_at__gt=when).update(
+                first_response_at=when, last_activity_at=when)
         return Message.objects.select_related("conversation").get(pk=result.message.pk)
 
     def _question(self, n, name, email, scenario, channel, started) -> None:
@@ -212,7 +224,7 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             sent = actions.send_reply(conversation, agent, reply.format(name=first_name, order=order))
-            when = started + timedelta(minutes=rng.randint(5, 600))
+            when = min(started + timedelta(minutes=rng.randint(5, 600)), timezone.now() - timedelta(minutes=1))
             Message.objects.filter(pk=sent.pk).update(sent_at=when, delivery_status="stored")
             Conversation.objects.filter(pk=conversation.pk).update(first_response_at=when, last_activity_at=when)
         if follow and status in ("open", "resolved", "closed"):

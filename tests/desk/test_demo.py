@@ -52,7 +52,8 @@ def demo_messages():
 
 
 def pipeline_read_everything():
-    inbound = demo_messages().filter(direction="inbound")
+    # customers' messages (posts the rules took into the inbox were read as posts, see below)
+    inbound = demo_messages().filter(direction="inbound").exclude(channel__name=FEED_NAME)
     assert inbound.count() >= EVERY_KIND
     assert not inbound.exclude(pipeline_state="done").exists()
     assert Analysis.objects.filter(message__in=inbound).count() == inbound.count()

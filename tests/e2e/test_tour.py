@@ -60,7 +60,7 @@ PAGES = [
     ("moderation", "/moderation/", "Community", "Community", "agent"),
     ("moderation-ideas", "/moderation/ideas/", "Ideen", "Ideas", "agent"),
     ("members", "/moderation/members/", "Mitglieder", "Members", "agent"),
-    ("idea-clusters", "/moderation/ideas/clusters/", "Ideen-Gruppen", "Idea clusters", "agent"),
+    ("idea-clusters", "/moderation/ideas/clusters/", "Ideen-Gruppen", "Idea clusters", "supervisor"),
     ("community", "/community/", "Fragen und Antworten", "Questions and answers", "agent"),
     ("community-tags", "/community/tags/", "Schlagwörter", "Tags", "agent"),
     ("community-ideas", "/community/ideas/", "Ideen", "Ideas", "agent"),

@@ -167,6 +167,27 @@ def test_open_conversation_follows_what_the_worker_sets(live_server, browser, ag
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_correcting_what_resonanz_read(live_server, browser, agent, conversation, model_dir, size):
+    """The agent corrects the sentiment of an analysed message; the page says so and shows the corrected reading."""
+    pipeline.run_until_empty()
+    w = Watched(browser, size)
+    w.login(live_server.url, "anna@example.com", "pw-anna-123", f"/inbox/conversations/{conversation.pk}/")
+    page = w.page
+    analysis = page.locator("#messages .analysis").first
+    analysis.locator("details.correct summary").click()
+    analysis.locator("select[name=sentiment]").select_option("positive")
+    analysis.locator("input[name=intents][value=praise]").check()
+    analysis.locator("details.correct button[type=submit]").click()
+    page.wait_for_selector(".flash li")
+    assert "Korrektur ist gespeichert" in page.inner_text(".flash")
+    corrected = page.locator("#messages .analysis").first.inner_text()
+    assert "korrigiert" in corrected and "positiv" in corrected.lower() and "Lob" in corrected
+    assert "Analyse korrigiert" in page.inner_text("#history")
+    w.check("conversation-corrected")
+    w.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_macro_by_keyboard_fills_the_reply_and_sets_the_status(live_server, browser, agent, conversation, size):
     actions.save_macro(None, agent, name="Rückerstattung", shared=True, status="pending", tags=["erstattung"],
                        text="Hallo {customer_name}, Ihre Erstattung zu {ticket} ist veranlasst.")

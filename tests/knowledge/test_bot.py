@@ -120,3 +120,31 @@ def test_bot_stays_out_once_an_agent_replied(model_dir, kb, api_channel, agent_u
     send_reply(first.conversation, agent_user, "Sure, what would you like to know?")
     second = run(api_channel, "m2", "How do I reset my password?", "g@example.com", django_capture_on_commit_callbacks)
     assert Suggestion.objects.get(message=second.message).bot_decision == "person_in_charge"
+
+
+def test_automatic_answer_reads_like_a_service_reply(model_dir, kb, api_channel, django_capture_on_commit_callbacks):
+    """A greeting with the customer's first name, the answer, the link, and a line that says it was automatic and
+    how to reach a person, in the customer's language."""
+    with django_capture_on_commit_callbacks(execute=True):
+        result = ingest(api_channel, inbound("m1", "erika@example.com", sender_name="Erika Muster",
+                                             text="Ich habe mein Passwort vergessen, wie kann ich es zurücksetzen?"))
+    reply = Message.objects.get(conversation=result.conversation, direction="outbound").text
+    greeting, body = reply.split("\n\n", 1)
+    assert greeting == "Hallo Erika,"
+    assert "Konto → Sicherheit" in body and "/help/de/" in body
+    assert reply.endswith("Dies ist eine automatische Antwort aus unserem Hilfe-Center. Hilft sie Ihnen nicht "
+                          "weiter, antworten Sie einfach auf diese Nachricht – dann übernimmt jemand aus unserem Team.")
+    english = run(api_channel, "m2", "I forgot my password, how can I reset it?", "jo@example.com",
+                  django_capture_on_commit_callbacks)
+    text = Message.objects.get(conversation=english.conversation, direction="outbound").text
+    assert text.startswith("Hello,\n\n") and "This is an automatic answer from our help center." in text
+
+
+def test_automatic_answer_on_a_public_channel_is_short_and_marked(kb):
+    from resonanz.connectors.models import Channel
+    from resonanz.knowledge.bot import automatic_answer
+
+    social = Channel(kind="mastodon", name="Mastodon")  # only what the channel is matters here
+    text = automatic_answer(kb["Versandkosten"], social, "Erika Muster")
+    assert text.endswith("(automatische Antwort)") and "/help/de/" in text and len(text) < 400
+    assert "Hallo" not in text

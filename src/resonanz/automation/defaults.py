@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from resonanz.automation.actions import save_rule
 from resonanz.automation.approval import DEFAULT_ADVERTISING
@@ -11,6 +12,23 @@ from resonanz.inbox.actions import ensure_default_teams
 from resonanz.inbox.models import Team
 
 REACH = 10_000  # followers that make a negative public post a matter for PR
+
+# Every name and description written below, marked for translation: the stored text stays English (rules, the
+# API and exports read it), and the desk shows a seeded text in the agent's language as long as nobody renamed it
+# (desk/templatetags/labels.py ``seeded``).
+SEEDED_TEXTS = [
+    gettext_noop("Legal threats to Legal"),
+    gettext_noop("Any message with a legal threat, also in an existing conversation. The bot stays out."),
+    gettext_noop("Negative public posts with reach to PR"),
+    gettext_noop("Negative posts by authors with at least 10000 followers, or on a rising topic."),
+    gettext_noop("Negative public messages with reach to PR"),
+    gettext_noop("Purchase interest to Sales"),
+    gettext_noop("Suggestions and ideas to Marketing"),
+    gettext_noop("Everything else to Support"),
+    gettext_noop("New conversations no earlier rule and no channel default routed."),
+    gettext_noop("Office hours"),
+    gettext_noop("Default"),
+]
 
 
 def default_rules(teams: dict[str, Team]) -> list[dict]:

@@ -18,12 +18,13 @@ from django.conf import settings
 
 from resonanz.core.requestid import incoming_or_new
 
-# Where agents upload files with a reply (the desk's reply form, the API's reply): a larger limit there only.
-UPLOAD_PATHS = re.compile(r"^/(?:inbox|api)/conversations/\d+/reply/$")
+# Where files are uploaded with a message (the desk's reply form, the API's reply, the public contact form):
+# a larger limit there only.
+UPLOAD_PATHS = re.compile(r"^/(?:(?:inbox|api)/conversations/\d+/reply|contact/[-a-zA-Z0-9_]+)/$")
 
 
 def max_request_bytes(path: str = "") -> int:
-    """RESONANZ_MAX_REQUEST_BYTES everywhere, RESONANZ_MAX_UPLOAD_BYTES where replies carry files."""
+    """RESONANZ_MAX_REQUEST_BYTES everywhere, RESONANZ_MAX_UPLOAD_BYTES where replies and forms carry files."""
     if path and UPLOAD_PATHS.match(path):
         return max(int(settings.RESONANZ_MAX_UPLOAD_BYTES), int(settings.RESONANZ_MAX_REQUEST_BYTES))
     return int(settings.RESONANZ_MAX_REQUEST_BYTES)

@@ -1,4 +1,4 @@
-"""The 404 and 500 answers: a page for people, JSON for programs, both with the request id.
+"""The 404, 413 and 500 answers: a page for people, JSON for programs, both with the request id.
 
 They render without the request's context processors or the base template: a 500 may come
 from the database being down or a broken template, and the error page must not fail the same
@@ -13,6 +13,7 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.utils import formats, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
@@ -71,3 +72,16 @@ def database_unavailable(request, request_id: str) -> HttpResponse:
                          gettext("Resonanz is busy for a moment. Please try again in a few seconds."))
     response["Retry-After"] = "5"
     return response
+def too_large(request, limit: int, size: int) -> HttpResponse:
+    """A body over the limit, refused before it is read. A person who sent a form with files (the contact form)
+    reads in their language how much is allowed and that the browser's Back button brings the form back with
+    the text; programs get the JSON they always got."""
+    from resonanz.core.bodylimit import too_large_payload
+
+    if wants_json(request) or "text/html" not in request.headers.get("Accept", ""):
+        return JsonResponse(too_large_payload(limit, size), status=413)
+    with translation.override(translation.get_language_from_request(request)):
+        megabytes = {"size": formats.number_format(round(size / 2**20, 1), 1),
+                     "max": formats.number_format(limit // 2**20, 0)}
+        return _page("413.html", 413, {"request_id": _request_id(request), **megabytes},
+                     gettext("Too much to send at once"))

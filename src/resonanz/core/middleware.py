@@ -7,7 +7,8 @@ import logging
 from django.http import JsonResponse
 from django.utils import translation
 
-from resonanz.core.bodylimit import max_request_bytes, too_large_payload
+from resonanz.core.bodylimit import max_request_bytes
+from resonanz.core.errorpages import too_large
 
 log = logging.getLogger("resonanz.web")
 
@@ -29,7 +30,7 @@ class RequestSizeLimitMiddleware:
             length = 0
         limit = max_request_bytes(request.path)
         if length > limit:
-            return JsonResponse(too_large_payload(limit, length), status=413)
+            return too_large(request, limit, length)
         return self.get_response(request)
 
 

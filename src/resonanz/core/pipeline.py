@@ -150,6 +150,30 @@ def run_until_empty(limit: int = 100_000) -> int:
     return done
 
 
+def run_now(kind: str, ids: list, *, wait: float = 60.0) -> None:
+    """Run the pipeline over these items in this process, now, when the caller needs the results before it goes on
+    (the demo loader answers a conversation the way an agent would after reading its analysis and routing).
+
+    The items are claimed like a batch, so a worker woken by the same ingest never runs them twice; items a worker
+    claimed first are waited for (up to ``wait`` seconds) instead."""
+    source = _sources[kind]
+    model = source.model
+    now = timezone.now()
+    with transaction.atomic():
+        query = model.objects.filter(id__in=ids, pipeline_state=PipelineState.PENDING)
+        if transaction.get_connection().features.has_select_for_update_skip_locked:
+            query = query.select_for_update(skip_locked=True)
+        mine = list(query.values_list("id", flat=True))
+        if mine:
+            model.objects.filter(id__in=mine).update(pipeline_state=PipelineState.RUNNING, pipeline_claimed_at=now)
+    if mine:
+        run_items(kind, list(model.objects.filter(id__in=mine).select_related(*source.select_related).order_by("id")))
+    deadline = time.monotonic() + wait
+    busy = (PipelineState.PENDING, PipelineState.RUNNING)
+    while model.objects.filter(id__in=ids, pipeline_state__in=busy).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 @shared_task(name="resonanz.core.tasks.process_pending")
 def process_pending() -> int:
     """Finish every pending item in batches; also run by beat as a sweep after crashes."""

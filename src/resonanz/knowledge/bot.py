@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from resonanz.connectors.drivers import get_driver
 from resonanz.inbox import actions as inbox
@@ -57,6 +59,21 @@ def fit_to_channel(article: Article, channel, *, limit_social: int = 240) -> str
             first = first[: limit_social - 1].rsplit(" ", 1)[0] + "…"
         return f"{first} {link}"
     return f"{text}\n\n{link}"
+
+
+def automatic_answer(article: Article, channel, name: str = "") -> str:
+    """What the customer gets from the virtual agent (or a rule's article answer), in the article's language:
+    a greeting, the answer, the article's link, and a line that says it was automatic and how to reach a person.
+    On public channels the short form keeps only a marker, to stay within the network's length."""
+    first_name = (name or "").split()[0] if (name or "").strip() and "@" not in name else ""
+    with translation.override(article.language):
+        if get_driver(channel).public:
+            marker = _("(automatic answer)")
+            return f"{fit_to_channel(article, channel, limit_social=240 - len(marker) - 1)} {marker}"
+        greeting = _("Hello %(name)s,") % {"name": first_name} if first_name else _("Hello,")
+        footer = _("This is an automatic answer from our help center. If it does not help, simply reply to this "
+                   "message and a person from our team will take over.")
+        return f"{greeting}\n\n{fit_to_channel(article, channel)}\n\n{footer}"
 
 
 def decide(message: Message, analysis, answer, results) -> tuple[str, Article | None]:
@@ -114,7 +131,9 @@ def wants_handover(message: Message, analysis) -> str:
 
 
 def answer(message: Message, article: Article, confidence: float) -> Message:
-    reply = inbox.send_reply(message.conversation, bot_user(), fit_to_channel(article, message.channel),
+    contact = message.conversation.contact
+    reply = inbox.send_reply(message.conversation, bot_user(),
+                             automatic_answer(article, message.channel, contact.name if contact else ""),
                              meta={"auto_answer": {"article_id": article.pk, "confidence": round(confidence, 4)}})
     tags = list(message.conversation.tags.values_list("name", flat=True))
     inbox.update_conversation(message.conversation, None, tags=sorted(set(tags) | {ANSWERED_TAG}),

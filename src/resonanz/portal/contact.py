@@ -1,4 +1,4 @@
-"""The public contact form of a web-form channel."""
+"""The public contact form of a web-form channel: text, the customer's files, consent, and a ticket number back."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from resonanz.connectors import intake
 from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.core import backpressure
+from resonanz.core.errors import ActionError
 from resonanz.core.ratelimit import rate_limited
+from resonanz.inbox import files as message_files
 
 
 class ContactForm(forms.Form):
@@ -57,14 +59,27 @@ def token_problem(token: str) -> str:
     return ""
 
 
+def uploaded_files(request) -> tuple[list[dict], str]:
+    """The customer's files as they will be stored, or the reason they cannot be (in the customer's language)."""
+    uploads = request.FILES.getlist("files")
+    few = len(uploads) <= message_files.MAX_FORM_FILES  # too many: refused by count, none of them is read
+    try:
+        return message_files.checked_from_customer(
+            [{"filename": item.name, "content": item.read() if few else b""} for item in uploads]), ""
+    except ActionError as exc:
+        return [], exc.message
+
+
 @rate_limited("contact_form", key=lambda request, slug: slug)
 def contact_form(request, slug: str):
     channel = get_object_or_404(Channel, slug=slug)
     if not channel.driver.has_public_form or not channel.enabled:
         raise Http404("no such form")
     busy = None
+    files_problem = ""
     if request.method == "POST":
         form = ContactForm(request.POST)
+        attachments, files_problem = uploaded_files(request)
         problem = token_problem(request.POST.get("token", "")) if form.is_valid() else ""
         if not problem and form.is_valid():
             try:  # the pipeline is far behind: nothing is stored, the person sends again later
@@ -76,22 +91,26 @@ def contact_form(request, slug: str):
             form = ContactForm({**request.POST.dict(), "token": request.POST["token"] if busy else new_token()})
             form.is_valid()
             form.add_error(None, problem)
-        elif form.is_valid():
+        elif form.is_valid() and not files_problem:
             d = form.cleaned_data
             reference = ""
             if not d["website"]:
                 results = intake.submit(channel, [InboundMessage(
                     external_id=f"form-{d['token'].split(':', 1)[0]}", sender_handle=d["email"], sender_name=d["name"],
-                    subject=d["subject"], text=d["message"],
+                    subject=d["subject"], text=d["message"], attachments=attachments,
                     meta={"remote_addr": request.META.get("REMOTE_ADDR", ""), "consent": True},
                 )])
                 stored = results[0] if results else None
                 reference = getattr(getattr(stored, "conversation", None), "reference", "")
-            return render(request, "connectors/contact_thanks.html", {"name": d["name"], "reference": reference})
+            return render(request, "connectors/contact_thanks.html", {
+                "name": d["name"], "reference": reference, "files": [f["filename"] for f in attachments]})
     else:
         form = ContactForm(initial={"token": new_token()})
     response = render(request, "connectors/contact_form.html", {
-        "form": form, "privacy_url": getattr(settings, "RESONANZ_PRIVACY_URL", "")}, status=503 if busy else 200)
+        "form": form, "privacy_url": getattr(settings, "RESONANZ_PRIVACY_URL", ""), "files_problem": files_problem,
+        "file_limits": message_files.limits(max_files=message_files.MAX_FORM_FILES),
+        "file_mb": message_files.MAX_FILE_BYTES // 2**20, "total_mb": message_files.MAX_TOTAL_BYTES // 2**20},
+        status=503 if busy else 200)
     if busy:
         response["Retry-After"] = str(busy.retry_after)
     return response

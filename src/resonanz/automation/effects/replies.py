@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from resonanz.automation.effects import Act, Effect, Param, as_int, register
 from resonanz.core.errors import ActionError
 from resonanz.inbox import actions as inbox
-from resonanz.knowledge.bot import bot_user, fit_to_channel
+from resonanz.knowledge.bot import automatic_answer, bot_user
 from resonanz.knowledge.models import Article
 
 LANGUAGES = ("de", "en")
@@ -84,7 +84,9 @@ class ReplyArticle(Effect):
             article = translation or article
         if not article.is_live:
             raise ActionError(f"The article “{article.title}” is no longer published.")
-        inbox.send_reply(act.conversation, bot_user(), fit_to_channel(article, act.conversation.channel))
+        contact = act.conversation.contact
+        inbox.send_reply(act.conversation, bot_user(),
+                         automatic_answer(article, act.conversation.channel, contact.name if contact else ""))
         return [f"answered with “{article.title}”"]
 
 

@@ -1,12 +1,14 @@
-/* Files attached to a reply: the file button and dropping files on the reply box fill one list, checked here
-   against the server's limits (type, size, count, total) so an agent learns at once what cannot go out.
-   The server checks again; this only saves a round trip. */
+/* Files attached to a reply (the desk) or to a message (the public contact form, a box with class "file-box"):
+   the file button and dropping files on the form fill one list, checked here against the server's limits
+   (type, size, count, total) so a person learns at once what cannot go out. The server checks again; this
+   only saves a round trip (and keeps a too large upload from being sent at all). */
 (function () {
   "use strict";
-  var box = document.getElementById("reply-files"), form = document.getElementById("reply-form");
+  var box = document.getElementById("reply-files") || document.querySelector(".file-box");
+  var form = box && box.closest("form");
   if (!box || !form || typeof DataTransfer === "undefined") return;
-  var input = document.getElementById("reply-file-input"), list = document.getElementById("reply-file-list");
-  var error = document.getElementById("reply-file-error");
+  var input = box.querySelector("input[type=file]"), list = box.querySelector("ul");
+  var error = box.querySelector(".file-error");
   var maxFile = +box.dataset.maxFile, maxTotal = +box.dataset.maxTotal, maxFiles = +box.dataset.maxFiles;
   var extensions = box.dataset.extensions.split(",");
   var kept = [];

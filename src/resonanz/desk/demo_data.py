@@ -126,3 +126,142 @@ NOTES_DE = ["Kunde ist VIP, bitte bevorzugt behandeln.", "Rückfrage bei der Buc
             "Hat schon zweimal angerufen.", "Fall ähnelt #Störung von letzter Woche."]
 NOTES_EN = ["Customer is a reseller, check account type.", "Escalated to 2nd level.",
             "Asked accounting to double-check.", "Same issue as last week's outage."]
+
+# The help center of the demo shop: (category key, German title, German text, German example questions,
+# English title, English text, English example questions). Each pair is one article and its translation;
+# the virtual agent answers the simple questions of the demo conversations from them.
+CATEGORIES = {
+    "account": ("Account and billing", "Konto und Zahlung", "Passwords, invoices, payment methods, contracts"),
+    "orders": ("Orders and shipping", "Bestellung und Versand", "Delivery, returns, exchanges"),
+    "devices": ("Devices and service", "Geräte und Service", "Set-up, resets, warranty, shops"),
+}
+ARTICLES = [
+    ("account", "Passwort zurücksetzen",
+     "Sie kommen nicht mehr in Ihr Kundenkonto? So setzen Sie Ihr Passwort zurück:\n\n"
+     "1. Öffnen Sie die Anmeldeseite und wählen Sie **Passwort vergessen**.\n"
+     "2. Geben Sie Ihre E-Mail-Adresse ein. Wir schicken Ihnen einen Link, der 24 Stunden gilt.\n"
+     "3. Kommt keine E-Mail an, schauen Sie bitte auch im Spam-Ordner nach.",
+     "Passwort vergessen\nWie setze ich mein Passwort zurück?\nIch komme nicht mehr in mein Konto\n"
+     "Der Link zum Zurücksetzen kommt nicht an",
+     "Reset your password",
+     "Can't get into your account? Reset your password like this:\n\n"
+     "1. Open the sign-in page and choose **Forgot password**.\n"
+     "2. Enter your email address. We send you a link that is valid for 24 hours.\n"
+     "3. No email? Please check your spam folder too.",
+     "I forgot my password\nHow do I reset my password?\nI can't log in to my account\n"
+     "The reset link does not arrive"),
+    ("account", "Zahlungsart ändern",
+     "Sie können jederzeit zwischen Kreditkarte, PayPal, Lastschrift und Rechnung wechseln: Öffnen Sie "
+     "**Konto → Zahlung** und wählen Sie die neue Zahlungsart. Die Änderung gilt ab der nächsten Rechnung.",
+     "Wie ändere ich meine Zahlungsart?\nKann ich mit PayPal bezahlen?\nVon Kreditkarte auf Lastschrift wechseln",
+     "Change your payment method",
+     "You can switch between credit card, PayPal, direct debit and invoice at any time: open **Account → "
+     "Payment** and choose the new method. The change applies from your next invoice.",
+     "How do I change my payment method?\nHow do I switch from credit card to PayPal?\nCan I pay with PayPal?"),
+    ("account", "Rabatt für Studierende",
+     "Studierende erhalten 30 % Rabatt auf alle Tarife. Laden Sie dazu unter **Konto → Rabatte** Ihren "
+     "gültigen Studierendenausweis hoch; der Rabatt gilt ab der nächsten Rechnung für 12 Monate.",
+     "Gibt es einen Studentenrabatt?\nRabatt für Studenten\nStudierendenrabatt beantragen",
+     "Student discount",
+     "Students get 30 % off every plan. Upload your valid student ID under **Account → Discounts**; the "
+     "discount applies from your next invoice for 12 months.",
+     "Do you have a student discount?\nIs there a discount for students?\nHow do I apply for the student "
+     "discount?"),
+    ("orders", "Lieferzeiten und Versandkosten",
+     "Wir liefern innerhalb Deutschlands in 1–2 Werktagen, nach Österreich und in die Schweiz in 2–3 "
+     "Werktagen. Ab 50 € Bestellwert ist der Versand kostenlos, darunter kostet er 4,90 €.",
+     "Wie lange dauert der Versand?\nWas kostet der Versand?\nLiefern Sie nach Österreich?\nVersandkosten",
+     "Delivery times and shipping costs",
+     "We deliver within Germany in 1–2 business days and to Austria and Switzerland in 2–3 business days. "
+     "Shipping is free from 50 €; below that it costs 4.90 €.",
+     "How long does shipping take?\nHow long does shipping to Vienna take?\nWhat does shipping cost?\n"
+     "Do you ship to Austria?"),
+    ("orders", "Rücksendung und Umtausch",
+     "Sie können jede Bestellung innerhalb von 30 Tagen zurückschicken oder umtauschen. Das kostenlose "
+     "Retourenetikett finden Sie in Ihrem Kundenkonto unter **Bestellungen**. Die Erstattung kommt "
+     "spätestens 5 Werktage nach Eingang der Ware.",
+     "Wie schicke ich etwas zurück?\nKann ich die Größe umtauschen?\nWo finde ich das Retourenetikett?",
+     "Returns and exchanges",
+     "You can return or exchange any order within 30 days. The free return label is in your account under "
+     "**Orders**. The refund arrives at the latest 5 business days after we receive the goods.",
+     "How do I return an item?\nCan I exchange the size?\nWhere is my return label?"),
+    ("devices", "Resonanz Hub X2 neu starten",
+     "Startet Ihr Hub X2 nicht oder blinkt die LED rot, halten Sie die **Reset-Taste** auf der Rückseite 10 "
+     "Sekunden gedrückt, bis die LED weiß leuchtet. Ihre Einstellungen bleiben erhalten.",
+     "Der Hub startet nicht\nDie LED blinkt rot\nWie setze ich den Hub X2 zurück?",
+     "Restarting the Resonanz Hub X2",
+     "If your Hub X2 does not start or its LED blinks red, hold the **reset button** on the back for 10 "
+     "seconds until the LED turns white. Your settings are kept.",
+     "My hub does not start\nThe LED blinks red\nHow do I reset the Hub X2?"),
+    ("devices", "Öffnungszeiten unserer Filialen",
+     "Unsere Filialen haben montags bis samstags von 9 bis 18 Uhr geöffnet, in Berlin und Köln donnerstags bis "
+     "20 Uhr. An Feiertagen bleiben sie geschlossen.",
+     "Wann haben Sie geöffnet?\nWie lange hat die Filiale samstags geöffnet?\nÖffnungszeiten der Filiale",
+     "Opening hours of our shops",
+     "Our shops are open Monday to Saturday from 9:00 to 18:00, in Berlin and Cologne until 20:00 on "
+     "Thursdays. They are closed on public holidays.",
+     "When are you open?\nAre your shops open on Saturday?\nOpening hours of the shop"),
+    ("devices", "Garantie und Reparatur",
+     "Auf alle Geräte gewähren wir 24 Monate Garantie ab Kaufdatum. Melden Sie einen Defekt unter **Konto → "
+     "Geräte**; wir schicken Ihnen ein kostenloses Versandetikett und reparieren oder tauschen das Gerät.",
+     "Ist mein Gerät noch in der Garantie?\nWie lange gilt die Garantie?\nGerät defekt, Reparatur",
+     "Warranty and repairs",
+     "All devices come with a 24-month warranty from the date of purchase. Report a defect under **Account → "
+     "Devices**; we send you a free shipping label and repair or replace the device.",
+     "Is my device still under warranty?\nHow long is the warranty?\nMy device is broken, repair"),
+]
+
+# Simple factual questions: the virtual agent answers them from the articles above (no agent reply needed).
+# (language, team, subject, first message)
+BOT_QUESTIONS = [
+    ("de", "Support", "Passwort", "Ich habe mein Passwort vergessen. Wie setze ich mein Passwort zurück?"),
+    ("en", "Support", "Password", "I forgot my password. How do I reset my password?"),
+    ("de", "Support", "Versand", "Wie lange dauert der Versand nach Österreich?"),
+    ("en", "Support", "Shipping", "How long does shipping to Austria take?"),
+    ("de", "Support", "Öffnungszeiten", "Wie lange hat die Filiale samstags geöffnet?"),
+    ("en", "Support", "Payment method", "How do I change my payment method to PayPal?"),
+    ("de", "Support", "Rücksendung", "Wo finde ich das Retourenetikett für meine Rücksendung?"),
+    ("en", "Support", "Student discount", "Do you have a student discount?"),
+]
+
+# The listening stream: public posts about the demo company on blogs, forums and news sites, German and English.
+# (source title, author, language, title, text, followers)
+POSTS = [
+    ("Technikblog Nord", "Jana Peters", "de", "Hub X2 im Test: schnell eingerichtet",
+     "Der Resonanz Hub X2 war in zehn Minuten eingerichtet, die App ist übersichtlich. Klare Empfehlung.", 4200),
+    ("Technikblog Nord", "Jana Peters", "de", "Update 3.2 bringt Dunkelmodus?",
+     "Laut Changelog kommt mit 3.2 endlich ein Dunkelmodus für die Resonanz App. Darauf haben viele gewartet.",
+     4200),
+    ("Forum Heimnetz", "netzwerker77", "de", "Hub X2 startet nach Update nicht",
+     "Seit dem letzten Update blinkt mein Hub X2 nur noch rot. Geht das noch jemandem so? Ziemlich ärgerlich.",
+     120),
+    ("Forum Heimnetz", "tobi_k", "de", "Re: Hub X2 startet nach Update nicht",
+     "Reset-Taste 10 Sekunden halten, dann läuft er wieder. Hat bei mir geholfen.", 80),
+    ("Verbraucherportal", "Redaktion", "de", "Kundenservice im Vergleich",
+     "Im Vergleich der Hotlines schnitt Resonanz am besten ab: kurze Wartezeiten, freundliche Beratung.", 25000),
+    ("Verbraucherportal", "Redaktion", "de", "Ärger über doppelte Abbuchungen",
+     "Ärgerlich: Mehrere Leser berichten, dass Resonanz Rechnungen doppelt abgebucht hat. Viele sind verärgert, "
+     "die Hotline ist kaum zu erreichen.", 25000),
+    ("Kaffee-Forum", "crema_queen", "de", "Barista 500: Wassertank gesprungen",
+     "Mein Wassertank der Barista 500 hat einen Riss. Ersatzteil gibt es zum Glück für 19,90 €.", 300),
+    ("Kaffee-Forum", "bohnenfan", "de", "Barista 500 oder Konkurrenz?",
+     "Überlege zwischen Barista 500 und der Kaffeefix Pro. Die Barista hat den besseren Milchschaum.", 150),
+    ("Gadget Weekly", "Sam Carter", "en", "Hands-on: Resonanz Hub X2",
+     "The Hub X2 is fast to set up and the app is clean. Battery life could be better, but we like it.", 58000),
+    ("Gadget Weekly", "Sam Carter", "en", "Resonanz outage this morning",
+     "Several angry readers report that Resonanz services were down from 9 to 9:40. Terrible timing, and support "
+     "did not answer.",
+     58000),
+    ("Home Network Forum", "routerguy", "en", "Hub X2 blinking red after update",
+     "My Hub X2 blinks red since the update and will not start. Support told me to hold reset for 10 s.", 90),
+    ("Home Network Forum", "lena_s", "en", "Re: Hub X2 blinking red",
+     "Same here, the reset fixed it. Took two minutes.", 60),
+    ("Coffee Lovers", "beanjunkie", "en", "Barista 500 review",
+     "Great espresso, easy to clean, the milk foam is excellent. Best machine I have owned.", 2100),
+    ("Coffee Lovers", "morning_brew", "en", "Barista 500 delivery took forever",
+     "Ordered the Barista 500 two weeks ago and it still has not arrived. Not impressed so far.", 400),
+    ("Tech Deals", "dealhunter", "en", "Resonanz student discount",
+     "Resonanz gives students 30 % off all plans. Worth it if you need the premium storage.", 7000),
+    ("Tech Deals", "dealhunter", "en", "Black Friday: Hub X2 for 99",
+     "The Hub X2 drops to 99 this week. Good price for what it does.", 7000),
+]

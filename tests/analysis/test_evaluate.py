@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from resonanz.analysis.datasets import data_dir
+from resonanz.analysis import peers
+from resonanz.analysis.datasets import data_dir, detect_task
 from resonanz.analysis.evaluate import main
 
 POS = ["Danke, alles super gelaufen", "Toller Service, sehr zufrieden", "Great support, thank you", "Läuft perfekt 👍",
@@ -39,8 +40,52 @@ def test_generic_files_json_report(files, capsys):
         assert key in r
     assert r["n_train"] == 32 and r["n_test"] == 16 and r["task"] == "sentiment"
     names = {p["name"] for p in r["peers"]}
-    assert "tfidf-linearsvc" in names and "textblob-de" in names
+    assert {peers.STRONG_NAME, peers.WEAK_NAME, "textblob-de"} <= names
+    assert "weak" in peers.WEAK_NAME and "char" in peers.STRONG_NAME
     assert r["accuracy"] >= 0.9
+
+
+@pytest.mark.parametrize("labels,task", [
+    (["positive", "negative", "neutral"], "sentiment"),
+    (["pos", "neg"], "sentiment"),
+    (["-1", "0", "1"], "sentiment"),
+    (["positive", "negative", "neutral", "mixed"], "sentiment"),  # one extra label: still sentiment
+    (["0", "1"], "binary"),
+    (["true", "false"], "binary"),
+    (["card_arrival", "top_up", "oos"], "intent"),
+    (["positive", "card_arrival", "top_up", "oos"], "intent"),
+])
+def test_task_detection(labels, task):
+    assert detect_task(labels) == task
+
+
+def test_sentiment_set_with_an_extra_label_keeps_its_sentiment_peers(tmp_path, capsys):
+    rows = ([(t, "pos") for t in POS] + [(t, "neg") for t in NEG]
+            + [("Gut, aber teuer", "mixed"), ("Schnell, aber unfreundlich", "mixed")])
+    train, test = write_set(tmp_path / "train.csv", rows * 2), write_set(tmp_path / "test.csv", rows)
+    assert main(["--train", str(train), "--test", str(test), "--no-embeddings", "--json"]) == 0
+    r = last_json(capsys)
+    assert r["task"] == "sentiment"
+    assert {"positive", "negative", "mixed"} == set(r["per_class_f1"])  # spellings normalised, the extra kept
+    assert "textblob-de" in {p["name"] for p in r["peers"]}
+
+
+def test_intent_files_are_treated_as_intents(tmp_path, capsys):
+    rows = [(t, "lob") for t in POS] + [(t, "beschwerde") for t in NEG] + [
+        ("Wann kommt mein Paket?", "frage"), ("Wie ändere ich meine Adresse?", "frage"),
+        ("Was kostet der Versand?", "frage"), ("Kann ich per Rechnung zahlen?", "frage")] * 2
+    train, test = write_set(tmp_path / "train.csv", rows * 2), write_set(tmp_path / "test.csv", rows)
+    assert main(["--train", str(train), "--test", str(test), "--no-embeddings", "--json"]) == 0
+    r = last_json(capsys)
+    assert r["task"] == "intent" and "out_of_scope" not in r
+    assert "textblob-de" not in {p["name"] for p in r["peers"]}
+
+
+def test_faq_eval_is_inductive_by_default():
+    from resonanz.analysis.retrieval.evaluate import _parser
+
+    assert _parser().parse_args(["stackfaq"]).transductive is False
+    assert _parser().parse_args(["stackfaq", "--transductive"]).transductive is True
 
 
 def test_zero_shot_maps_labels(files, capsys, store_dir):
@@ -70,5 +115,5 @@ def test_named_sets_on_small_subsets(name, capsys):
     assert main([name, "--limit", "250", "--no-embeddings", "--json"]) == 0
     r = last_json(capsys)
     assert r["dataset"] == name and r["n_test"] <= 250
-    base = next(p for p in r["peers"] if p["name"] == "tfidf-linearsvc")
+    base = next(p for p in r["peers"] if p["name"] == peers.STRONG_NAME)
     assert r["micro_f1"] >= base["micro_f1"] - 0.1

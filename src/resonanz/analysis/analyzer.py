@@ -106,15 +106,19 @@ class Analyzer:
             else:
                 sent_p[real] = [lexicon.probabilities(t) for t in sub]
         labels = self.model.intent_labels if self.model is not None else []
+        outside = np.zeros(len(texts), dtype=bool)
+        if int_p is not None and real:
+            outside[real] = self.model.out_of_scope(int_p[real], self.intent_threshold)
         results = []
         for i, t in enumerate(texts):
             probs = {} if int_p is None else {lab: round(float(p), 4) for lab, p in zip(labels, int_p[i], strict=True)}
             if self.labels is not None:
                 probs = {k: v for k, v in probs.items() if k in self.labels}
-            results.append(self._result(t, langs[i], sent_p[i], probs, i in set(real), catalog, kind, used_emb))
+            results.append(self._result(t, langs[i], sent_p[i], probs, i in set(real), catalog, kind, used_emb,
+                                        bool(outside[i])))
         return results
 
-    def _result(self, text, lang, sp, probs, real, catalog, kind, used_emb) -> AnalysisResult:
+    def _result(self, text, lang, sp, probs, real, catalog, kind, used_emb, outside=False) -> AnalysisResult:
         j = int(np.argmax(sp))
         conf = float(sp[j])
         if not real:
@@ -127,13 +131,15 @@ class Analyzer:
             chosen = []
         urgency = self._urgency(text, probs, sp) if real else 0.0
         complexity = self._complexity(text, chosen, probs, sp, real)
+        if outside and complexity.bot_answerable:  # belongs to no taught intent: never answered automatically
+            complexity = ComplexityResult(complexity.label, False, complexity.reasons + ["out of scope"])
         ents = [EntityResult(**e.__dict__) for e in find_entities(text, catalog)]
         relevance = self._relevance(probs, ents, kind, real)
         return AnalysisResult(
             language=LanguageResult(lang.code, lang.confidence),
             sentiment=SentimentResult(SENTIMENTS[j] if real else "neutral", round(score if real else 0.0, 4),
                                       round(conf, 4), {s: round(float(p), 4) for s, p in zip(SENTIMENTS, sp, strict=True)}),
-            intents=IntentResult(chosen, probs),
+            intents=IntentResult(chosen, probs, outside),
             urgency=round(urgency, 4), complexity=complexity, entities=ents,
             key_phrases=key_phrases(text) if real else [], relevance=round(relevance, 4),
             model_version=self.version, embeddings_used=used_emb,

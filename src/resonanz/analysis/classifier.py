@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from .outofscope import OutOfScope, fit_threshold
+
 
 def _dec(model, X) -> np.ndarray:
     d = model.decision_function(X)
@@ -92,15 +94,27 @@ class StackedClassifier:
 
     def __init__(self, C_svm: float = 1.0, C_emb: float = 20.0, C_meta: float = 1.0, folds: int = 4,
                  knn: bool = True, seed: int = 0, meta_cols: int = 0,
-                 balanced: bool = True) -> None:
+                 balanced: bool = True, oos_label: str | None = None, oos_budget: float = 0.03,
+                 joint: float = 0.0) -> None:
         self.balanced = balanced
+        # > 0: the SVM reads the embeddings too (times this weight) beside the n-grams, one linear model over both
+        self.joint = joint
+        # the "everything else" class, if the labels have one (see outofscope.py); None: a plain classifier
+        self.oos_label, self.oos_budget = oos_label, oos_budget
+        self.oos: OutOfScope | None = None
         self.C_svm, self.C_emb, self.C_meta = C_svm, C_emb, C_meta
         self.meta_cols = meta_cols  # last columns of X (dense cues) the meta learner also reads
         self.folds, self.knn, self.seed = folds, knn, seed
 
+    def _svm_input(self, X, E):
+        if not getattr(self, "joint", 0.0) or not getattr(self, "use_emb", False):
+            return X
+        dense = np.zeros((X.shape[0], self.emb_dim), dtype=np.float32) if E is None else E * self.joint
+        return sp.hstack([X, sp.csr_matrix(dense)], format="csr")
+
     def _fit_base(self, X, E, y, w):
         cw = "balanced" if self.balanced else None
-        svm = LinearSVC(C=self.C_svm, class_weight=cw).fit(X, y, sample_weight=w)
+        svm = LinearSVC(C=self.C_svm, class_weight=cw).fit(self._svm_input(X, E), y, sample_weight=w)
         emb = knn = None
         if E is not None:
             emb = LogisticRegression(C=self.C_emb, max_iter=300, class_weight=cw).fit(E, y, sample_weight=w)
@@ -110,7 +124,7 @@ class StackedClassifier:
 
     def _meta_features(self, base, X, E) -> np.ndarray:
         svm, emb, knn = base
-        parts = [self._expand(svm, _dec(svm, X))]
+        parts = [self._expand(svm, _dec(svm, self._svm_input(X, E)))]
         if emb is not None and E is not None:
             parts.append(self._expand(emb, _dec(emb, E)))
             if knn is not None:
@@ -136,6 +150,7 @@ class StackedClassifier:
         y = np.array([index[v] for v in labels])
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.use_emb = E is not None
+        self.emb_dim = 0 if E is None else E.shape[1]
         min_count = min(Counter(y.tolist()).values())
         folds = min(self.folds, min_count)
         if folds >= 2:
@@ -154,17 +169,29 @@ class StackedClassifier:
                 self.meta = _TiedMeta().fit(parts, y)
                 self.meta_svm = _TiedMeta().fit(parts[:1], y)
                 self.tied = True
+                self._fit_oos(self.meta.predict_proba(parts), y)
                 self.base = self._fit_base(X, E, y, w)
                 return self
             self.meta = LogisticRegression(C=self.C_meta, max_iter=1000).fit(oof, y, sample_weight=w)
+            self._fit_oos(self.meta.predict_proba(oof), y)
             # A second calibrator on the SVM columns alone, for when embeddings are unavailable at run time.
             n_svm = 1 if len(self.classes_) == 2 else len(self.classes_)
             cols = list(range(n_svm)) + list(range(oof.shape[1] - self.meta_cols, oof.shape[1]))
             self.meta_svm = LogisticRegression(C=self.C_meta, max_iter=1000).fit(oof[:, cols], y, sample_weight=w)
         else:
             self.meta = self.meta_svm = None
+            self._fit_oos(None, y)
         self.base = self._fit_base(X, E, y, w)
         return self
+
+    def _fit_oos(self, oof_proba: np.ndarray | None, y: np.ndarray) -> None:
+        """The out-of-scope rule, its threshold chosen on out-of-fold probabilities (training data only)."""
+        self.oos = None
+        if self.oos_label is None or self.oos_label not in self.classes_ or len(self.classes_) < 3:
+            return
+        j = int(np.flatnonzero(self.classes_ == self.oos_label)[0])
+        t = fit_threshold(oof_proba, y, j, self.oos_budget) if oof_proba is not None else 0.0
+        self.oos = OutOfScope(self.oos_label, j, t)
 
     def predict_proba(self, X: sp.csr_matrix, E: np.ndarray | None) -> np.ndarray:
         meta = self.meta if (E is not None or not self.use_emb) else self.meta_svm
@@ -178,14 +205,19 @@ class StackedClassifier:
             out[:, meta.classes_] = p
             return out
         # Too few examples per class for stacking: softmax over the SVM's scores.
-        d = self._expand(self.base[0], _dec(self.base[0], X))
+        d = self._expand(self.base[0], _dec(self.base[0], self._svm_input(X, E if self.use_emb else None)))
         if d.shape[1] == 1:
             d = np.hstack([-d, d])
         e = np.exp(d - d.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, X, E) -> list[str]:
-        return [str(c) for c in self.classes_[self.predict_proba(X, E).argmax(axis=1)]]
+        p = self.predict_proba(X, E)
+        idx = p.argmax(axis=1)
+        oos = getattr(self, "oos", None)  # models saved before the rule existed have none
+        if oos is not None:
+            idx = np.where(oos.mask(p), oos.index, idx)
+        return [str(c) for c in self.classes_[idx]]
 
 
 class MultiLabelClassifier:

@@ -9,6 +9,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DataError
+from .labelled import normalize_sentiment
+
+
+def detect_task(labels) -> str:
+    """What a set's labels are about, decided the same way for named sets and any files.
+
+    "sentiment" when the labels include a negative and a positive sentiment (in
+    any spelling ``normalize_sentiment`` knows) and the other labels are fewer
+    than the sentiment ones (a "mixed" or "unknown" class does not turn a
+    sentiment set into something else); "binary" for other two-class sets
+    (relevance, yes/no); "intent" for everything with three or more classes.
+    """
+    distinct = {str(v).strip() for v in labels}
+    mapped = {v: normalize_sentiment(v) for v in distinct}
+    found = {m for m in mapped.values() if m}
+    others = [v for v, m in mapped.items() if m is None]
+    if {"negative", "positive"} <= found and len(others) < len(found):
+        return "sentiment"
+    return "binary" if len(distinct) <= 2 else "intent"
 
 
 @dataclass
@@ -16,7 +35,7 @@ class Split:
     """A train/test pair of one task."""
 
     name: str
-    task: str  # "sentiment", "relevance" or "intent"
+    task: str  # "sentiment", "binary" or "intent" (see detect_task)
     language: str
     train_texts: list[str]
     train_labels: list[str]
@@ -45,7 +64,7 @@ def _csv_dicts(path: Path) -> list[dict]:
 def sb10k(root: Path) -> Split:
     tr = _tsv(root / "sb10k" / "split_train.tsv")
     te = _tsv(root / "sb10k" / "split_test.tsv")
-    return Split("sb10k", "sentiment", "de", [r[2] for r in tr], [r[1] for r in tr], [r[2] for r in te], [r[1] for r in te])
+    return Split("sb10k", detect_task([r[1] for r in tr]), "de", [r[2] for r in tr], [r[1] for r in tr], [r[2] for r in te], [r[1] for r in te])
 
 
 def germeval(root: Path, column: str) -> Split:
@@ -53,7 +72,7 @@ def germeval(root: Path, column: str) -> Split:
     tr = _tsv(root / "germeval2017" / "tsv" / "dev.tsv")[1:]
     te = _tsv(root / "germeval2017" / "tsv" / "test_syn.tsv")[1:]
     return Split(
-        f"germeval2017-{column}", column, "de",
+        f"germeval2017-{column}", detect_task([r[idx] for r in tr]), "de",
         [r[1] for r in tr], [r[idx] for r in tr], [r[1] for r in te], [r[idx] for r in te],
     )
 
@@ -68,7 +87,7 @@ def banking77(root: Path, shots: int | None = None, seed: int = 13) -> Split:
         rng = random.Random(seed)
         tr = [r for cat in sorted(by) for r in rng.sample(by[cat], min(shots, len(by[cat])))]
     name = f"banking77-{shots}shot" if shots else "banking77"
-    return Split(name, "intent", "en", [r["text"] for r in tr], [r["category"] for r in tr],
+    return Split(name, detect_task(r["category"] for r in tr), "en", [r["text"] for r in tr], [r["category"] for r in tr],
                  [r["text"] for r in te], [r["category"] for r in te])
 
 
@@ -85,7 +104,7 @@ def bitext(root: Path, seed: int = 13) -> Split:
         cut = max(1, round(len(items) * 0.2))
         test += items[:cut]
         train += items[cut:]
-    return Split("bitext", "intent", "en", [r["instruction"] for r in train], [r["intent"] for r in train],
+    return Split("bitext", detect_task(r["intent"] for r in train), "en", [r["instruction"] for r in train], [r["intent"] for r in train],
                  [r["instruction"] for r in test], [r["intent"] for r in test])
 
 

@@ -1,9 +1,16 @@
 """``resonanz eval``: measure the engine on a named benchmark set or any labelled files.
 
 Prints a table, and with --json one JSON object on the last line. Peers run
-in the same command (TF-IDF + linear SVM always; VADER on English and
-textblob-de on German sentiment sets), so ratios compare like with like on
+in the same command (the strong TF-IDF + linear SVM on char 2-5- and word
+1-2-grams always, its weak word-only variant labelled as such; VADER on English
+and textblob-de on German sentiment sets), so ratios compare like with like on
 this machine today rather than with a number from another day.
+
+Named sets and any ``--train F --test F`` pair go through the same path: the
+task is detected from the labels (``datasets.detect_task``), and an intent set
+with an "everything else" class (``outofscope.find_oos_label`` or
+``--oos-label``) is evaluated with the out-of-scope rule the analyzer uses,
+reporting that class's recall beside the overall accuracy.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from .features import Featurizer, clean_text
 from .labelled import normalize_sentiment, read_columns
 from .language import detect_language
 from .metrics import classification_scores
+from .outofscope import find_oos_label
 
 
 def _peak_mb() -> float:
@@ -46,7 +54,7 @@ def _embed_rate(embedder, texts: list[str], n: int = 48) -> float:
     return len(sample) / (time.perf_counter() - t)
 
 
-def _run_ours(split, embedder, quick: bool) -> tuple[list[str], dict]:
+def _run_ours(split, embedder, quick: bool, oos_label: str | None = None) -> tuple[list[str], dict]:
     tr = [clean_text(t) for t in split.train_texts]
     te = [clean_text(t) for t in split.test_texts]
     Etr = Ete = None
@@ -55,13 +63,15 @@ def _run_ours(split, embedder, quick: bool) -> tuple[list[str], dict]:
         Ete = _embed(embedder, split.test_texts, "test")
     t0 = time.perf_counter()
     feat = Featurizer(cues=split.task != "intent").fit(tr)
-    clf = StackedClassifier(folds=3 if quick else 4, C_svm=1.0)
+    clf = StackedClassifier(folds=3 if quick else 4, C_svm=1.0, oos_label=oos_label)
     clf.fit(feat.transform(tr), Etr, split.train_labels)
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     pred = clf.predict(feat.transform(te), Ete)
     model_s = time.perf_counter() - t1
     info = {"train_seconds": round(train_s, 1), "texts_per_second_without_embeddings": round(len(te) / model_s, 1)}
+    if clf.oos is not None:
+        info["oos_threshold"] = round(clf.oos.threshold, 4)
     if embedder is not None:
         rate = _embed_rate(embedder, split.test_texts)
         info["embedder"] = embedder.name
@@ -103,14 +113,38 @@ def _peer(name: str, fn, texts, truth) -> dict:
     return {"name": name, **classification_scores(truth, pred), "texts_per_second": round(len(texts) / dt, 1)}
 
 
-def _baseline(split) -> dict:
+def _baseline(split, name: str, fit) -> tuple[dict, list[str]]:
     t = time.perf_counter()
-    m = peers.tfidf_svm().fit(split.train_texts, split.train_labels)
+    m = fit(split.train_texts, split.train_labels)
     t1 = time.perf_counter()
-    pred = list(m.predict(split.test_texts))
+    pred = [str(v) for v in m.predict(split.test_texts)]
     dt = time.perf_counter() - t1
-    return {"name": "tfidf-linearsvc", **classification_scores(split.test_labels, pred),
-            "texts_per_second": round(len(split.test_texts) / dt, 1), "train_seconds": round(t1 - t, 1)}
+    row = {"name": name, **classification_scores(split.test_labels, pred),
+           "texts_per_second": round(len(split.test_texts) / dt, 1), "train_seconds": round(t1 - t, 1)}
+    return row, pred
+
+
+def _baselines(split) -> list[tuple[dict, list[str]]]:
+    """The strong TF-IDF+SVM peer (C by cross-validation on the training split) and the weak word-only one."""
+    strong = _baseline(split, peers.STRONG_NAME, peers.tfidf_svm_tuned)
+    strong[0]["C"] = "cross-validated on train from " + "/".join(str(c) for c in peers.C_GRID)
+    weak = _baseline(split, peers.WEAK_NAME, lambda x, y: peers.tfidf_word_svm().fit(x, y))
+    return [strong, weak]
+
+
+def oos_scores(truth: list[str], pred: list[str], label: str) -> dict:
+    """How well the "everything else" class is recognised, and what that costs the real intents."""
+    t = np.array([v == label for v in truth])
+    p = np.array([v == label for v in pred])
+    tp = float((t & p).sum())
+    inscope = ~t
+    right = np.array([a == b for a, b in zip(truth, pred, strict=True)])
+    return {"label": label, "n": int(t.sum()),
+            "recall": round(tp / max(float(t.sum()), 1.0), 4),
+            "precision": round(tp / max(float(p.sum()), 1.0), 4),
+            "f1": round(2 * tp / max(float(t.sum() + p.sum()), 1.0), 4),
+            "in_scope_accuracy": round(float(right[inscope].mean()) if inscope.any() else 0.0, 4),
+            "in_scope_rejected": round(float(p[inscope].mean()) if inscope.any() else 0.0, 4)}
 
 
 def _subsample(texts, labels, n: int, seed: int = 0):
@@ -133,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-dir", help="model store for --zero-shot (default: ~/.cache/resonanz/seed-models)")
     p.add_argument("--no-embeddings", action="store_true", help="run without sentence embeddings")
     p.add_argument("--limit", type=int, default=0, help="use at most N training and N test texts (quick checks)")
+    p.add_argument("--oos-label", help="the \"everything else\" class of an intent set (default: found by name, "
+                   "e.g. oos, other, none, Sonstiges)")
     return p
 
 
@@ -143,12 +179,25 @@ def _load(args) -> datasets.Split:
         raise DataError("give a data set name, or --train FILE --test FILE (or --test FILE --zero-shot)")
     te_x, te_y = read_columns(args.test, args.text_col, args.label_col)
     tr_x, tr_y = read_columns(args.train, args.text_col, args.label_col) if args.train else ([], [])
-    is_sent = all(normalize_sentiment(v) for v in set(te_y))
+    task = datasets.detect_task(tr_y + te_y)
+    if task == "sentiment":  # one spelling for all (pos/neg, -1/0/1, German): peers and zero-shot speak it
+        te_y = [normalize_sentiment(v) or v for v in te_y]
+        tr_y = [normalize_sentiment(v) or v for v in tr_y]
     sample = te_x[:200]
     langs = [detect_language(t).code for t in sample]
     lang = max(set(langs), key=langs.count) if langs else "other"
-    return datasets.Split(Path(args.test).stem, "sentiment" if is_sent else "classification", lang,
-                          tr_x, tr_y, te_x, te_y)
+    return datasets.Split(Path(args.test).stem, task, lang, tr_x, tr_y, te_x, te_y)
+
+
+def _oos_label(args, split) -> str | None:
+    """The "everything else" class of an intent set, if it has one (named with --oos-label or found by name)."""
+    if split.task != "intent" or args.zero_shot:
+        return None
+    if args.oos_label:
+        if args.oos_label not in set(split.train_labels):
+            raise DataError(f"--oos-label {args.oos_label!r} is not a label of the training data")
+        return args.oos_label
+    return find_oos_label(set(split.train_labels))
 
 
 def run(args) -> dict:
@@ -165,30 +214,37 @@ def run(args) -> dict:
                     "mode": "zero-shot" if args.zero_shot else "trained",
                     "n_train": 0 if args.zero_shot else len(split.train_texts), "n_test": len(split.test_texts)}
     truth = split.test_labels
+    oos_label = _oos_label(args, split)
     if args.zero_shot:
-        mapping = {lab: normalize_sentiment(lab) for lab in sorted(set(truth))}
-        unmapped = [lab for lab, m in mapping.items() if m is None]
-        if unmapped:
-            raise DataError(f"--zero-shot maps sentiment labels only; no counterpart for {unmapped}")
+        if split.task != "sentiment":
+            raise DataError("--zero-shot needs a sentiment set (labels such as negative/neutral/positive)")
+        mapping = {lab: normalize_sentiment(lab) or lab for lab in sorted(set(truth))}
         report["label_mapping"] = mapping
+        unmapped = sorted(lab for lab in mapping if normalize_sentiment(lab) is None)
+        if unmapped:  # the seed model knows three sentiments; an extra class counts as missed, not dropped
+            report["unmapped_labels"] = unmapped
         truth = [mapping[lab] for lab in truth]
         model_dir = Path(args.model_dir or Path(os.path.expanduser("~")) / ".cache" / "resonanz" / "seed-models")
         pred, info = _run_zero_shot(split, embedder, model_dir)
     else:
-        pred, info = _run_ours(split, embedder, quick=bool(args.limit))
+        pred, info = _run_ours(split, embedder, quick=bool(args.limit), oos_label=oos_label)
     report.update(classification_scores(truth, pred))
     report.update(info)
     report["peak_memory_mb"] = _peak_mb()
+    if oos_label:
+        report["out_of_scope"] = oos_scores(truth, pred, oos_label)
     peer_list = []
     if split.task == "sentiment" and split.language == "en":
         peer_list.append(_peer("vader", peers.vader_labels, split.test_texts, truth))
     if split.task == "sentiment" and split.language == "de":
         peer_list.append(_peer("textblob-de", peers.textblob_de_labels, split.test_texts, truth))
     if split.train_texts:
-        b = _baseline(split)
-        if args.zero_shot:
-            b["name"] += " (trained on the set's train split)"
-        peer_list.append(b)
+        for b, b_pred in _baselines(split):
+            if args.zero_shot:
+                b["name"] += " (trained on the set's train split)"
+            if oos_label:
+                b["out_of_scope"] = oos_scores(split.test_labels, b_pred, oos_label)
+            peer_list.append(b)
     report["peers"] = peer_list
     report["ratio"] = {p["name"]: {"micro_f1": round(report["micro_f1"] / p["micro_f1"], 3) if p["micro_f1"] else None,
                                    "macro_f1": round(report["macro_f1"] / p["macro_f1"], 3) if p["macro_f1"] else None}
@@ -198,11 +254,17 @@ def run(args) -> dict:
 
 def format_table(r: dict) -> str:
     lines = [f"{r['dataset']} ({r['task']}, {r['mode']}): n_train={r['n_train']} n_test={r['n_test']}",
-             f"{'system':<34} {'accuracy':>9} {'micro_f1':>9} {'macro_f1':>9} {'texts/s':>9}"]
+             f"{'system':<52} {'accuracy':>9} {'micro_f1':>9} {'macro_f1':>9} {'texts/s':>9}"]
     rows = [{"name": "resonanz", **r}] + r["peers"]
     for p in rows:
-        lines.append(f"{p['name']:<34} {p['accuracy']:>9.4f} {p['micro_f1']:>9.4f} {p['macro_f1']:>9.4f} "
+        lines.append(f"{p['name']:<52} {p['accuracy']:>9.4f} {p['micro_f1']:>9.4f} {p['macro_f1']:>9.4f} "
                      f"{p['texts_per_second']:>9.1f}")
+    for p in rows:
+        o = p.get("out_of_scope")
+        if o:
+            lines.append(f"out of scope ({o['label']}, n={o['n']}) {p['name']}: recall={o['recall']:.3f} "
+                         f"precision={o['precision']:.3f} f1={o['f1']:.3f} in-scope accuracy={o['in_scope_accuracy']:.4f}"
+                         f" in-scope rejected={o['in_scope_rejected']:.4f}")
     per = sorted(r["per_class_f1"].items(), key=lambda kv: kv[1])
     shown = per if len(per) <= 12 else per[:12]
     lines.append(("per-class F1 (resonanz)" if len(per) <= 12 else f"lowest 12 of {len(per)} per-class F1")
@@ -210,7 +272,8 @@ def format_table(r: dict) -> str:
     if r.get("label_mapping"):
         lines.append("label mapping: " + ", ".join(f"{k}->{v}" for k, v in r["label_mapping"].items()))
     extra = {k: r[k] for k in ("texts_per_second_without_embeddings", "embedder_texts_per_second", "train_seconds",
-                               "peak_memory_mb", "embedder", "model_version") if k in r}
+                               "peak_memory_mb", "embedder", "model_version", "oos_threshold", "unmapped_labels")
+             if k in r}
     lines.append("; ".join(f"{k}={v}" for k, v in extra.items()))
     return "\n".join(lines)
 

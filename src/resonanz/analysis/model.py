@@ -20,6 +20,7 @@ from .classifier import MultiLabelClassifier, StackedClassifier
 from .embcache import EmbeddingCache, embed_cached
 from .features import Featurizer, clean_text
 from .labelled import Example, check_examples
+from .outofscope import OutOfScope, find_oos_label
 
 SEED_CORPUS = Path(__file__).parent / "seed" / "corpus.jsonl"
 DEFAULT_INTENTS = ("question", "complaint", "praise", "suggestion", "purchase_interest", "churn_risk",
@@ -36,6 +37,8 @@ class EngineModel:
     # Share of the team's lexicon (+VADER) in the sentiment output. The seed corpus is ours and narrow;
     # the lexicon is independent knowledge that carries over to texts unlike the corpus (general tweets).
     lexicon_weight: float = 0.0
+    # The intents' "everything else" class, if the training labels had one (found by name; outofscope.py).
+    oos_label: str | None = None
 
     def predict(self, texts: list[str], E: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(sentiment probabilities over negative/neutral/positive, intent probabilities) per text."""
@@ -58,6 +61,14 @@ class EngineModel:
     @property
     def intent_labels(self) -> list[str]:
         return list(self.intents.labels) if self.intents is not None else []
+
+    def out_of_scope(self, intent_proba: np.ndarray, threshold: float) -> np.ndarray:
+        """Per text: does it belong to no taught intent? The eval's rule, with the analyzer's intent threshold
+        (one-vs-rest probabilities: no real intent reaching it means none fits). All False without the class."""
+        labels = self.intent_labels
+        if not self.oos_label or self.oos_label not in labels or len(labels) < 3:
+            return np.zeros(len(intent_proba), dtype=bool)
+        return OutOfScope(self.oos_label, labels.index(self.oos_label), threshold).mask(intent_proba)
 
 
 def seed_examples() -> list[Example]:
@@ -107,4 +118,5 @@ def train_model(examples: list[Example], embedder=None, cache: EmbeddingCache | 
         "languages": dict(Counter(e.language or "?" for e in examples)),
         "trained_at": time.time(),
     }
-    return EngineModel(feat, sentiment, intents, getattr(embedder, "name", None), counts)
+    oos = find_oos_label(intents.labels) if intents is not None else None
+    return EngineModel(feat, sentiment, intents, getattr(embedder, "name", None), counts, oos_label=oos)

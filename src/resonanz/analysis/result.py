@@ -23,6 +23,8 @@ class SentimentResult:
 class IntentResult:
     labels: list[str]  # the chosen ones (probability >= threshold)
     probabilities: dict[str, float]
+    # the model has an "everything else" class and this text falls to it (outofscope.py): hand over, do not answer
+    out_of_scope: bool = False
 
 
 @dataclass

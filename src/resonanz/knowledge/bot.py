@@ -26,6 +26,8 @@ WANTS_PERSON = re.compile(
     r"\b(mitarbeiter\w*|mensch\w*|menschlich\w*|person|persönlich\w*|echte[nrm]?|berater\w*|sachbearbeiter\w*|"
     r"human|agent|operator|representative|real person|someone real|talk to (a|an|someone))\b", re.I)
 NEVER = {"legal_threat", "complaint", "churn_risk", "outage", "spam"}
+OUT_OF_SCOPE = "out_of_scope"
+OUT_OF_SCOPE_REASON = "the request belongs to none of the intents the bot was taught"
 DEFAULTS = {"enabled": True, "threshold": 0.9, "intent_thresholds": {"question": 0.9}, "max_urgency": 0.7}
 
 
@@ -76,8 +78,18 @@ def automatic_answer(article: Article, channel, name: str = "") -> str:
         return f"{greeting}\n\n{fit_to_channel(article, channel)}\n\n{footer}"
 
 
+def out_of_scope(analysis) -> bool:
+    """The engine's "everything else" signal (resonanz.analysis.outofscope), the one `resonanz eval` measures."""
+    if analysis is None:
+        return False
+    return bool(((analysis.result or {}).get("intents") or {}).get("out_of_scope"))
+
+
 def decide(message: Message, analysis, answer, results) -> tuple[str, Article | None]:
-    """Why the bot answers or not, as a short code shown on the conversation ("answered", "needs_person", …)."""
+    """Why the bot answers or not, as a short code shown on the conversation ("answered", "needs_person", …).
+
+    ``OUT_OF_SCOPE`` means the request belongs to no intent the model was taught: the caller hands the
+    conversation over (an article that merely resembles the request would be a confident wrong answer)."""
     conversation = message.conversation
     policy = channel_policy(message.channel)
     if not policy["enabled"]:
@@ -99,6 +111,8 @@ def decide(message: Message, analysis, answer, results) -> tuple[str, Article | 
         return "needs_person:negative", None
     if analysis.urgency >= policy["max_urgency"]:
         return "needs_person:urgent", None
+    if out_of_scope(analysis):
+        return OUT_OF_SCOPE, None
     if not analysis.bot_answerable:
         return "needs_person:complex", None
     if answer is None or not results:

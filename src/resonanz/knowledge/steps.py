@@ -31,6 +31,8 @@ def suggest_and_answer(messages: list[Message]) -> None:
             decision, article = "handed_over", None
         else:
             decision, article = bot.decide(message, analysis, best, results)
+            if decision == bot.OUT_OF_SCOPE:
+                handover = bot.OUT_OF_SCOPE_REASON
         try:
             with transaction.atomic():
                 Suggestion.objects.create(

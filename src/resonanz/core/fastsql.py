@@ -15,7 +15,7 @@ from datetime import UTC
 from functools import lru_cache
 
 from django.db import connection, models
-from django.db.models import Model
+from django.db.models import Model, signals
 from django.db.models.base import ModelState
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
@@ -138,7 +138,15 @@ def _instance(model: type[Model], names: tuple, converters: tuple, row) -> Model
         for convert in funcs:
             raw = convert(raw, col, connection)
         values.append(raw)
-    return model.from_db(connection.alias, list(names), values)
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model.from_db(connection.alias, list(names), values)
+    # what from_db does for a full row, without Model.__init__ (its per-field descriptor walk was the largest
+    # cost of loading a batch's open conversations); nobody listens to this model's init signals
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    state.adding, state.db = False, connection.alias
+    obj.__dict__.update(zip(names, values, strict=True))
+    return obj
 
 
 def get(model: type[Model], field_name: str, value) -> Model | None:

@@ -9,6 +9,7 @@ rows with executemany (the physical limit of the database), and our ratio to it.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -42,6 +43,40 @@ def run_ingest(rows) -> float:
     for external_id, handle, text in rows:
         ingest(channel, InboundMessage(external_id=external_id, sender_handle=handle, text=text))
     CPU_RATES.setdefault("ingest", []).append(len(rows) / (time.process_time() - cpu))
+    return len(rows) / (time.perf_counter() - start)
+
+
+def run_ingest_threads(rows, threads: int, group_commit: bool) -> float:
+    """``ingest()`` one message at a time from ``threads`` threads at once, as concurrent API requests call it,
+    with group commit on or off; the same process, so the CPU-time rate includes every thread's work."""
+    import threading
+
+    from django.conf import settings
+    from django.db import connection
+
+    from resonanz.connectors.actions import create_channel
+    from resonanz.connectors.drivers.base import InboundMessage
+    from resonanz.inbox.actions import ingest
+
+    channel = create_channel(kind="api", name=f"bench-threads-{group_commit}-{rows[0][0]}")
+    settings.RESONANZ_INGEST_GROUP_COMMIT = group_commit
+
+    def work(part) -> None:
+        try:
+            for external_id, handle, text in part:
+                ingest(channel, InboundMessage(external_id=external_id, sender_handle=handle, text=text))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work, args=(rows[n::threads],)) for n in range(threads)]
+    start, cpu = time.perf_counter(), time.process_time()
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    settings.RESONANZ_INGEST_GROUP_COMMIT = True
+    key = f"ingest() x{threads} threads, group commit {'on' if group_commit else 'off'}"
+    CPU_RATES.setdefault(key, []).append(len(rows) / (time.process_time() - cpu))
     return len(rows) / (time.perf_counter() - start)
 
 
@@ -83,25 +118,41 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite under var/bench when absent")
+    parser.add_argument("--threads", type=int, default=8, help="concurrent callers of ingest() (0: leave out)")
     args = parser.parse_args()
     django_for(args.database_url, "ingest")
     from django.db import connection
 
-    ours, many, raw = [], [], []
+    from resonanz.inbox.actions import _group
+
+    ours, many, raw, off, on = [], [], [], [], []
     for run in range(args.runs):
         rows = synthetic(args.messages, args.contacts, seed=run, prefix=f"r{run}")
         ours.append(run_ingest(rows))
         many.append(run_ingest_many(synthetic(args.messages, args.contacts, seed=run, prefix=f"b{run}")))
+        if args.threads:
+            off.append(run_ingest_threads(synthetic(args.messages, args.contacts, seed=run, prefix=f"s{run}"),
+                                          args.threads, False))
+            groups = _group.stats.groups
+            on.append(run_ingest_threads(synthetic(args.messages, args.contacts, seed=run, prefix=f"g{run}"),
+                                         args.threads, True))
+            per_commit = args.messages / max(1, _group.stats.groups - groups)
         raw.append(run_raw(rows))
         print(f"run {run + 1}: ingest {ours[-1]:,.0f} msg/s, ingest_many {many[-1]:,.0f} msg/s, "
-              f"raw executemany {raw[-1]:,.0f} rows/s", flush=True)
+              + (f"ingest() x{args.threads} threads: group commit off {off[-1]:,.0f}, on {on[-1]:,.0f} msg/s "
+                 f"({per_commit:.1f} messages per commit), " if args.threads else "")
+              + f"raw executemany {raw[-1]:,.0f} rows/s, load {os.getloadavg()[0]:.1f}", flush=True)
     m_ours, m_many, m_raw = median(ours), median(many), median(raw)
     print(f"\n{command_line()}")
     print(f"database: {connection.vendor}; {args.messages:,} messages from {args.contacts:,} contacts, "
           f"median of {args.runs} runs")
     print("| path | messages/s | ratio to raw executemany |\n|---|---|---|")
     print(f"| ingest(), one transaction per message (API, forms, webhooks) | {m_ours:,.0f} | {m_ours / m_raw:.4f} |")
-    print(f"| ingest_many(), one commit per 200 (polls, imports) | {m_many:,.0f} | {m_many / m_raw:.4f} |")
+    if args.threads:
+        for label, values in ((f"ingest(), {args.threads} threads, group commit off", off),
+                              (f"ingest(), {args.threads} threads, group commit on", on)):
+            print(f"| {label} | {median(values):,.0f} | {median(values) / m_raw:.4f} |")
+    print(f"| ingest_many(), one commit per 500 (polls, imports) | {m_many:,.0f} | {m_many / m_raw:.4f} |")
     print(f"| raw executemany of the same message rows | {m_raw:,.0f} | 1 |")
     print("CPU-time rates (messages per CPU second, median): "
           + ", ".join(f"{k} {median(v):,.0f}" for k, v in CPU_RATES.items()))

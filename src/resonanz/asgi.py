@@ -1,10 +1,21 @@
 import os
 
+import django
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resonanz.settings")
 os.umask(0o077)  # files this server creates (database, attachments) are readable only by its user
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from django.conf import settings  # noqa: E402
+
+if settings.RESONANZ_REUSE_REQUEST_THREADS:
+    # Request threads (and with them database connections) outlive a request: core/requestthreads.py.
+    from resonanz.core.requestthreads import ReusedThreadsASGIHandler  # noqa: E402
+
+    django_application = ReusedThreadsASGIHandler()
+else:
+    django_application = get_asgi_application()
 
 from resonanz.core.bodylimit import BodyLimitASGI  # noqa: E402  (needs the settings above)
 from resonanz.core.heap import freeze_after_startup  # noqa: E402

@@ -314,6 +314,12 @@ RESONANZ_OUTBOUND_ALLOW = [
 ]
 # Inbound sent times older than this many days are replaced by the receipt time (0: only before 2000).
 RESONANZ_SENT_AT_MAX_AGE_DAYS = int(os.environ.get("RESONANZ_SENT_AT_MAX_AGE_DAYS", 0))
+# Concurrent single-message ingestions (API, webhooks) share one transaction and commit (inbox/groupcommit.py);
+# each is still answered only after the commit that holds it. Off: one commit per request, as before.
+RESONANZ_INGEST_GROUP_COMMIT = _env_bool("RESONANZ_INGEST_GROUP_COMMIT", True)
+# The ASGI server runs requests' synchronous code in pooled threads, so database connections (CONN_MAX_AGE)
+# outlive a request (core/requestthreads.py). Off: Django's handler, a new thread and connection per request.
+RESONANZ_REUSE_REQUEST_THREADS = _env_bool("RESONANZ_REUSE_REQUEST_THREADS", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

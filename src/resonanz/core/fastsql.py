@@ -15,7 +15,7 @@ from datetime import UTC
 from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
-from django.db.models import Model
+from django.db.models import Model, signals
 from django.db.models.base import ModelState
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
@@ -141,36 +141,52 @@ def insert_many(model: type[Model], objs: list, chunk: int = 400) -> None:
 
 
 @lru_cache(maxsize=32)
-def _select(model: type[Model], field_name: str) -> tuple[str, tuple, tuple]:
+def _columns(model: type[Model]) -> tuple[str, tuple, tuple]:
+    """Every concrete column of ``model`` for a SELECT, the attribute names and each column's converters."""
     fields = tuple(model._meta.concrete_fields)
     qn = connection.ops.quote_name
-    where = model._meta.get_field(field_name).column
-    sql = (f"SELECT {', '.join(qn(f.column) for f in fields)} FROM {qn(model._meta.db_table)} "
-           f"WHERE {qn(where)} = %s")
     converters = []
     for f in fields:
         col = f.get_col(model._meta.db_table)
         found = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
         converters.append((col, tuple(found)))
-    return sql, tuple(f.attname for f in fields), tuple(converters)
+    return ", ".join(qn(f.column) for f in fields), tuple(f.attname for f in fields), tuple(converters)
+
+
+def _instance(model: type[Model], names: tuple, converters: tuple, row) -> Model:
+    values = []
+    for raw, (col, funcs) in zip(row, converters, strict=True):
+        for convert in funcs:
+            raw = convert(raw, col, connection)
+        values.append(raw)
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model.from_db(connection.alias, list(names), values)
+    # what from_db does for a full row, without Model.__init__ (its per-field descriptor walk was the largest
+    # cost of loading a batch's open conversations); nobody listens to this model's init signals
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    state.adding, state.db = False, connection.alias
+    obj.__dict__.update(zip(names, values, strict=True))
+    return obj
 
 
 def get(model: type[Model], field_name: str, value) -> Model | None:
     """The row whose unique ``field_name`` is ``value`` (or None), as ``Model.objects.filter(...).first()``
     returns it, without the query compiler: the webhook route looks a channel up on every request, and
     compiling that SELECT cost more than the rest of the lookup (``bench/webhook_intake.py``)."""
-    sql, names, converters = _select(model, field_name)
+    found = select(model, f"{connection.ops.quote_name(model._meta.get_field(field_name).column)} = %s", [value])
+    return found[0] if found else None
+
+
+def select(model: type[Model], where: str, params: list) -> list[Model]:
+    """Instances of ``model`` for ``SELECT <all columns> FROM <table> WHERE <where>`` (which may go on with
+    ORDER BY or FOR UPDATE), converted as the ORM converts them, without compiling a query."""
+    columns, names, converters = _columns(model)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = []
-    for raw, (col, funcs) in zip(row, converters, strict=True):
-        for convert in funcs:
-            raw = convert(raw, col, connection)
-        values.append(raw)
-    return model.from_db(connection.alias, list(names), values)
+        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where}",
+                       params)
+        rows = cursor.fetchall()
+    return [_instance(model, names, converters, row) for row in rows]
 
 
 @lru_cache(maxsize=32)

@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,7 +31,7 @@ from resonanz.core.events import publish
 from resonanz.core.permissions import can, denied_message
 from resonanz.core.sanitize import clean_text, html_to_text, sanitize_html, text_to_html
 from resonanz.crm.actions import claim_identity, get_tags
-from resonanz.inbox import delivery, ingestion, macros
+from resonanz.inbox import delivery, groupcommit, ingestion, macros
 from resonanz.inbox import files as reply_files
 from resonanz.inbox import typing as typing_signal
 from resonanz.inbox.delivery import apply_delivery_updates, deliver, record_delivery
@@ -77,18 +78,26 @@ def ingest_many(channel: Channel, messages: list[InboundMessage], *, batch_size:
     Results come back in the order of ``messages``, a refused message as its ActionError. If another
     writer stores one of the messages (or creates one of the senders) at the same moment, the batch is
     rolled back and done again message by message, each in its own transaction; nothing is stored twice.
+    A few messages outside an open transaction (one API request, one webhook) commit together with other
+    requests that arrive at the same time (``inbox/groupcommit.py``), still before this returns.
     """
+    if (0 < len(messages) <= groupcommit.MAX_TICKET and settings.RESONANZ_INGEST_GROUP_COMMIT
+            and not transaction.get_connection().in_atomic_block):
+        return _group.submit(channel, messages, is_demo=is_demo)
     results: list[IngestResult | ActionError] = []
     for start in range(0, len(messages), batch_size):
-        chunk = messages[start:start + batch_size]
-        try:
-            with transaction.atomic():  # a single message is inserted first: its redelivery is rare
-                stored = ingestion.store(channel, chunk, is_demo=is_demo, look_up=len(chunk) > 1)
-        except IntegrityError:
-            stored = [_one_by_one(channel, inbound, is_demo) for inbound in chunk]
-        _after_commit(stored)
-        results.extend(stored)
+        results.extend(_ingest_chunk(channel, messages[start:start + batch_size], is_demo))
     return results
+
+
+def _ingest_chunk(channel: Channel, chunk: list[InboundMessage], is_demo: bool) -> list[IngestResult | ActionError]:
+    try:
+        with transaction.atomic():  # a single message is inserted first: its redelivery is rare
+            stored = ingestion.store(channel, chunk, is_demo=is_demo, look_up=len(chunk) > 1)
+    except IntegrityError:
+        stored = [_one_by_one(channel, inbound, is_demo) for inbound in chunk]
+    _after_commit(stored)
+    return stored
 
 
 def _one_by_one(channel: Channel, inbound: InboundMessage, is_demo: bool) -> IngestResult | ActionError:
@@ -101,6 +110,27 @@ def _one_by_one(channel: Channel, inbound: InboundMessage, is_demo: bool) -> Ing
     raise IntegrityError(f"message {inbound.external_id!r} could not be stored or found")
 
 
+def _store_group(tickets: list[groupcommit.Ticket]) -> None:
+    """Every ticket of a group commit, inside its one transaction: one ``store`` per channel over all of them."""
+    by_channel: dict[tuple, list[groupcommit.Ticket]] = {}
+    for ticket in tickets:
+        by_channel.setdefault((ticket.channel.pk, ticket.is_demo), []).append(ticket)
+    for (_pk, is_demo), group in by_channel.items():
+        items = [item for ticket in group for item in ticket.items]
+        stored = ingestion.store(group[0].channel, items, is_demo=is_demo, look_up=len(items) > 1)
+        start = 0
+        for ticket in group:
+            ticket.results = stored[start:start + len(ticket.items)]
+            start += len(ticket.items)
+
+
+def _store_alone(ticket: groupcommit.Ticket) -> list[IngestResult | ActionError]:
+    """A ticket of a group that failed, message by message (looked up first: the group may have failed on one)."""
+    stored = [_one_by_one(ticket.channel, inbound, ticket.is_demo) for inbound in ticket.items]
+    _after_commit(stored)
+    return stored
+
+
 def _after_commit(results: list) -> None:
     """Domain events for new customer messages and a kick for the pipeline, once the batch committed."""
     new = [r for r in results if isinstance(r, IngestResult) and r.created]
@@ -109,6 +139,9 @@ def _after_commit(results: list) -> None:
             publish("message.received", message_id=r.message.pk, conversation_id=r.conversation.pk)
     if any(r.message.pipeline_state == Message.Pipeline.PENDING for r in new):
         transaction.on_commit(pipeline.kick)
+
+
+_group = groupcommit.GroupCommit(_store_group, _store_alone, _after_commit)
 
 
 def record_outbound(conversation: Conversation, *, external_id: str, text: str, author: str = "",

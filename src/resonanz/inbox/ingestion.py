@@ -30,7 +30,7 @@ from resonanz.connectors.drivers import get_driver
 from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.mail.privacy import block_remote_images
 from resonanz.core.errors import ActionError
-from resonanz.core.fastsql import build, insert_many, paused_gc
+from resonanz.core.fastsql import build, insert_many, paused_gc, select
 from resonanz.core.sanitize import clean_label, clean_text, html_to_text, text_to_html
 from resonanz.core.timestamps import clamp_sent_at
 from resonanz.crm.actions import ContactKey, resolve_contacts
@@ -355,14 +355,13 @@ def _open_conversations(channel, contact_ids: set[int]) -> list[Conversation]:
     transaction (PostgreSQL; SQLite has one writer at a time anyway): one plain query on the hot path."""
     if not contact_ids:
         return []
-    table = connection.ops.quote_name(Conversation._meta.db_table)
     ids = sorted(contact_ids)
     marks = ", ".join(["%s"] * len(ids))
-    sql = (f"SELECT * FROM {table} WHERE channel_id = %s AND contact_id IN ({marks}) "
-           "AND status IN ('new', 'open', 'pending') ORDER BY last_activity_at, id")
+    where = (f"channel_id = %s AND contact_id IN ({marks}) AND status IN ('new', 'open', 'pending') "
+             "ORDER BY last_activity_at, id")
     if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    return list(Conversation.objects.raw(sql, [channel.pk, *ids]))
+        where += " FOR UPDATE"
+    return select(Conversation, where, [channel.pk, *ids])
 
 
 def _apply_to_conversations(rows) -> set[str]:

@@ -11,12 +11,14 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from resonanz.automation.fields import topic_rising
 from resonanz.core.pipeline import run_until_empty
 from resonanz.inbox.actions import invite_agent
 from resonanz.insights import alerts
 from resonanz.insights.facts import hour_of
 from resonanz.insights.models import Alert, DetectorState
 from resonanz.listening.actions import InboundPost, ingest_post
+from resonanz.understanding.models import Analysis
 
 pytestmark = pytest.mark.django_db
 CALM = ["Acme Wasserkocher gekauft, funktioniert.", "Wie entkalke ich den Acme Toaster?", "Acme Kundenservice war nett.",
@@ -53,6 +55,10 @@ def test_a_complaint_spike_raises_one_alert_with_driving_terms(feed, teams):
     assert {"lieferung", "verspäten"} & set(terms), terms
     assert len(a.fact_ids) == 5
     assert any("early warning" in m.subject and "lieferung" in m.body for m in mail.outbox)
+    # the topic spiked too, and the rules' "rising topic" says so for a day (the detector, not a count)
+    topics = [x.intent for x in made if x.intent]
+    assert topics, [x.key for x in made]
+    assert topic_rising([topics[0]], now) and not topic_rising([topics[0]], now + timedelta(days=2))
     # the saved state continues: running again raises nothing new
     assert DetectorState.objects.filter(key="volume:all").exists()
     assert alerts.check(now) == [] and alerts.check(now + timedelta(hours=1)) == []
@@ -76,3 +82,18 @@ def test_a_quiet_series_does_not_alarm_on_three_posts(feed):
     post(feed, 9, "Acme", now - timedelta(days=3))
     run_until_empty()
     assert alerts.check(now) == []
+
+
+def test_rising_topic_follows_the_detector_not_a_raw_count(feed):
+    """Six complaints in a day where none came before: twice the week's average, which the old count took for
+    a rising topic; the detector (a quiet topic, no alert) does not, while an entity keeps the count."""
+    now = timezone.now()
+    for k in range(6):
+        post(feed, k, "Acme Lieferung verspätet, Paket kaputt, ich will mein Geld zurück!",
+             now - timedelta(hours=3, minutes=-k))
+    run_until_empty()
+    labels = {label for value in Analysis.objects.values_list("intent_labels", flat=True)
+              for label in value.split(",") if label}
+    assert labels
+    assert not any(topic_rising([label], now) for label in labels)
+    assert alerts.topic_rising("entity:Acme", now) is None  # entities: no detector, the rules count them

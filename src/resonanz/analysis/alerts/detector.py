@@ -12,7 +12,8 @@ and no per-series threshold is needed.
 An alert needs a rarity of at least ``threshold`` (3.5: about once in 3,000 steps), at least
 ``min_count`` items in the window and ``min_excess`` items above the expectation (a quiet product does
 not alarm on three posts). After an alert the detector stays quiet for ``cooldown`` and until the rise
-has ebbed (rarity below ``rearm`` × threshold in every window), so one incident gives one alert.
+has ebbed (rarity below ``rearm`` × threshold in every window), so one incident gives one alert, unless
+it grows: with ``escalate`` set, a rise that much rarer than the last alert's alerts again.
 
 The whole state is a small JSON-safe dict (``to_state``/``from_state``), so a worker can persist it
 between runs and feed only the new steps.
@@ -53,6 +54,8 @@ class DetectorConfig:
     min_excess: float = 5.0                   # at least this many items above the expected number
     cooldown: float = 24 * HOUR               # quiet time after an alert
     rearm: float = 0.5                        # a new alert needs every rarity below rearm × threshold first
+    escalate: float = 0.0                     # > 0: inside the cooldown, a rise this much rarer than the last
+                                              # alert (in -log10 units) alerts again: the incident grew
     warmup: float = 2 * DAY                   # learn only, no alerts, for this long after the first step
     level_half_life: float = 2 * DAY          # how fast the level follows growth
     daily_half_life: float = 7 * DAY          # how fast the hour-of-day rhythm adapts
@@ -146,6 +149,7 @@ class SpikeDetector:
         self.origin: float | None = None      # elapsed seconds of step 0
         self.index = -1                       # last step fed
         self.last_alert: int | None = None    # step of the last alert
+        self.last_score = 0.0                 # its rarity (an escalation must beat it by ``escalate``)
         self.armed = True
         self.obs: list[float] = []            # the last max(window) steps: observed
         self.exp: list[float] = []            # ... expected
@@ -278,13 +282,15 @@ class SpikeDetector:
         if not self.armed and max(self.last_rarity, default=0.0) < c.rearm * c.threshold:
             self.armed = True
         best = max(candidates, default=None)
-        if best is None or best[0] < c.threshold or not self.armed:
+        if best is None or best[0] < c.threshold:
             return None
         if idx * c.step < c.warmup:
             return None
-        if self.last_alert is not None and (idx - self.last_alert) * c.step < c.cooldown:
+        quiet = not self.armed or (self.last_alert is not None and (idx - self.last_alert) * c.step < c.cooldown)
+        grew = c.escalate > 0 and self.last_alert is not None and best[0] >= self.last_score + c.escalate
+        if quiet and not grew:
             return None
-        self.last_alert, self.armed = idx, False
+        self.last_alert, self.armed, self.last_score = idx, False, best[0]
         rarity, z, obs, exp, items, m = best
         if self.mode == "share":
             return Alert(timestamp, obs / items, exp / items, rarity, z, m * c.step, "share", items)
@@ -295,6 +301,7 @@ class SpikeDetector:
         """Everything needed to continue later, as JSON-safe plain data (a few kilobytes)."""
         return {"version": STATE_VERSION, "config": self.config.to_dict(), "mode": self.mode,
                 "origin": self.origin, "index": self.index, "last_alert": self.last_alert, "armed": self.armed,
+                "last_score": self.last_score,
                 "obs": list(self.obs), "exp": list(self.exp), "tot": list(self.tot),
                 "noise": [w.noise.to_state() for w in self.windows],
                 "tail": [w.tail.to_state() for w in self.windows],
@@ -320,6 +327,7 @@ class SpikeDetector:
             det.index = int(state["index"])
             det.last_alert = None if state["last_alert"] is None else int(state["last_alert"])
             det.armed = bool(state["armed"])
+            det.last_score = float(state.get("last_score", 0.0))  # states saved before escalation: none
             det.obs = [float(v) for v in state["obs"]]
             det.exp = [float(v) for v in state["exp"]]
             det.tot = [float(v) for v in state["tot"]]

@@ -68,9 +68,9 @@ def load(items: int, days: int, queries: int) -> list[int]:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO listening_post (id, channel_id, external_id, source, source_title, author, author_handle, "
-                "link, title, text, html, content_hash, published_at, fetched_at, is_demo, pipeline_state, "
+                "link, title, text, html, content_hash, media, published_at, fetched_at, is_demo, pipeline_state, "
                 "pipeline_error) VALUES "
-                "(%s, %s, %s, '', '', '', '', '', '', %s, '', '', %s, %s, false, 'done', '')",
+                "(%s, %s, %s, '', '', '', '', '', '', %s, '', '', '[]', %s, %s, false, 'done', '')",
                 [(first + start + k, *p) for k, p in enumerate(posts)])
             cursor.executemany(
                 "INSERT INTO insights_fact (post_id, at, hour, channel_id, language, sentiment, intents, author, "

@@ -113,7 +113,7 @@ def test_every_long_range_gives_the_hourly_figures(spread, period, monkeypatch):
             dashboard.share_of_voice(sel))
     assert fast == slow
     assert fast[0]["total"] > 0 and fast[3] and fast[1]["channels"]
-    if period < 365:
+    if 30 <= period < 365:  # posts every 20 days: a week before the last one may hold none
         assert fast[0]["previous_total"] > 0
 
 

@@ -114,6 +114,7 @@ def test_response_times_count_business_hours_where_an_sla_applies(api_channel, t
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
+    from resonanz.automation import sla
     from resonanz.automation.actions import save_calendar, save_sla_policy
     from resonanz.automation.models import ConversationSLA
     from resonanz.inbox.models import Conversation
@@ -123,6 +124,8 @@ def test_response_times_count_business_hours_where_an_sla_applies(api_channel, t
     save_sla_policy(None, name="Support", team=teams["Support"], calendar=office, first_response_minutes=240)
     covered = ingest(api_channel, inbound("s1", "s1@example.com", text="Paket fehlt")).conversation
     update_conversation(covered, agent_user, team=teams["Support"])
+    covered.refresh_from_db()
+    sla.refresh(covered)  # what automation does after the change commits
     assert ConversationSLA.objects.get(conversation=covered).policy is not None
     plain = ingest(api_channel, inbound("s2", "s2@example.com", text="Rechnung falsch")).conversation
     friday = datetime(2026, 11, 20, 16, 0, tzinfo=berlin)

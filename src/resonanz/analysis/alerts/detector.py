@@ -1,8 +1,9 @@
 """An online spike detector for count series (mentions per hour) and share series (negative share).
 
 Each step's observation is compared with the expected level (``baseline``: level × hour of day × day of
-week, following growth) over several windows at once (5 minutes, 1 hour and 6 hours by default): a sudden
-burst shows in the shortest window first, a slower swell only in the longer ones. For each window the
+week, following growth) over several windows at once (5 minutes, 1 hour, 6 and 12 hours by default): a
+sudden burst shows in the shortest window first, a slower swell (a day of growing talk) only in the longer
+ones. For each window the
 rise is measured in units of the counting noise (the Anscombe residual of a Poisson count, or the binomial
 spread of a share) plus the extra noise learned for that series and window, so three posts where 0.1 were
 due and 3,000 where 100 were due are judged on one scale. How rare such a rise is for this very series
@@ -12,8 +13,7 @@ and no per-series threshold is needed.
 An alert needs a rarity of at least ``threshold`` (3.5: about once in 3,000 steps), at least
 ``min_count`` items in the window and ``min_excess`` items above the expectation (a quiet product does
 not alarm on three posts). After an alert the detector stays quiet for ``cooldown`` and until the rise
-has ebbed (rarity below ``rearm`` × threshold in every window), so one incident gives one alert, unless
-it grows: with ``escalate`` set, a rise that much rarer than the last alert's alerts again.
+has ebbed (rarity below ``rearm`` × threshold in every window), so one incident gives one alert.
 
 The whole state is a small JSON-safe dict (``to_state``/``from_state``), so a worker can persist it
 between runs and feed only the new steps.
@@ -47,15 +47,13 @@ class DetectorConfig:
     """Settings of a detector; durations in seconds (or ``timedelta``). The defaults are the evaluated ones."""
 
     step: float = 3600.0                      # the series' fixed step (5 minutes, 1 hour, ...)
-    windows: tuple[float, ...] = (5 * MINUTE, HOUR, 6 * HOUR)  # compared windows, each at least one step
+    windows: tuple[float, ...] = (5 * MINUTE, HOUR, 6 * HOUR, 12 * HOUR)  # compared windows, each ≥ one step
     threshold: float = 3.5                    # rarity (-log10 probability per step) that raises an alert
     tail_from: float = 3.5                    # scores above this feed the learned tail
     min_count: float = 10.0                   # at least this many items in the window
     min_excess: float = 5.0                   # at least this many items above the expected number
     cooldown: float = 24 * HOUR               # quiet time after an alert
     rearm: float = 0.5                        # a new alert needs every rarity below rearm × threshold first
-    escalate: float = 0.0                     # > 0: inside the cooldown, a rise this much rarer than the last
-                                              # alert (in -log10 units) alerts again: the incident grew
     warmup: float = 2 * DAY                   # learn only, no alerts, for this long after the first step
     level_half_life: float = 2 * DAY          # how fast the level follows growth
     daily_half_life: float = 7 * DAY          # how fast the hour-of-day rhythm adapts
@@ -149,7 +147,6 @@ class SpikeDetector:
         self.origin: float | None = None      # elapsed seconds of step 0
         self.index = -1                       # last step fed
         self.last_alert: int | None = None    # step of the last alert
-        self.last_score = 0.0                 # its rarity (an escalation must beat it by ``escalate``)
         self.armed = True
         self.obs: list[float] = []            # the last max(window) steps: observed
         self.exp: list[float] = []            # ... expected
@@ -282,15 +279,13 @@ class SpikeDetector:
         if not self.armed and max(self.last_rarity, default=0.0) < c.rearm * c.threshold:
             self.armed = True
         best = max(candidates, default=None)
-        if best is None or best[0] < c.threshold:
+        if best is None or best[0] < c.threshold or not self.armed:
             return None
         if idx * c.step < c.warmup:
             return None
-        quiet = not self.armed or (self.last_alert is not None and (idx - self.last_alert) * c.step < c.cooldown)
-        grew = c.escalate > 0 and self.last_alert is not None and best[0] >= self.last_score + c.escalate
-        if quiet and not grew:
+        if self.last_alert is not None and (idx - self.last_alert) * c.step < c.cooldown:
             return None
-        self.last_alert, self.armed, self.last_score = idx, False, best[0]
+        self.last_alert, self.armed = idx, False
         rarity, z, obs, exp, items, m = best
         if self.mode == "share":
             return Alert(timestamp, obs / items, exp / items, rarity, z, m * c.step, "share", items)
@@ -301,7 +296,6 @@ class SpikeDetector:
         """Everything needed to continue later, as JSON-safe plain data (a few kilobytes)."""
         return {"version": STATE_VERSION, "config": self.config.to_dict(), "mode": self.mode,
                 "origin": self.origin, "index": self.index, "last_alert": self.last_alert, "armed": self.armed,
-                "last_score": self.last_score,
                 "obs": list(self.obs), "exp": list(self.exp), "tot": list(self.tot),
                 "noise": [w.noise.to_state() for w in self.windows],
                 "tail": [w.tail.to_state() for w in self.windows],
@@ -327,7 +321,6 @@ class SpikeDetector:
             det.index = int(state["index"])
             det.last_alert = None if state["last_alert"] is None else int(state["last_alert"])
             det.armed = bool(state["armed"])
-            det.last_score = float(state.get("last_score", 0.0))  # states saved before escalation: none
             det.obs = [float(v) for v in state["obs"]]
             det.exp = [float(v) for v in state["exp"]]
             det.tot = [float(v) for v in state["tot"]]

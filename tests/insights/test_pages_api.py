@@ -131,6 +131,11 @@ def test_top_authors_by_volume_and_reach_link_to_their_posts(feed, lead):
     csv = lead.get("/insights/export/authors.csv").content.decode().splitlines()
     assert csv[0] == "ranking,author,posts,negative_posts,reach" and csv[1].startswith("by_volume,'@vielschreiber,3,")
     assert any(line.startswith("by_volume,'=cmd|calc") for line in csv)  # never a formula in a spreadsheet
+    from resonanz.insights import dashboard
+
+    newest = dashboard.top_authors(dashboard.Selection(days=30), sample=2)  # a long period: the newest posts
+    assert newest["sampled"] and sum(a["n"] for a in newest["by_volume"]) == 2
+    assert {a["author"] for a in newest["by_volume"]} == {"@vielschreiber", "=cmd|calc"}  # a0 and c1, the newest
 
 
 def test_volume_over_time_by_channel_or_language_and_each_day_opens_its_posts(posts, lead, feed):

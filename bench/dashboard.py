@@ -1,15 +1,16 @@
 """Insights dashboard latency over a large number of analysed items: p50/p95 of the whole dashboard page
-(Django stack, templates, SVG charts, driving terms, KPIs) for 30 days, 365 days and one listening query,
-and, in the same run, the dashboard's aggregates read from the rollups against the same aggregates
-computed over the raw rows (facts and mentions) — the baseline the rollups exist to beat.
+(Django stack, templates, SVG charts, KPIs) for 30 days, 365 days and one listening query, and, in the same
+run, the dashboard's aggregates read from the rollups (daily ones for whole days, hourly ones for the ends)
+against the same aggregates from the hourly rollups only and over the raw rows (facts and mentions) — the
+baselines the rollups exist to beat.
 
     python bench/dashboard.py [--items 1000000 --days 365 --queries 5 --requests 30 --raw-runs 3 --reuse
                                --database-url URL]
 
 Items are bulk-loaded with executemany as posts with their facts and mentions (not through the pipeline,
 which bench/listening_match.py and bench/ingest.py measure); the rollups are then built by the product's
-own ``refresh_rollups``, the function the pipeline step calls for the hours a batch touched (its time is
-printed too).
+own ``refresh_rollups``, the function the pipeline step calls for the hours a batch touched (it keeps the
+daily rollups too; its time is printed), and ``days.rebuild`` (``resonanz insights days``) is timed after it.
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ def load(items: int, days: int, queries: int) -> list[int]:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO listening_post (id, channel_id, external_id, source, source_title, author, author_handle, "
-                "link, title, text, html, content_hash, published_at, fetched_at, is_demo, pipeline_state, "
+                "link, title, text, html, content_hash, media, published_at, fetched_at, is_demo, pipeline_state, "
                 "pipeline_error) VALUES "
-                "(%s, %s, %s, '', '', '', '', '', '', %s, '', '', %s, %s, false, 'done', '')",
+                "(%s, %s, %s, '', '', '', '', '', '', %s, '', '', '[]', %s, %s, false, 'done', '')",
                 [(first + start + k, *p) for k, p in enumerate(posts)])
             cursor.executemany(
                 "INSERT INTO insights_fact (post_id, at, hour, channel_id, language, sentiment, intents, author, "
@@ -88,6 +89,18 @@ def build_rollups() -> float:
     hours = list(Fact.objects.values_list("hour", flat=True).distinct())
     refresh_rollups(hours)
     return time.perf_counter() - start
+
+
+def rebuild_days() -> tuple[float, int]:
+    from resonanz.insights import days
+    from resonanz.insights.models import DailyRollup, Rollup
+
+    start = time.perf_counter()
+    days.rebuild()
+    elapsed = time.perf_counter() - start
+    print(f"daily rollups rebuilt (resonanz insights days) in {elapsed:.1f} s: {DailyRollup.objects.count():,} "
+          f"daily rows for {Rollup.objects.count():,} hourly rows")
+    return elapsed, DailyRollup.objects.count()
 
 
 def raw_aggregates(sel) -> None:
@@ -157,9 +170,14 @@ def main() -> None:
         qids = load(args.items, args.days, args.queries)
         print(f"loaded in {time.perf_counter() - start:.0f} s")
         print(f"rollups built by refresh_rollups in {build_rollups():.0f} s")
+        rebuild_days()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         invite_agent("bench@example.com", role="supervisor", password="bench-pass-1")
+    from resonanz.insights import days as days_module
+
+    if not days_module.ready():  # a database loaded before daily rollups existed
+        rebuild_days()
     client = Client()
     client.login(username="bench@example.com", password="bench-pass-1")
 
@@ -170,18 +188,28 @@ def main() -> None:
         return get
 
     pages = {"healthz (baseline)": "/healthz", "dashboard, 30 days": "/insights/?days=30",
-             "dashboard, 365 days": "/insights/?days=365", "dashboard, one query, 30 days": f"/insights/?query={qids[0]}"}
+             "dashboard, 365 days": "/insights/?days=365", "dashboard, one query, 30 days": f"/insights/?query={qids[0]}",
+             "dashboard, one query, 365 days": f"/insights/?query={qids[0]}&days=365"}
     results = {}
     for name, url in pages.items():
         timed(page(url), 2)
         results[name] = timed(page(url), args.requests)
     query = ListeningQuery.objects.get(pk=qids[0])
     aggregates = {}
+    real_ready = days_module.ready
     for label, sel in (("30 days", Selection(days=30)), ("365 days", Selection(days=365)),
-                       ("one query, 30 days", Selection(days=30, query=query))):
+                       ("one query, 30 days", Selection(days=30, query=query)),
+                       ("one query, 365 days", Selection(days=365, query=query))):
         timed(lambda sel=sel: rollup_aggregates(sel), 1)
         aggregates[(label, "rollups")] = timed(lambda sel=sel: rollup_aggregates(sel), max(3, args.requests // 3))
+        days_module.ready = lambda: False  # the same aggregates from the hourly rollups only
+        aggregates[(label, "hourly")] = timed(lambda sel=sel: rollup_aggregates(sel), max(3, args.requests // 6))
+        days_module.ready = real_ready
         aggregates[(label, "raw rows")] = timed(lambda sel=sel: raw_aggregates(sel), args.raw_runs)
+    from resonanz.insights import dashboard as dash
+
+    authors = {label: timed(lambda sel=sel: dash.top_authors(sel), 3)
+               for label, sel in (("30 days", Selection(days=30)), ("365 days", Selection(days=365)))}
     base = median(results["healthz (baseline)"])
     print(f"\n{command_line()}")
     print(f"database: {connection.vendor}; {args.items:,} items over {args.days} days, {args.queries} queries; "
@@ -189,10 +217,14 @@ def main() -> None:
     print("| page | p50 ms | p95 ms | p50 / baseline |\n|---|---|---|---|")
     for name, values in results.items():
         print(f"| {name} | {median(values):.1f} | {percentile(values, 95):.1f} | {median(values) / base:.1f} |")
-    print("\n| the charts' aggregates | rollups p50 ms | raw rows p50 ms | raw / rollups |\n|---|---|---|---|")
-    for label in ("30 days", "365 days", "one query, 30 days"):
-        r, w = median(aggregates[(label, "rollups")]), median(aggregates[(label, "raw rows")])
-        print(f"| {label} | {r:.1f} | {w:.1f} | {w / r:.1f} |")
+    print("\n| the charts' aggregates | daily + hourly rollups p50 ms | hourly rollups only p50 ms | raw rows p50 ms "
+          "| hourly / daily | raw / daily |\n|---|---|---|---|---|---|")
+    for label in ("30 days", "365 days", "one query, 30 days", "one query, 365 days"):
+        r, h, w = (median(aggregates[(label, k)]) for k in ("rollups", "hourly", "raw rows"))
+        print(f"| {label} | {r:.1f} | {h:.1f} | {w:.1f} | {h / r:.1f} | {w / r:.1f} |")
+    print("\n| top authors (read from the facts after the page, cached 5 min) | p50 ms of 3 |\n|---|---|")
+    for label, values in authors.items():
+        print(f"| {label} | {median(values):.1f} |")
 
 
 if __name__ == "__main__":

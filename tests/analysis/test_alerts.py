@@ -228,7 +228,7 @@ def test_config_validates_and_accepts_timedeltas():
     cfg = DetectorConfig(step=timedelta(minutes=5), windows=[timedelta(minutes=5), timedelta(hours=1)],
                          cooldown=timedelta(hours=6))
     assert cfg.step == 300 and cfg.window_steps == (1, 12) and cfg.cooldown == 21600
-    assert DetectorConfig(step=3600).window_steps == (1, 6)         # 5 min and 1 h both round to one step
+    assert DetectorConfig(step=3600).window_steps == (1, 6, 12)     # 5 min and 1 h both round to one step
     with pytest.raises(ValueError, match="step"):
         DetectorConfig(step=0)
     with pytest.raises(ValueError, match="cooldown"):

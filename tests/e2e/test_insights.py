@@ -1,8 +1,10 @@
 """A PR manager's first hour with insights, in headless chromium, in German, at desktop and phone width:
 brand and competitor queries made in the editor (with preview and a refused query), the dashboard's SVG
-charts, share of voice, the alert for the demo's complaint spike with its driving terms, and a goal."""
+charts (each saved as a PNG), share of voice, the top authors, the alert for the demo's complaint spike with its driving terms, and a goal."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -92,6 +94,13 @@ def test_pr_manager_sets_up_queries_and_reads_the_dashboard(live_server, page):
     assert "Was negative Einträge treibt" in page.locator("#terms").inner_text()
     wait_until(page, "document.querySelector('#terms .terms-box').dataset.loaded === '1'")
     assert page.locator("#terms ol.terms li").count() >= 1
+    wait_until(page, "document.querySelector('#authors .authors-box').dataset.loaded === '1'")
+    assert "Nach Reichweite" in page.locator("#authors").inner_text()
+    assert page.locator("#authors .authors ol li").count() >= 2
+    with page.expect_download() as got:  # each chart saves as a PNG image
+        page.click("#volume button.png-export")
+    assert got.value.suggested_filename == "resonanz-volume.png"
+    assert Path(got.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     page.click("#goals summary")
     page.select_option("select[name=kpi]", "first_response")

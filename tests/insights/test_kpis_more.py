@@ -106,3 +106,31 @@ def test_team_lead_filters_the_dashboard_by_team_and_agent(desk):
     one = client.get("/insights/", {"team": desk["support"].pk, "agent": agent_pk}).content.decode()
     assert "Pro Agent" not in one and "100 % (1 / 1)" in one
     assert client.get("/insights/", {"team": "x", "agent": "-1"}).status_code == 200
+
+
+def test_response_times_count_business_hours_where_an_sla_applies(api_channel, teams, agent_user):
+    """Friday 16:00 to Monday 10:00 is two business hours under a Monday-to-Friday 9-17 SLA, not 66 hours;
+    a conversation no policy covers counts on the clock."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from resonanz.automation import sla
+    from resonanz.automation.actions import save_calendar, save_sla_policy
+    from resonanz.automation.models import ConversationSLA
+    from resonanz.inbox.models import Conversation
+
+    berlin = ZoneInfo("Europe/Berlin")
+    office = save_calendar(None, name="Büro", hours="mon-fri 09:00-17:00", tz="Europe/Berlin")
+    save_sla_policy(None, name="Support", team=teams["Support"], calendar=office, first_response_minutes=240)
+    covered = ingest(api_channel, inbound("s1", "s1@example.com", text="Paket fehlt")).conversation
+    update_conversation(covered, agent_user, team=teams["Support"])
+    covered.refresh_from_db()
+    sla.refresh(covered)  # what automation does after the change commits
+    assert ConversationSLA.objects.get(conversation=covered).policy is not None
+    plain = ingest(api_channel, inbound("s2", "s2@example.com", text="Rechnung falsch")).conversation
+    friday = datetime(2026, 11, 20, 16, 0, tzinfo=berlin)
+    Conversation.objects.filter(pk=covered.pk).update(created_at=friday,
+                                                      first_response_at=friday + timedelta(days=2, hours=18))
+    Conversation.objects.filter(pk=plain.pk).update(created_at=friday, first_response_at=friday + timedelta(minutes=30))
+    k = dashboard.kpis(30, end=datetime(2026, 11, 24, tzinfo=berlin))
+    assert k["first_response_median_minutes"] == (120 + 30) / 2 and k["first_response_p90_minutes"] == 120

@@ -104,3 +104,54 @@ def test_driving_terms_load_after_the_page_as_a_fragment_or_a_page(posts, lead):
     page = lead.get("/insights/terms/?days=30", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "<html" in page and "Was negative Einträge treibt" in page
     assert Client().get("/insights/terms/").status_code == 302  # signed-in people only
+
+
+def test_top_authors_by_volume_and_reach_link_to_their_posts(feed, lead):
+    from resonanz.core.pipeline import run_until_empty
+
+    from .conftest import add_post
+
+    for k in range(3):
+        add_post(feed, f"a{k}", f"Acme Kaffee Nummer {k} war gut.", days_ago=k + 1, author="Viel Schreiber",
+                 author_handle="@vielschreiber", reach=40)
+    add_post(feed, "b1", "Acme ist mir zu teuer.", days_ago=2, author="Promi", author_handle="@promi", reach=90000)
+    add_post(feed, "c1", "=HYPERLINK(\"http://evil\") Acme", days_ago=2, author="Trick", author_handle="=cmd|calc")
+    run_until_empty()
+    dashboard_html = lead.get("/insights/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert 'data-load="/insights/authors/?days=30"' in dashboard_html
+    fragment = lead.get("/insights/authors/?days=30", HTTP_X_REQUESTED_WITH="fetch",
+                        HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    by_volume, by_reach = fragment.split("Nach Reichweite")
+    assert by_volume.index("@vielschreiber") < by_volume.index("@promi") and "3 Beiträge" in by_volume
+    assert by_reach.index("@promi") < by_reach.index("@vielschreiber") and "Reichweite 90000" in by_reach
+    assert "<html" not in fragment and "/listening/?author=%40promi" in fragment
+    assert "Top-Autoren" in lead.get("/insights/authors/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    stream = lead.get("/listening/", {"author": "@promi"}).content.decode()
+    assert "zu teuer" in stream and "Kaffee Nummer" not in stream
+    csv = lead.get("/insights/export/authors.csv").content.decode().splitlines()
+    assert csv[0] == "ranking,author,posts,negative_posts,reach" and csv[1].startswith("by_volume,'@vielschreiber,3,")
+    assert any(line.startswith("by_volume,'=cmd|calc") for line in csv)  # never a formula in a spreadsheet
+    from resonanz.insights import dashboard
+
+    newest = dashboard.top_authors(dashboard.Selection(days=30), sample=2)  # a long period: the newest posts
+    assert newest["sampled"] and sum(a["n"] for a in newest["by_volume"]) == 2
+    assert {a["author"] for a in newest["by_volume"]} == {"@vielschreiber", "=cmd|calc"}  # a0 and c1, the newest
+
+
+def test_volume_over_time_by_channel_or_language_and_each_day_opens_its_posts(posts, lead, feed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from resonanz.insights import days
+
+    by_channel = lead.get("/insights/", {"by": "channel"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Einträge pro Tag nach Kanal" in by_channel and f"{feed.name} 1</title>" in by_channel
+    by_language = lead.get("/insights/", {"by": "language"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Einträge pro Tag nach Sprache" in by_language and "en 1</title>" in by_language
+    assert "Stimmung" in lead.get("/insights/", {"by": "nonsense"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    three_days_ago = (timezone.now() - timedelta(days=3)).astimezone(days.company_zone()).date().isoformat()
+    assert f'href="/listening/?day={three_days_ago}"' in by_channel
+    stream = lead.get("/listening/", {"day": three_days_ago}).content.decode()
+    assert "Globex liefert pünktlich" in stream and "Acme hat mir" not in stream and "Katastrophe" not in stream
+    assert lead.get("/listening/", {"day": "0001-01-01"}).status_code == 200  # an absurd day filters nothing

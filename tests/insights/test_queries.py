@@ -51,6 +51,23 @@ def test_scope_languages_and_channel_kinds(posts, admin_user):
     assert mentioned(forums) == set()
 
 
+def test_inbound_messages_count_only_for_queries_that_ask_for_them(posts, admin_user, api_channel):
+    from resonanz.inbox.actions import ingest
+    from tests.conftest import inbound
+
+    posts_only = save(None, admin_user, name="Acme posts", expression="Acme")
+    with_mail = save(None, admin_user, name="Acme all", expression="Acme", include_messages=True)
+    ingest(api_channel, inbound("m1", text="Mein Acme Wasserkocher ist kaputt, bitte helfen Sie."))
+    ingest(api_channel, inbound("m2", text="Wo bleibt meine Bestellung?"))
+    run_until_empty()
+    messages = Mention.objects.filter(fact__message__isnull=False)
+    assert set(messages.values_list("query__name", "fact__message__external_id")) == {("Acme all", "m1")}
+    assert mentioned(posts_only) == mentioned(with_mail) - {None} == {"p1", "p2", "p5"}
+    # switched off again, the backfill takes the message's mention away
+    save(with_mail, admin_user, name="Acme all", expression="Acme", include_messages=False)
+    assert not Mention.objects.filter(fact__message__isnull=False).exists()
+
+
 def test_rollups_count_every_item_and_every_query_once(posts, admin_user):
     q = save(None, admin_user, name="Globex", expression="Globex", tag="competitor")
     assert sum(Rollup.objects.filter(query_id=0).values_list("n", flat=True)) == Fact.objects.count() == 6

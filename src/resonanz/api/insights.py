@@ -159,6 +159,7 @@ class DashboardView(APIView):
             "selection": {**sel.params(), "start": sel.start, "end": sel.end},
             "volume": dashboard.volume(sel), "intents": dashboard.intents(sel),
             "share_of_voice": dashboard.share_of_voice(sel), "driving_terms": dashboard.cached_terms(sel),
+            "top_authors": dashboard.cached_authors(sel),
             **dashboard.by_channel_and_language(sel),
             "alerts": AlertSerializer(dashboard.alerts(sel), many=True).data,
             "kpis": dashboard.kpis(sel.days, team, agent=agent.user if agent else None),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.drivers import get_driver, kinds
+from resonanz.core import hooks
 from resonanz.crm.models import Identity
 from resonanz.inbox.models import Message
 from resonanz.understanding.models import Analysis
@@ -159,11 +160,20 @@ RISING_FACTOR = 2.0
 
 
 def topic_rising(labels: list[str], now=None) -> bool:
-    """An approximation: messages and posts sharing an entity (else the intent) in the last 24 hours are
-    at least 5 and at least twice the daily average of the 7 days before (one table holds both readings)."""
+    """Whether one of the item's first three topics (entities, then intents) is rising.
+
+    A topic an app above watches with its spike detector (insights: every intent's volume; the
+    ``topic_rising`` hook) is rising while that detector's alert is less than 24 hours old. Any other topic
+    uses an approximation: messages and posts sharing it in the last 24 hours are at least 5 and at least
+    twice the daily average of the 7 days before (one table holds both readings)."""
     now = now or timezone.now()
     for label in labels[:3]:
         if not label:
+            continue
+        answers = [a for a in hooks.run("topic_rising", label=label, now=now) if a is not None]
+        if answers:
+            if any(answers):
+                return True
             continue
         if label.startswith("entity:"):
             base = Analysis.objects.filter(result__icontains=f'"name": "{label[7:]}"')

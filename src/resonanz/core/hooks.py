@@ -23,6 +23,8 @@ KNOWN = {
     "conversations_anonymised": "conversation_ids, message_ids: remove what the app keeps that tells who or what",
     "reply_check": "conversation, author, text, status, is_public, attachments (how many files): raise ActionError "
                    "to hold or refuse a reply",
+    "topic_rising": "label ('complaint' or 'entity:Name'), now: True or False if the app watches that topic's "
+                    "volume (the rules' “rising topic”), None if it does not",
 }
 
 

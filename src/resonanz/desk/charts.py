@@ -27,8 +27,11 @@ def _svg(width: int, height: int, label: str, body: list[str]) -> SafeString:
 
 
 def stacked_columns(label: str, buckets: list[str], series: dict[str, list[float]], names: dict[str, str],
-                    *, width: int = 420, height: int = 200, links: list[str] | None = None) -> SafeString:
-    """Columns per bucket (a day or hour), stacked by series (the sentiments), with a y axis and a legend."""
+                    *, width: int = 420, height: int = 200, links: list[str] | None = None,
+                    colors: dict[str, str] | None = None) -> SafeString:
+    """Columns per bucket (a day or hour), stacked by series (the sentiments, or ``colors`` for others such as
+    channels), with a y axis and a legend; ``links`` make each column open the items behind it."""
+    colors = {**COLORS, **(colors or {})}
     left, bottom, top = 36, 34, 22
     plot_h = height - bottom - top
     totals = [sum(series[k][i] for k in series) for i in range(len(buckets))]
@@ -52,7 +55,7 @@ def stacked_columns(label: str, buckets: list[str], series: dict[str, list[float
             h = plot_h * v / peak
             y -= h
             marks.append(f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                         f'fill="{COLORS.get(key, BAR)}"><title>{escape(bucket)}: {escape(names.get(key, key))} '
+                         f'fill="{colors.get(key, BAR)}"><title>{escape(bucket)}: {escape(names.get(key, key))} '
                          f"{_fmt(v)}</title></rect>")
         if marks and links:
             body.append(f'<a href="{escape(links[i])}">{"".join(marks)}</a>')
@@ -65,10 +68,14 @@ def stacked_columns(label: str, buckets: list[str], series: dict[str, list[float
                     f'fill="#666">{escape(buckets[i][5:] if len(buckets[i]) >= 10 else buckets[i])}</text>')
     lx = left
     for key in series:
-        body.append(f'<rect x="{lx}" y="4" width="10" height="10" fill="{COLORS.get(key, BAR)}"/>'
+        body.append(f'<rect x="{lx}" y="4" width="10" height="10" fill="{colors.get(key, BAR)}"/>'
                     f'<text x="{lx + 14}" y="13" font-size="11" fill="#333">{escape(names.get(key, key))}</text>')
         lx += 24 + 7 * len(names.get(key, key))
     return _svg(width, height, label, body)
+
+
+#: colours for series that are not sentiments (channels, languages), distinct for the colour-blind too
+PALETTE = ("#2c6fbb", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#999999")
 
 
 def bars(label: str, rows: list[tuple[str, dict[str, float]]], names: dict[str, str], *, width: int = 420,

@@ -159,3 +159,14 @@ def notify(alert: Alert) -> None:
 
 def recent(limit: int = 20) -> list[Alert]:
     return list(Alert.objects.select_related("query")[:limit])
+
+
+RISING_FOR = timedelta(hours=24)
+
+
+def topic_rising(label: str, now: datetime) -> bool | None:
+    """The rules' “rising topic” for an intent: its volume detector alerted in the last 24 hours (the
+    ``topic_rising`` hook). Topics no detector watches (entities, spam) are left to the rules' own count."""
+    if not label or label.startswith("entity:") or label == "spam" or label not in dict(INTENTS):
+        return None
+    return Alert.objects.filter(key=f"intent:{label}", hour__gte=now - RISING_FOR - HOUR).exists()

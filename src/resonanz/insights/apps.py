@@ -11,9 +11,22 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from resonanz.core import hooks, pipeline
         from resonanz.core.events import subscribe
-        from resonanz.insights import privacy, surveys
+        from resonanz.insights import alerts, privacy, surveys
 
         pipeline.register_step("resonanz.insights.steps.record", kinds=("message", "post"))
         subscribe("conversation.updated", surveys.on_conversation_updated)
         hooks.register("contact_exported", privacy.export_part)
         hooks.register("conversations_anonymised", privacy.anonymise)
+        hooks.register("topic_rising", alerts.topic_rising)
+
+    @staticmethod
+    def on_setup(stdout) -> None:
+        """Daily rollups for a database from before them, or after ``TIME_ZONE`` changed (with a bar)."""
+        from resonanz.core.progress import Progress
+        from resonanz.insights import days
+
+        if days.ready():
+            return
+        with Progress(f"daily rollups ({days.company_zone().key})", days.count_days(), unit="days") as bar:
+            n = days.rebuild(bar)
+        stdout.write(f"Daily rollups built for {n} day(s) in {days.company_zone().key}.\n")

@@ -1,4 +1,5 @@
-"""What a dashboard shows, as plain data: read from the hourly rollups (never from raw rows), except the
+"""What a dashboard shows, as plain data: read from the rollups (never from raw rows; whole days of longer
+ranges from the daily ones, ``insights/days.py``), except the
 driving terms, which read a sample of texts, and the service KPIs, which read conversations.
 
 ``Selection`` is the filter a person sets (period, channel, language, query); every function takes it, so
@@ -8,20 +9,34 @@ the desk page, the API and the CSV export show the same numbers.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
 from resonanz.analysis.terms import driving_terms
-from resonanz.automation.models import ConversationSLA
+from resonanz.automation import sla
+from resonanz.automation.models import ConversationSLA, SLAPolicy
 from resonanz.connectors.models import Channel
 from resonanz.core.params import is_id
 from resonanz.inbox.models import AgentProfile, Conversation, ConversationEvent, Message
+from resonanz.insights import days
 from resonanz.insights.facts import hour_of
-from resonanz.insights.models import Alert, Fact, Goal, IntentRollup, ListeningQuery, Rollup, Survey
+from resonanz.insights.models import (
+    Alert,
+    DailyIntentRollup,
+    DailyRollup,
+    Fact,
+    Goal,
+    IntentRollup,
+    ListeningQuery,
+    Rollup,
+    Survey,
+)
 
 PERIODS = (1, 7, 30, 90, 365)
 SENTIMENT_ORDER = ("negative", "neutral", "positive")
@@ -70,15 +85,6 @@ class Selection:
             out["query"] = self.query.pk
         return out
 
-    def rollups(self, model=Rollup, query_id: int | None = None):
-        qs = model.objects.filter(hour__gte=self.start, hour__lt=self.end,
-                                  query_id=query_id if query_id is not None else (self.query.pk if self.query else 0))
-        if self.channel:
-            qs = qs.filter(channel_id=self.channel)
-        if self.language:
-            qs = qs.filter(language=self.language)
-        return qs
-
     def facts(self):
         qs = Fact.objects.filter(hour__gte=self.start, hour__lt=self.end)
         if self.channel:
@@ -91,7 +97,7 @@ class Selection:
 
 
 def _bucket(hour: datetime, hourly: bool) -> str:
-    local = timezone.localtime(hour)
+    local = hour.astimezone(days.company_zone())
     return local.strftime("%Y-%m-%d %H:00") if hourly else local.date().isoformat()
 
 
@@ -108,45 +114,106 @@ def buckets(sel: Selection) -> list[str]:
     return out
 
 
+def counts(sel: Selection, fields: tuple[str, ...], *, intent: bool = False,
+           query_ids: list[int] | None = None) -> Counter:
+    """Items in the selection grouped by ``fields`` (rollup columns, and ``bucket``: the chart's day or hour).
+
+    Ranges of days read the daily rollups for the whole days of the company's time zone and the hourly
+    rollups only for the partial days at the ends (``days.split``), so the sums equal the hourly ones
+    exactly; a year is about 365 × cells rows instead of 8,760 × cells.
+    """
+    hourly_model, daily_model = (IntentRollup, DailyIntentRollup) if intent else (Rollup, DailyRollup)
+    qids = query_ids if query_ids is not None else [sel.query.pk if sel.query else 0]
+    whole, edges = (None, [(sel.start, sel.end)]) if sel.hourly or not days.ready() \
+        else days.split(sel.start, sel.end)
+    columns = [f for f in fields if f != "bucket"]
+
+    def narrowed(qs):
+        qs = qs.filter(query_id__in=qids) if len(qids) != 1 else qs.filter(query_id=qids[0])
+        if sel.channel:
+            qs = qs.filter(channel_id=sel.channel)
+        if sel.language:
+            qs = qs.filter(language=sel.language)
+        return qs
+
+    out: Counter = Counter()
+    for a, b in edges:
+        group = columns + (["hour"] if "bucket" in fields else [])
+        for r in narrowed(hourly_model.objects.filter(hour__gte=a, hour__lt=b)).values(*group) \
+                .annotate(c=Sum("n")).order_by():
+            out[tuple(_bucket(r["hour"], sel.hourly) if f == "bucket" else r[f] for f in fields)] += r["c"]
+    if whole:
+        group = columns + (["day"] if "bucket" in fields else [])
+        for r in narrowed(daily_model.objects.filter(day__gte=whole[0], day__lte=whole[1])).values(*group) \
+                .annotate(c=Sum("n")).order_by():
+            out[tuple(r["day"].isoformat() if f == "bucket" else r[f] for f in fields)] += r["c"]
+    return out
+
+
 def volume(sel: Selection) -> dict:
     """Items per day (or hour) and sentiment, with totals and the previous period's totals."""
     series = {b: dict.fromkeys(SENTIMENT_ORDER, 0) for b in buckets(sel)}
-    for r in sel.rollups().values("hour", "sentiment").annotate(c=Sum("n")):
-        b = _bucket(r["hour"], sel.hourly)
-        if b in series and r["sentiment"] in SENTIMENT_ORDER:
-            series[b][r["sentiment"]] += r["c"]
+    for (b, sentiment), c in counts(sel, ("bucket", "sentiment")).items():
+        if b in series and sentiment in SENTIMENT_ORDER:
+            series[b][sentiment] += c
     total = sum(sum(v.values()) for v in series.values())
     negative = sum(v["negative"] for v in series.values())
-    prev = sel.previous.rollups().aggregate(total=Sum("n"), neg=Sum("n", filter=Q(sentiment="negative")))
+    prev = counts(sel.previous, ("sentiment",))
+    prev_total, prev_neg = sum(prev.values()), prev[("negative",)]
     return {"series": [{"bucket": b, **v} for b, v in series.items()], "total": total, "negative": negative,
-            "negative_share": negative / total if total else None, "previous_total": prev["total"] or 0,
-            "previous_negative_share": (prev["neg"] or 0) / prev["total"] if prev["total"] else None}
+            "negative_share": negative / total if total else None, "previous_total": prev_total,
+            "previous_negative_share": prev_neg / prev_total if prev_total else None}
+
+
+SPLITS = {"channel": "channel_id", "language": "language"}
+
+
+def volume_by(sel: Selection, split: str, top: int = 5) -> dict:
+    """Items per day (or hour) by channel or by language: the ``top`` largest, the rest as ``"other"``."""
+    field_name = SPLITS[split]
+    found = counts(sel, ("bucket", field_name))
+    totals: Counter = Counter()
+    for (_b, key), c in found.items():
+        totals[key] += c
+    keys = [k for k, _c in _ranked(Counter({(k,): c for k, c in totals.items()}))]
+    keep = [k[0] for k in keys[:top]]
+    names = keep + (["other"] if len(keys) > top else [])
+    order = buckets(sel)
+    series = {k: [0] * len(order) for k in names}
+    index = {b: i for i, b in enumerate(order)}
+    for (b, key), c in found.items():
+        if b in index:
+            series[key if key in keep else "other"][index[b]] += c
+    return {"buckets": order, "keys": names, "series": series}
+
+
+def _ranked(counter: Counter) -> list[tuple]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))
 
 
 def by_channel_and_language(sel: Selection) -> dict:
     names = dict(Channel.objects.values_list("pk", "name"))
-    channels = [{"channel": names.get(r["channel_id"], str(r["channel_id"])), "channel_id": r["channel_id"],
-                 "n": r["c"]} for r in sel.rollups().values("channel_id").annotate(c=Sum("n")).order_by("-c")]
-    languages = [{"language": r["language"], "n": r["c"]}
-                 for r in sel.rollups().values("language").annotate(c=Sum("n")).order_by("-c")]
+    channels = [{"channel": names.get(cid, str(cid)), "channel_id": cid, "n": c}
+                for (cid,), c in _ranked(counts(sel, ("channel_id",)))]
+    languages = [{"language": lang, "n": c} for (lang,), c in _ranked(counts(sel, ("language",)))]
     return {"channels": channels, "languages": languages}
 
 
 def intents(sel: Selection) -> list[dict]:
-    prev = dict(sel.previous.rollups(IntentRollup).values("intent").annotate(c=Sum("n")).values_list("intent", "c"))
-    return [{"intent": r["intent"], "n": r["c"], "previous": prev.get(r["intent"], 0)}
-            for r in sel.rollups(IntentRollup).values("intent").annotate(c=Sum("n")).order_by("-c", "intent")]
+    prev = counts(sel.previous, ("intent",), intent=True)
+    return [{"intent": i, "n": c, "previous": prev.get((i,), 0)}
+            for (i,), c in _ranked(counts(sel, ("intent",), intent=True))]
 
 
 def share_of_voice(sel: Selection) -> list[dict]:
     """Mentions of each brand and competitor query in the period, with their sentiment split."""
+    queries = list(ListeningQuery.objects.filter(enabled=True, tag__in=("brand", "competitor")))
+    found = counts(sel, ("query_id", "sentiment"), query_ids=[q.pk for q in queries]) if queries else Counter()
     rows = []
-    for q in ListeningQuery.objects.filter(enabled=True, tag__in=("brand", "competitor")):
-        counts = dict.fromkeys(SENTIMENT_ORDER, 0)
-        for r in sel.rollups(query_id=q.pk).values("sentiment").annotate(c=Sum("n")):
-            if r["sentiment"] in counts:
-                counts[r["sentiment"]] += r["c"]
-        rows.append({"query": q.name, "query_id": q.pk, "tag": q.tag, "n": sum(counts.values()), **counts})
+    for q in queries:
+        by_sentiment = {s: found.get((q.pk, s), 0) for s in SENTIMENT_ORDER}
+        rows.append({"query": q.name, "query_id": q.pk, "tag": q.tag, "n": sum(by_sentiment.values()),
+                     **by_sentiment})
     total = sum(r["n"] for r in rows)
     for r in rows:
         r["share"] = r["n"] / total if total else 0.0
@@ -165,16 +232,57 @@ def terms(sel: Selection, sample: int = 400) -> list[dict]:
                                                texts(facts.exclude(sentiment="negative")), top=12, min_count=2)]
 
 
-def cached_terms(sel: Selection, seconds: int = 300) -> list[dict]:
-    """``terms`` kept for a few minutes per selection and newest item: the same dashboard opened by several
-    people, or reloaded, reads the sample and lemmatizes it once."""
+AUTHOR_SAMPLE = 20_000
+
+
+def top_authors(sel: Selection, limit: int = 10, sample: int = AUTHOR_SAMPLE) -> dict:
+    """The public authors of the selection's posts, by volume and by reach (the largest audience one of their
+    posts had), with their negative posts: who speaks most about us and who is heard most. Authors are too
+    many to roll up, so this reads the newest ``sample`` posts of the period (a year of a busy brand would
+    take seconds to group) and is loaded after the page, like the driving terms."""
+    # by ``at`` (not ``hour``; the same range, as both ends are whole hours): the newest-first index then
+    # serves the range and the order, and the read stops after ``sample`` rows
+    facts = Fact.objects.filter(at__gte=sel.start, at__lt=sel.end, post__isnull=False)
+    if sel.channel:
+        facts = facts.filter(channel_id=sel.channel)
+    if sel.language:
+        facts = facts.filter(language=sel.language)
+    if sel.query:
+        facts = facts.filter(mentions__query=sel.query)
+    rows = list(facts.exclude(author="").order_by("-at").values_list("author", "reach", "sentiment")[:sample])
+    found: dict[str, dict] = {}
+    for author, reach, sentiment in rows:
+        a = found.setdefault(author, {"author": author, "n": 0, "reach": None, "negative": 0})
+        a["n"] += 1
+        a["negative"] += sentiment == "negative"
+        if reach is not None and (a["reach"] is None or reach > a["reach"]):
+            a["reach"] = reach
+    authors = sorted(found.values(), key=lambda a: (-a["n"], a["author"]))
+    return {"by_volume": authors[:limit],
+            "by_reach": sorted((a for a in authors if a["reach"] is not None),
+                               key=lambda a: (-a["reach"], -a["n"], a["author"]))[:limit],
+            "sampled": len(rows) == sample, "sample": sample}
+
+
+def _cached(name: str, compute, sel: Selection, seconds: int = 300):
+    """A slow part kept for a few minutes per selection and newest item: the same dashboard opened by several
+    people, or reloaded, reads the facts once."""
     newest = Fact.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    key = "insights-terms:" + ":".join(f"{k}={v}" for k, v in sorted(sel.params().items())) + f":{newest}"
+    key = f"insights-{name}:" + ":".join(f"{k}={v}" for k, v in sorted(sel.params().items())) + f":{newest}"
     found = cache.get(key)
     if found is None:
-        found = terms(sel)
+        found = compute(sel)
         cache.set(key, found, seconds)
     return found
+
+
+def cached_terms(sel: Selection, seconds: int = 300) -> list[dict]:
+    """``terms``, cached: the sample is read and lemmatized once per selection and newest item."""
+    return _cached("terms", terms, sel, seconds)
+
+
+def cached_authors(sel: Selection, seconds: int = 300) -> dict:
+    return _cached("authors", top_authors, sel, seconds)
 
 
 # --- service KPIs and goals -----------------------------------------------------------------------------------
@@ -232,6 +340,28 @@ def nps(surveys) -> dict:
     return {"nps": 100 * (promoters - detractors) / len(answers), "nps_responses": len(answers)}
 
 
+def waited(convs, field: str) -> list[float]:
+    """Minutes from each conversation's start to ``field`` (its first response, its resolution): on the business
+    hours of its SLA where a policy applies (a question on Friday evening answered on Monday at 10 waited one
+    business hour, not a weekend), on the clock where none does."""
+    rows = list(convs.filter(**{f"{field}__isnull": False}).values_list("created_at", field, "sla__policy_id",
+                                                                        "team_id"))
+    policies = {p.pk: p for p in SLAPolicy.objects.filter(pk__in={r[2] for r in rows if r[2]})
+                .select_related("calendar")}
+    calendars: dict[tuple, sla.Hours] = {}
+    out = []
+    for start, done, policy_id, team_id in rows:
+        policy = policies.get(policy_id)
+        if policy is None:
+            out.append((done - start).total_seconds() / 60)
+            continue
+        key = (policy.pk, team_id)
+        if key not in calendars:
+            calendars[key] = sla.hours_for(policy, SimpleNamespace(team_id=team_id))
+        out.append(calendars[key].between(start, done))
+    return out
+
+
 def conversations(days: int = 30, team=None, agent=None, end: datetime | None = None):
     end = end or timezone.now()
     convs = Conversation.objects.filter(created_at__gte=end - timedelta(days=days), created_at__lt=end)
@@ -243,14 +373,12 @@ def conversations(days: int = 30, team=None, agent=None, end: datetime | None = 
 
 
 def kpis(days: int = 30, team=None, end: datetime | None = None, agent=None) -> dict:
-    """First response and resolution (median, p90), SLA attainment, reopen and automation rate, satisfaction
+    """First response and resolution (median, p90; on business hours where an SLA applies), SLA attainment, reopen and automation rate, satisfaction
     (CSAT and NPS), over conversations created in the period, for the company, a team or an agent (demo
     conversations included: the demo is meant to show these)."""
     convs = conversations(days, team, agent, end)
-    first = [(c - s).total_seconds() / 60 for s, c in convs.filter(first_response_at__isnull=False)
-             .values_list("created_at", "first_response_at")]
-    resolved = [(r - s).total_seconds() / 3600 for s, r in convs.filter(resolved_at__isnull=False)
-                .values_list("created_at", "resolved_at")]
+    first = waited(convs, "first_response_at")
+    resolved = [m / 60 for m in waited(convs, "resolved_at")]
     slas = ConversationSLA.objects.filter(conversation__in=convs, policy__isnull=False)
     sla_n = slas.count()
     sla_met = slas.filter(first_response_breached=False, resolution_breached=False).count()

@@ -1,7 +1,8 @@
 """Facts, mentions and rollups: what the pipeline step and the backfill write.
 
 Every write here is idempotent: facts are keyed by their item, mentions by (query, fact), and rollups
-are recomputed from facts for the hours a batch touched (delete and count again in one transaction), so
+are recomputed from facts for the hours a batch touched (delete and count again in one transaction; the days
+those hours belong to are summed again from them in the same transaction, ``insights/days.py``), so
 a retried batch, a post re-read after a change at its source, or a backfill running next to the worker
 never counts an item twice.
 """
@@ -15,6 +16,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 
+from resonanz.insights import days
 from resonanz.insights.matching import Compiled, matching_ids
 from resonanz.insights.models import Fact, IntentRollup, Mention, Rollup
 from resonanz.understanding.models import Analysis
@@ -141,3 +143,5 @@ def _recount(hours: list[datetime]) -> None:
             intents[(qid, hour, ch, lang, i)] += 1
     IntentRollup.objects.bulk_create([IntentRollup(query_id=q, hour=h, channel_id=c, language=lg, intent=i, n=n)
                                       for (q, h, c, lg, i), n in intents.items()], batch_size=1000)
+    tz = days.company_zone()
+    days.recount_days({days.day_of(h, tz) for h in hours}, tz)  # the days these hours belong to, same transaction

@@ -5,7 +5,8 @@ alerts, goals and satisfaction surveys.
 filters and counts by; the pipeline step writes it once the engine has read the item, so dashboards never
 join messages, posts and analyses. ``Rollup``/``IntentRollup`` count facts per hour, query (0 = every
 item), channel, language and sentiment (or intent); the step recomputes the hours a batch touched, so a
-re-read post or a retried batch can never count twice.
+re-read post or a retried batch can never count twice. ``DailyRollup``/``DailyIntentRollup`` sum the hourly
+rows per day of the company's time zone for long ranges (``insights/days.py``).
 """
 
 from __future__ import annotations
@@ -131,6 +132,44 @@ class IntentRollup(models.Model):
         indexes = [models.Index(fields=["query_id", "hour"], name="intentrollup_query_hour")]
         constraints = [models.UniqueConstraint(fields=["hour", "query_id", "channel_id", "language", "intent"],
                                                name="intentrollup_unique_cell")]
+
+
+class DailyRollup(models.Model):
+    """``Rollup`` summed per day of the company's time zone (``insights/days.py``): what long ranges read."""
+
+    day = models.DateField()
+    query_id = models.IntegerField(default=0)
+    channel_id = models.IntegerField()
+    language = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=10)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "day"], name="dailyrollup_query_day")]
+        constraints = [models.UniqueConstraint(fields=["day", "query_id", "channel_id", "language", "sentiment"],
+                                               name="dailyrollup_unique_cell")]
+
+
+class DailyIntentRollup(models.Model):
+    day = models.DateField()
+    query_id = models.IntegerField(default=0)
+    channel_id = models.IntegerField()
+    language = models.CharField(max_length=8)
+    intent = models.CharField(max_length=30)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "day"], name="dailyintentrollup_query_day")]
+        constraints = [models.UniqueConstraint(fields=["day", "query_id", "channel_id", "language", "intent"],
+                                               name="dailyintentrollup_unique_cell")]
+
+
+class DailyRollupState(models.Model):
+    """One row: the time zone the daily rollups were built for. Dashboards read them only while it is the
+    installation's ``TIME_ZONE``; after a change they read hourly rows until the days are rebuilt."""
+
+    zone = models.CharField(max_length=64)
+    built_at = models.DateTimeField(auto_now=True)
 
 
 class DetectorState(models.Model):

@@ -1,8 +1,9 @@
 """An online spike detector for count series (mentions per hour) and share series (negative share).
 
 Each step's observation is compared with the expected level (``baseline``: level × hour of day × day of
-week, following growth) over several windows at once (5 minutes, 1 hour and 6 hours by default): a sudden
-burst shows in the shortest window first, a slower swell only in the longer ones. For each window the
+week, following growth) over several windows at once (5 minutes, 1 hour, 6 and 12 hours by default): a
+sudden burst shows in the shortest window first, a slower swell (a day of growing talk) only in the longer
+ones. For each window the
 rise is measured in units of the counting noise (the Anscombe residual of a Poisson count, or the binomial
 spread of a share) plus the extra noise learned for that series and window, so three posts where 0.1 were
 due and 3,000 where 100 were due are judged on one scale. How rare such a rise is for this very series
@@ -46,7 +47,7 @@ class DetectorConfig:
     """Settings of a detector; durations in seconds (or ``timedelta``). The defaults are the evaluated ones."""
 
     step: float = 3600.0                      # the series' fixed step (5 minutes, 1 hour, ...)
-    windows: tuple[float, ...] = (5 * MINUTE, HOUR, 6 * HOUR)  # compared windows, each at least one step
+    windows: tuple[float, ...] = (5 * MINUTE, HOUR, 6 * HOUR, 12 * HOUR)  # compared windows, each ≥ one step
     threshold: float = 3.5                    # rarity (-log10 probability per step) that raises an alert
     tail_from: float = 3.5                    # scores above this feed the learned tail
     min_count: float = 10.0                   # at least this many items in the window

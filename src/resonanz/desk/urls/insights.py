@@ -7,6 +7,7 @@ app_name = "insights"
 urlpatterns = [
     path("", views.dashboard_page, name="dashboard"),
     path("terms/", views.terms_page, name="terms"),
+    path("authors/", views.authors_page, name="authors"),
     path("export/<str:chart>.csv", views.export_csv, name="export"),
     path("alerts/<id:pk>/", views.alert_detail, name="alert"),
     path("goals/", views.goal_save, name="goal_save"),

@@ -17,7 +17,7 @@ from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.core.params import is_id
 from resonanz.core.permissions import can, permission_required
-from resonanz.desk.charts import bars, stacked_columns
+from resonanz.desk.charts import PALETTE, bars, stacked_columns
 from resonanz.desk.forms.insights import GoalForm
 from resonanz.inbox.models import AgentProfile, Team
 from resonanz.insights import actions, dashboard
@@ -52,9 +52,21 @@ def dashboard_page(request):
     vol = dashboard.volume(sel)
     names = _names()
     buckets = [r["bucket"] for r in vol["series"]]
-    volume_chart = stacked_columns(
-        _("Items per day by sentiment") if not sel.hourly else _("Items per hour by sentiment"), buckets,
-        {k: [r[k] for r in vol["series"]] for k in ("negative", "neutral", "positive")}, names)
+    split_by = request.GET.get("by") if request.GET.get("by") in dashboard.SPLITS else "sentiment"
+    day_links = [_stream_link(sel, day=b[:10]) for b in buckets]  # each column opens that day's posts
+    if split_by == "sentiment":
+        volume_chart = stacked_columns(
+            _("Items per day by sentiment") if not sel.hourly else _("Items per hour by sentiment"), buckets,
+            {k: [r[k] for r in vol["series"]] for k in ("negative", "neutral", "positive")}, names, links=day_links)
+    else:
+        by = dashboard.volume_by(sel, split_by)
+        channel_names = dict(Channel.objects.values_list("pk", "name"))
+        key_names = {k: (channel_names.get(k, str(k)) if split_by == "channel" else str(k)) for k in by["keys"]}
+        key_names["other"] = _("other")
+        volume_chart = stacked_columns(
+            _("Items per day by channel") if split_by == "channel" else _("Items per day by language"),
+            by["buckets"], by["series"], key_names, links=day_links,
+            colors={k: PALETTE[i % len(PALETTE)] for i, k in enumerate(by["keys"])})
     intent_labels = dict(INTENTS)
     intents = dashboard.intents(sel)[:9]
     intent_chart = bars(_("Intents"), [(str(intent_labels.get(r["intent"], r["intent"])), {"n": r["n"]})
@@ -87,7 +99,8 @@ def dashboard_page(request):
         "periods": dashboard.PERIODS, "channels": Channel.objects.order_by("name"),
         "queries": ListeningQuery.objects.order_by("tag", "name"), "languages": dashboard.LANGUAGES,
         "params": sel.params(), "querystring": urlencode(sel.params()),
-        "negative_link": _stream_link(sel, sentiment="negative"),
+        "negative_link": _stream_link(sel, sentiment="negative"), "split_by": split_by,
+        "split_choices": [("sentiment", _("sentiment")), ("channel", _("channel")), ("language", _("language"))],
         "can_manage": can(request.user, "insights.manage"), "goal_form": GoalForm(),
     })
 
@@ -104,7 +117,23 @@ def terms_page(request):
     return render(request, "insights/terms.html", context)
 
 
-CSV_CHARTS = ("volume", "intents", "share_of_voice", "channels", "languages", "terms")
+@login_required
+@require_GET
+def authors_page(request):
+    """The top authors of a selection, by volume and by reach: loaded after the page like the driving terms."""
+    sel = dashboard.Selection.from_params(request.GET)
+    context = {"authors": dashboard.cached_authors(sel), "querystring": urlencode(sel.params())}
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render(request, "insights/_authors.html", context)
+    return render(request, "insights/authors.html", context)
+
+
+def csv_safe(value: str) -> str:
+    """Text from outside (an author's name, a term) that a spreadsheet would run as a formula gets a quote."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+CSV_CHARTS = ("volume", "intents", "share_of_voice", "channels", "languages", "terms", "authors")
 
 
 @login_required
@@ -131,9 +160,14 @@ def export_csv(request, chart: str):
         key = "channel" if chart == "channels" else "language"
         w.writerow([key, "items"])
         w.writerows([r[key], r["n"]] for r in rows)
+    elif chart == "authors":
+        w.writerow(["ranking", "author", "posts", "negative_posts", "reach"])
+        found = dashboard.top_authors(sel)
+        w.writerows([ranking, csv_safe(r["author"]), r["n"], r["negative"], r["reach"] if r["reach"] is not None else ""]
+                    for ranking in ("by_volume", "by_reach") for r in found[ranking])
     else:
         w.writerow(["term", "z", "negative_items", "other_items"])
-        w.writerows([t["term"], t["z"], t["count"], t["baseline_count"]] for t in dashboard.terms(sel))
+        w.writerows([csv_safe(t["term"]), t["z"], t["count"], t["baseline_count"]] for t in dashboard.terms(sel))
     return response
 
 

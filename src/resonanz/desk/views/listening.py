@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,12 +15,22 @@ from django.views.decorators.http import require_GET, require_POST
 from resonanz.connectors.models import Channel, SourceState
 from resonanz.core.errors import ActionError
 from resonanz.core.params import is_id
+from resonanz.insights import days
 from resonanz.insights.models import ListeningQuery
 from resonanz.listening import actions
 from resonanz.listening.models import Post
 from resonanz.understanding.models import SENTIMENTS
 
 PAGE_SIZE = 30
+
+
+def _day(value: str) -> date | None:
+    """A ``YYYY-MM-DD`` from the address, or None (a made-up or absurd date filters nothing, never errs)."""
+    try:
+        day = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+    return day if day is not None and 1970 <= day.year <= 9000 else None
 
 
 def filter_posts(qs, params):
@@ -29,6 +41,11 @@ def filter_posts(qs, params):
         qs = qs.filter(channel_id=int(channel))
     if params.get("source"):
         qs = qs.filter(source=params["source"])
+    day = _day(params.get("day", ""))
+    if day is not None:  # a column of the dashboard's volume chart: that day in the company's time zone
+        qs = qs.filter(published_at__gte=days.day_start(day), published_at__lt=days.day_start(day + timedelta(days=1)))
+    if params.get("author"):  # the dashboard's top authors link here
+        qs = qs.filter(fact__author=params["author"][:320])
     if params.get("sentiment") in {v for v, _label in SENTIMENTS}:
         qs = qs.filter(analysis__sentiment=params["sentiment"])
     try:

@@ -1,12 +1,14 @@
 """``resonanz insights backfill [--query ID]``: match listening queries over stored items, with a progress bar;
-``resonanz insights alerts``: run the early-warning detectors now (the worker does it every few minutes)."""
+``resonanz insights alerts``: run the early-warning detectors now (the worker does it every few minutes);
+``resonanz insights days``: build the daily rollups again from the hourly ones (after upgrading to daily
+rollups or changing ``TIME_ZONE``), with a progress bar."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
 from resonanz.core.progress import Progress
-from resonanz.insights import alerts, demo
+from resonanz.insights import alerts, days, demo
 from resonanz.insights.backfill import ensure_facts, run_backfill
 from resonanz.insights.models import Fact, ListeningQuery
 from resonanz.understanding.models import Analysis
@@ -20,6 +22,8 @@ class Command(BaseCommand):
         back = sub.add_parser("backfill", help="match queries over every stored item")
         back.add_argument("--query", type=int, action="append", help="only this query (id); repeatable")
         sub.add_parser("alerts", help="feed the spike detectors with the hours counted since their last run")
+        sub.add_parser("days", help="build the daily rollups again from the hourly ones, in the company's "
+                                    "time zone (TIME_ZONE)")
         demo_cmd = sub.add_parser("demo", help="load 30 days of demo posts (a launch, a complaint spike) and queries")
         demo_cmd.add_argument("--remove", action="store_true", help="delete the demo posts and queries")
         demo_cmd.add_argument("--scale", type=float, default=1.0, help="posts per day relative to the default")
@@ -32,6 +36,12 @@ class Command(BaseCommand):
             n = demo.load(scale=options["scale"])
             self.stdout.write(f"Loaded {n} demo posts and the queries Kaffeewerk, BrühBar, Tassenglück, Barista Pro."
                               if n else "The demo posts are loaded already (--remove deletes them).")
+            return
+        if what == "days":
+            zone = days.company_zone().key
+            with Progress(f"daily rollups ({zone})", days.count_days(), unit="days") as bar:
+                n = days.rebuild(bar)
+            self.stdout.write(f"Daily rollups built for {n} day(s); days end at midnight {zone}.")
             return
         if what == "alerts":
             made = alerts.check()

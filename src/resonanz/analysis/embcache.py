@@ -90,15 +90,19 @@ def embed_cached(
             out[i] = v
     if progress and len(texts) > len(missing):
         progress(len(texts) - len(missing))
+    # The same text twice (retweets, spam waves, repeated templates) is embedded once.
+    where: dict[str, list[int]] = {}
+    for i in missing:
+        where.setdefault(texts[i], []).append(i)
     # Sort by length so batches hold texts of similar length (less padding work).
-    missing.sort(key=lambda i: len(texts[i]))
-    for start in range(0, len(missing), batch_size):
-        idx = missing[start : start + batch_size]
-        batch = [texts[i] for i in idx]
+    unique = sorted(where, key=len)
+    for start in range(0, len(unique), batch_size):
+        batch = unique[start : start + batch_size]
         vecs = embedder.embed_queries(batch)
-        out[idx] = vecs
+        for text, vec in zip(batch, vecs, strict=True):
+            out[where[text]] = vec
         if cache:
             cache.put_many(embedder.name, batch, vecs)
         if progress:
-            progress(len(idx))
+            progress(sum(len(where[t]) for t in batch))
     return out

@@ -26,6 +26,7 @@ from pathlib import Path
 import joblib
 
 from .errors import ModelFileError, NoActiveModel
+from .features import clean_text
 from .labelled import Example, check_examples
 from .metrics import score_model
 from .model import EngineModel, seed_examples, train_model
@@ -194,14 +195,28 @@ class ModelStore:
 
 
 def build_seed_model(store: ModelStore, embedder=None, cache=None, activate: bool = True,
-                     progress=None) -> str:
+                     progress=None, stage=None) -> str:
     """Train the out-of-the-box model from the seed corpus, save it as a version, activate it.
 
     Metrics come from holding back a fifth of the *templates* (not of the
     texts): variants of one template are near-duplicates, so a random split
     would only measure memorisation. Still a sanity check, not a benchmark.
+
+    Every seed text is embedded once, up front (``progress`` counts exactly
+    the corpus); the shipped seed vectors (``seedvectors``) make that step
+    instant when they match. ``stage(text)`` hears what happens next.
     """
+    say = stage or (lambda _text: None)
     examples = seed_examples()
+    if embedder is not None:
+        from .model import embed_texts
+        from .seedvectors import seeded_cache
+
+        cache, why = seeded_cache(embedder, cache)
+        say(f"seed vectors: {why}")
+        embed_texts(embedder, [clean_text(e.text) for e in examples], cache, progress)
+        progress = None
+    say("training the classifiers (check model on 80 % of the templates, then the full model)")
     templates = sorted({e.meta.get("template", "") for e in examples})
     random.Random(7).shuffle(templates)
     held = set(templates[: len(templates) // 5])

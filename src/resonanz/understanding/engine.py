@@ -5,8 +5,10 @@ Analysis runs in the worker (pipeline step) and in CLI commands, never in a web 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -50,10 +52,29 @@ def ensure_model(stdout=None) -> str:
     active = s.active_version()
     if active:
         return active
-    if stdout:
-        stdout.write("Building the text-understanding model from the seed corpus (once, about a minute)…")
-    with Progress("embedding the seed corpus") as progress:
-        return build_seed_model(s, embedder=embedder(), cache=embedding_cache(), progress=progress)
+    say = stdout.write if stdout else log.info
+    say("Building the text-understanding model from the seed corpus (once).")
+    started = time.perf_counter()
+    emb = embedder()
+    with contextlib.ExitStack() as stack:
+        progress = stack.enter_context(Progress("embedding the seed corpus", total=seed_size())) if emb else None
+        version = build_seed_model(s, embedder=emb, cache=embedding_cache(), progress=progress,
+                                   stage=lambda text: _stage(say, progress, text))
+    say(f"  built {version} in {time.perf_counter() - started:.0f} s")
+    return version
+
+
+def _stage(say, progress, text: str) -> None:
+    if progress is not None and text.startswith("training"):
+        progress.close()  # the embedding bar is done: its line must not sit under the next message
+    say(f"  {text}")
+
+
+def seed_size() -> int:
+    from resonanz.analysis.model import SEED_CORPUS
+
+    with SEED_CORPUS.open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
 
 
 def get_analyzer() -> Analyzer:

@@ -61,7 +61,7 @@ def _login(port: int, deadline: float) -> float:
     raise TimeoutError("no login page within the time limit")
 
 
-def run_once(src: Path, login: bool, port: int) -> dict:
+def run_once(src: Path, login: bool, port: int, keep: bool = False) -> dict:
     var = Path(tempfile.mkdtemp(prefix="first-start-"))
     env = {**os.environ, "PYTHONPATH": str(src), "RESONANZ_VAR_DIR": str(var),
            "DATABASE_URL": f"sqlite:///{var / 'resonanz.sqlite3'}",
@@ -91,7 +91,10 @@ def run_once(src: Path, login: bool, port: int) -> dict:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-    shutil.rmtree(var, ignore_errors=True)
+    if keep:
+        result["var"] = str(var)
+    else:
+        shutil.rmtree(var, ignore_errors=True)
     return result
 
 
@@ -101,12 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--src", default=str(Path(__file__).resolve().parent.parent / "src"))
     ap.add_argument("--login", action="store_true")
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--keep", action="store_true", help="keep each run's var/ folder (its embedding cache)")
     args = ap.parse_args(argv)
     print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
     print(f"source: {args.src}; cores: {os.cpu_count()}")
     runs = []
     for i in range(args.runs):
-        r = run_once(Path(args.src).resolve(), args.login, args.port)
+        r = run_once(Path(args.src).resolve(), args.login, args.port, args.keep)
         runs.append(r)
         for line in r.pop("output"):
             print("   |", line)

@@ -33,3 +33,14 @@ def test_without_cache_too():
     enc = Counting()
     out = embed_cached(enc, ["x", "x", "y"], None)
     assert enc.seen == ["x", "y"] and out[1].tolist() == [1, 0, 1, 0]
+
+
+def test_recent_cache_keeps_the_last_texts_only():
+    from resonanz.analysis.embcache import RecentCache
+
+    enc, recent = Counting(), RecentCache(size=2)
+    embed_cached(enc, ["a", "b"], recent)
+    embed_cached(enc, ["a", "c"], recent)  # "a" from memory; "c" pushes out "b"
+    embed_cached(enc, ["b"], recent)
+    assert enc.seen == ["a", "b", "c", "b"]
+    assert RecentCache(size=0).get_many("counting", ["a"]) == [None]

@@ -11,6 +11,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -70,6 +71,36 @@ class EmbeddingCache:
         if db is not None:
             db.close()
             self._local.db = None
+
+
+class RecentCache:
+    """The vectors of the last ``size`` texts, in memory: a retweet wave or a spam flood is embedded once.
+
+    Keyed by a hash of (embedder, text), like the disk cache; thread-safe (web threads share an analyzer).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._rows: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, model: str, texts: Sequence[str]) -> list[np.ndarray | None]:
+        keys = [_key(model, t) for t in texts]
+        with self._lock:
+            out = [self._rows.get(k) for k in keys]
+            for k, v in zip(keys, out, strict=True):
+                if v is not None:
+                    self._rows.move_to_end(k)
+        return out
+
+    def put_many(self, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            for t, v in zip(texts, vectors, strict=True):
+                self._rows[_key(model, t)] = np.asarray(v, dtype=np.float32)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
 
 
 def embed_cached(

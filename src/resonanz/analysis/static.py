@@ -191,6 +191,7 @@ class StaticEmbedder:
 def distill(encoder, texts: list[str], vectors: np.ndarray, alpha_map: float = 1.0,
             alpha_own: float = 0.3, min_count: int = 2) -> StaticEmbedder:
     """Fit the static table from (text, encoder vector) pairs; seconds for the seed corpus."""
+    import scipy.linalg
     import scipy.sparse as sp
     from sklearn.linear_model import Ridge
 
@@ -216,7 +217,9 @@ def distill(encoder, texts: list[str], vectors: np.ndarray, alpha_map: float = 1
     counts = np.asarray((X > 0).sum(axis=0)).ravel()
     keep = np.where(counts >= min_count)[0]
     resid = Y - (X @ prior + bias)
-    delta = Ridge(alpha=alpha_own, fit_intercept=False, solver="sparse_cg").fit(X[:, keep], resid).coef_.T
+    Xk = X[:, keep].astype(np.float64)
+    gram = (Xk.T @ Xk).toarray() + alpha_own * np.eye(len(keep))  # a few thousand pieces: a dense solve is quick
+    delta = scipy.linalg.solve(gram, np.asarray(Xk.T @ resid), assume_a="pos")
     own = {vocab[j]: (prior[j] + delta[k]).astype(np.float32) for k, j in enumerate(keep)}
     emb = StaticEmbedder(tok, table, mapping, bias, own, getattr(encoder, "name", "encoder"))
     emb.build_seconds = round(time.perf_counter() - t0, 1)

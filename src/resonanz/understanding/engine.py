@@ -78,7 +78,7 @@ def ensure_model(stdout=None) -> str:
 
 
 def _stage(say, progress, text: str) -> None:
-    if progress is not None and text.startswith("training"):
+    if progress is not None and text.startswith("training the check"):
         progress.close()  # the embedding bar is done: its line must not sit under the next message
     say(f"  {text}")
 

@@ -78,9 +78,12 @@ class PieceTokenizer:
     def encode(self, text: str) -> list[int]:
         """Content piece ids (no <s>, </s>), as the encoder's tokenizer gives them."""
         ids: list[int] = []
-        for word in self.normalize(text).split(" "):
+        norm = self.normalize(text)
+        for word in norm.split(" "):
             if word:
                 ids.extend(self._word(META + word))
+        if not ids or norm.endswith(" "):  # the encoder keeps a trailing (or lone) space as a piece of its own
+            ids.extend(self._word(META))
         return ids
 
 

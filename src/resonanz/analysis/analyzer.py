@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import lexicon
+from .embcache import RecentCache
 from .entities import Catalog, find_entities, key_phrases
 from .features import clean_text
 from .language import detect_language, has_content
@@ -46,11 +47,17 @@ class Analyzer:
 
     ``embedder``: by default the configured one (``get_embedder()``) if the
     model was trained with embeddings; pass None to run without (lower quality,
-    about ten times faster).
+    about ten times faster). ``recent``: how many texts' vectors to keep in
+    memory (0: none), so a text seen again is not embedded again. ``fast``: an
+    embedder approximating the encoder's vectors cheaply (``static.py``); the
+    model predicts on its vectors first, and only texts whose sentiment is
+    below ``fast_unsure`` or with an intent within ``fast_band`` of the
+    threshold are embedded by the encoder and predicted again.
     """
 
     def __init__(self, model_dir: Path | str | None = None, embedder=_DEFAULT, *, labels: list[str] | None = None,
-                 intent_threshold: float = 0.5) -> None:
+                 intent_threshold: float = 0.5, recent: int = 4096, fast=None, fast_unsure: float = 0.6,
+                 fast_band: float = 0.25) -> None:
         self.store = ModelStore(model_dir) if model_dir else None
         self.version, self.model = ("lexicon-only", None)
         if self.store:
@@ -62,6 +69,9 @@ class Analyzer:
 
                 embedder = get_embedder()
         self.embedder = embedder
+        self.recent = RecentCache(recent)  # vectors of the last texts: repeated texts are not embedded again
+        self.fast, self.fast_unsure, self.fast_band = fast, fast_unsure, fast_band
+        self.fast_counts = [0, 0]  # texts decided on the fast vectors, texts that needed the encoder
         self.labels = list(labels) if labels else None
         self.intent_threshold = intent_threshold
 
@@ -82,6 +92,28 @@ class Analyzer:
             out.extend(self._batch(list(texts[i : i + batch_size]), catalog, kind))
         return out
 
+    def _predict_embedded(self, sub: list[str]):
+        """Encoder vectors for every text; with a ``fast`` embedder, only for the texts its vectors leave unsure."""
+        if self.fast is None:
+            return self.model.predict(sub, embed_texts(self.embedder, sub, self.recent))
+        s, ip = self.model.predict(sub, self.fast.embed_queries(sub))
+        unsure = np.zeros(len(sub), dtype=bool)
+        if s is not None:
+            unsure |= s.max(axis=1) < self.fast_unsure
+        if ip is not None:  # an intent near its threshold decides routing and the bot: ask the encoder
+            unsure |= (np.abs(ip - self.intent_threshold) < self.fast_band).any(axis=1)
+        idx = np.flatnonzero(unsure)
+        self.fast_counts[0] += len(sub) - len(idx)
+        self.fast_counts[1] += len(idx)
+        if len(idx):
+            part = [sub[i] for i in idx]
+            s2, ip2 = self.model.predict(part, embed_texts(self.embedder, part, self.recent))
+            if s is not None:
+                s[idx] = s2
+            if ip is not None:
+                ip[idx] = ip2
+        return s, ip
+
     # -----------------------------------------------------------------------
     def _batch(self, raw: list, catalog: Catalog | None, kind: str) -> list[AnalysisResult]:
         texts = [clean_text(t) for t in raw]
@@ -93,11 +125,11 @@ class Analyzer:
         if real:
             sub = [texts[i] for i in real]
             if self.model is not None:
-                E = None
                 if self.embedder is not None and self.model.embedder_name:
-                    E = embed_texts(self.embedder, sub, None)
+                    s, ip = self._predict_embedded(sub)
                     used_emb = True
-                s, ip = self.model.predict(sub, E)
+                else:
+                    s, ip = self.model.predict(sub, None)
                 if s is not None:
                     sent_p[real] = s
                 if ip is not None:

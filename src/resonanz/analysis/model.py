@@ -95,6 +95,10 @@ def train_model(examples: list[Example], embedder=None, cache: EmbeddingCache | 
     check_examples(examples)
     texts = [clean_text(e.text) for e in examples]
     weights = np.array([e.weight for e in examples], dtype=float)
+    if embedder is not None:  # the seed corpus's vectors ship with the package (analysis/seedvectors.py)
+        from .seedvectors import seeded_cache
+
+        cache = seeded_cache(embedder, cache)[0]
     E = embed_texts(embedder, texts, cache, progress)
     feat = Featurizer().fit(texts)
     X = feat.transform(texts)

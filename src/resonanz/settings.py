@@ -147,7 +147,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'resonan
 # request waits up to RESONANZ_DB_POOL_TIMEOUT seconds for one (then a 503 "try again"). Behind PgBouncer in
 # transaction mode set RESONANZ_DB_POOL=0; RESONANZ_DB_CONN_MAX_AGE then keeps connections that many seconds.
 DB_POOL = os.environ.get("RESONANZ_DB_POOL", "1") != "0"
-DB_POOL_SIZE = int(os.environ.get("RESONANZ_DB_POOL_SIZE", "8"))
+DB_POOL_SIZE = int(os.environ.get("RESONANZ_DB_POOL_SIZE", "16"))
 DB_POOL_TIMEOUT = float(os.environ.get("RESONANZ_DB_POOL_TIMEOUT", "10"))
 DB_CONN_MAX_AGE = int(os.environ.get("RESONANZ_DB_CONN_MAX_AGE", "0"))
 

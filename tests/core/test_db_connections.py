@@ -32,7 +32,7 @@ def _config(monkeypatch, **env) -> dict:
 def test_postgresql_uses_a_bounded_pool_and_never_keeps_a_connection_per_thread(monkeypatch):
     config = _config(monkeypatch)
     assert config["CONN_MAX_AGE"] == 0 and config["CONN_HEALTH_CHECKS"] is True
-    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 10.0}
+    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 16, "timeout": 10.0}
     sized = _config(monkeypatch, RESONANZ_DB_POOL_SIZE="20", RESONANZ_DB_POOL_TIMEOUT="3")
     assert sized["OPTIONS"]["pool"]["max_size"] == 20 and sized["OPTIONS"]["pool"]["timeout"] == 3.0
 
@@ -50,4 +50,4 @@ def test_the_running_suite_on_postgresql_takes_its_connections_from_the_pool(cli
     if connection.vendor != "postgresql":
         pytest.skip("the pool is PostgreSQL's")
     assert client.get("/healthz").status_code in (200, 503)
-    assert connection.pool is not None and connection.pool.max_size == 8
+    assert connection.pool is not None and connection.pool.max_size == 16

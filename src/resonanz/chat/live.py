@@ -27,6 +27,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
+from django.db import close_old_connections
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
 from resonanz.chat.access import Refused, Visitor, own_origin, request_origin, with_cors
@@ -45,8 +46,17 @@ TYPING_EVERY = 1.0  # seconds between looks at the agent's typing signal per str
 
 def in_pool(function):
     """Database work of the streams in the shared thread pool (a few threads, a few database connections),
-    not in one thread per request as Django's default would: 500 open streams must not mean 500 connections."""
-    return sync_to_async(function, thread_sensitive=False)
+    not in one thread per request as Django's default would: 500 open streams must not mean 500 connections.
+    Each call gives its connection back when it is done (to the PostgreSQL pool, or closed on SQLite): the pool's
+    threads live on, and a connection kept per idle thread would be lost to the web requests."""
+
+    def work(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(work, thread_sensitive=False)
 
 
 def can_stream(request: HttpRequest) -> bool:

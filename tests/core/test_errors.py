@@ -62,7 +62,7 @@ def test_unhandled_error_is_logged_with_its_traceback_and_the_page_shows_the_req
     assert response.status_code == 500
     request_id = response["X-Request-ID"]
     page = response.content.decode()
-    assert "Something went wrong" in page and request_id in page and "<!doctype html>" in page
+    assert "Something went wrong" in page and request_id in page and page.startswith("<!doctype html>")
     assert marker not in page  # the page does not show the error itself
     entry = entry_with(request_id)
     assert "ERROR django.request" in entry
@@ -153,6 +153,7 @@ def test_a_database_failure_outside_the_view_is_a_503_to_try_again_not_a_500(set
     page = client.get("/fine/", HTTP_ACCEPT="text/html", HTTP_ACCEPT_LANGUAGE="de")
     assert page.status_code == 503 and page["Retry-After"] == "5"
     assert "Einen Moment bitte" in page.content.decode() and page["X-Request-ID"] in page.content.decode()
+    assert page.content.decode().startswith("<!doctype html>")  # nothing of the template's own comments shows
     api = client.get("/api/fails/")
     assert api.status_code == 503 and api["Retry-After"] == "5"
     assert "Send the request again" in api.json()["error"] and api.json()["request_id"] == api["X-Request-ID"]

@@ -327,7 +327,7 @@ class ModerationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(ModerationSerializer(entry).data, status=201)
 
     @extend_schema(responses=cur.HeldPostSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # at most 50 of each kind: one list, as documented
     def held(self, request):
         """New members' posts waiting for a moderator (up to 50 of each kind, oldest first); approve or remove
         them with a POST here."""

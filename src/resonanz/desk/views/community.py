@@ -50,17 +50,7 @@ def _target(kind: str, pk: int):
 
 
 def _link(kind: str, obj) -> str:
-    if obj is None:
-        return ""
-    if kind == "question":
-        return f"/community/q/{obj.pk}/"
-    if kind == "answer":
-        return f"/community/q/{obj.question_id}/#a{obj.pk}"
-    if kind == "idea":
-        return f"/community/ideas/{obj.pk}/"
-    if obj.idea_id:
-        return f"/community/ideas/{obj.idea_id}/#comments"
-    return f"/community/q/{obj.question_id or obj.answer.question_id}/"
+    return queries.post_url(kind, obj) if obj is not None else ""
 
 
 def _text(kind: str, obj) -> str:

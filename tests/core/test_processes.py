@@ -124,3 +124,46 @@ def _answers(port: int) -> bool:
         return True
     except requests.RequestException:
         return False
+
+
+# `resonanz run` keeps an idle HTTP connection open longer than an agent pauses between clicks: with uvicorn's
+# default (5 s) a client reusing its connection just as the server closed it got "connection reset by peer"
+# under load (bench/load.py, agents acting every 5–15 s).
+REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
+
+
+def _response(sock: socket.socket) -> bytes:
+    """One whole response (headers and Content-Length body), or what came before the server closed."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head
+
+
+def test_an_idle_connection_is_still_open_after_seven_seconds(env, tmp_path):
+    port = free_port()
+    run = subprocess.Popen([sys.executable, "-m", "resonanz.cli", "run", "--no-worker", "--port", str(port)],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        wait_for(lambda: _answers(port), 90, "the web server to answer")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(REQUEST)
+            assert _response(sock).startswith(b"HTTP/1.1 ")
+            time.sleep(7)
+            sock.sendall(REQUEST)
+            second = _response(sock)
+        assert second.startswith(b"HTTP/1.1 "), f"the server closed the idle connection: {second!r}"
+    finally:
+        run.terminate()
+        run.wait(20)

@@ -11,7 +11,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from resonanz.core.processes import die_with_parent
+from resonanz.core.processes import KEEP_ALIVE_SECONDS, die_with_parent
 
 
 class Command(BaseCommand):
@@ -44,7 +44,8 @@ class Command(BaseCommand):
             processes[-1].leads_group = True
         processes.append(subprocess.Popen([
             sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", host, "--port", str(port),
-            "--lifespan", "off", "--no-access-log", *(["--workers", str(workers)] if workers > 1 else []),
+            "--lifespan", "off", "--no-access-log", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),
+            *(["--workers", str(workers)] if workers > 1 else []),
         ], env={**env, "RESONANZ_PROCESS": "web"}, preexec_fn=die_with_parent))
         self.stdout.write(self.style.SUCCESS(f"Resonanz runs at http://{host}:{port}/ (Ctrl-C stops it)"))
         stopping = False

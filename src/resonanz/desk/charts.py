@@ -84,7 +84,8 @@ def bars(label: str, rows: list[tuple[str, dict[str, float]]], names: dict[str, 
     label_w, row_h, pad = 110, 26, 4
     height = max(len(rows), 1) * row_h + 22
     peak = max((sum(v.values()) for _, v in rows), default=0) or 1
-    plot_w = width - label_w - 80
+    # room for the longest number or note after a bar ("22 (vorher: 13)"), so it is never cut off
+    plot_w = width - label_w - max(80, 8 + 7 * max((len(t) for t in suffix or []), default=0))
     body = []
     keys = list(dict.fromkeys(k for _, v in rows for k in v))
     if len(keys) > 1:

@@ -65,7 +65,11 @@ def clusters(sel, *, sample: int = SAMPLE, top: int = TOP, embed=None) -> dict:
         for f in inside:
             # counted back from the end: the last column is the newest whole week, a partial one is the oldest
             weeks[steps - 1 - min(steps - 1, max(0, int((sel.end - f.hour - HOUR) // step)))] += 1
-        examples = [facts[i] for i in c.examples if i < len(now)] or inside[:3]
+        examples, seen = [], set()
+        for f in [facts[i] for i in c.examples if i < len(now)] + inside:  # the most typical, each text once
+            if _text(f).lower() not in seen and len(examples) < 3:
+                seen.add(_text(f).lower())
+                examples.append(f)
         groups.append({
             "label": c.label, "size": len(inside), "previous": previous,
             "change": (len(inside) - previous) / previous if previous else None, "weeks": weeks,

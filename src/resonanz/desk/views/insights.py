@@ -53,8 +53,8 @@ def topic_charts(sel: dashboard.Selection) -> dict:
                         links=[_items_link(sel, intent=r["intent"]) for r in intents],
                         suffix=[f'{r["n"]} ({_("before")}: {r["previous"]})' for r in intents]) if intents else None
     levels = dashboard.urgency(sel)
-    urgency_names = _urgency_names()
-    urgency_chart = bars(_("Urgency"), [(urgency_names[r["urgency"]], {"n": r["n"]}) for r in levels],
+    short = {"high": _("high"), "medium": _("medium"), "low": _("low")}  # the chart's title says "Urgency"
+    urgency_chart = bars(_("Urgency"), [(short[r["urgency"]], {"n": r["n"]}) for r in levels],
                          {"n": _("items")}, links=[_items_link(sel, urgency=r["urgency"]) for r in levels],
                          suffix=[f'{r["n"]} ({_("before")}: {r["previous"]})' for r in levels]
                          ) if any(r["n"] for r in levels) else None

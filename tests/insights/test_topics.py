@@ -197,6 +197,8 @@ def test_an_entity_spike_raises_its_own_alert_delivered_like_the_others(feed, ca
                                     password="pw-sup-12345", language="de"))
     page = client.get(f"/insights/alerts/{a.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Wettbewerber „Globex“" in page and "-Fache des erwarteten Niveaus" in page
+    api = client.get(f"/api/alerts/{a.pk}/").json()
+    assert (api["entity"], api["entity_kind"], api["intent"]) == ("Globex", "competitor", "") and api["ratio"] > 3
 
 
 def test_a_webhook_names_the_entity(feed, catalog):
@@ -240,6 +242,10 @@ def test_urgency_and_entity_charts_open_the_items_behind_each_bar(spread, lead):
     assert any(line.startswith(f"Globex,competitor,{globex},") for line in csv)
     csv = lead.get("/insights/export/urgency.csv", {"days": "365"}).content.decode().splitlines()
     assert csv[0] == "urgency,items,previous_period" and len(csv) == 4
+    data = lead.get("/api/insights/dashboard/", {"days": 365}).json()  # the API gives the same figures
+    assert data["urgency"] == dashboard.urgency(Selection(days=365))
+    assert [(r["key"], r["n"]) for r in data["entities"]] == [(r["key"], r["n"]) for r in
+                                                              dashboard.entities(Selection(days=365))]
 
 
 IDEAS_NOW = ["Bitte einen Dunkelmodus für die App, nachts zu hell.", "Ein Dunkelmodus in der App wäre toll.",

@@ -82,7 +82,10 @@ def test_topics_and_ideas_on_the_dashboard(live_server, browser, world):
     phone.check("insights-topics")
     phone.page.goto(base + "/insights/items/?days=30&urgency=high")
     assert "hohe Dringlichkeit" in phone.page.locator("h1").inner_text()
-    phone.check("insights-items-urgent")
+    phone.check()
+    phone.page.goto(base + "/insights/items/?days=30&entity=competitor:BrühBar")
+    assert phone.page.locator("ol.examples li").count() >= 3
+    phone.check("insights-items")
     phone.page.goto(base + "/insights/ideas/?days=30")
     assert phone.page.locator("li.idea-cluster").count() >= 2
     phone.check("insights-ideas")

@@ -2,7 +2,8 @@
 (Django stack, templates, SVG charts, KPIs) for 30 days, 365 days and one listening query, and, in the same
 run, the dashboard's aggregates read from the rollups (daily ones for whole days, hourly ones for the ends)
 against the same aggregates from the hourly rollups only and over the raw rows (facts and mentions) — the
-baselines the rollups exist to beat.
+baselines the rollups exist to beat. The charts include intents and urgency and the entities named most
+(with their urgency and entity rollups, insights 0004).
 
     python bench/dashboard.py [--items 1000000 --days 365 --queries 5 --requests 30 --raw-runs 3 --reuse
                                --database-url URL]
@@ -30,6 +31,9 @@ WORDS = ("Kaffeewerk Lieferung Paket defekt kaputt Frage Hilfe danke Espresso M�
 SENTIMENTS = ("negative", "neutral", "neutral", "positive")
 LANGS = ("de", "de", "de", "en", "other")
 INTENTS = ("", "", ",question,", ",complaint,", ",praise,", ",idea,", ",complaint,outage,")
+URGENCY = ("low", "low", "low", "medium", "high")
+ENTITIES = ("", "", "", ",brand:Kaffeewerk,", ",competitor:BrühBar,", ",brand:Kaffeewerk,product:Barista Pro,",
+            ",competitor:Tassenglück,", ",brand:Kaffeewerk,competitor:BrühBar,")
 
 
 def load(items: int, days: int, queries: int) -> list[int]:
@@ -61,7 +65,8 @@ def load(items: int, days: int, queries: int) -> list[int]:
             text = " ".join(rng.choices(WORDS, k=rng.randint(6, 16)))
             posts.append((ch, f"b{i}", text, ts(at), ts(at)))
             facts.append((first + i, ts(at), ts(hour), ch, rng.choice(LANGS), rng.choice(SENTIMENTS),
-                          rng.choice(INTENTS), f"user{i % 5000}", rng.randint(10, 9000)))
+                          rng.choice(INTENTS), f"user{i % 5000}", rng.randint(10, 9000), rng.choice(URGENCY),
+                          rng.choice(ENTITIES)))
             for q in qids:
                 if rng.random() < 0.1:
                     mentions.append((q, first + i, ts(hour)))
@@ -74,7 +79,7 @@ def load(items: int, days: int, queries: int) -> list[int]:
                 [(first + start + k, *p) for k, p in enumerate(posts)])
             cursor.executemany(
                 "INSERT INTO insights_fact (post_id, at, hour, channel_id, language, sentiment, intents, author, "
-                "reach, is_demo) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, false)", facts)
+                "reach, urgency, entities, is_demo) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, false)", facts)
             cursor.executemany("INSERT INTO insights_mention (query_id, fact_id, hour) SELECT %s, id, %s FROM "
                                "insights_fact WHERE post_id = %s", [(q, h, p) for q, p, h in mentions])
         print(f"  loaded {min(items, start + step):,}/{items:,} items", flush=True)
@@ -114,6 +119,10 @@ def raw_aggregates(sel) -> None:
     list(facts.values("language").annotate(c=Count("id")).order_by())
     list(facts.exclude(intents="").values("intents").annotate(c=Count("id")).order_by())
     list(sel.previous.facts().exclude(intents="").values("intents").annotate(c=Count("id")).order_by())
+    list(facts.values("urgency").annotate(c=Count("id")).order_by())
+    list(sel.previous.facts().values("urgency").annotate(c=Count("id")).order_by())
+    list(facts.exclude(entities="").values("entities", "sentiment").annotate(c=Count("id")).order_by())
+    list(sel.previous.facts().exclude(entities="").values("entities").annotate(c=Count("id")).order_by())
     from resonanz.insights.models import ListeningQuery, Mention
 
     for q in ListeningQuery.objects.filter(tag__in=("brand", "competitor")):
@@ -127,6 +136,8 @@ def rollup_aggregates(sel) -> None:
     dashboard.volume(sel)
     dashboard.by_channel_and_language(sel)
     dashboard.intents(sel)
+    dashboard.urgency(sel)
+    dashboard.entities(sel)
     dashboard.share_of_voice(sel)
 
 

@@ -87,10 +87,15 @@ class ListeningQueryViewSet(viewsets.ModelViewSet):
 
 
 class AlertSerializer(serializers.ModelSerializer):
+    intent = serializers.CharField(read_only=True, help_text="the intent that spiked, for an intent alert")
+    entity = serializers.CharField(read_only=True, help_text="the product, brand or competitor that spiked")
+    entity_kind = serializers.CharField(read_only=True)
+    ratio = serializers.FloatField(read_only=True, allow_null=True, help_text="observed / expected, for a volume alert")
+
     class Meta:
         model = Alert
-        fields = ["id", "key", "kind", "query", "label", "hour", "observed", "expected", "score", "terms", "fact_ids",
-                  "created_at", "acknowledged_by", "acknowledged_at"]
+        fields = ["id", "key", "kind", "query", "label", "hour", "observed", "expected", "score", "ratio", "intent",
+                  "entity", "entity_kind", "terms", "fact_ids", "created_at", "acknowledged_by", "acknowledged_at"]
 
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
@@ -157,7 +162,8 @@ class DashboardView(APIView):
             get_object_or_404(ListeningQuery, pk=-1)
         return Response({
             "selection": {**sel.params(), "start": sel.start, "end": sel.end},
-            "volume": dashboard.volume(sel), "intents": dashboard.intents(sel),
+            "volume": dashboard.volume(sel), "intents": dashboard.intents(sel), "urgency": dashboard.urgency(sel),
+            "entities": dashboard.entities(sel),
             "share_of_voice": dashboard.share_of_voice(sel), "driving_terms": dashboard.cached_terms(sel),
             "top_authors": dashboard.cached_authors(sel),
             **dashboard.by_channel_and_language(sel),

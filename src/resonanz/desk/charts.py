@@ -84,7 +84,8 @@ def bars(label: str, rows: list[tuple[str, dict[str, float]]], names: dict[str, 
     label_w, row_h, pad = 110, 26, 4
     height = max(len(rows), 1) * row_h + 22
     peak = max((sum(v.values()) for _, v in rows), default=0) or 1
-    plot_w = width - label_w - 80
+    # room for the longest number or note after a bar ("22 (vorher: 13)"), so it is never cut off
+    plot_w = width - label_w - max(80, 8 + 7 * max((len(t) for t in suffix or []), default=0))
     body = []
     keys = list(dict.fromkeys(k for _, v in rows for k in v))
     if len(keys) > 1:
@@ -116,3 +117,21 @@ def bars(label: str, rows: list[tuple[str, dict[str, float]]], names: dict[str, 
         body.append(f'<text x="{x + 6:.1f}" y="{y + row_h / 2 + 4:.1f}" font-size="12" fill="#333">'
                     f"{escape(text)}</text>")
     return _svg(width, height, label, body)
+
+
+def sparkline(label: str, values: list[float], names: list[str] | None = None, *, width: int = 120,
+              height: int = 28) -> SafeString:
+    """A tiny column chart for a trend next to a number (counts per week); each column says what it counts."""
+    n = max(len(values), 1)
+    peak = max(values, default=0) or 1
+    step = width / n
+    body = [f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" stroke="#ccc"/>']
+    for i, v in enumerate(values):
+        h = max((height - 2) * v / peak, 1 if v else 0)
+        title = f"{names[i]}: {_fmt(v)}" if names else _fmt(v)
+        body.append(f'<rect x="{i * step + step * 0.12:.1f}" y="{height - 0.5 - h:.1f}" width="{step * 0.76:.1f}" '
+                    f'height="{h:.1f}" fill="{BAR}"><title>{escape(title)}</title></rect>')
+    return mark_safe(  # noqa: S308 - every text in body went through escape()
+        f'<svg class="sparkline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>'
+        f"{''.join(body)}</svg>")

@@ -1,7 +1,10 @@
 """Early warning: the engine's spike detector fed with the hourly rollups, one detector per watched series.
 
-Watched: the volume and the negative share of every enabled listening query and of all items, and the
-volume of every intent (a topic). Each detector's state is saved (``DetectorState``) and fed only the
+Watched: the volume and the negative share of every enabled listening query and of all items, the
+volume of every intent (a topic), and the volume of every catalog entity (a product, brand or competitor
+named in items) that had at least ``ENTITY_MIN_ITEMS`` items in the last ``HISTORY_DAYS`` (the
+``ENTITY_MAX`` busiest; a product nobody names costs no detector). The detector's minimum volume and
+cooldown apply to every series alike, so a quiet product does not alarm on three posts. Each detector's state is saved (``DetectorState``) and fed only the
 hours completed since its last run; a new detector first replays up to ``HISTORY_DAYS`` of counted hours
 so it knows the series' rhythm before it may alert (its warm-up is in the detector). An alert names what
 spiked, the observed and expected level, the driving terms of the spike against the week before and the
@@ -24,13 +27,24 @@ from resonanz.analysis.terms import driving_terms
 from resonanz.core.events import publish
 from resonanz.insights import delivery
 from resonanz.insights.facts import hour_of
-from resonanz.insights.models import Alert, DetectorState, Fact, IntentRollup, ListeningQuery, Rollup
+from resonanz.insights.models import (
+    Alert,
+    DetectorState,
+    EntityRollup,
+    Fact,
+    IntentRollup,
+    ListeningQuery,
+    Rollup,
+)
+from resonanz.insights.topics import entity_key
 from resonanz.understanding.models import INTENTS
 
 log = logging.getLogger("resonanz.insights")
 HOUR = timedelta(hours=1)
 HISTORY_DAYS = 35
 SAMPLE = 400
+ENTITY_MIN_ITEMS = 20
+ENTITY_MAX = 100
 
 
 @dataclass
@@ -40,15 +54,26 @@ class Watched:
     label: str
     query: ListeningQuery | None = None
     intent: str = ""
+    entity: str = ""           # "competitor:Globex"
 
 
-def watched() -> list[Watched]:
+def watched_entities(end: datetime) -> list[tuple[str, str]]:
+    """(kind, name) of the entities worth a detector: named in enough items lately, the busiest first."""
+    rows = (EntityRollup.objects.filter(query_id=0, hour__gte=end - timedelta(days=HISTORY_DAYS), hour__lt=end)
+            .values("kind", "entity").annotate(c=Sum("n")).filter(c__gte=ENTITY_MIN_ITEMS)
+            .order_by("-c", "entity", "kind"))
+    return [(r["kind"], r["entity"]) for r in rows[:ENTITY_MAX]]
+
+
+def watched(end: datetime | None = None) -> list[Watched]:
     out = [Watched("volume:all", "volume", "all items"), Watched("negative:all", "negative", "all items")]
     for q in ListeningQuery.objects.filter(enabled=True):
         out += [Watched(f"volume:q{q.pk}", "volume", f"“{q.name}”", q),
                 Watched(f"negative:q{q.pk}", "negative", f"“{q.name}”", q)]
     out += [Watched(f"intent:{value}", "volume", f"intent {value}", intent=value) for value, _ in INTENTS
             if value != "spam"]
+    out += [Watched(f"entity:{entity_key(kind, name)}", "volume", f"{kind} “{name}”", entity=entity_key(kind, name))
+            for kind, name in watched_entities(end or hour_of(timezone.now()))]
     return out
 
 
@@ -56,6 +81,11 @@ def _series(w: Watched, start: datetime, end: datetime) -> dict[datetime, tuple[
     """Per hour in [start, end): (value, total) — the count, or the negatives and all items."""
     if w.intent:
         rows = (IntentRollup.objects.filter(query_id=0, intent=w.intent, hour__gte=start, hour__lt=end)
+                .values("hour").annotate(c=Sum("n")))
+        return {r["hour"]: (r["c"], r["c"]) for r in rows}
+    if w.entity:
+        kind, name = w.entity.split(":", 1)
+        rows = (EntityRollup.objects.filter(query_id=0, kind=kind, entity=name, hour__gte=start, hour__lt=end)
                 .values("hour").annotate(c=Sum("n")))
         return {r["hour"]: (r["c"], r["c"]) for r in rows}
     qid = w.query.pk if w.query else 0
@@ -68,7 +98,7 @@ def check(now: datetime | None = None) -> list[Alert]:
     """Feed every watched series up to the last complete hour; returns the alerts raised."""
     end = hour_of(now or timezone.now())  # the current hour is not complete yet
     made = []
-    for w in watched():
+    for w in watched(end):
         try:
             made += _check_one(w, end)
         except Exception:  # one broken series never stops the others
@@ -110,6 +140,8 @@ def _facts(w: Watched, start: datetime, end: datetime):
         facts = facts.filter(mentions__query=w.query)
     if w.intent:
         facts = facts.filter(intents__contains=f",{w.intent},")
+    if w.entity:
+        facts = facts.filter(entities__contains=f",{w.entity},")
     if w.kind == "negative":
         facts = facts.filter(sentiment="negative")
     return facts
@@ -145,9 +177,17 @@ def _store(w: Watched, hour: datetime, alert) -> Alert | None:
     return stored
 
 
+def how_far(alert: Alert) -> str:
+    """How far above the expected level: "4.2 times" (or the points of a share)."""
+    if alert.kind == "negative":
+        return f"+{100 * (alert.observed - alert.expected):.0f} points"
+    return f"{alert.observed / alert.expected:.1f} times the expected level" if alert.expected > 0 else "from nothing"
+
+
 def describe(alert: Alert) -> str:
     level = (f"{alert.observed:.0%} negative where {alert.expected:.0%} was usual" if alert.kind == "negative"
              else f"{alert.observed:g} items where {alert.expected:.1f} were expected")
+    level += f" ({how_far(alert)})"
     terms = ", ".join(t["term"] for t in alert.terms[:6]) or "no single term stands out"
     return f"{alert.label} at {alert.hour:%Y-%m-%d %H:00}: {level}. Driving terms: {terms}."
 
@@ -165,8 +205,17 @@ RISING_FOR = timedelta(hours=24)
 
 
 def topic_rising(label: str, now: datetime) -> bool | None:
-    """The rules' “rising topic” for an intent: its volume detector alerted in the last 24 hours (the
-    ``topic_rising`` hook). Topics no detector watches (entities, spam) are left to the rules' own count."""
-    if not label or label.startswith("entity:") or label == "spam" or label not in dict(INTENTS):
+    """The rules' “rising topic” for an intent or an entity ("entity:Globex"): its volume detector alerted in
+    the last 24 hours (the ``topic_rising`` hook). Topics no detector watches (spam, an entity too rarely
+    named to have one) are left to the rules' own count."""
+    if label.startswith("entity:"):
+        name = entity_key("", label[7:])[1:]
+        keys = list(DetectorState.objects.filter(key__startswith="entity:", key__endswith=f":{name}")
+                    .values_list("key", flat=True))
+        keys = [k for k in keys if k.split(":", 2)[2:] == [name]]
+        if not keys:
+            return None
+        return Alert.objects.filter(key__in=keys, hour__gte=now - RISING_FOR - HOUR).exists()
+    if not label or label == "spam" or label not in dict(INTENTS):
         return None
     return Alert.objects.filter(key=f"intent:{label}", hour__gte=now - RISING_FOR - HOUR).exists()

@@ -21,10 +21,15 @@ class InsightsConfig(AppConfig):
 
     @staticmethod
     def on_setup(stdout) -> None:
-        """Daily rollups for a database from before them, or after ``TIME_ZONE`` changed (with a bar)."""
+        """Urgency and entities of facts stored before they were kept, and daily rollups for a database from
+        before them or after ``TIME_ZONE`` changed (each with a bar)."""
         from resonanz.core.progress import Progress
-        from resonanz.insights import days
+        from resonanz.insights import days, topics
 
+        missing = topics.missing()
+        if missing:
+            with Progress("urgency and entities of older items", missing, unit="items") as bar:
+                topics.catch_up(bar)
         if days.ready():
             return
         with Progress(f"daily rollups ({days.company_zone().key})", days.count_days(), unit="days") as bar:

@@ -28,15 +28,20 @@ from resonanz.insights import days
 from resonanz.insights.facts import hour_of
 from resonanz.insights.models import (
     Alert,
+    DailyEntityRollup,
     DailyIntentRollup,
     DailyRollup,
+    DailyUrgencyRollup,
+    EntityRollup,
     Fact,
     Goal,
     IntentRollup,
     ListeningQuery,
     Rollup,
     Survey,
+    UrgencyRollup,
 )
+from resonanz.insights.topics import URGENCY_LEVELS, entity_key
 
 PERIODS = (1, 7, 30, 90, 365)
 SENTIMENT_ORDER = ("negative", "neutral", "positive")
@@ -114,15 +119,19 @@ def buckets(sel: Selection) -> list[str]:
     return out
 
 
+ROLLUPS = {"": (Rollup, DailyRollup), "intent": (IntentRollup, DailyIntentRollup),
+           "urgency": (UrgencyRollup, DailyUrgencyRollup), "entity": (EntityRollup, DailyEntityRollup)}
+
+
 def counts(sel: Selection, fields: tuple[str, ...], *, intent: bool = False,
-           query_ids: list[int] | None = None) -> Counter:
+           query_ids: list[int] | None = None, table: str = "") -> Counter:
     """Items in the selection grouped by ``fields`` (rollup columns, and ``bucket``: the chart's day or hour).
 
     Ranges of days read the daily rollups for the whole days of the company's time zone and the hourly
     rollups only for the partial days at the ends (``days.split``), so the sums equal the hourly ones
     exactly; a year is about 365 × cells rows instead of 8,760 × cells.
     """
-    hourly_model, daily_model = (IntentRollup, DailyIntentRollup) if intent else (Rollup, DailyRollup)
+    hourly_model, daily_model = ROLLUPS["intent" if intent else table]
     qids = query_ids if query_ids is not None else [sel.query.pk if sel.query else 0]
     whole, edges = (None, [(sel.start, sel.end)]) if sel.hourly or not days.ready() \
         else days.split(sel.start, sel.end)
@@ -203,6 +212,68 @@ def intents(sel: Selection) -> list[dict]:
     prev = counts(sel.previous, ("intent",), intent=True)
     return [{"intent": i, "n": c, "previous": prev.get((i,), 0)}
             for (i,), c in _ranked(counts(sel, ("intent",), intent=True))]
+
+
+def urgency(sel: Selection) -> list[dict]:
+    """Items per urgency level (high, medium, low), with the previous period's."""
+    now, prev = counts(sel, ("urgency",), table="urgency"), counts(sel.previous, ("urgency",), table="urgency")
+    return [{"urgency": u, "n": now.get((u,), 0), "previous": prev.get((u,), 0)} for u in URGENCY_LEVELS]
+
+
+def entities(sel: Selection, top: int = 12) -> list[dict]:
+    """The products, brands and competitors named most in the selection, each with its sentiment split and
+    the previous period's count (``key`` is what the items list and the alerts filter by)."""
+    found = counts(sel, ("kind", "entity", "sentiment"), table="entity")
+    rows: dict[tuple[str, str], dict] = {}
+    for (kind, name, sentiment), c in found.items():
+        r = rows.setdefault((kind, name), {"kind": kind, "entity": name, "key": entity_key(kind, name), "n": 0,
+                                           **dict.fromkeys(SENTIMENT_ORDER, 0)})
+        r["n"] += c
+        if sentiment in SENTIMENT_ORDER:
+            r[sentiment] += c
+    ranked = sorted(rows.values(), key=lambda r: (-r["n"], r["entity"], r["kind"]))[:top]
+    prev = counts(sel.previous, ("kind", "entity"), table="entity") if ranked else Counter()
+    for r in ranked:
+        r["previous"] = prev.get((r["kind"], r["entity"]), 0)
+        r["negative_share"] = r["negative"] / r["n"] if r["n"] else None
+    return ranked
+
+
+ITEM_FILTERS = ("intent", "entity", "urgency", "sentiment", "day")
+ITEMS_PAGE = 50
+
+
+def drill_filters(params) -> dict[str, str]:
+    """The chart segment a person clicked (an intent, an entity, an urgency level, a sentiment, a day)."""
+    out = {}
+    for key in ITEM_FILTERS:
+        value = str(params.get(key, ""))[:140]
+        if value and "," not in value:
+            out[key] = value
+    return out
+
+
+def items(sel: Selection, filters: dict[str, str], limit: int = ITEMS_PAGE) -> tuple[list[Fact], int]:
+    """The items behind a chart segment, newest first (``limit`` of them) and how many there are."""
+    facts = sel.facts()
+    if filters.get("intent"):
+        facts = facts.filter(intents__contains=f",{filters['intent']},")
+    if filters.get("entity"):
+        facts = facts.filter(entities__contains=f",{filters['entity']},")
+    if filters.get("urgency") in URGENCY_LEVELS:
+        facts = facts.filter(urgency=filters["urgency"])
+    if filters.get("sentiment") in SENTIMENT_ORDER:
+        facts = facts.filter(sentiment=filters["sentiment"])
+    if filters.get("day"):
+        try:
+            day = datetime.fromisoformat(filters["day"][:10]).date()
+        except ValueError:
+            day = None
+        if day is not None:
+            facts = facts.filter(hour__gte=days.day_start(day), hour__lt=days.day_start(day + timedelta(days=1)))
+    total = facts.count()
+    rows = list(facts.select_related("post", "message", "channel").order_by("-at", "-pk")[:limit])
+    return rows, total
 
 
 def share_of_voice(sel: Selection) -> list[dict]:
@@ -450,3 +521,10 @@ def alerts(sel: Selection, limit: int = 10) -> list[Alert]:
         qs = qs.filter(query=sel.query)
     return list(qs[:limit])
 
+
+
+def cached_ideas(sel: Selection, seconds: int = 300) -> dict:
+    """The idea clusters of a selection (``insights.ideas``), kept a few minutes: clustering embeds texts."""
+    from resonanz.insights import ideas
+
+    return _cached("ideas", ideas.clusters, sel, seconds)

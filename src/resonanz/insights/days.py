@@ -29,7 +29,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
-from resonanz.insights.models import DailyIntentRollup, DailyRollup, DailyRollupState, IntentRollup, Rollup
+from resonanz.insights.models import (
+    DailyEntityRollup,
+    DailyIntentRollup,
+    DailyRollup,
+    DailyRollupState,
+    DailyUrgencyRollup,
+    EntityRollup,
+    IntentRollup,
+    Rollup,
+    UrgencyRollup,
+)
 
 ONE_DAY = timedelta(days=1)
 
@@ -76,9 +86,11 @@ def ready() -> bool:
     return not DailyRollupState.objects.exclude(zone=settings.TIME_ZONE).exists()
 
 
-_COPY = (
+_COPY = (  # daily model, hourly model, the columns besides query, channel and language
     (DailyRollup, Rollup, "sentiment"),
     (DailyIntentRollup, IntentRollup, "intent"),
+    (DailyUrgencyRollup, UrgencyRollup, "urgency"),
+    (DailyEntityRollup, EntityRollup, "kind, entity, sentiment"),
 )
 
 

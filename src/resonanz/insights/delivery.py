@@ -40,7 +40,9 @@ def payload(alert: Alert, text: str) -> dict:
     return {"event": "insights.alert", "alert": {
         "id": alert.pk, "kind": alert.kind, "key": alert.key, "label": alert.label,
         "hour": alert.hour.isoformat(), "observed": alert.observed, "expected": alert.expected,
-        "score": alert.score, "query": {"id": alert.query_id, "name": alert.query.name} if alert.query else None,
+        "score": alert.score, "ratio": round(alert.observed / alert.expected, 2) if alert.expected > 0 else None,
+        "intent": alert.intent or None, "entity": alert.entity or None,
+        "entity_kind": alert.entity_kind or None, "query": {"id": alert.query_id, "name": alert.query.name} if alert.query else None,
         "driving_terms": [t.get("term") for t in alert.terms], "first_items": alert.fact_ids,
         "text": text, "url": alert_url(alert)}}
 

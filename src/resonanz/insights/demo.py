@@ -1,7 +1,9 @@
 """Demo posts for the listening dashboards: 30 days about an invented coffee brand (Kaffeewerk), two
 competitors (BrühBar, Tassenglück), a product launch (Barista Pro, 10 days ago, with teasers in the ten days before) and a complaint spike about
-late deliveries (3 days ago), written by the Resonanz team. ``resonanz insights demo`` loads them through
-the real intake and pipeline, and creates the brand, competitor and product queries.
+late deliveries (3 days ago), and ideas (oat milk asked for more and more often, a refill pack, an app), written
+by the Resonanz team. ``resonanz insights demo`` puts the brand, product and competitors in the catalog (so the
+dashboard counts the entities), loads the posts through the real intake and pipeline, and creates the brand,
+competitor and product queries.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from resonanz.connectors.models import Channel
 from resonanz.core.pipeline import run_until_empty
 from resonanz.insights import actions, alerts
 from resonanz.insights.backfill import run_backfill
-from resonanz.insights.demo_texts import CALM, LAUNCH, SPIKE, TEASER
+from resonanz.insights.demo_texts import CALM, CATALOG, IDEAS, LAUNCH, SPIKE, TEASER
 from resonanz.insights.models import ListeningQuery
 from resonanz.listening.actions import InboundPost, ingest_post
 from resonanz.listening.models import Post
+from resonanz.understanding.actions import delete_catalog_entry, save_catalog_entry
+from resonanz.understanding.models import CatalogEntry
 
 CHANNEL = "Demo: Blogs und Foren"
 SPIKE_POSTS = 36
@@ -39,6 +43,9 @@ def load(*, scale: float = 1.0, seed: int = 7, queries: bool = True,
         kind="feed", name=CHANNEL, settings={"feeds": []}, is_demo=True)
     if Post.objects.filter(channel=channel).exists():
         return 0
+    for name, kind in CATALOG:
+        if not CatalogEntry.objects.filter(name__iexact=name, kind=kind).exists():
+            save_catalog_entry(name=name, kind=kind)
     rng = random.Random(seed)
     now = timezone.now()
     n = 0
@@ -58,6 +65,12 @@ def load(*, scale: float = 1.0, seed: int = 7, queries: bool = True,
         if 1 <= day <= 10:  # the launch: many posts in the first days, fewer later
             for _ in range(round((12 - day) * 0.6 * scale)):
                 add(rng.choice(LAUNCH), now - timedelta(days=day, hours=rng.uniform(-6, 6)))
+    ideas = {theme: [t for th, t in IDEAS if th == theme] for theme, _t in IDEAS}
+    for day in range(30, 0, -1):  # oat milk: now and then at first, most days lately; the others steady
+        if rng.random() < (0.2 if day > 14 else 0.8):
+            add(rng.choice(ideas["oat"]), now - timedelta(days=day, hours=rng.uniform(-8, 8)))
+        if day % 6 == 0:
+            add(rng.choice(ideas["refill" if day % 12 else "app"]), now - timedelta(days=day, hours=rng.uniform(-8, 8)))
     for k in range(SPIKE_POSTS):  # the complaint spike, three days ago, within 100 minutes (any scale)
         add(rng.choice(SPIKE), now - timedelta(days=3, minutes=k * 100 / SPIKE_POSTS))
     run_until_empty()
@@ -81,4 +94,8 @@ def remove() -> int:
     for q in ListeningQuery.objects.filter(name__in=[name for name, *_ in QUERIES]):
         actions.delete_query(q)
     channel.delete()
+    for name, kind in CATALOG:
+        entry = CatalogEntry.objects.filter(name=name, kind=kind).first()
+        if entry is not None:
+            delete_catalog_entry(entry)
     return count

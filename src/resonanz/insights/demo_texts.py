@@ -34,3 +34,19 @@ TEASER = [
     "Gerüchte über die Barista Pro von Kaffeewerk: kommt sie mit Milchaufschäumer?",
     "Is the Kaffeewerk Barista Pro worth waiting for? The teaser looks nice.",
 ]
+
+# Ideas and suggestions (the dashboard groups them): oat milk asked for more and more, a refill pack, an app.
+IDEAS = [
+    ("oat", "Kaffeewerk sollte Hafermilch im Abo anbieten, das wäre super."),
+    ("oat", "Vorschlag an Kaffeewerk: Hafermilch als Option im Abo, bitte!"),
+    ("oat", "Please add oat milk to the Kaffeewerk subscription, that would be great."),
+    ("oat", "Wäre toll, wenn es beim Kaffeewerk Abo auch Hafermilch gäbe."),
+    ("refill", "Idee: Nachfüllpackungen für die Kaffeewerk Bohnen, weniger Verpackungsmüll."),
+    ("refill", "Kaffeewerk könnte Nachfüllbeutel statt Dosen verkaufen, wäre nachhaltiger."),
+    ("app", "Ich wünsche mir eine Kaffeewerk App zum schnellen Nachbestellen."),
+    ("app", "Eine App zum Nachbestellen bei Kaffeewerk wäre praktisch, bitte einbauen."),
+]
+
+# The catalog entries the demo's items name (the engine finds them; the dashboard counts them).
+CATALOG = [("Kaffeewerk", "brand"), ("Barista Pro", "product"), ("BrühBar", "competitor"),
+           ("Tassenglück", "competitor")]

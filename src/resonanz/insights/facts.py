@@ -16,9 +16,9 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 
-from resonanz.insights import days
+from resonanz.insights import days, topics
 from resonanz.insights.matching import Compiled, matching_ids
-from resonanz.insights.models import Fact, IntentRollup, Mention, Rollup
+from resonanz.insights.models import EntityRollup, Fact, IntentRollup, Mention, Rollup, UrgencyRollup
 from resonanz.understanding.models import Analysis
 
 
@@ -46,7 +46,8 @@ def write_facts(items: list) -> list[tuple[Fact, object]]:
             continue
         at = item_time(item)
         values = dict(at=at, hour=hour_of(at), channel_id=item.channel_id, language=a.language,
-                      sentiment=a.sentiment, intents=a.intent_labels,
+                      sentiment=a.sentiment, intents=a.intent_labels, urgency=topics.urgency_level(a.urgency),
+                      entities=topics.encode_entities(a.entities),
                       author=(getattr(item, "author_handle", "") or getattr(item, "author", ""))[:320]
                       if kind == "post" else str(item.author_contact_id or ""),
                       reach=getattr(item, "reach", None), is_demo=bool(getattr(item, "is_demo", False)))
@@ -72,7 +73,7 @@ def write_facts(items: list) -> list[tuple[Fact, object]]:
 
 def _analyses(kind: str, items: list) -> Iterable[Analysis]:
     for a in Analysis.objects.filter(**{f"{kind}__in": items}).only(
-            f"{kind}_id", "language", "sentiment", "intent_labels"):
+            f"{kind}_id", "language", "sentiment", "intent_labels", "urgency", "result"):
         a.pk_item = getattr(a, f"{kind}_id")
         yield a
 
@@ -143,5 +144,35 @@ def _recount(hours: list[datetime]) -> None:
             intents[(qid, hour, ch, lang, i)] += 1
     IntentRollup.objects.bulk_create([IntentRollup(query_id=q, hour=h, channel_id=c, language=lg, intent=i, n=n)
                                       for (q, h, c, lg, i), n in intents.items()], batch_size=1000)
+    _recount_topics(hours)
     tz = days.company_zone()
     days.recount_days({days.day_of(h, tz) for h in hours}, tz)  # the days these hours belong to, same transaction
+
+
+def _recount_topics(hours: list[datetime]) -> None:
+    """The urgency and entity rollups of these hours (inside ``_recount``'s transaction)."""
+    UrgencyRollup.objects.filter(hour__in=hours).delete()
+    EntityRollup.objects.filter(hour__in=hours).delete()
+    group = ("hour", "channel_id", "language", "urgency")
+    rows = [UrgencyRollup(query_id=0, n=r["n"], **{k: r[k] for k in group})
+            for r in Fact.objects.filter(hour__in=hours).exclude(urgency="").values(*group)
+            .annotate(n=Count("id")).order_by()]
+    rows += [UrgencyRollup(query_id=r["query_id"], hour=r["fact__hour"], channel_id=r["fact__channel_id"],
+                           language=r["fact__language"], urgency=r["fact__urgency"], n=r["n"])
+             for r in Mention.objects.filter(fact__hour__in=hours).exclude(fact__urgency="")
+             .values("query_id", *(f"fact__{k}" for k in group)).annotate(n=Count("id")).order_by()]
+    UrgencyRollup.objects.bulk_create(rows, batch_size=1000)
+    entities: Counter = Counter()
+    for hour, ch, lang, sentiment, value in (Fact.objects.filter(hour__in=hours).exclude(entities="")
+                                             .values_list("hour", "channel_id", "language", "sentiment", "entities")):
+        for kind, name in topics.decode_entities(value):
+            entities[(0, hour, ch, lang, kind, name, sentiment)] += 1
+    for qid, hour, ch, lang, sentiment, value in (
+            Mention.objects.filter(fact__hour__in=hours).exclude(fact__entities="")
+            .values_list("query_id", "fact__hour", "fact__channel_id", "fact__language", "fact__sentiment",
+                         "fact__entities")):
+        for kind, name in topics.decode_entities(value):
+            entities[(qid, hour, ch, lang, kind, name, sentiment)] += 1
+    EntityRollup.objects.bulk_create([
+        EntityRollup(query_id=q, hour=h, channel_id=c, language=lg, kind=k, entity=e, sentiment=s, n=n)
+        for (q, h, c, lg, k, e, s), n in entities.items()], batch_size=1000)

@@ -78,6 +78,9 @@ class Fact(models.Model):
     language = models.CharField(max_length=8)
     sentiment = models.CharField(max_length=10)
     intents = models.CharField(max_length=300, blank=True)  # ",complaint,outage,"
+    # "high", "medium" or "low" (``insights.topics.urgency_level``); "" on facts from before it was kept
+    urgency = models.CharField(max_length=6, blank=True, default="")
+    entities = models.CharField(max_length=1000, blank=True, default="")  # ",competitor:Globex,product:Kettle,"
     author = models.CharField(max_length=320, blank=True)
     reach = models.PositiveIntegerField(null=True, blank=True)
     is_demo = models.BooleanField(default=False)
@@ -134,6 +137,42 @@ class IntentRollup(models.Model):
                                                name="intentrollup_unique_cell")]
 
 
+class UrgencyRollup(models.Model):
+    """Items per hour, query, channel, language and urgency level (high, medium, low)."""
+
+    hour = models.DateTimeField()
+    query_id = models.IntegerField(default=0)
+    channel_id = models.IntegerField()
+    language = models.CharField(max_length=8)
+    urgency = models.CharField(max_length=6)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "hour"], name="urgencyrollup_query_hour")]
+        constraints = [models.UniqueConstraint(fields=["hour", "query_id", "channel_id", "language", "urgency"],
+                                               name="urgencyrollup_unique_cell")]
+
+
+class EntityRollup(models.Model):
+    """Items naming a catalog entity (a product, brand, competitor) per hour, query, channel, language and
+    sentiment: the entities chart and the entity spike detectors read it."""
+
+    hour = models.DateTimeField()
+    query_id = models.IntegerField(default=0)
+    channel_id = models.IntegerField()
+    language = models.CharField(max_length=8)
+    kind = models.CharField(max_length=12)
+    entity = models.CharField(max_length=120)
+    sentiment = models.CharField(max_length=10)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "hour"], name="entityrollup_query_hour")]
+        constraints = [models.UniqueConstraint(
+            fields=["hour", "query_id", "channel_id", "language", "kind", "entity", "sentiment"],
+            name="entityrollup_unique_cell")]
+
+
 class DailyRollup(models.Model):
     """``Rollup`` summed per day of the company's time zone (``insights/days.py``): what long ranges read."""
 
@@ -164,6 +203,37 @@ class DailyIntentRollup(models.Model):
                                                name="dailyintentrollup_unique_cell")]
 
 
+class DailyUrgencyRollup(models.Model):
+    day = models.DateField()
+    query_id = models.IntegerField(default=0)
+    channel_id = models.IntegerField()
+    language = models.CharField(max_length=8)
+    urgency = models.CharField(max_length=6)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "day"], name="dailyurgencyrollup_query_day")]
+        constraints = [models.UniqueConstraint(fields=["day", "query_id", "channel_id", "language", "urgency"],
+                                               name="dailyurgencyrollup_unique_cell")]
+
+
+class DailyEntityRollup(models.Model):
+    day = models.DateField()
+    query_id = models.IntegerField(default=0)
+    channel_id = models.IntegerField()
+    language = models.CharField(max_length=8)
+    kind = models.CharField(max_length=12)
+    entity = models.CharField(max_length=120)
+    sentiment = models.CharField(max_length=10)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "day"], name="dailyentityrollup_query_day")]
+        constraints = [models.UniqueConstraint(
+            fields=["day", "query_id", "channel_id", "language", "kind", "entity", "sentiment"],
+            name="dailyentityrollup_unique_cell")]
+
+
 class DailyRollupState(models.Model):
     """One row: the time zone the daily rollups were built for. Dashboards read them only while it is the
     installation's ``TIME_ZONE``; after a change they read hourly rows until the days are rebuilt."""
@@ -175,7 +245,7 @@ class DailyRollupState(models.Model):
 class DetectorState(models.Model):
     """A spike detector's saved state per watched series ("volume:q12", "negative:all", ...)."""
 
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=200, unique=True)
     state = models.JSONField()
     last_hour = models.DateTimeField()
 
@@ -185,7 +255,7 @@ class Alert(models.Model):
         VOLUME = "volume", _("Volume spike")
         NEGATIVE = "negative", _("Negative share rising")
 
-    key = models.CharField(max_length=80)
+    key = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     query = models.ForeignKey(ListeningQuery, null=True, blank=True, on_delete=models.CASCADE,
                               related_name="alerts")
@@ -209,6 +279,20 @@ class Alert(models.Model):
     def intent(self) -> str:
         """The intent (topic) that spiked, for an intent alert."""
         return self.key.removeprefix("intent:") if self.key.startswith("intent:") else ""
+
+    @property
+    def entity(self) -> str:
+        """The product, brand or competitor that spiked, for an entity alert ("entity:competitor:Globex")."""
+        return self.key.split(":", 2)[2] if self.key.startswith("entity:") and self.key.count(":") >= 2 else ""
+
+    @property
+    def entity_kind(self) -> str:
+        return self.key.split(":", 2)[1] if self.entity else ""
+
+    @property
+    def ratio(self) -> float | None:
+        """How far above the expected level (observed / expected), for a volume alert."""
+        return self.observed / self.expected if self.kind == "volume" and self.expected > 0 else None
 
 
 class Goal(models.Model):

@@ -17,7 +17,7 @@ from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.core.params import is_id
 from resonanz.core.permissions import can, permission_required
-from resonanz.desk.charts import PALETTE, bars, stacked_columns
+from resonanz.desk.charts import PALETTE, bars, sparkline, stacked_columns
 from resonanz.desk.forms.insights import GoalForm
 from resonanz.inbox.models import AgentProfile, Team
 from resonanz.insights import actions, dashboard
@@ -29,6 +29,43 @@ manage_required = permission_required("insights.manage")
 
 def _names() -> dict[str, str]:
     return {"negative": _("negative"), "neutral": _("neutral"), "positive": _("positive")}
+
+
+def _urgency_names() -> dict[str, str]:
+    return {"high": _("high urgency"), "medium": _("medium urgency"), "low": _("low urgency")}
+
+
+def _kind_names() -> dict[str, str]:
+    return {"product": _("product"), "brand": _("brand"), "competitor": _("competitor"), "company": _("our company")}
+
+
+def _items_link(sel: dashboard.Selection, **segment) -> str:
+    """The items behind a chart segment (``/insights/items/``), in the dashboard's selection."""
+    return "/insights/items/?" + urlencode({**sel.params(), **segment})
+
+
+def topic_charts(sel: dashboard.Selection) -> dict:
+    """The intents, urgency and entities charts, each bar opening the items behind it."""
+    intent_labels = dict(INTENTS)
+    intents = dashboard.intents(sel)[:9]
+    intent_chart = bars(_("Intents"), [(str(intent_labels.get(r["intent"], r["intent"])), {"n": r["n"]})
+                                       for r in intents], {"n": _("items")},
+                        links=[_items_link(sel, intent=r["intent"]) for r in intents],
+                        suffix=[f'{r["n"]} ({_("before")}: {r["previous"]})' for r in intents]) if intents else None
+    levels = dashboard.urgency(sel)
+    short = {"high": _("high"), "medium": _("medium"), "low": _("low")}  # the chart's title says "Urgency"
+    urgency_chart = bars(_("Urgency"), [(short[r["urgency"]], {"n": r["n"]}) for r in levels],
+                         {"n": _("items")}, links=[_items_link(sel, urgency=r["urgency"]) for r in levels],
+                         suffix=[f'{r["n"]} ({_("before")}: {r["previous"]})' for r in levels]
+                         ) if any(r["n"] for r in levels) else None
+    entities = dashboard.entities(sel)
+    kinds = _kind_names()
+    entity_chart = bars(_("Products and competitors named most"),
+                        [(r["entity"], {k: r[k] for k in ("negative", "neutral", "positive")}) for r in entities],
+                        _names(), links=[_items_link(sel, entity=r["key"]) for r in entities],
+                        suffix=[f'{kinds.get(r["kind"], r["kind"])} · {r["n"]}' for r in entities]) if entities else None
+    return {"intent_chart": intent_chart, "urgency_chart": urgency_chart, "urgency": levels,
+            "entity_chart": entity_chart, "entities": entities}
 
 
 def _stream_link(sel: dashboard.Selection, **extra) -> str:
@@ -67,11 +104,6 @@ def dashboard_page(request):
             _("Items per day by channel") if split_by == "channel" else _("Items per day by language"),
             by["buckets"], by["series"], key_names, links=day_links,
             colors={k: PALETTE[i % len(PALETTE)] for i, k in enumerate(by["keys"])})
-    intent_labels = dict(INTENTS)
-    intents = dashboard.intents(sel)[:9]
-    intent_chart = bars(_("Intents"), [(str(intent_labels.get(r["intent"], r["intent"])), {"n": r["n"]})
-                                       for r in intents], {"n": _("items")},
-                        suffix=[f'{r["n"]} ({_("before")}: {r["previous"]})' for r in intents]) if intents else None
     sov = dashboard.share_of_voice(sel)
     sov_chart = bars(_("Share of voice"), [(r["query"], {k: r[k] for k in ("negative", "neutral", "positive")})
                                             for r in sov], names,
@@ -88,7 +120,7 @@ def dashboard_page(request):
     if vol["previous_total"]:
         change = (vol["total"] - vol["previous_total"]) / vol["previous_total"]
     return render(request, "insights/dashboard.html", {
-        "sel": sel, "vol": vol, "change": change, "volume_chart": volume_chart, "intent_chart": intent_chart,
+        "sel": sel, "vol": vol, "change": change, "volume_chart": volume_chart, **topic_charts(sel),
         "sov": sov, "sov_chart": sov_chart, "channel_chart": channel_chart, "language_chart": language_chart,
         "alerts": dashboard.alerts(sel),
         "kpis": dashboard.kpis(sel.days, team, agent=agent.user if agent else None),
@@ -128,12 +160,54 @@ def authors_page(request):
     return render(request, "insights/authors.html", context)
 
 
+@login_required
+@require_GET
+def ideas_page(request):
+    """The idea clusters of a selection, with their trend: loaded after the page (clustering embeds texts)."""
+    sel = dashboard.Selection.from_params(request.GET)
+    found = dashboard.cached_ideas(sel)
+    step_days = 1 if sel.days <= 7 else 7
+    for g in found["groups"]:
+        g["sparkline"] = sparkline(_("Items per day") if step_days == 1 else _("Items per week"), g["weeks"])
+    context = {"ideas": found, "sel": sel, "querystring": urlencode(sel.params()),
+               "can_make_idea": can(request.user, "ideas.manage")}
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render(request, "insights/_ideas.html", context)
+    return render(request, "insights/ideas.html", context)
+
+
+@login_required
+@require_GET
+def items_page(request):
+    """The items behind a chart segment (an intent, an urgency level, an entity, a day), newest first."""
+    sel = dashboard.Selection.from_params(request.GET)
+    filters = dashboard.drill_filters(request.GET)
+    rows, total = dashboard.items(sel, filters)
+    intent_labels = dict(INTENTS)
+    described = []
+    if "intent" in filters:
+        described.append(f'{_("Intent")}: {intent_labels.get(filters["intent"], filters["intent"])}')
+    if "urgency" in filters:
+        described.append(_urgency_names().get(filters["urgency"], filters["urgency"]))
+    if "entity" in filters:
+        kind, _sep, name = filters["entity"].partition(":")
+        described.append(f"{_kind_names().get(kind, kind)}: {name or kind}")
+    if "sentiment" in filters:
+        described.append(_names().get(filters["sentiment"], filters["sentiment"]))
+    if "day" in filters:
+        described.append(filters["day"])
+    return render(request, "insights/items.html", {
+        "sel": sel, "items": rows, "total": total, "described": described,
+        "querystring": urlencode(sel.params())})
+
+
 def csv_safe(value: str) -> str:
     """Text from outside (an author's name, a term) that a spreadsheet would run as a formula gets a quote."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-CSV_CHARTS = ("volume", "intents", "share_of_voice", "channels", "languages", "terms", "authors")
+CSV_CHARTS = ("volume", "intents", "urgency", "entities", "ideas", "share_of_voice", "channels", "languages", "terms",
+              "authors")
 
 
 @login_required
@@ -151,6 +225,18 @@ def export_csv(request, chart: str):
     elif chart == "intents":
         w.writerow(["intent", "items", "previous_period"])
         w.writerows([r["intent"], r["n"], r["previous"]] for r in dashboard.intents(sel))
+    elif chart == "urgency":
+        w.writerow(["urgency", "items", "previous_period"])
+        w.writerows([r["urgency"], r["n"], r["previous"]] for r in dashboard.urgency(sel))
+    elif chart == "entities":
+        w.writerow(["entity", "kind", "items", "negative", "neutral", "positive", "previous_period"])
+        w.writerows([csv_safe(r["entity"]), r["kind"], r["n"], r["negative"], r["neutral"], r["positive"],
+                     r["previous"]] for r in dashboard.entities(sel, top=100))
+    elif chart == "ideas":
+        w.writerow(["cluster", "items", "previous_period", "per_step", "example"])
+        w.writerows([csv_safe(g["label"]), g["size"], g["previous"], " ".join(map(str, g["weeks"])),
+                     csv_safe(g["examples"][0]["text"] if g["examples"] else "")]
+                    for g in dashboard.cached_ideas(sel)["groups"])
     elif chart == "share_of_voice":
         w.writerow(["query", "tag", "mentions", "share", "negative", "neutral", "positive"])
         w.writerows([r["query"], r["tag"], r["n"], f'{r["share"]:.4f}', r["negative"], r["neutral"], r["positive"]]

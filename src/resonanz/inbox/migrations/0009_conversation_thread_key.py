@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='conversation',
             name='thread_key',
-            field=models.CharField(blank=True, default='', max_length=300, verbose_name='thread'),
+            field=models.CharField(blank=True, default='', help_text='The post or thread root a public conversation is about (its id on the platform).', max_length=300, verbose_name='thread'),
         ),
         migrations.RunPython(mark_threads, migrations.RunPython.noop),
     ]

@@ -146,12 +146,16 @@ def test_a_reply_chain_arriving_backwards_is_one_conversation_and_a_dm_stays_pri
     assert Conversation.objects.count() == 2
 
 
-def test_an_event_with_conversation_id_needs_no_lookup_and_a_failed_lookup_keeps_the_post(x_channel, xapi):
-    root = xapi.add_tweet("@XDevelopers Frage zum Rad")
-    reply = xapi.add_tweet("@XDevelopers noch was", in_reply_to=root)
+def test_an_event_with_conversation_id_asks_only_for_the_root_and_a_failed_lookup_keeps_the_post(x_channel, xapi):
+    root = xapi.add_tweet("Beitrag der Firma zum Rad", username="XDevelopers", user_id="2244994945")
+    middle = xapi.add_tweet("@XDevelopers Frage zum Rad", username="jemand", user_id="777")
+    reply = xapi.add_tweet("@XDevelopers @jemand noch was", in_reply_to=middle)
+    xapi.known[middle].update(in_reply_to=root, conversation_id=root)
+    xapi.known[reply]["conversation_id"] = root
     x_post(x_channel, xapi, xapi.mention_event(reply, conversation_id=True))
     assert conversation_of(reply).thread_key == root
-    assert reply not in xapi.lookups
+    assert xapi.lookups == [root]  # for the context only: the post it answers is not asked about
+    assert Message.objects.get(external_id=reply).meta["post"]["text"] == "Beitrag der Firma zum Rad"
     xapi.remaining = 0  # rate limit: the reply is stored all the same, under the post it answers
     parent = xapi.add_tweet("Beitrag der Firma", username="XDevelopers", user_id="2244994945")
     late = xapi.add_tweet("@XDevelopers Antwort", in_reply_to=parent)

@@ -225,11 +225,10 @@ class XDriver(Driver):
         if not parent:
             root, context = given or tweet_id, {}
         else:
-            known = cache.get(self._root_key(parent)) or self._look_up(parent)
-            root = given or known.get("root") or parent
-            # the root's own entry; a post received here has only its root cached: it is in the inbox already
-            about = known if known.get("id") == root else \
-                cache.get(self._root_key(root)) or (self._look_up(root) if root != parent else {})
+            root = given or (cache.get(self._root_key(parent)) or self._look_up(parent)).get("root") or parent
+            # the root's own entry (cached by the parent's lookup when the parent is the root); a post received
+            # here has only its root cached: it is in the inbox already and needs no context
+            about = cache.get(self._root_key(root)) or self._look_up(root)
             context = {k: about[k] for k in ("text", "link", "author") if about.get(k)}
         cache.add(self._root_key(tweet_id), {"root": root}, ROOT_CACHE)  # never overwrites a looked-up entry
         return root, context

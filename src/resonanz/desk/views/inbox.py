@@ -140,8 +140,9 @@ def conversation(request, pk: int):
 def post_context(conversation, thread) -> dict | None:
     """The post a public conversation is about (the page's post under which the person commented, the first
     post of a reply chain), as the driver kept it with the latest message that names one; None for private
-    conversations. Older comments kept only ``post_text``/``post_link``: those are shown the same way."""
-    if not conversation.is_public:
+    conversations and public ones about no one thread (stored before threads: each comment shows its own post).
+    Older comments kept only ``post_text``/``post_link``: those are shown the same way."""
+    if not conversation.is_public or not conversation.thread_key:
         return None
     for message in reversed(thread):
         meta = message.meta or {}

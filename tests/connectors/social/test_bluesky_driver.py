@@ -203,7 +203,14 @@ def test_replies_under_two_of_our_posts_are_two_conversations_with_the_root_as_c
     def ref(post: dict) -> dict:
         return {"uri": post["uri"], "cid": post["cid"]}
 
+    def indexed(*posts: dict) -> None:
+        """The AppView notifies the author of a post only about replies to posts it has indexed already."""
+        bluesky.wait_for(lambda: len(bluesky.xrpc("app.bsky.feed.getPosts", karla, params={
+            "uris": [p["uri"] for p in posts]})["posts"]) == len(posts), what="the posts to be indexed")
+
+    indexed(launch, hours)
     price = bluesky.post(karla, "Was kostet es?", reply={"root": ref(launch), "parent": ref(launch)})
+    indexed(price)
     color = bluesky.post(karla, "Und in Rot?", reply={"root": ref(launch), "parent": ref(price)})
     sunday = bluesky.post(karla, "Auch sonntags?", reply={"root": ref(hours), "parent": ref(hours)})
     on_hours = arrived(bluesky, channel, sunday["uri"]).conversation

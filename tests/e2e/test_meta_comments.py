@@ -60,8 +60,9 @@ def test_comment_answered_in_its_thread_then_hidden_and_deleted(live_server, bro
     try:
         w.login(live_server.url, "berta@example.com", "pw-berta-123", f"/inbox/conversations/{conversation.pk}/")
         page = w.page
-        context = page.inner_text(".comment-context")
-        assert "Kommentar zum Beitrag der Seite" in context and "Unser neues Trekkingrad ist da!" in context
+        assert "Kommentar zum Beitrag der Seite" in page.inner_text(".comment-context")
+        context = page.inner_text("#post-context")  # the post, once above the conversation about it
+        assert "Zum Beitrag" in context and "Unser neues Trekkingrad ist da!" in context
         assert "Beitrag öffnen" in context
         assert "Mein Rad ist nach einer Woche kaputt" in page.inner_text("#messages")
         assert page.locator("#messages script").count() == 0

@@ -294,3 +294,32 @@ def test_a_private_answer_to_a_public_message_starts_the_private_conversation(ap
     assert answer.conversation.pk != comment.conversation.pk and not answer.conversation.is_public
     reply = ingest(api_channel, inbound("c2", text="Öffentlich darunter", in_reply_to="c1", is_public=True))
     assert reply.conversation.pk == comment.conversation.pk
+
+
+def test_public_items_of_one_person_join_one_conversation_per_thread(api_channel):
+    """Comments under two posts are two conversations, under one post one, in a batch and across batches; a
+    reply that names its parent joins it wherever the parent is; a redelivery changes nothing; private items
+    ignore a thread the driver named."""
+    a1 = ingest(api_channel, inbound("a1", text="Zum Rad", is_public=True, thread="post-a",
+                                     post={"text": "Das Rad", "link": "javascript:alert(1)",
+                                           "media": [{"url": "https://cdn.example/a.jpg", "kind": "image"},
+                                                     {"url": "data:x", "kind": "image"}]}))
+    batch = ingest_many(api_channel, [
+        inbound("b1", text="Zu den Zeiten", is_public=True, thread="post-b"),
+        inbound("a2", text="Noch zum Rad", is_public=True, thread="post-a"),
+        inbound("b2", text="Noch zu den Zeiten", is_public=True, thread="post-b"),
+        inbound("x1", text="Antwort auf a1 unter einem anderen Schlüssel", is_public=True, thread="other",
+                in_reply_to="a1"),
+        inbound("d1", text="Privat", thread="post-a"),
+    ])
+    b1, a2, b2, x1, d1 = (r.conversation.pk for r in batch)
+    assert a2 == x1 == a1.conversation.pk and b1 == b2 != a2
+    assert d1 not in (a2, b1) and not Conversation.objects.get(pk=d1).is_public
+    assert Conversation.objects.get(pk=d1).thread_key == ""
+    assert Conversation.objects.get(pk=b1).thread_key == "post-b" and a1.conversation.thread_key == "post-a"
+    again = ingest(api_channel, inbound("b1", text="Zu den Zeiten", is_public=True, thread="post-a"))
+    assert not again.created and again.conversation.pk == b1
+    assert Conversation.objects.count() == 3
+    # the post's context is kept cleaned: no script link, only http(s) media
+    assert a1.message.meta["post"] == {"text": "Das Rad",
+                                       "media": [{"url": "https://cdn.example/a.jpg", "kind": "image"}]}

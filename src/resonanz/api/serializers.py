@@ -160,7 +160,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         fields = ["id", "reference", "subject", "channel", "contact", "contact_name", "status", "priority",
                   "team", "assignee", "tags", "created_at", "last_activity_at", "waiting_for_us",
                   "first_response_at", "resolved_at", "message_count", "filtered", "filtered_reason", "merged_into",
-                  "is_public"]
+                  "is_public", "thread_key"]
         read_only_fields = fields
 
 

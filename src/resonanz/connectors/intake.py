@@ -50,6 +50,13 @@ class InboundMessage:
     #: refuse it (ActionError on "in_reply_to") rather than start a conversation when its parent is unknown;
     #: an import holds such rows until their parent is stored
     requires_parent: bool = False
+    #: a public item's post or thread root (the commented post, the first post of a reply chain): a person's
+    #: public items join one conversation per thread, so comments under two posts are two conversations.
+    #: Every item of a thread must name the same root whatever order they arrive in; "" for private items
+    thread: str = ""
+    #: what the thread is about, shown with the conversation: {"text", "link", "author", "media": [{"url",
+    #: "kind"}]} of the post (the page's post a comment answers, the tweet a reply chain started with)
+    post: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -1006,6 +1006,7 @@ def split_conversation(conversation: Conversation, message_ids: list[int], actor
             subject=subject, channel=conversation.channel, contact=conversation.contact, team=conversation.team,
             assignee=conversation.assignee, priority=conversation.priority, status=Conversation.Status.OPEN,
             created_at=first, last_activity_at=first, is_demo=conversation.is_demo,
+            is_public=conversation.is_public, thread_key=conversation.thread_key,
         )
         Message.objects.filter(pk__in=ids).update(conversation=new)
         new.save(update_fields=_recount(new))

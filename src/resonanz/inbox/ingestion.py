@@ -10,7 +10,10 @@ Rules it keeps (the principle "nothing is lost"):
 - Threading: a reply reference (in this batch or stored) → ``[RZ-<id>]`` in the subject → the contact's
   open conversation on this channel (live messages; history threads by reply links only) → a new one.
   Public items (comments, mentions) and private ones (mail, direct messages) of one person never share a
-  conversation: each joins only a conversation of its own kind (``Conversation.is_public``).
+  conversation: each joins only a conversation of its own kind (``Conversation.is_public``), and a public
+  item only one about the same post or thread root (``InboundMessage.thread`` → ``Conversation.thread_key``):
+  comments under two posts are two conversations, and a reply that arrives before its parent still meets it,
+  because the driver names the same root for both.
 - History (``outbound`` or imports) is stored as it happened and never delivered or answered.
 """
 
@@ -70,6 +73,7 @@ class _Item:
     references: list[str]
     history: bool
     claimed_sent_at: str = ""  # set when the claimed sent time was implausible and replaced
+    thread: str = ""  # the post or thread root of a public item ("" for private ones)
 
 
 def subject_from(text: str) -> str:
@@ -103,7 +107,28 @@ def prepare(channel, inbound: InboundMessage, index: int, now: datetime, *, hist
     when, flagged = clamp_sent_at(inbound.sent_at, now, oldest=HISTORY_AGE if history else None)
     claimed = inbound.sent_at.isoformat() if flagged else ""
     references = [clean_text(r, 300) for r in [inbound.in_reply_to, *inbound.references] if r][:50]
-    return _Item(index, inbound, external_id, text, html, when, key, references, history, claimed)
+    thread = clean_text(inbound.thread or "", 300).strip() if inbound.is_public else ""
+    return _Item(index, inbound, external_id, text, html, when, key, references, history, claimed, thread)
+
+
+def clean_post(post: dict) -> dict:
+    """The context of the post a public item answers, as it is kept with the message: a text excerpt, only
+    http(s) links (a ``javascript:`` link never reaches the page), at most four media, nothing else."""
+    if not isinstance(post, dict) or not post:
+        return {}
+
+    def link(value) -> str:
+        value = str(value or "").strip()[:2000]
+        return value if value.startswith(("https://", "http://")) else ""
+
+    media = []
+    for item in post.get("media") or []:
+        if isinstance(item, dict) and link(item.get("url")):
+            kind = str(item.get("kind") or "image")
+            media.append({"url": link(item.get("url")), "kind": kind if kind in ("image", "video", "audio") else "other"})
+    found = {"text": clean_text(str(post.get("text") or ""), 1000).strip(), "link": link(post.get("link")),
+             "author": clean_label(str(post.get("author") or ""), 200), "media": media[:4]}
+    return {k: v for k, v in found.items() if v}
 
 
 class _NewConversation:
@@ -186,7 +211,7 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
     open_ones: dict = {}
     for conversation in _open_conversations(channel, known):  # oldest activity first: the newest wins
         loaded[conversation.pk] = conversation
-        open_ones[(conversation.contact_id, conversation.is_public)] = conversation.pk
+        open_ones[(conversation.contact_id, conversation.is_public, conversation.thread_key)] = conversation.pk
     local: dict[str, tuple] = {}  # external id -> (conversation id or new one, contact id, public), this batch
     placed: list[tuple[_Item, int | _NewConversation, int | None]] = []
     results: dict[int, IngestResult | ActionError] = {}
@@ -205,12 +230,13 @@ def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[In
             new = _NewConversation(Conversation(
                 subject=subject, channel=channel, contact_id=contact_id, team_id=channel.default_team_id,
                 created_at=item.when, last_activity_at=item.when, last_inbound_at=None, is_demo=is_demo,
-                is_public=public,
+                is_public=public, thread_key=item.thread,
             ), contact_id, item.history)
             new_conversations.append(new)
             target = (new, contact_id, public)
             if not item.history:
-                open_ones[(contact_id, public)] = new  # the contact's next live message of its kind joins it
+                open_ones[(contact_id, public, item.thread)] = new  # the contact's next live item of its kind
+                # and thread joins it
         local[item.external_id] = target
         placed.append((item, target[0], contact_id))
     # 2. the stored conversations the batch touches, loaded (and locked) once
@@ -276,6 +302,7 @@ def _message(channel, item: _Item, conversation: Conversation, contact_id: int |
         sent_at=item.when, received_at=None if source.outbound else now,
         pipeline_state=Message.Pipeline.PENDING if not source.outbound and source.analyze else Message.Pipeline.SKIPPED,
         meta={**(source.meta or {}), **({"author": source.sender_handle} if source.outbound else {}),
+              **({"post": post} if (post := clean_post(source.post)) else {}),
               **({"sent_at_claimed": item.claimed_sent_at} if item.claimed_sent_at else {})},
     )
 
@@ -285,7 +312,9 @@ def _thread(item: _Item, contact_id, local, parents, by_reference, open_ones):
 
     A customer's item joins only a conversation of its own kind: a direct message that answers a public
     comment starts (or joins) the private conversation, as on the platform, and a comment never lands in
-    the person's direct messages. The company's own imported replies follow their reference wherever it is."""
+    the person's direct messages. Without a reply link, a public item joins only the open conversation about
+    its thread (the same post or thread root). The company's own imported replies follow their reference
+    wherever it is."""
     public = bool(item.source.is_public)
     for ref in item.references:
         parent = local.get(ref)
@@ -302,8 +331,8 @@ def _thread(item: _Item, contact_id, local, parents, by_reference, open_ones):
     named = by_reference.get(contact_id, {})
     if match and int(match.group(1)) in named:
         return named[int(match.group(1))], contact_id, public
-    if not item.history and (contact_id, public) in open_ones:
-        return open_ones[(contact_id, public)], contact_id, public
+    if not item.history and (contact_id, public, item.thread) in open_ones:
+        return open_ones[(contact_id, public, item.thread)], contact_id, public
     return None
 
 

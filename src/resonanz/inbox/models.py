@@ -110,6 +110,11 @@ class Conversation(models.Model):
     # A person's public and private messages never share a conversation: ingestion threads each item only into
     # an open conversation of its own kind, and a private reply to a comment goes to the private one.
     is_public = models.BooleanField(_("public"), default=False)
+    # The post or thread root a public conversation is about (a commented post, the first tweet of a reply chain):
+    # one public conversation per person, channel and thread, so comments under two posts never share one.
+    # Empty for private conversations and public items whose channel names no thread.
+    thread_key = models.CharField(_("thread"), max_length=300, blank=True, default="",
+                                  help_text="The post or thread root a public conversation is about (its id on the platform).")
 
     class Meta:
         ordering = ["-last_activity_at"]

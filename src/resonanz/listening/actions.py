@@ -240,6 +240,7 @@ def turn_into_conversation(post: Post, agent=None):
         external_id=post.message_external_id, sender_handle=handle, sender_name=post.author,
         subject=post.title, text=post.text or post.title, html=post.html, sent_at=post.published_at,
         is_public=True, meta={"post_id": post.pk, "link": post.link, "source": post.source},
+        thread=post.message_external_id,  # a conversation about this post, not joined by the author's others
     ), is_demo=post.is_demo)
     with transaction.atomic():
         updated = Post.objects.filter(pk=post.pk, conversation__isnull=True).update(conversation=result.conversation)

@@ -192,3 +192,38 @@ def test_an_image_in_the_reply_carries_its_alt_text(
         "repo": shop.did, "collection": "app.bsky.feed.post", "rkey": sent.external_id.rsplit("/", 1)[1]})["value"]
     assert record.get("embed", {}).get("images"), (record, sent.delivery_detail, list(sent.attachments.values()))
     assert record["embed"]["images"][0]["alt"] == "Paket mit dem Etikett oben links"
+
+
+def test_replies_under_two_of_our_posts_are_two_conversations_with_the_root_as_context(
+        channel, bluesky, people, agent_user, django_capture_on_commit_callbacks):
+    shop, karla = people
+    launch = bluesky.post(shop, "Das neue Trekkingrad ist da!")
+    hours = bluesky.post(shop, "Neue Öffnungszeiten ab Mai")
+
+    def ref(post: dict) -> dict:
+        return {"uri": post["uri"], "cid": post["cid"]}
+
+    def indexed(*posts: dict) -> None:
+        """The AppView notifies the author of a post only about replies to posts it has indexed already."""
+        bluesky.wait_for(lambda: len(bluesky.xrpc("app.bsky.feed.getPosts", karla, params={
+            "uris": [p["uri"] for p in posts]})["posts"]) == len(posts), what="the posts to be indexed")
+
+    indexed(launch, hours)
+    price = bluesky.post(karla, "Was kostet es?", reply={"root": ref(launch), "parent": ref(launch)})
+    indexed(price)
+    color = bluesky.post(karla, "Und in Rot?", reply={"root": ref(launch), "parent": ref(price)})
+    sunday = bluesky.post(karla, "Auch sonntags?", reply={"root": ref(hours), "parent": ref(hours)})
+    on_hours = arrived(bluesky, channel, sunday["uri"]).conversation
+    on_launch = arrived(bluesky, channel, price["uri"]).conversation
+    assert arrived(bluesky, channel, color["uri"]).conversation_id == on_launch.pk
+    assert on_hours.pk != on_launch.pk and on_hours.contact_id == on_launch.contact_id
+    assert (on_launch.thread_key, on_hours.thread_key) == (launch["uri"], hours["uri"])
+    context = Message.objects.get(external_id=color["uri"]).meta["post"]
+    assert context["text"] == "Das neue Trekkingrad ist da!" and "@laden.test" in context["author"]
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = send_reply(on_hours, agent_user, "Sonntags geschlossen.")
+    sent.refresh_from_db()
+    assert sent.delivery_status == "sent", sent.delivery_detail
+    record = bluesky.xrpc("com.atproto.repo.getRecord", params={
+        "repo": shop.did, "collection": "app.bsky.feed.post", "rkey": sent.external_id.rsplit("/", 1)[1]})["value"]
+    assert record["reply"]["parent"]["uri"] == sunday["uri"] and record["reply"]["root"]["uri"] == hours["uri"]

@@ -311,3 +311,25 @@ def test_an_image_goes_out_with_its_alt_text_from_the_reply_form(
     status = mastodon.server.statuses[sent.external_id]
     assert [m["description"] for m in status["media_attachments"]] == ["Paket mit Rücksendeetikett oben links"]
     assert sent.attachments.get().content_type == "image/png"
+
+
+def test_replies_under_two_of_our_posts_are_two_conversations_each_with_its_post(
+        channel, mastodon, agent_user, django_capture_on_commit_callbacks):
+    server = mastodon.server
+    poll_channel(channel)
+    launch = server.post(mastodon.firma_token, "Unser neues Trekkingrad ist da!")
+    hours = server.post(mastodon.firma_token, "Neue Öffnungszeiten ab Mai")
+    price = server.post(mastodon.kunde_token, "@firma Was kostet es?", in_reply_to_id=launch["id"])
+    color = server.post(mastodon.kunde_token, "@firma Gibt es das in Rot?", in_reply_to_id=price["id"])
+    sunday = server.post(mastodon.kunde_token, "@firma Auch sonntags?", in_reply_to_id=hours["id"])
+    assert poll_channel(channel) == 3
+    on_launch = Message.objects.get(external_id=price["id"]).conversation
+    assert Message.objects.get(external_id=color["id"]).conversation_id == on_launch.pk
+    on_hours = Message.objects.get(external_id=sunday["id"]).conversation
+    assert on_hours.pk != on_launch.pk and on_hours.contact_id == on_launch.contact_id
+    assert (on_launch.thread_key, on_hours.thread_key) == (launch["id"], hours["id"])
+    context = Message.objects.get(external_id=color["id"]).meta["post"]  # the thread's root, two levels up
+    assert context["text"] == "Unser neues Trekkingrad ist da!" and context["link"] == launch["url"]
+    sent = reply(on_hours, agent_user, "Sonntags geschlossen.", django_capture_on_commit_callbacks)
+    assert sent.delivery_status == "sent", sent.delivery_detail
+    assert statuses_by(mastodon, "firma")[-1]["in_reply_to_id"] == sunday["id"]

@@ -44,6 +44,8 @@ class MessengerServer:
         #: comment id -> {"platform", "hidden", "deleted", "replies": [texts], "private_replied"}
         self.comments: dict[str, dict] = {}
         self.uploads: list[dict] = []
+        #: the page's posts that ``GET /<PAGE_ID>_<POST_ID>`` answers for: post id -> its message
+        self.posts: dict[str, str] = {POST_ID: "Unser neues Trekkingrad ist da!"}
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -84,15 +86,22 @@ class MessengerServer:
             event["timestamp"] = timestamp
         return body
 
+    def add_post(self, post_id: str, message: str) -> str:
+        """Another post of the page (its comments name it); returns the post id as comments carry it."""
+        self.posts[post_id] = message
+        return f"{PAGE_ID}_{post_id}"
+
     def comment(self, platform: str = "page", *, comment_id: str = "", sender: str = "1181818181818181",
-                name: str = "Kim Kundin", text: str = "", parent_id: str = "", verb: str = "add") -> dict:
-        """A feed (Page) or comments (Instagram) notification about a comment, from the documented example."""
-        comment_id = comment_id or (f"{POST_ID}_{next(self.ids):06d}" if platform == "page" else
+                name: str = "Kim Kundin", text: str = "", parent_id: str = "", verb: str = "add",
+                post_id: str = POST_ID) -> dict:
+        """A feed (Page) or comments (Instagram) notification about a comment under ``post_id`` (a Page post),
+        from the documented example."""
+        comment_id = comment_id or (f"{post_id}_{next(self.ids):06d}" if platform == "page" else
                                     f"1790000{next(self.ids):010d}")
         if platform == "page":
             raw = json.dumps(documented("page_feed_comment"))
-            post = f"{PAGE_ID}_{POST_ID}"
-            for placeholder, value in (("<PAGE_ID>_<POST_ID>", post), ("<PAGE_ID>", PAGE_ID), ("<POST_ID>", POST_ID),
+            post = f"{PAGE_ID}_{post_id}"
+            for placeholder, value in (("<PAGE_ID>_<POST_ID>", post), ("<PAGE_ID>", PAGE_ID), ("<POST_ID>", post_id),
                                        ("<USER_ID>", sender), ("<COMMENT_ID>", comment_id),
                                        ("<PARENT_ID>", parent_id or post)):
                 raw = raw.replace(placeholder, value)
@@ -170,9 +179,11 @@ class MessengerServer:
         query = query or {}
         if method == "GET" and parts == [PAGE_ID]:
             return 200, documented("page") | {"id": PAGE_ID, "name": "Fahrradladen Köln"}, "application/json"
-        if method == "GET" and parts == [f"{PAGE_ID}_{POST_ID}"]:
-            return 200, json.loads(json.dumps(documented("post")).replace("<PAGE_ID>", PAGE_ID)
-                                   .replace("<POST_ID>", POST_ID)), "application/json"
+        post_id = parts[0].removeprefix(f"{PAGE_ID}_") if len(parts) == 1 else ""
+        if method == "GET" and post_id in self.posts and parts[0] == f"{PAGE_ID}_{post_id}":
+            answer = json.loads(json.dumps(documented("post")).replace("<PAGE_ID>", PAGE_ID)
+                                .replace("<POST_ID>", post_id))
+            return 200, answer | {"message": self.posts[post_id]}, "application/json"
         if method == "GET" and parts == [MEDIA_ID]:
             return 200, json.loads(json.dumps(documented("media")).replace("<MEDIA_ID>", MEDIA_ID)
                                    .replace("<SHORTCODE>", "C0ffee")), "application/json"

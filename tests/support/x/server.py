@@ -4,7 +4,8 @@ Every body comes from the documented example in payloads/<name>.json (each names
 Serves ``POST /2/tweets`` (280-character limit as X counts it: URLs 23), ``POST
 /2/dm_conversations/with/<id>/messages``, ``GET /2/users/me`` and ``GET /2/tweets/search/recent`` (posts added
 with `publish()`, matched on the query's plain words, newest first, ``since_id``, ``max_results`` and
-``next_token`` pages), with ``x-rate-limit-*`` headers; `remaining` lets that many more calls through before 429,
+``next_token`` pages), ``GET /2/tweets/:id`` (posts added with `add_tweet()` and our own replies, with their
+``conversation_id``: the root of their reply chain), with ``x-rate-limit-*`` headers; `remaining` lets that many more calls through before 429,
 `revoke()` answers 401. Files added with `add_file()` are served as X's media hosts serve them: a post's photo
 openly under ``/media/`` (pbs.twimg.com), a direct message's under ``/dm_media/`` only with the account's token
 (ton.twitter.com); an unknown name answers 404, as an expired media URL does.
@@ -31,8 +32,8 @@ PAYLOADS = Path(__file__).parent / "payloads"
 URL = re.compile(r"https?://\S+")
 
 
-def documented(name: str) -> dict:
-    return copy.deepcopy(json.loads((PAYLOADS / f"{name}.json").read_text())["example"])
+def documented(name: str, part: str = "example") -> dict:
+    return copy.deepcopy(json.loads((PAYLOADS / f"{name}.json").read_text())[part])
 
 
 class XServer:
@@ -44,6 +45,9 @@ class XServer:
         self.public: list[tuple[dict, dict]] = []
         self.media: dict[str, dict] = {}  # uploaded media id -> {"category", "mime", "size", "alt"}  # (post, author) that recent search finds
         self.searches: list[dict] = []
+        #: every post the lookup knows: id -> {"id", "text", "author_id", "conversation_id", "username", "name"}
+        self.known: dict[str, dict] = {}
+        self.lookups: list[str] = []
         self.files: dict[str, tuple[bytes, str]] = {}
         self.remaining = 100
         self.reset = int(time.time()) + 900
@@ -73,6 +77,42 @@ class XServer:
         user["public_metrics"]["followers_count"] = followers
         self.public.append((post, user))
         return post_id
+
+    def add_tweet(self, text: str, *, username: str = "TwitterAPI", user_id: str = "6253282", name: str = "",
+                  in_reply_to: str = "") -> str:
+        """A post on X (the company's, or a customer's); a reply belongs to the chain of the post it answers."""
+        tweet_id = str(next(self.ids))
+        parent = self.known.get(in_reply_to)
+        self.known[tweet_id] = {"id": tweet_id, "text": text, "author_id": user_id, "username": username,
+                                "name": name or username, "in_reply_to": in_reply_to,
+                                "conversation_id": parent["conversation_id"] if parent else tweet_id}
+        return tweet_id
+
+    def mention_event(self, tweet_id: str, *, conversation_id: bool = False) -> dict:
+        """The Account Activity event for a customer's post added with `add_tweet()` (the documented example with
+        its id, text, author and ``in_reply_to_status_id_str``; ``conversation_id`` only when asked: the
+        documented v1.1 shape carries none)."""
+        known = self.known[tweet_id]
+        event = documented("tweet_create_event")
+        tweet = event["tweet_create_events"][0]
+        tweet.update(id=int(tweet_id), id_str=tweet_id, text=known["text"],
+                     in_reply_to_status_id_str=known["in_reply_to"] or None)
+        tweet["user"].update(id=int(known["author_id"]), id_str=known["author_id"], screen_name=known["username"],
+                             name=known["name"])
+        if conversation_id:
+            tweet["conversation_id"] = known["conversation_id"]
+        return event
+
+    def lookup(self, tweet_id: str) -> dict:
+        self.lookups.append(tweet_id)
+        known = self.known.get(tweet_id)
+        if known is None:
+            return json.loads(json.dumps(documented("tweet_lookup", "not_found")).replace("<ID>", tweet_id))
+        answer = documented("tweet_lookup")
+        answer["data"].update(id=tweet_id, text=known["text"], author_id=known["author_id"],
+                              conversation_id=known["conversation_id"], edit_history_tweet_ids=[tweet_id])
+        answer["includes"]["users"] = [{"id": known["author_id"], "name": known["name"], "username": known["username"]}]
+        return answer
 
     def search(self, query: dict) -> dict:
         self.searches.append(query)
@@ -165,7 +205,15 @@ class XServer:
             answer = documented("post_tweet")
             answer["data"].update(id=str(next(self.ids)), text=text, edit_history_tweet_ids=[])
             self.tweets.append({**request, "_id": answer["data"]["id"]})
+            parent = self.known.get(str((request.get("reply") or {}).get("in_reply_to_tweet_id") or ""))
+            self.known[answer["data"]["id"]] = {
+                "id": answer["data"]["id"], "text": text, "author_id": "2244994945", "username": "XDevelopers",
+                "name": "Developers", "in_reply_to": parent["id"] if parent else "",
+                "conversation_id": parent["conversation_id"] if parent else answer["data"]["id"]}
             return 201, answer, limits
+        lookup = re.fullmatch(r"/2/tweets/(\d+)", path)
+        if method == "GET" and lookup:
+            return 200, self.lookup(lookup.group(1)), limits
         match = re.fullmatch(r"/2/dm_conversations/with/(\d+)/messages", path)
         if method == "POST" and match:
             attachments = request.get("attachments") or []

@@ -7,7 +7,9 @@ bsky.app ``chat_proxy`` and ``web_url``. Credentials (encrypted): ``app_password
 
 Mentions, replies and quotes come from the account's notifications (cursor: the newest indexedAt), chats
 from the chat log (its own cursor), listening from post search. A reply names its thread's root, so a
-customer's answer to our reply joins the conversation of the post that started it. Our replies are records
+customer's answer to our reply joins the conversation of the post that started it, and a person's posts in one
+thread are one public conversation whatever order they arrive in (``InboundMessage.thread`` is the root, or the
+post itself when it starts the thread); the root post (``getPosts``) is the conversation's context. Our replies are records
 with record keys made from the message, the same on every attempt: a retry finds the stored post instead
 of posting it again.
 """
@@ -32,7 +34,7 @@ from resonanz.connectors.drivers.social_common import (
     query_list,
 )
 from resonanz.connectors.social.bluesky import CHAT_PROXY, BlueskyClient, tid_at
-from resonanz.connectors.social.errors import NotFound
+from resonanz.connectors.social.errors import AuthenticationFailed, NotFound, RateLimited, SocialError
 from resonanz.connectors.social.models import Post, Profile
 from resonanz.core import outbound
 
@@ -140,8 +142,25 @@ class BlueskyDriver(SocialDriver):
         page = client.fetch_mentions(since)
         kept = [post for post in page.items if self.keep(post.author, own)]
         self._watch(kept)
-        return [self.message_item(post, references=[post.root_id], meta=self._post_meta(post)) for post in kept], \
-            page.cursor
+        roots = self._roots(client, {p.root_id for p in kept if p.root_id})
+        return [self.message_item(post, references=[post.root_id], meta=self._post_meta(post),
+                                  thread=post.root_id or post.external_id,
+                                  context=self.context_of(roots[post.root_id]) if post.root_id in roots else None)
+                for post in kept], page.cursor
+
+    def _roots(self, client: BlueskyClient, uris: set[str]) -> dict[str, Post]:
+        """The thread roots replies name, read 25 at a time, for the conversations' context; a root that is gone
+        (or a failing read) leaves the context empty, never the reply unstored."""
+        found: dict[str, Post] = {}
+        wanted = sorted(u for u in uris if u.startswith("at://"))[:100]
+        for start in range(0, len(wanted), 25):
+            try:
+                found.update((p.external_id, p) for p in client.get_posts(wanted[start:start + 25]))
+            except (RateLimited, AuthenticationFailed):
+                raise
+            except (SocialError, ValueError):
+                continue
+        return found
 
     @staticmethod
     def _post_meta(post: Post) -> dict:

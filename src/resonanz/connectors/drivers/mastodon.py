@@ -7,7 +7,9 @@ ignored). Credentials (encrypted): ``access_token`` of an application with the r
 
 Mentions and direct messages come from the notifications (cursor: the last notification id); a reply to
 one of our posts carries the ids of the posts above it, so it joins the conversation of the post it
-answers. Listening reads hashtag timelines and the server's status search (cursor: the last status id).
+answers. A person's public posts in one thread are one conversation: a reply's thread is the first post above
+it (``GET /api/v1/statuses/:id/context``, ancestors), which is also its context; a post that answers nothing
+starts its own thread. Listening reads hashtag timelines and the server's status search (cursor: the last status id).
 """
 
 from __future__ import annotations
@@ -75,13 +77,20 @@ class MastodonDriver(SocialDriver):
 
     def _mention(self, client: MastodonClient, post: Post, own: str):
         references: list[str] = []
-        if post.reply_to_id and str(post.raw.get("in_reply_to_account_id") or "") == own:
-            try:  # it answers us: the posts above it lead to the conversation, also past a split thread
-                references = client.ancestors(post.external_id)
+        above: list[Post] = []
+        if post.reply_to_id and not post.is_direct:
+            try:  # the posts above it: the thread's root, and (when it answers us) the way to its conversation
+                above = client.ancestor_posts(post.external_id)
             except NotFound:
-                references = []
-        return self.message_item(post, references=references, meta={
-            "status_id": post.external_id, "mention": str(post.author.raw.get("acct") or post.author.handle)})
+                above = []
+            if str(post.raw.get("in_reply_to_account_id") or "") == own:  # also past a split thread of ours
+                references = [p.external_id for p in above]
+        root = above[-1] if above else None
+        return self.message_item(
+            post, references=references,
+            thread=root.external_id if root else (post.reply_to_id or post.external_id),
+            context=self.context_of(root) if root else {},
+            meta={"status_id": post.external_id, "mention": str(post.author.raw.get("acct") or post.author.handle)})
 
     def stream_names(self) -> list[str]:
         """The account's stream, and one per hashtag the channel listens for (keywords have no stream on

@@ -17,8 +17,12 @@ Comments on the page's posts and on Instagram media are public conversations:
   message (``POST /<PAGE_ID>/messages`` with ``recipient.comment_id``; Meta allows one per comment);
 - moderation: hide (``POST /<COMMENT_ID>?is_hidden=true``, Instagram ``?hide=true``) and delete (``DELETE
   /<COMMENT_ID>``), both answering ``{"success": true}``;
-- context: the post's text and link (``GET /<POST_ID>?fields=message,permalink_url``, Instagram ``GET
-  /<MEDIA_ID>?fields=caption,permalink``), kept with the comment and cached for an hour.
+- threads: a person's comments under one post (or Instagram media) are one public conversation, under another
+  post another (``InboundMessage.thread`` is the ``post_id`` / ``media.id`` every comment carries, replies
+  included, so the order they arrive in does not matter);
+- context: the post's text, link and picture (``GET /<POST_ID>?fields=message,permalink_url,full_picture``,
+  Instagram ``GET /<MEDIA_ID>?fields=caption,permalink,media_type,media_url,thumbnail_url``), kept with the
+  comment (shown above the conversation) and cached for an hour.
 """
 
 from __future__ import annotations
@@ -208,7 +212,9 @@ class MessengerDriver(Driver):
         context = self.post_context(platform, post_id)
         return InboundMessage(
             external_id=comment_id[:300], sender_handle=sender_id, sender_name=name[:200], text=text or "…",
-            identity_kind=IDENTITY[platform], is_public=True, sent_at=sent_at,
+            identity_kind=IDENTITY[platform], is_public=True, sent_at=sent_at, thread=post_id or thread,
+            post={"text": context.get("text", ""), "link": context.get("link") or link,
+                  "media": context.get("media") or []},
             in_reply_to=parent[:300] if thread != comment_id else "",
             sender_profile={"display_name": name} if name else {},
             meta={"meta": {"platform": platform, "kind": "comment", "sender_id": sender_id,
@@ -217,21 +223,24 @@ class MessengerDriver(Driver):
         )
 
     def post_context(self, platform: str, post_id: str) -> dict:
-        """The text and link of the post (or Instagram media) a comment was written under, {} if not reachable."""
+        """The text, link and picture of the post (or Instagram media) a comment was written under, {} if not
+        reachable."""
         if not post_id:
             return {}
         key = f"meta-post:{self.channel.pk}:{post_id}"
         found = cache.get(key)
         if found is not None:
             return found
-        fields = "message,permalink_url" if platform == "page" else "caption,permalink"
+        fields = "message,permalink_url,full_picture" if platform == "page" else \
+            "caption,permalink,media_type,media_url,thumbnail_url"
         try:
             answer = self.client().call("GET", post_id, params={"fields": fields})
         except (SocialError, DriverError, outbound.OutboundError) as exc:
             log.info("messenger %s: no context for %s: %s", self.channel.slug, post_id, exc)
             return {}
         found = {"text": str(answer.get("message") or answer.get("caption") or ""),
-                 "link": str(answer.get("permalink_url") or answer.get("permalink") or "")}
+                 "link": str(answer.get("permalink_url") or answer.get("permalink") or ""),
+                 "media": _post_media(answer)}
         cache.set(key, found, 3600)
         return found
 
@@ -388,3 +397,14 @@ class MessengerDriver(Driver):
         except (SocialError, outbound.OutboundError) as exc:
             return False, str(exc)
         return True, f"{page.get('name', '')}; webhook at /hooks/{self.channel.slug}/"
+
+
+def _post_media(answer: dict) -> list[dict]:
+    """The picture of a Page post (``full_picture``) or an Instagram media's file (a video's thumbnail first)."""
+    if answer.get("full_picture"):
+        return [{"url": str(answer["full_picture"]), "kind": "image"}]
+    kind = str(answer.get("media_type") or "")
+    if kind == "VIDEO":
+        return [{"url": str(u), "kind": k} for u, k in ((answer.get("thumbnail_url"), "image"),
+                                                         (answer.get("media_url"), "video")) if u]
+    return [{"url": str(answer["media_url"]), "kind": "image"}] if answer.get("media_url") else []

@@ -385,8 +385,17 @@ class SocialDriver(Driver):
             found.append(entry)
         return found
 
-    def message_item(self, post: Post, *, references: list[str] = (), meta: dict | None = None) -> InboundMessage:
+    def context_of(self, post: Post) -> dict:
+        """The root post of a thread as the conversation's context: text, link, author and media links."""
+        return {"text": post.text, "link": post.url, "media": self.media_links(post) if post.media else [],
+                "author": f"{post.author.display_name} (@{post.author.handle})" if post.author.display_name
+                else f"@{post.author.handle}"}
+
+    def message_item(self, post: Post, *, references: list[str] = (), meta: dict | None = None,
+                     thread: str = "", context: dict | None = None) -> InboundMessage:
+        """The inbound message of a post; ``thread`` names the root of its thread (public posts only)."""
         return InboundMessage(
+            thread="" if post.is_direct else (thread or post.root_id or post.external_id), post=context or {},
             external_id=post.external_id, sender_handle=post.author.handle, sender_name=post.author.display_name,
             attachments=self.attachments_of(post) if post.media else [],
             text=post.text, html=post.html, in_reply_to=post.reply_to_id,

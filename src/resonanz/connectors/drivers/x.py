@@ -24,6 +24,14 @@ Documentation followed:
   /2/tweets/search/recent`` with ``query``, ``since_id``, ``max_results``, ``next_token``, ``expansions=author_id``
   answering ``data`` (posts), ``includes.users`` and ``meta`` (``newest_id``, ``result_count``, ``next_token``).
 
+Threads: a person's mentions and replies in one reply chain are one public conversation, in another chain
+another. The chain is named by its root post, X's ``conversation_id`` (the id of the post that started it): taken
+from the event when it carries one, else looked up once for the post a reply answers (``GET /2/tweets/:id`` with
+``tweet.fields=conversation_id,author_id,text``, https://docs.x.com/x-api/posts/get-post-by-id) and kept in the
+cache for a day, as is every received post's root, so a reply to a known post needs no call. The root post's
+text, author and link are the conversation's context. A post that answers nothing starts its own chain; when the
+lookup fails (rate limit, deleted post) the post it answers stands in for the root.
+
 Replies longer than 280 characters become a numbered thread (URLs count 23, as X counts them through t.co).
 Each listening query of the channel is a source with its own cursor (the newest post id seen) in a
 ``SourceState``; what it finds goes to the listening stream as public posts with the author's reach. A rate limit
@@ -38,6 +46,7 @@ import hmac
 import logging
 from datetime import UTC, datetime
 
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -68,6 +77,9 @@ LIMIT = 280
 MAX_QUERIES = 20
 MAX_QUERY_LENGTH = 512  # recent search's limit for a query
 SEARCH_PAGES = 5  # at most 500 posts per query and poll; the rest follow on the next poll
+ROOT_CACHE = 86_400  # seconds a post's root and context are kept
+LOOKUP_FIELDS = {"tweet.fields": "conversation_id,author_id,text", "expansions": "author_id",
+                 "user.fields": "username,name"}
 SEARCH_FIELDS = {"max_results": "100", "tweet.fields": "created_at,lang,author_id", "expansions": "author_id",
                  "user.fields": "username,name,public_metrics"}
 
@@ -171,11 +183,13 @@ class XDriver(Driver):
             entities = [t.get("extended_entities") for t in (tweet.get("extended_tweet"), tweet) if isinstance(t, dict)]
             media = next((e["media"] for e in entities if isinstance(e, dict) and isinstance(e.get("media"), list)), [])
             attachments, text = self._media(media, text, private=False)
+            parent = str(tweet.get("in_reply_to_status_id_str") or "")
+            root, context = self.thread_of(str(tweet["id_str"]), parent, str(tweet.get("conversation_id") or ""))
             items.append(InboundMessage(
                 external_id=str(tweet["id_str"]), sender_handle=str(user.get("screen_name") or user.get("id_str")),
                 sender_name=str(user.get("name") or "")[:200], text=text, is_public=True, attachments=attachments,
-                in_reply_to=str(tweet.get("in_reply_to_status_id_str") or ""), sent_at=_tweet_time(tweet.get("created_at")),
-                meta={"x": {"kind": "mention", "user_id": str(user.get("id_str"))}},
+                in_reply_to=parent, sent_at=_tweet_time(tweet.get("created_at")), thread=root, post=context,
+                meta={"x": {"kind": "mention", "user_id": str(user.get("id_str")), "conversation_id": root}},
                 sender_profile={"display_name": str(user.get("name") or ""), "followers": user.get("followers_count"),
                                 "url": f"https://x.com/{user.get('screen_name')}"}))
         users = payload.get("users") if isinstance(payload.get("users"), dict) else {}
@@ -203,6 +217,46 @@ class XDriver(Driver):
                 sent_at=datetime.fromtimestamp(int(stamp) / 1000, tz=UTC) if str(stamp or "").isdigit() else None,
                 meta={"x": {"kind": "dm", "user_id": sender}}))
         return items
+
+    def thread_of(self, tweet_id: str, parent: str, given: str = "") -> tuple[str, dict]:
+        """(root post id, the root post's context) of a received post: ``given`` (the event's conversation_id),
+        the root known for the post it answers, or that post's ``conversation_id`` asked of X; a post that
+        answers nothing is its own root (and needs no context: it is the message itself)."""
+        if not parent:
+            root, context = given or tweet_id, {}
+        else:
+            root = given or (cache.get(self._root_key(parent)) or self._look_up(parent)).get("root") or parent
+            # the root's own entry (cached by the parent's lookup when the parent is the root); a post received
+            # here has only its root cached: it is in the inbox already and needs no context
+            about = cache.get(self._root_key(root)) or self._look_up(root)
+            context = {k: about[k] for k in ("text", "link", "author") if about.get(k)}
+        cache.add(self._root_key(tweet_id), {"root": root}, ROOT_CACHE)  # never overwrites a looked-up entry
+        return root, context
+
+    def _root_key(self, tweet_id: str) -> str:
+        return f"x-root:{self.channel.pk}:{tweet_id}"[:250]
+
+    def _look_up(self, tweet_id: str) -> dict:
+        """A post's root and what it says (cached), {} when X cannot tell (rate limit, deleted, no token)."""
+        if not tweet_id.isdigit():
+            return {}
+        try:
+            payload = self._request("GET", f"/2/tweets/{tweet_id}", params=LOOKUP_FIELDS)
+        except (SocialError, DriverError, ValueError, outbound.OutboundError) as exc:
+            log.info("x %s: no root for post %s: %s", self.channel.slug, tweet_id, exc)
+            return {}
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        if str(data.get("id") or "") != tweet_id:
+            return {}
+        users = (payload.get("includes") or {}).get("users") if isinstance(payload.get("includes"), dict) else []
+        user = next((u for u in users or [] if isinstance(u, dict) and str(u.get("id")) == str(data.get("author_id"))),
+                    {})
+        handle = str(user.get("username") or "")
+        found = {"id": tweet_id, "root": str(data.get("conversation_id") or tweet_id), "text": str(data.get("text") or ""),
+                 "author": f"{user.get('name') or handle} (@{handle})" if handle else "",
+                 "link": f"https://x.com/{handle or 'i/web'}/status/{tweet_id}"}
+        cache.set(self._root_key(tweet_id), found, ROOT_CACHE)
+        return found
 
     def _media(self, media: list, text: str, *, private: bool) -> tuple[list[dict], str]:
         """The photos of a post or direct message as attachments (downloaded once, size-limited); videos and
@@ -337,6 +391,7 @@ class XDriver(Driver):
                 return SendResult("sent", external_id="dm:" + str(answer.get("dm_event_id") or ""))
             media = [self._upload(f, "tweet_image") for f in files]
             parent, posted = last.external_id, []
+            root = str(info.get("conversation_id") or "")
             for part in split_reply(message.text, LIMIT):
                 post: dict = {"text": part, "reply": {"in_reply_to_tweet_id": parent}}
                 if media and not posted:  # the images go with the first post of the thread
@@ -344,6 +399,8 @@ class XDriver(Driver):
                 answer = self._call("POST", "/2/tweets", post)
                 parent = str(answer.get("id") or "")
                 posted.append(parent)
+                if root:  # the customer's answer to our post is known to be in the same chain: no lookup
+                    cache.add(self._root_key(parent), {"root": root}, ROOT_CACHE)
             return SendResult("sent", external_id=posted[0], detail=f"thread of {len(posted)}" if len(posted) > 1 else "")
         except RateLimited as exc:
             record_health(self.channel, False, f"X rate limit: the next call is allowed at "

@@ -245,9 +245,13 @@ class MastodonClient:
 
     def ancestors(self, status_id: str) -> list[str]:
         """The ids of the posts a status answers, nearest first (from its thread context)."""
+        return [post.external_id for post in self.ancestor_posts(status_id)]
+
+    def ancestor_posts(self, status_id: str) -> list[Post]:
+        """The posts a status answers, nearest first: the last is the root of its thread (as far as this account
+        may see it)."""
         context = expect_dict(self._get(f"/api/v1/statuses/{status_id}/context"), "context")
-        found = [str(s.get("id")) for s in context.get("ancestors") or [] if isinstance(s, dict) and s.get("id")]
-        return found[::-1]
+        return [self._post(s) for s in (context.get("ancestors") or [])[::-1] if isinstance(s, dict) and s.get("id")]
 
     def get_status(self, status_id: str) -> Post:
         return self._post(self._get(f"/api/v1/statuses/{status_id}"))

@@ -125,6 +125,7 @@ def conversation(request, pk: int):
     thread = list(thread)
     suggestions = _suggestions(conversation, thread)
     return render(request, "inbox/conversation.html", {
+        "about": post_context(conversation, thread),
         "suggestions": suggestions, "reply_media": reply_media(conversation.channel.driver),
         "window": window_context(conversation), "macros": actions.macros_for(request.user),
         "draft": _draft(request, pk), "file_limits": reply_files.limits(),
@@ -134,6 +135,26 @@ def conversation(request, pk: int):
         "last_message": thread[-1].id if thread else 0, "intents": INTENTS, "sentiments": SENTIMENTS,
         "last_event": ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     })
+
+
+def post_context(conversation, thread) -> dict | None:
+    """The post a public conversation is about (the page's post under which the person commented, the first
+    post of a reply chain), as the driver kept it with the latest message that names one; None for private
+    conversations and public ones about no one thread (stored before threads: each comment shows its own post).
+    Older comments kept only ``post_text``/``post_link``: those are shown the same way."""
+    if not conversation.is_public or not conversation.thread_key:
+        return None
+    for message in reversed(thread):
+        meta = message.meta or {}
+        found = meta.get("post") if isinstance(meta.get("post"), dict) else None
+        legacy = meta.get("meta") if isinstance(meta.get("meta"), dict) else {}
+        if found is None and legacy.get("kind") == "comment" and (legacy.get("post_text") or legacy.get("post_link")):
+            link = str(legacy.get("post_link") or "")
+            found = {"text": str(legacy.get("post_text") or ""),
+                     "link": link if link.startswith(("https://", "http://")) else ""}
+        if found:
+            return found
+    return None
 
 
 def reply_media(driver) -> dict | None:

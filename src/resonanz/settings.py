@@ -320,6 +320,9 @@ RESONANZ_INGEST_GROUP_COMMIT = _env_bool("RESONANZ_INGEST_GROUP_COMMIT", True)
 # The ASGI server runs requests' synchronous code in pooled threads, so database connections (CONN_MAX_AGE)
 # outlive a request (core/requestthreads.py). Off: Django's handler, a new thread and connection per request.
 RESONANZ_REUSE_REQUEST_THREADS = _env_bool("RESONANZ_REUSE_REQUEST_THREADS", True)
+# The ASGI application serves successful POSTs to /api/channels/<id>/inbound/ and /hooks/<slug>/ without Django's
+# handler and DRF (core/leanroute.py); everything else, and every refusal, goes through Django. Off: all of it does.
+RESONANZ_LEAN_ROUTES = _env_bool("RESONANZ_LEAN_ROUTES", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

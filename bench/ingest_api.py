@@ -64,7 +64,8 @@ def start_server(mode: str, workers: int) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "RESONANZ_INGEST_GROUP_COMMIT": "1" if group_commit else "0",
            "RESONANZ_REUSE_REQUEST_THREADS": "1" if threads else "0", "RESONANZ_LEAN_ROUTES": "1" if lean else "0",
            "ALLOWED_HOSTS": "127.0.0.1",
-           "SECRET_KEY": "bench-ingest-api", "RESONANZ_EMBEDDER": "none", "PYTHONPATH": str(ROOT / "src")}
+           "SECRET_KEY": "bench-ingest-api", "RESONANZ_EMBEDDER": "none",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
                                "--port", str(port), "--lifespan", "off", "--no-access-log", "--workers", str(workers)],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -191,7 +191,8 @@ def _served_once(args, root, url, bodies, signatures, warm, mode: str, run: int,
     import resonanz
 
     source = str(Path(resonanz.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": source, "ALLOWED_HOSTS": "127.0.0.1", "RESONANZ_EMBEDDER": "none",
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])),
+           "ALLOWED_HOSTS": "127.0.0.1", "RESONANZ_EMBEDDER": "none",
            "DJANGO_SETTINGS_MODULE": "resonanz.settings", "RESONANZ_LEAN_ROUTES": "1" if mode == "lean" else "0"}
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -2,10 +2,10 @@
 
 A fresh instance of its own (migrate, an admin with a token, an API channel), then uvicorn; each client keeps one
 HTTP connection open and sends its next message as soon as the previous one was answered (201). Alternates server
-set-ups in every run (``--modes``: group commit ``RESONANZ_INGEST_GROUP_COMMIT`` and pooled request threads
-``RESONANZ_REUSE_REQUEST_THREADS`` off or on), so all are measured under the same load, and measures the raw insert rate of the same rows in the same run (``bench/ingest.py``'s baseline).
+set-ups in every run (``--modes``: group commit ``RESONANZ_INGEST_GROUP_COMMIT``, pooled request threads
+``RESONANZ_REUSE_REQUEST_THREADS`` and the lean routes ``RESONANZ_LEAN_ROUTES`` off or on), so all are measured under the same load, and measures the raw insert rate of the same rows in the same run (``bench/ingest.py``'s baseline).
 Reports messages per second (wall), the server's CPU time per message (all its processes; on a busy shared machine
-the steadier figure), latency, and checks that every answered message is stored exactly once.
+the steadier figure), the load generator's own CPU per message (bench/_loadgen.py), latency, and checks that every answered message is stored exactly once.
 
     python bench/ingest_api.py [--messages 3000 --clients 8 --runs 3 --web-workers 1 --database-url URL]
 """
@@ -20,13 +20,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _loadgen as loadgen  # noqa: E402
 from _setup import command_line, django_for, median, percentile  # noqa: E402
 from ingest import WORDS, run_raw, synthetic  # noqa: E402
 
@@ -49,20 +49,23 @@ def setup() -> tuple[str, int]:
     return create_token(admin, name="bench")[1], channel.pk
 
 
-MODES = {  # name: (group commit, pooled request threads)
-    "before": (False, False),
-    "group": (True, False),
-    "group+threads": (True, True),
-    "threads": (False, True),
+MODES = {  # name: (group commit, pooled request threads, lean routes)
+    "before": (False, False, False),
+    "group": (True, False, False),
+    "group+threads": (True, True, False),
+    "threads": (False, True, False),
+    "lean": (True, True, True),  # core/leanroute.py: the success path without Django's handler and DRF
 }
 
 
 def start_server(mode: str, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    group_commit, threads = MODES[mode]
+    group_commit, threads, lean = MODES[mode]
     env = {**os.environ, "RESONANZ_INGEST_GROUP_COMMIT": "1" if group_commit else "0",
-           "RESONANZ_REUSE_REQUEST_THREADS": "1" if threads else "0", "ALLOWED_HOSTS": "127.0.0.1",
-           "SECRET_KEY": "bench-ingest-api", "RESONANZ_EMBEDDER": "none", "PYTHONPATH": str(ROOT / "src")}
+           "RESONANZ_REUSE_REQUEST_THREADS": "1" if threads else "0", "RESONANZ_LEAN_ROUTES": "1" if lean else "0",
+           "ALLOWED_HOSTS": "127.0.0.1",
+           "SECRET_KEY": "bench-ingest-api", "RESONANZ_EMBEDDER": "none",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
                                "--port", str(port), "--lifespan", "off", "--no-access-log", "--workers", str(workers)],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -102,44 +105,17 @@ def server_cpu(server: subprocess.Popen) -> float:
     return total
 
 
-def post_all(port: int, token: str, channel: int, rows: list, clients: int) -> tuple[float, list[float], list]:
-    """Every row POSTed once by ``clients`` keep-alive connections; returns wall seconds, latencies, failures."""
-    latencies: list[float] = []
-    failures: list = []
-    lock = threading.Lock()
+def post_all(port: int, token: str, channel: int, rows: list, clients: int) -> tuple[float, list[float], list, float]:
+    """Every row POSTed once by ``clients`` keep-alive connections (bench/_loadgen.py, requests built before the
+    clock starts); returns wall seconds, latencies, failures and the load generator's CPU seconds."""
     path = f"/api/channels/{channel}/inbound/"
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-
-    def client(part: list) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = []
-        for external_id, handle, text in part:
-            body = json.dumps({"external_id": external_id, "sender": {"handle": handle}, "text": text})
-            started = time.perf_counter()
-            try:
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except OSError as exc:
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                status = repr(exc)
-            mine.append(time.perf_counter() - started)
-            if status != 201:
-                with lock:
-                    failures.append((external_id, status))
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(rows[n::clients],)) for n in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - started, latencies, failures
+    requests = [loadgen.request("POST", path, json.dumps(
+        {"external_id": external_id, "sender": {"handle": handle}, "text": text}).encode(), headers)
+        for external_id, handle, text in rows]
+    result = loadgen.run(port, requests, clients)
+    failures = [(row[0], status) for row, (status, _body) in zip(rows, result.answers, strict=True) if status != 201]
+    return result.seconds, result.times_ms, failures, result.cpu_seconds
 
 
 def stored_once(prefix: str) -> tuple[int, int]:
@@ -161,7 +137,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--web-workers", type=int, default=1)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite under var/bench when absent")
-    parser.add_argument("--modes", default="before,group,group+threads",
+    parser.add_argument("--modes", default="group+threads,lean",
                         help=f"server set-ups to alternate in every run, of: {', '.join(MODES)}")
     args = parser.parse_args()
     django_for(args.database_url, "ingest_api")
@@ -170,7 +146,8 @@ def main() -> None:
     token, channel = setup()
     connection.close()
     modes = [m.strip() for m in args.modes.split(",")]
-    results: dict[str, dict[str, list[float]]] = {m: {"rate": [], "cpu_ms": [], "p50": [], "p95": []} for m in modes}
+    results: dict[str, dict[str, list[float]]] = {
+        m: {"rate": [], "cpu_ms": [], "p50": [], "p95": [], "client_ms": [], "load": []} for m in modes}
     raw: list[float] = []
     for run in range(args.runs):
         for mode in modes:
@@ -179,7 +156,7 @@ def main() -> None:
             server, port = start_server(mode, args.web_workers)
             try:
                 cpu_before, load = server_cpu(server), os.getloadavg()[0]
-                seconds, latencies, failures = post_all(port, token, channel, rows, args.clients)
+                seconds, latencies, failures, client_cpu = post_all(port, token, channel, rows, args.clients)
                 cpu = server_cpu(server) - cpu_before
             finally:
                 stop_server(server)
@@ -189,10 +166,12 @@ def main() -> None:
             r = results[mode]
             r["rate"].append(ok / seconds)
             r["cpu_ms"].append(1000 * cpu / max(ok, 1))
-            r["p50"].append(1000 * percentile(latencies, 50))
-            r["p95"].append(1000 * percentile(latencies, 95))
+            r["p50"].append(percentile(latencies, 50))
+            r["p95"].append(percentile(latencies, 95))
+            r["client_ms"].append(1000 * client_cpu / len(rows))
+            r["load"].append(load)
             print(f"run {run + 1}, {mode}: {r['rate'][-1]:,.0f} msg/s, "
-                  f"server CPU {r['cpu_ms'][-1]:.2f} ms/msg, p50 {r['p50'][-1]:.1f} ms, p95 {r['p95'][-1]:.1f} ms, "
+                  f"server CPU {r['cpu_ms'][-1]:.2f} ms/msg, load generator CPU {r['client_ms'][-1]:.3f} ms/msg, p50 {r['p50'][-1]:.1f} ms, p95 {r['p95'][-1]:.1f} ms, "
                   f"failed {len(failures)} {failures[:3]}, stored {distinct}, lost {lost}, duplicated {duplicated}, "
                   f"load {load:.1f}", flush=True)
         raw.append(run_raw(synthetic(args.messages, args.contacts, seed=run, prefix=f"raw{run}-")))
@@ -201,13 +180,13 @@ def main() -> None:
     print(f"\n{command_line()}")
     print(f"database: {connection.vendor}; {args.messages:,} messages per server and run from {args.contacts:,} "
           f"contacts, {args.clients} clients, {args.web_workers} uvicorn process(es), median of {args.runs} runs")
-    print("| server (group commit, pooled request threads) | messages/s | ratio to raw | server CPU ms/message | p50 ms "
-          "| p95 ms |\n|---|---|---|---|---|---|")
+    print("| server | messages/s | ratio to raw | server CPU ms/message | load generator CPU ms/message | p50 ms "
+          "| p95 ms | load average |\n|---|---|---|---|---|---|---|---|")
     for mode, r in results.items():
         rate = median(r["rate"])
-        print(f"| {mode} | {rate:,.0f} | {rate / m_raw:.4f} | {median(r['cpu_ms']):.2f} | "
-              f"{median(r['p50']):.1f} | {median(r['p95']):.1f} |")
-    print(f"| raw executemany of the same rows | {m_raw:,.0f} | 1 | | | |")
+        print(f"| {mode} | {rate:,.0f} | {rate / m_raw:.4f} | {median(r['cpu_ms']):.2f} | {median(r['client_ms']):.3f} | "
+              f"{median(r['p50']):.1f} | {median(r['p95']):.1f} | {median(r['load']):.1f} |")
+    print(f"| raw executemany of the same rows | {m_raw:,.0f} | 1 | | | | | |")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ Two ways to serve:
   the figure that compares trees and machines (the client's own CPU is in both rows). The start-up heap is
   frozen as ``resonanz.asgi`` does (``core/heap.py``; ``--no-freeze`` leaves it to the garbage collector).
 - ``--uvicorn N``: the deployment of docs/operations.md, ``uvicorn resonanz.asgi:application --workers N``
-  (a database connection per request, as configured), loaded by ``--clients`` keep-alive HTTP clients in
-  threads of this process; the servers' CPU time per request is read from /proc.
+  loaded by ``--clients`` keep-alive connections of bench/_loadgen.py (one asyncio loop, requests built before
+  the clock starts; its own CPU per request is printed, so it is seen not to be the bottleneck); the servers' CPU
+  time per request is read from /proc. ``--modes django,lean`` alternates the server without and with the lean
+  route (``RESONANZ_LEAN_ROUTES``, core/leanroute.py) in every run, each against its own /healthz.
 
 ``--entries N`` puts N customer messages into each notification as N entries, the way Meta batches notifications
 under load; they go through the batched ingestion core (``ingest_many``) together, and the rate is then also
@@ -35,11 +37,11 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _loadgen as loadgen  # noqa: E402
 from _setup import command_line, django_for, median, percentile  # noqa: E402
 
 SECRET = "bench-app-secret"
@@ -69,6 +71,9 @@ def main() -> None:
     parser.add_argument("--uvicorn", type=int, default=0, metavar="N",
                         help="serve with uvicorn and N worker processes instead of in-process")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (with --uvicorn)")
+    parser.add_argument("--modes", default="django,lean",
+                        help="with --uvicorn: server set-ups alternated in every run: django (RESONANZ_LEAN_ROUTES=0), "
+                             "lean (the lean route, core/leanroute.py)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-profile", action="store_true", help="skip the statement and signature counts")
     parser.add_argument("--no-freeze", action="store_true",
@@ -83,13 +88,15 @@ def main() -> None:
                              credentials={"access_token": "x", "app_secret": SECRET, "verify_token": "v"})
     url = f"/hooks/{channel.slug}/"
     warm = 20
-    bodies = [notification(n, args.entries) for n in range(warm + args.requests * args.runs)]
+    servers = len(args.modes.split(",")) if args.uvicorn else 1
+    bodies = [notification(n, args.entries) for n in range(warm + args.requests * args.runs * servers)]
     signatures = ["sha256=" + hmac.new(SECRET.encode(), b, hashlib.sha256).hexdigest() for b in bodies]
     load_before = os.getloadavg()
     if args.uvicorn:
         connection.close()
         rows = served(args, root, url, bodies, signatures, warm)
-        how = f"uvicorn --workers {args.uvicorn}, {args.clients} concurrent keep-alive clients"
+        how = (f"uvicorn --workers {args.uvicorn}, {args.clients} concurrent keep-alive clients (bench/_loadgen.py), "
+               f"set-ups {args.modes} alternated")
     else:
         rows = in_process(args, url, bodies, signatures, warm)
         how = "sequential, in-process (Django test client)"
@@ -98,15 +105,25 @@ def main() -> None:
     print(f"database: {connection.vendor}; {args.requests} requests per run and kind, {args.runs} run(s), {how}; "
           f"{args.entries} message(s) per notification; load average {load_before[0]:.1f} at the start, "
           f"{load_after[0]:.1f} at the end ({os.cpu_count()} cores)")
-    print("| run | request | per second | p50 ms | p95 ms | CPU ms per request |\n|---|---|---|---|---|---|")
-    for run, kind, rate, p50, p95, cpu in rows:
-        print(f"| {run} | {kind} | {rate:.0f} | {p50:.1f} | {p95:.1f} | {cpu:.2f} |")
+    print("| run | request | per second | p50 ms | p95 ms | server CPU ms per request | load generator CPU ms per "
+          "request | load average |\n|---|---|---|---|---|---|---|---|")
+    for run, kind, rate, p50, p95, cpu, client, load in rows:
+        client_ms = "in the server's" if client is None else f"{client:.3f}"
+        print(f"| {run} | {kind} | {rate:.0f} | {p50:.1f} | {p95:.1f} | {cpu:.2f} | {client_ms} | {load:.1f} |")
     for kind in dict.fromkeys(r[1] for r in rows):
         mine = [r for r in rows if r[1] == kind]
+        clients = [r[6] for r in mine if r[6] is not None]
         print(f"| median | {kind} | {median([r[2] for r in mine]):.0f} | {median([r[3] for r in mine]):.1f} | "
-              f"{median([r[4] for r in mine]):.1f} | {median([r[5] for r in mine]):.2f} |")
+              f"{median([r[4] for r in mine]):.1f} | {median([r[5] for r in mine]):.2f} | "
+              f"{f'{median(clients):.3f}' if clients else ''} | {median([r[7] for r in mine]):.1f} |")
+    if args.uvicorn:  # the webhook's rate against /healthz of the same server and run
+        for mode in args.modes.split(","):
+            mine = [r for r in rows if r[1].endswith(f"[{mode.strip()}]")]
+            ratios = [hook[2] / health[2] for hook, health in zip(mine[::2], mine[1::2], strict=True)]
+            print(f"webhook / healthz rate [{mode.strip()}]: median {median(ratios):.2f} "
+                  f"({', '.join(f'{r:.2f}' for r in ratios)})")
     if args.entries > 1:
-        hooks = [r[2] for r in rows if r[1] == HOOK]
+        hooks = [r[2] for r in rows if r[1].startswith(HOOK)]
         print(f"messages stored per second (median): {median(hooks) * args.entries:.0f}")
     if not args.uvicorn and not args.no_profile:
         from django.test import Client
@@ -154,51 +171,62 @@ def in_process(args, url: str, bodies: list[bytes], signatures: list[str], warm:
             times = [call(i) for i in range(first, first + args.requests)]
             seconds, used = time.perf_counter() - started, time.process_time() - cpu
             rows.append((run + 1, kind, args.requests / seconds, median(times), percentile(times, 95),
-                         used / args.requests * 1000))
+                         used / args.requests * 1000, None, os.getloadavg()[0]))
     return rows
 
 
 def served(args, root: Path, url: str, bodies: list[bytes], signatures: list[str], warm: int) -> list[tuple]:
-    """uvicorn with ``args.uvicorn`` workers on this run's database, loaded by ``args.clients`` threads."""
+    """uvicorn with ``args.uvicorn`` workers on this run's database, loaded by ``args.clients`` keep-alive connections
+    of bench/_loadgen.py; the server set-ups of ``--modes`` alternate in every run, each with its own /healthz."""
+    rows = []
+    modes = [m.strip() for m in args.modes.split(",")]
+    for run in range(args.runs):
+        for mode in modes:
+            first = warm + (run * len(modes) + modes.index(mode)) * args.requests
+            rows += _served_once(args, root, url, bodies, signatures, warm, mode, run, first)
+    return rows
+
+
+def _served_once(args, root, url, bodies, signatures, warm, mode: str, run: int, first: int) -> list[tuple]:
     import resonanz
 
     source = str(Path(resonanz.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": source, "ALLOWED_HOSTS": "127.0.0.1",
-           "RESONANZ_EMBEDDER": "none", "DJANGO_SETTINGS_MODULE": "resonanz.settings"}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])),
+           "ALLOWED_HOSTS": "127.0.0.1", "RESONANZ_EMBEDDER": "none",
+           "DJANGO_SETTINGS_MODULE": "resonanz.settings", "RESONANZ_LEAN_ROUTES": "1" if mode == "lean" else "0"}
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
                                "--port", str(port), "--lifespan", "off", "--no-access-log", "--log-level", "warning",
                                "--workers", str(args.uvicorn)], env=env, cwd=root,
-                              stdout=subprocess.DEVNULL, stderr=(root / "uvicorn.log").open("w"))
+                              stdout=subprocess.DEVNULL, stderr=(root / "uvicorn.log").open("a"))
+
+    def hooks(indices) -> list[bytes]:
+        return [loadgen.request("POST", url, bodies[i], {"Content-Type": "application/json",
+                                                         "X-Hub-Signature-256": signatures[i]}) for i in indices]
+
+    def healthz(n: int) -> list[bytes]:
+        return [loadgen.request("GET", "/healthz")] * n
+
     try:
         _wait_for(port, server)
-
-        def hook(conn: http.client.HTTPConnection, i: int) -> None:
-            conn.request("POST", url, body=bodies[i], headers={"Content-Type": "application/json",
-                                                                "X-Hub-Signature-256": signatures[i]})
-            response = conn.getresponse()
-            body = response.read()
-            assert response.status == 200 and json.loads(body)["created"] == args.entries, body[:300]
-
-        def health(conn: http.client.HTTPConnection, _i: int) -> None:
-            conn.request("GET", "/healthz")
-            response = conn.getresponse()
-            response.read()
-            assert response.status in (200, 503)
-
-        _load(port, hook, range(warm), args.clients)
-        _load(port, health, range(warm), args.clients)
+        time.sleep(1 if args.uvicorn > 1 else 0)  # every worker process up
+        loadgen.run(port, hooks(range(warm)), args.clients)  # the first server stores them, the others find them
+        loadgen.run(port, healthz(warm), args.clients)
         rows = []
-        for run in range(args.runs):
-            first = warm + run * args.requests
-            for kind, call in ((HOOK, hook), (HEALTH, health)):
-                cpu = _cpu_seconds(server.pid)
-                seconds, times = _load(port, call, range(first, first + args.requests), args.clients)
-                used = _cpu_seconds(server.pid) - cpu
-                rows.append((run + 1, kind, args.requests / seconds, median(times), percentile(times, 95),
-                             used / args.requests * 1000))
+        for kind, requests in ((HOOK, hooks(range(first, first + args.requests))), (HEALTH, healthz(args.requests))):
+            cpu, load = _cpu_seconds(server.pid), os.getloadavg()[0]
+            result = loadgen.run(port, requests, args.clients)
+            used = _cpu_seconds(server.pid) - cpu
+            for status, body in result.answers:
+                if kind == HOOK:
+                    assert status == 200 and json.loads(body)["created"] == args.entries, (status, body[:300])
+                else:
+                    assert status in (200, 503), status
+            rows.append((run + 1, f"{kind} [{mode}]", result.rate, median(result.times_ms),
+                         percentile(result.times_ms, 95), used / args.requests * 1000,
+                         result.cpu_ms_per_request, load))
         return rows
     finally:
         server.send_signal(signal.SIGTERM)
@@ -206,43 +234,6 @@ def served(args, root: Path, url: str, bodies: list[bytes], signatures: list[str
             server.wait(20)
         except subprocess.TimeoutExpired:
             server.kill()
-
-
-def _load(port: int, call, indices: range, clients: int) -> tuple[float, list[float]]:
-    """``call(connection, i)`` for every index, spread over ``clients`` threads with a keep-alive connection
-    each; returns the wall seconds and each request's answer time in ms."""
-    todo = list(indices)
-    times: list[float] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        try:
-            while True:
-                with lock:
-                    if not todo or errors:
-                        return
-                    i = todo.pop(0)
-                start = time.perf_counter()
-                call(conn, i)
-                elapsed = (time.perf_counter() - start) * 1000
-                with lock:
-                    times.append(elapsed)
-        except BaseException as exc:  # noqa: BLE001 - reported below, after the other clients stopped
-            errors.append(exc)
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return time.perf_counter() - started, times
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -22,5 +22,15 @@ from resonanz.core.heap import freeze_after_startup  # noqa: E402
 
 freeze_after_startup()  # the loaded code is never garbage, so the collector stops walking it (core/heap.py)
 
+if settings.RESONANZ_LEAN_ROUTES:
+    # POST /api/channels/<id>/inbound/ and /hooks/<slug>/ without Django's ASGI handler, the browser's middleware
+    # and DRF when they succeed; anything else falls through to Django (core/leanroute.py, api/inbound.py).
+    from resonanz.api.inbound import route as api_inbound  # noqa: E402
+    from resonanz.core.leanroute import LeanRoutes, hooks  # noqa: E402
+
+    served = LeanRoutes(django_application, [api_inbound, hooks])
+else:
+    served = django_application
+
 # Counts chunked bodies as they arrive: Django itself would read them completely before any middleware.
-application = BodyLimitASGI(django_application)
+application = BodyLimitASGI(served)

@@ -150,10 +150,15 @@ DB_POOL = os.environ.get("RESONANZ_DB_POOL", "1") != "0"
 DB_POOL_SIZE = int(os.environ.get("RESONANZ_DB_POOL_SIZE", "16"))
 DB_POOL_TIMEOUT = float(os.environ.get("RESONANZ_DB_POOL_TIMEOUT", "10"))
 DB_CONN_MAX_AGE = int(os.environ.get("RESONANZ_DB_CONN_MAX_AGE", "0"))
+# SQLite connections are kept by the pooled request threads (core/requestthreads.py): opening one runs three
+# PRAGMAs and closing the last one checkpoints the WAL, together more CPU than storing an API message
+# (docs/benchmarks.md, "Ingestion", 2026-11-30 lean routes). With Django's thread per request they could not be kept.
+SQLITE_CONN_MAX_AGE = int(os.environ.get("RESONANZ_SQLITE_CONN_MAX_AGE",
+                                         "60" if _env_bool("RESONANZ_REUSE_REQUEST_THREADS", True) else "0"))
 
 
 def database_config(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else DB_CONN_MAX_AGE)
+    config = dj_database_url.parse(url, conn_max_age=SQLITE_CONN_MAX_AGE if url.startswith("sqlite") else DB_CONN_MAX_AGE)
     if config["ENGINE"] == "django.db.backends.postgresql" and DB_POOL:
         config["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them after each request
         config["CONN_HEALTH_CHECKS"] = True  # a connection broken by a server restart is replaced, not handed out
@@ -320,6 +325,9 @@ RESONANZ_INGEST_GROUP_COMMIT = _env_bool("RESONANZ_INGEST_GROUP_COMMIT", True)
 # The ASGI server runs requests' synchronous code in pooled threads, so database connections (CONN_MAX_AGE)
 # outlive a request (core/requestthreads.py). Off: Django's handler, a new thread and connection per request.
 RESONANZ_REUSE_REQUEST_THREADS = _env_bool("RESONANZ_REUSE_REQUEST_THREADS", True)
+# The ASGI application serves successful POSTs to /api/channels/<id>/inbound/ and /hooks/<slug>/ without Django's
+# handler and DRF (core/leanroute.py); everything else, and every refusal, goes through Django. Off: all of it does.
+RESONANZ_LEAN_ROUTES = _env_bool("RESONANZ_LEAN_ROUTES", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -16,14 +16,15 @@ from resonanz import settings as project_settings
 PG = "postgres://resonanz:secret@db.example:5432/resonanz"
 
 
-def _config(monkeypatch, **env) -> dict:
-    for name in ("RESONANZ_DB_POOL", "RESONANZ_DB_POOL_SIZE", "RESONANZ_DB_POOL_TIMEOUT", "RESONANZ_DB_CONN_MAX_AGE"):
+def _config(monkeypatch, url: str = PG, **env) -> dict:
+    for name in ("RESONANZ_DB_POOL", "RESONANZ_DB_POOL_SIZE", "RESONANZ_DB_POOL_TIMEOUT", "RESONANZ_DB_CONN_MAX_AGE",
+                 "RESONANZ_SQLITE_CONN_MAX_AGE", "RESONANZ_REUSE_REQUEST_THREADS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     module = importlib.reload(project_settings)
     try:
-        return module.database_config(PG)
+        return module.database_config(url)
     finally:
         monkeypatch.undo()
         importlib.reload(project_settings)
@@ -41,6 +42,15 @@ def test_without_the_pool_connections_are_closed_after_each_request_unless_asked
     behind_pgbouncer = _config(monkeypatch, RESONANZ_DB_POOL="0")
     assert "pool" not in behind_pgbouncer.get("OPTIONS", {}) and behind_pgbouncer["CONN_MAX_AGE"] == 0
     assert _config(monkeypatch, RESONANZ_DB_POOL="0", RESONANZ_DB_CONN_MAX_AGE="60")["CONN_MAX_AGE"] == 60
+
+
+def test_sqlite_connections_are_kept_by_the_pooled_request_threads_only(monkeypatch):
+    """Opening a SQLite connection (three PRAGMAs) and closing the last one (a WAL checkpoint) cost more than
+    storing a message; the pooled request threads keep theirs, Django's thread per request could not."""
+    url = "sqlite:////tmp/resonanz.sqlite3"
+    assert _config(monkeypatch, url)["CONN_MAX_AGE"] == 60
+    assert _config(monkeypatch, url, RESONANZ_REUSE_REQUEST_THREADS="0")["CONN_MAX_AGE"] == 0
+    assert _config(monkeypatch, url, RESONANZ_SQLITE_CONN_MAX_AGE="5")["CONN_MAX_AGE"] == 5
 
 
 @pytest.mark.django_db

@@ -17,11 +17,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import ModelSerializer
 from rest_framework.views import APIView
 
+from resonanz.api import inbound
 from resonanz.api import serializers as s
 from resonanz.api.params import id_params
 from resonanz.connectors import actions as channel_actions
-from resonanz.connectors import intake
-from resonanz.connectors.intake import InboundMessage
 from resonanz.connectors.models import Channel
 from resonanz.core import audit, backpressure, fastsql
 from resonanz.core.accounts import set_password_link
@@ -288,17 +287,11 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             raise ActionError(f"Channel {channel} is disabled; enable it to accept messages.", "channel")
         body = s.InboundSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        d = body.validated_data
-        result = intake.submit(channel, [InboundMessage(
-            external_id=d["external_id"], sender_handle=d["sender"]["handle"], sender_name=d["sender"]["name"],
-            text=d["text"], html=d["html"], subject=d["subject"], in_reply_to=d["in_reply_to"],
-            sent_at=d["sent_at"],
-        )])[0]
-        if isinstance(result, ActionError):
-            raise result
-        payload = {"message_id": result.message.pk, "conversation_id": result.conversation.pk,
-                   "contact_id": result.contact_id}
-        return Response(payload, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        stored = inbound.store(channel, body.validated_data)  # the lean route (api/inbound.py) stores the same way
+        if isinstance(stored, ActionError):
+            raise stored
+        payload, created = stored
+        return Response(payload, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={202: s.ChannelCheckSerializer})
     @action(detail=True, methods=["post"])

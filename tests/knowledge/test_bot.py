@@ -195,3 +195,28 @@ def test_a_later_message_in_the_same_batch_sees_the_handover_of_an_earlier_one(m
     assert Suggestion.objects.get(message=first.message).bot_decision == "handed_over"
     assert Suggestion.objects.get(message=second.message).bot_decision == "person_in_charge"
     assert not Message.objects.filter(conversation=first.conversation, direction="outbound").exists()
+
+
+def test_a_vector_the_analysis_just_computed_is_not_computed_again(model_dir, monkeypatch):
+    """The analysis step keeps the encoder's vectors of the last texts; the knowledge step ranks with them
+    instead of encoding the same message a second time."""
+    import numpy as np
+
+    from resonanz.analysis.retrieval.cache import CachedEmbedder
+    from resonanz.knowledge import embedding
+    from resonanz.understanding.engine import get_analyzer
+
+    inner = embedding.cached_embedder()
+    seen = np.zeros((1, inner.dim), dtype=np.float32)
+    seen[0, 0] = 1.0
+    get_analyzer().recent.put_many(inner.name, ["Wo bleibt mein Paket?"], seen)
+    asked: list[list[str]] = []
+
+    def encode(self, texts):
+        asked.append(list(texts))
+        return np.full((len(texts), self.dim), 0.5, dtype=np.float32)
+
+    monkeypatch.setattr(CachedEmbedder, "embed_queries", encode)
+    vectors, approximate = embedding.query_vectors(["Wo bleibt mein Paket?", "Ein anderer Text"], precise=True)
+    assert asked == [["Ein anderer Text"]] and not approximate
+    assert vectors[0][0] == 1.0 and vectors[1][0] == 0.5

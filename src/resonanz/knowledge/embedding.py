@@ -41,4 +41,26 @@ def query_vectors(texts: list[str], *, precise: bool) -> tuple[np.ndarray | None
     inner = cached_embedder()
     if inner is None:
         return None, False
-    return inner.embed_queries(texts), False
+    out = np.zeros((len(texts), inner.dim), dtype=np.float32)
+    known = analysed_vectors(inner.name, texts)
+    todo = [i for i, v in enumerate(known) if v is None or v.shape[0] != inner.dim]
+    for i in set(range(len(texts))) - set(todo):
+        out[i] = known[i]
+    if todo:
+        out[todo] = inner.embed_queries([texts[i] for i in todo])
+    return out, False
+
+
+def analysed_vectors(name: str, texts: list[str]) -> list[np.ndarray | None]:
+    """The encoder's vectors the analysis step computed moments ago for these very texts (its in-memory cache
+    of recent texts, same embedder and same input string), so the pipeline encodes a message once, not twice."""
+    from resonanz.analysis.features import clean_text
+    from resonanz.understanding.engine import get_analyzer
+
+    analyzer = get_analyzer()
+    recent = getattr(analyzer, "recent", None)
+    if recent is None or getattr(analyzer.embedder, "name", None) != name:
+        return [None] * len(texts)
+    same = [clean_text(t) == t for t in texts]  # the analyzer keys by its cleaned text
+    found = recent.get_many(name, texts)
+    return [v if ok else None for v, ok in zip(found, same, strict=True)]

@@ -14,7 +14,7 @@ import logging
 from django.db import transaction
 from django.db.models import Min
 
-from resonanz.automation import runner, sla
+from resonanz.automation import ruleset, runner, sla
 from resonanz.inbox.models import Message
 
 log = logging.getLogger("resonanz.automation")
@@ -35,6 +35,11 @@ def apply_rules(items: list) -> None:
     if not inbound:
         return
     first_ids = _first_inbound_ids({m.conversation_id for m in inbound})
+    with ruleset.pinned():
+        _each(inbound, first_ids)
+
+
+def _each(inbound: list, first_ids: dict[int, int]) -> None:
     for message in inbound:
         try:
             with transaction.atomic():  # one commit per message (or a savepoint inside the step's transaction)

@@ -235,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"run {run + 1} fast={mode} workers={w}: {r['done']} msgs in {r['wall']:.1f} s = "
                       f"{r['rate']:.1f} msg/s, {r['cpu_ms']:.1f} ms CPU per message (load {r['load'][0]:.1f} → {r['load'][1]:.1f}; left {left}{share})",
                       flush=True)
+                print("  ms per message (worker time): " + ", ".join(
+                    f"{label} {1000 * r['stages'].get(key, 0.0) / max(r['done'], 1):.2f}" for key, label in STAGES),
+                    flush=True)
     report(results, args, info)
     return 0
 

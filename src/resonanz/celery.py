@@ -9,7 +9,7 @@ from celery.signals import beat_init
 from resonanz.core.processes import on_beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resonanz.settings")
-if os.environ.get("RESONANZ_PROCESS") == "worker" or {"worker", "beat"} & set(sys.argv):
+if os.environ.get("RESONANZ_PROCESS", "").startswith("worker") or {"worker", "beat"} & set(sys.argv):
     os.umask(0o077)  # files the worker creates (attachments, the schedule) are readable only by its user
 
 # The scheduler dies with its worker and refuses to be a second one on the same schedule file.

@@ -447,6 +447,9 @@ RESONANZ_FAST_EMBEDDINGS = os.environ.get("RESONANZ_FAST_EMBEDDINGS", "off").low
 RESONANZ_BASE_URL = os.environ.get("RESONANZ_BASE_URL", "http://127.0.0.1:8000")
 
 RESONANZ_PIPELINE_BATCH = int(os.environ.get("RESONANZ_PIPELINE_BATCH", 200))
+# One transaction per pipeline step and batch: "auto" (on for PostgreSQL, off for SQLite), "on" or "off"
+# (resonanz.core.pipeline.step_transaction says why).
+RESONANZ_PIPELINE_STEP_TRANSACTION = os.environ.get("RESONANZ_PIPELINE_STEP_TRANSACTION", "auto").lower()
 # A batch claimed by a worker that died (host lost, SIGKILL) is taken up again after this many seconds;
 # longer than the slowest batch takes, or a slow batch would run twice (harmless, the steps are idempotent, but wasted).
 RESONANZ_PIPELINE_CLAIM_SECONDS = float(os.environ.get("RESONANZ_PIPELINE_CLAIM_SECONDS", 300))

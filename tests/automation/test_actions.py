@@ -170,3 +170,22 @@ def test_public_post_from_large_account_becomes_a_pr_conversation(defaults, sett
     assert post.conversation is not None and quiet.conversation is None
     assert post.conversation.team == defaults["PR"] and post.conversation.priority == 3
     assert RuleRun.objects.get(post_id=post.pk).reason.startswith("turned into a conversation; routed to PR")
+
+
+def test_a_rule_switched_off_in_a_batch_does_not_run_for_the_rest_of_it(teams, api_channel, settings):
+    """The pipeline reads the rules' version once per batch; a rule that fails on the batch's first message is
+    switched off and not tried again on the next ones."""
+    from resonanz.automation.steps import apply_rules
+    from resonanz.inbox.models import Message
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # leave the messages pending; the step runs here on the batch
+    doomed = save_rule(None, None, name="To a team that goes away", trigger="message_received", conditions={},
+                       actions=[{"type": "assign_team", "team": teams["PR"].pk}])
+    teams["PR"].delete()
+    ids = [ingest(api_channel, inbound(f"b{n}", f"b{n}@example.com", text=f"Frage {n}")).message.pk for n in range(3)]
+    apply_rules(list(Message.objects.filter(pk__in=ids).order_by("id")))
+    doomed.refresh_from_db()
+    assert not doomed.enabled
+    from resonanz.inbox.models import ConversationEvent
+
+    assert ConversationEvent.objects.filter(kind="rule_failed", conversation__messages__pk__in=ids).count() == 1

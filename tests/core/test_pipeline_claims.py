@@ -77,3 +77,23 @@ def test_items_without_a_claim_run_as_before(pending, monkeypatch):
     monkeypatch.setattr(pipeline, "steps", lambda kind: [lambda items: ran.append(len(items))])
     pipeline.run_items("message", list(Message.objects.all()))
     assert ran == [3] and set(Message.objects.values_list("pipeline_state", flat=True)) == {"done"}
+
+
+def test_each_stage_of_a_batch_is_timed_with_its_items(pending, monkeypatch):
+    """bench/pipeline.py reports where a worker's time goes from these counters; a failing step counts too."""
+    import time
+
+    def reading(items):
+        time.sleep(0.01)
+
+    def broken(items):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(pipeline, "steps", lambda kind: [reading, broken])
+    pipeline.reset_timings()
+    assert pipeline.run_until_empty() == 3
+    timings = pipeline.reset_timings()
+    assert timings["reading"][1] == 3 and timings["reading"][0] >= 0.01
+    assert timings["broken"][1] == 3
+    assert timings["claim"][1] == 3 and timings["finish"][1] == 3
+    assert pipeline.timings == {}

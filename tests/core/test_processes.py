@@ -167,3 +167,29 @@ def test_an_idle_connection_is_still_open_after_seven_seconds(env, tmp_path):
     finally:
         run.terminate()
         run.wait(20)
+
+
+def test_several_worker_processes_one_scheduler_and_a_sigkill_takes_them_all_along(env, tmp_path):
+    """`resonanz run --worker-processes 2`: two workers (a backlog is drained on both cores), one of them with the
+    scheduler, and none left behind when `resonanz run` is killed."""
+    port = free_port()
+    run = subprocess.Popen([sys.executable, "-m", "resonanz.cli", "run", "--port", str(port), "--worker-processes",
+                            "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    lock = Path(env["RESONANZ_VAR_DIR"]) / "celerybeat-schedule.lock"
+
+    def workers() -> list[int]:
+        found = [pid for pid in _children(run.pid) if b"celery" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return found if len(found) == 2 else []
+
+    try:
+        beat = wait_for(lambda: beat_pid(lock), 90, "the scheduler to start")
+        both = wait_for(workers, 60, "two worker processes")
+        assert parent_of(beat) in both
+        assert [pid for pid in _children(run.pid) if pid not in both]  # and the web server
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(10)
+        for pid in [*both, beat]:
+            wait_for(lambda pid=pid: not alive(pid), 30, f"process {pid} to end")
+    finally:
+        if run.poll() is None:
+            run.kill()

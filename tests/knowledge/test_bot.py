@@ -148,3 +148,75 @@ def test_automatic_answer_on_a_public_channel_is_short_and_marked(kb):
     text = automatic_answer(kb["Versandkosten"], social, "Erika Muster")
     assert text.endswith("(automatische Antwort)") and "/help/de/" in text and len(text) < 400
     assert "Hallo" not in text
+
+
+def test_with_the_fast_path_the_bot_still_decides_on_the_encoders_ranking(model_dir, kb, api_channel, settings,
+                                                                          monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    """Suggestions rank with the static vectors of the whole batch (one call); a message the bot may answer is
+    ranked again with the encoder's vector, so what the customer receives is decided as without the fast path;
+    one the bot must not answer anyway costs no encoder call."""
+    from resonanz.knowledge import steps
+
+    settings.RESONANZ_FAST_EMBEDDINGS = True
+    calls: list[tuple[bool, int]] = []
+    real = steps.query_vectors
+
+    def spy(texts, *, precise):
+        vectors, approximate = real(texts, precise=precise)
+        calls.append((precise, approximate))
+        return vectors, approximate
+
+    monkeypatch.setattr(steps, "query_vectors", spy)
+    result = run(api_channel, "m1", "I forgot my password, how can I reset it?", "fast@example.com",
+                 django_capture_on_commit_callbacks)
+    suggestion = Suggestion.objects.get(message=result.message)
+    assert calls == [(False, True), (True, False)]  # static for the batch, then the encoder for this one
+    assert suggestion.bot_decision == "answered"
+    assert suggestion.answer_article_id == kb["How do I reset my password?"].pk
+    assert suggestion.articles[0]["id"] == kb["How do I reset my password?"].pk
+    calls.clear()
+    angry = run(api_channel, "m2", "This is outrageous, you charged me twice and I will see you in court!",
+                "angry@example.com", django_capture_on_commit_callbacks)
+    assert Suggestion.objects.get(message=angry.message).bot_decision.startswith("needs_person")
+    assert calls == [(False, True)]  # the ranking decides nothing here: no encoder
+
+
+def test_a_later_message_in_the_same_batch_sees_the_handover_of_an_earlier_one(model_dir, kb, api_channel, settings):
+    """Two messages of one conversation in one batch: the second is decided after the first was handed over
+    (the bot stays out), as if they had come one at a time."""
+    from resonanz.core import pipeline
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # both wait for the same batch
+    first = ingest(api_channel, inbound("m1", "same@example.com", text="I want to talk to a human agent please."))
+    second = ingest(api_channel, inbound("m2", "same@example.com", text="I forgot my password, how can I reset it?"))
+    assert first.conversation.pk == second.conversation.pk
+    pipeline.run_until_empty()
+    assert Suggestion.objects.get(message=first.message).bot_decision == "handed_over"
+    assert Suggestion.objects.get(message=second.message).bot_decision == "person_in_charge"
+    assert not Message.objects.filter(conversation=first.conversation, direction="outbound").exists()
+
+
+def test_a_vector_the_analysis_just_computed_is_not_computed_again(model_dir, monkeypatch):
+    """The analysis step keeps the encoder's vectors of the last texts; the knowledge step ranks with them
+    instead of encoding the same message a second time."""
+    import numpy as np
+
+    from resonanz.analysis.retrieval.cache import CachedEmbedder
+    from resonanz.knowledge import embedding
+    from resonanz.understanding.engine import get_analyzer
+
+    inner = embedding.cached_embedder()
+    seen = np.zeros((1, inner.dim), dtype=np.float32)
+    seen[0, 0] = 1.0
+    get_analyzer().recent.put_many(inner.name, ["Wo bleibt mein Paket?"], seen)
+    asked: list[list[str]] = []
+
+    def encode(self, texts):
+        asked.append(list(texts))
+        return np.full((len(texts), self.dim), 0.5, dtype=np.float32)
+
+    monkeypatch.setattr(CachedEmbedder, "embed_queries", encode)
+    vectors, approximate = embedding.query_vectors(["Wo bleibt mein Paket?", "Ein anderer Text"], precise=True)
+    assert asked == [["Ein anderer Text"]] and not approximate
+    assert vectors[0][0] == 1.0 and vectors[1][0] == 0.5

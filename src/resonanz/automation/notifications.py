@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from resonanz.automation.effects import Event
 from resonanz.automation.models import Rule
+from resonanz.automation.ruleset import unpin
 from resonanz.core import outbound
 from resonanz.core.errors import ActionError
 from resonanz.core.events import publish
@@ -101,6 +102,7 @@ def switch_off(rule: Rule, exc: Exception, event: Event) -> None:
     Rule.objects.filter(pk=rule.pk).update(enabled=False, last_error=detail, disabled_at=timezone.now(),
                                            updated_at=timezone.now())
     rule.enabled = False
+    unpin()  # the rest of a pipeline batch must see the rule switched off
     reason = f"rule “{rule.name}” failed and was switched off: {detail}"
     if event.conversation is not None:
         try:

@@ -7,6 +7,8 @@ aggregate query per event (saving, moving and switching off a rule all set ``upd
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db.models import Count, Max
@@ -22,11 +24,36 @@ class RuleSet:
 
 
 _cache: dict[frozenset, tuple[tuple, RuleSet]] = {}
+_pinned = threading.local()  # the version read once for a pipeline batch (``pinned``)
+
+
+def _version() -> tuple:
+    pinned = getattr(_pinned, "version", None)
+    if pinned is not None:
+        return pinned
+    return tuple(Rule.objects.aggregate(n=Count("id"), m=Max("updated_at")).values())
+
+
+@contextmanager
+def pinned():
+    """Read the rules' version once for a whole pipeline batch instead of once per message: a rule saved
+    meanwhile takes effect from the next batch, as if it had been saved a moment later."""
+    _pinned.version = None
+    _pinned.version = _version()
+    try:
+        yield
+    finally:
+        _pinned.version = None
+
+
+def unpin() -> None:
+    """A rule changed in this batch (a failing one was switched off): read the version per message again."""
+    _pinned.version = None
 
 
 def ruleset(triggers: frozenset[str]) -> RuleSet:
     """The enabled rules of these triggers in order, compiled once per change of any rule."""
-    version = tuple(Rule.objects.aggregate(n=Count("id"), m=Max("updated_at")).values())
+    version = _version()
     cached = _cache.get(triggers)
     if cached and cached[0] == version:
         return cached[1]

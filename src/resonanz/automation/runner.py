@@ -150,7 +150,8 @@ def _act(rule: Rule, event: Event) -> tuple[RuleRun, bool] | None:
         return None
     if event.conversation is not None:
         try:
-            sla.refresh(Conversation.objects.get(pk=event.conversation.pk))
+            with transaction.atomic():
+                sla.refresh(Conversation.objects.get(pk=event.conversation.pk))
         except Exception:
             log.exception("SLA refresh after rule %s failed", rule.pk)
     publish("rule.applied", rule_id=rule.pk, run_id=run.pk,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.db.models import Min
 
-from resonanz.automation import runner, sla
+from resonanz.automation import ruleset, runner, sla
 from resonanz.inbox.models import Message
 
 log = logging.getLogger("resonanz.automation")
@@ -24,7 +25,8 @@ def apply_rules(items: list) -> None:
     if items and items[0].pipeline_kind == "post":
         for post in items:
             try:
-                runner.run_for_post(post)
+                with transaction.atomic():  # a savepoint inside the step's transaction
+                    runner.run_for_post(post)
             except Exception:  # never block the pipeline; failing rules switch themselves off
                 log.exception("rules on post %s failed", post.pk)
         return
@@ -33,12 +35,18 @@ def apply_rules(items: list) -> None:
     if not inbound:
         return
     first_ids = _first_inbound_ids({m.conversation_id for m in inbound})
+    with ruleset.pinned():
+        _each(inbound, first_ids)
+
+
+def _each(inbound: list, first_ids: dict[int, int]) -> None:
     for message in inbound:
         try:
-            is_new = first_ids.get(message.conversation_id) == message.pk
-            if is_new:
-                sla.refresh(message.conversation)
-            runner.run_for_message(message, is_new=is_new)
+            with transaction.atomic():  # one commit per message (or a savepoint inside the step's transaction)
+                is_new = first_ids.get(message.conversation_id) == message.pk
+                if is_new:
+                    sla.refresh(message.conversation)
+                runner.run_for_message(message, is_new=is_new)
         except Exception:  # never block the pipeline; failing rules switch themselves off in run_*
             log.exception("rules on message %s failed", message.pk)
 

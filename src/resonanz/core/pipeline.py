@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,6 +45,32 @@ class Source:
 
 _sources: dict[str, Source] = {}
 _steps: dict[str, tuple[str, ...]] = {}  # dotted path -> the kinds it handles, in registration order
+#: seconds and items per stage in this process ("claim", "renew", each step by name, parts of steps, "finish"):
+#: where a worker's time goes (bench/pipeline.py); a few additions per batch, always on
+timings: dict[str, list[float]] = {}
+
+
+def _timed(stage: str, started: float, items: int) -> None:
+    entry = timings.setdefault(stage, [0.0, 0])
+    entry[0] += time.perf_counter() - started
+    entry[1] += items
+
+
+@contextmanager
+def timed(stage: str, items: int = 0):
+    """Count the time of a part of a step under its own name (``knowledge.steps`` splits suggestions and answers)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        _timed(stage, started, items)
+
+
+def reset_timings() -> dict[str, list[float]]:
+    """The timings so far; counting starts afresh."""
+    global timings
+    done, timings = timings, {}
+    return done
 
 
 def register_source(kind: str, model: type[Model], *, select_related: tuple[str, ...] = ()) -> None:
@@ -67,6 +94,7 @@ def sources() -> list[Source]:
 def claim(source: Source, batch_size: int) -> list:
     """Take up to ``batch_size`` pending items of one source (and stale claims) for this worker."""
     model = source.model
+    started = time.perf_counter()
     now = timezone.now()
     with transaction.atomic():
         model.objects.filter(pipeline_state=PipelineState.RUNNING,
@@ -77,7 +105,9 @@ def claim(source: Source, batch_size: int) -> list:
         ids = list(query.values_list("id", flat=True)[:batch_size])
         if ids:
             model.objects.filter(id__in=ids).update(pipeline_state=PipelineState.RUNNING, pipeline_claimed_at=now)
-    return list(model.objects.filter(id__in=ids).select_related(*source.select_related).order_by("id"))
+    items = list(model.objects.filter(id__in=ids).select_related(*source.select_related).order_by("id"))
+    _timed("claim", started, len(items))
+    return items
 
 
 def renew_claim(model, ids: list, claimed_at) -> tuple[set, object]:
@@ -105,7 +135,9 @@ def run_items(kind: str, items: list) -> None:
     owned = claimed_at is not None and all(i.pipeline_claimed_at == claimed_at for i in items)
     for step in steps(kind):
         if owned:
+            started = time.perf_counter()
             mine, claimed_at = renew_claim(model, [i.pk for i in items], claimed_at)
+            _timed("renew", started, len(items))
             lost = [i.pk for i in items if i.pk not in mine]
             if lost:
                 log.warning("pipeline: %s %s… were handed to another worker after %s; this one leaves them",
@@ -114,14 +146,32 @@ def run_items(kind: str, items: list) -> None:
             if not items:
                 return
         ids = [i.pk for i in items]
+        started = time.perf_counter()
         try:
-            step(items)
+            with step_transaction():
+                step(items)
         except Exception as exc:
             log.exception("pipeline step %s failed on %s %s…", getattr(step, "__name__", step), kind, ids[:5])
             _mine(model, ids, claimed_at if owned else None).update(
                 pipeline_error=f"{getattr(step, '__name__', step)}: {exc}"[:2000])
+        _timed(getattr(step, "__name__", str(step)), started, len(items))
+    started = time.perf_counter()
     _mine(model, [i.pk for i in items], claimed_at if owned else None).update(
         pipeline_state=PipelineState.DONE, pipeline_claimed_at=None)
+    _timed("finish", started, len(items))
+
+
+def step_transaction():
+    """One transaction per step and batch where a commit is dear (PostgreSQL: each waits for its WAL flush;
+    a batch's steps committed item by item spent more time committing than working). Not on SQLite: there a
+    write transaction locks the whole database, and a batch-long one would make every other worker and the
+    web server's ingestion wait; each item commits on its own, which WAL with synchronous=NORMAL makes cheap.
+    A step that raises is rolled back for the whole batch (and recorded on every item); steps catch what one
+    item may raise inside a savepoint of its own. RESONANZ_PIPELINE_STEP_TRANSACTION: auto, on or off."""
+    mode = getattr(settings, "RESONANZ_PIPELINE_STEP_TRANSACTION", "auto")
+    if mode == "on" or (mode == "auto" and transaction.get_connection().vendor != "sqlite"):
+        return transaction.atomic()
+    return nullcontext()
 
 
 def _mine(model, ids: list, claimed_at):

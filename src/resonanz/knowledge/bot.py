@@ -133,6 +133,15 @@ def decide(message: Message, analysis, answer, results) -> tuple[str, Article | 
     return "answered", article
 
 
+#: decisions ``decide`` reaches only after every check of the message passed: the article ranking made them
+RANKED = ("answered", "no_article", "low_confidence", "internal_article", "no_article_in_language")
+
+
+def ranking_decides(decision: str) -> bool:
+    """Did the ranking (not the message, its analysis or the conversation) decide? Then it must be the encoder's."""
+    return decision.split(":", 1)[0] in RANKED
+
+
 def wants_handover(message: Message, analysis) -> str:
     """A reason to hand over when the bot has answered in this conversation before, else ''."""
     bot_answered = Message.objects.filter(conversation=message.conversation, direction="outbound",

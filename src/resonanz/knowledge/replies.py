@@ -58,12 +58,14 @@ class ReplyIndex:
             self.signature = signature
             return self.index
 
-    def similar(self, question: str, k: int = 3, exclude_conversation: int | None = None) -> list[dict]:
+    def similar(self, question: str, k: int = 3, exclude_conversation: int | None = None, *, vector=None,
+                approximate: bool = False, synced: bool = False) -> list[dict]:
+        """Earlier answers to similar first questions; a batch passes its query ``vector`` and syncs once."""
         with self.lock:
-            index = self.sync()
+            index = self.index if synced and self.index is not None else self.sync()
             if not len(index) or not question.strip():
                 return []
-            hits = index.search(question[:2000], k=k + 1)
+            hits = index.search(question[:2000], k=k + 1, query_vector=vector, learn=not approximate)
         out = []
         for hit in hits:
             conversation_id, message_id = (int(x) for x in hit.doc_id.split(":"))

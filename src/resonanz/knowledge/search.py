@@ -103,17 +103,21 @@ class ArticleIndex:
             hits = index.search(query, k=k * 3 if public_only else k, language=language)
         return self._articles(hits, k, public_only)
 
-    def best_answer(self, query: str, language: str | None = None) -> tuple[list[Result], Answer | None]:
-        """Ranked articles and the top one with its calibrated confidence, from one ranking pass."""
+    def best_answer(self, query: str, language: str | None = None, *, vector=None, approximate: bool = False,
+                    synced: bool = False, live: dict | None = None) -> tuple[list[Result], Answer | None]:
+        """Ranked articles and the top one with its calibrated confidence, from one ranking pass.
+
+        A batch embeds its queries at once (``vector``; ``approximate`` when it is a static one, which must
+        not move the learnt query mean), syncs once (``synced``) and reads the articles once (``live``)."""
         query = (query or "").strip()
         if not query or len(query) > MAX_QUERY_CHARS:
             return [], None
         with self.lock:
-            index = self.sync()
+            index = self.index if synced and self.index is not None else self.sync()
             if not len(index):
                 return [], None
-            hits, answer = index.query(query, k=10, language=language)
-        return self._articles(hits, 10, False), answer
+            hits, answer = index.query(query, k=10, language=language, query_vector=vector, learn=not approximate)
+        return self._articles(hits, 10, False, live), answer
 
     def feedback(self, article: Article, query: str, helpful: bool) -> None:
         with self.lock:
@@ -121,9 +125,13 @@ class ArticleIndex:
             if str(article.pk) in index and query:
                 index.record_feedback(str(article.pk), query, helpful)
 
+    def live_articles(self) -> dict[int, Article]:
+        """The published articles by id, read once for a batch of ``best_answer`` calls."""
+        return Article.objects.filter(status=Article.Status.PUBLISHED).in_bulk()
+
     @staticmethod
-    def _articles(hits: list[Hit], k: int, public_only: bool) -> list[Result]:
-        by_id = Article.objects.in_bulk([int(h.doc_id) for h in hits])
+    def _articles(hits: list[Hit], k: int, public_only: bool, live: dict | None = None) -> list[Result]:
+        by_id = live if live is not None else Article.objects.in_bulk([int(h.doc_id) for h in hits])
         out = []
         for hit in hits:
             article = by_id.get(int(hit.doc_id))

@@ -166,9 +166,9 @@ class RetrievalIndex:
 
     # ------------------------------------------------------------------ reading
     def search(self, query: str, k: int = 10, language: str | None = None,
-               query_vector: np.ndarray | None = None) -> list[Hit]:
+               query_vector: np.ndarray | None = None, learn: bool = True) -> list[Hit]:
         """The k best articles for a query, best first; [] for empty, huge or stop-word-only input."""
-        return self.query(query, k, language, query_vector)[0]
+        return self.query(query, k, language, query_vector, learn=learn)[0]
 
     def answer(self, query: str, threshold: float = DEFAULT_THRESHOLD, language: str | None = None,
                query_vector: np.ndarray | None = None) -> Answer | None:
@@ -177,18 +177,20 @@ class RetrievalIndex:
         return best if best is not None and best.confidence >= threshold else None
 
     def query(self, query: str, k: int = 10, language: str | None = None,
-              query_vector: np.ndarray | None = None) -> tuple[list[Hit], Answer | None]:
+              query_vector: np.ndarray | None = None, learn: bool = True) -> tuple[list[Hit], Answer | None]:
         """Ranked hits and the top article with its confidence, from one ranking pass.
 
         ``query_vector`` lets a caller that already embedded the query (a batch, a
         cache) skip the embedder; without it the configured embedder is asked.
+        ``learn=False``: the vector is an approximation (a static embedding) and must
+        not move the learnt mean of the encoder's query vectors.
         """
         if query_vector is None and isinstance(query, str) and query.strip() and len(query) <= MAX_QUERY_CHARS:
             query_vector = self._embed_query(query) if text.query_forms(query, language) else None
         ranking = self._rank(query, language, query_vector)
         if ranking is None or not len(ranking.order):
             return [], None
-        if self.learn_query_mean and query_vector is not None and self.dim:
+        if learn and self.learn_query_mean and query_vector is not None and self.dim:
             self.query_mean.observe(np.asarray(query_vector, dtype=np.float64).reshape(-1))
         hits = []
         for slot in ranking.order[:k]:

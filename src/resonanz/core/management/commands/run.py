@@ -25,8 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("RESONANZ_WEB_WORKERS", 1)),
                             help="web server processes (one per core serves platforms' webhooks fastest; "
                                  "default 1 or RESONANZ_WEB_WORKERS)")
+        parser.add_argument("--worker-processes", type=int,
+                            default=int(os.environ.get("RESONANZ_WORKER_PROCESSES", 1)),
+                            help="background worker processes: with a backlog each drains batches of its own "
+                                 "(default 1 or RESONANZ_WORKER_PROCESSES; bench/pipeline.py shows the scaling)")
 
-    def handle(self, *args, host, port, no_worker, demo, workers=1, **options):
+    def handle(self, *args, host, port, no_worker, demo, workers=1, worker_processes=1, **options):
         from django.core.management import call_command
 
         if demo:
@@ -37,11 +41,15 @@ class Command(BaseCommand):
         if not no_worker:
             # Its own process group (the worker and its beat child are stopped together) and a parent-death
             # signal: a SIGKILL of `resonanz run` takes the worker along, and the worker's death its scheduler.
-            processes.append(subprocess.Popen([
-                sys.executable, "-m", "celery", "-A", "resonanz.celery", "worker", "--beat",
-                "--pool", "solo", "--loglevel", "INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            ], env={**env, "RESONANZ_PROCESS": "worker"}, process_group=0, preexec_fn=die_with_parent))
-            processes[-1].leads_group = True
+            # Several worker processes (one per core) each take their own batches; only the first runs beat.
+            for n in range(max(1, worker_processes)):
+                beat = ["--beat", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME] if n == 0 else []
+                processes.append(subprocess.Popen([
+                    sys.executable, "-m", "celery", "-A", "resonanz.celery", "worker", *beat,
+                    "--pool", "solo", "--loglevel", "INFO", "--hostname", f"worker{n + 1}@%h",
+                ], env={**env, "RESONANZ_PROCESS": "worker" if n == 0 else f"worker{n + 1}"},  # a log file each
+                    process_group=0, preexec_fn=die_with_parent))
+                processes[-1].leads_group = True
         processes.append(subprocess.Popen([
             sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", host, "--port", str(port),
             "--lifespan", "off", "--no-access-log", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),

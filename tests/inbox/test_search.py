@@ -88,6 +88,7 @@ PARAMS = [{"status": "all"}, {"status": "active"}, {"status": "all", "sort": "pr
 def test_walk_returns_what_the_plain_filter_returns(inbox, params, monkeypatch):
     monkeypatch.setattr(search_module, "WALK_BATCH", 4)  # many small steps
     monkeypatch.setattr(search_module, "RANGES", 2)
+    monkeypatch.setattr(search_module, "RANGE_GAP", 3)
     for query in QUERIES:
         ordered = filter_conversations(Conversation.objects.all(), params, None)
         expected = list(filter_conversations(Conversation.objects.all(), {**params, "q": query}, None)
@@ -103,10 +104,11 @@ def test_common_words_walk_and_rare_words_use_the_index(inbox, monkeypatch):
 
 
 def test_id_ranges_cover_every_id_with_few_ranges():
-    assert id_ranges([5, 1, 2, 3, 100, 101, 50], 3) == [(1, 5), (50, 50), (100, 101)]
+    assert id_ranges([5, 1, 2, 3, 100, 101, 50], 3, min_gap=10) == [(1, 5), (50, 50), (100, 101)]
+    assert id_ranges([5, 1, 2, 3, 100, 101, 50], 3) == [(1, 101)]  # not worth a query each
     assert id_ranges([7], 4) == [(7, 7)] and id_ranges([], 4) == []
     ids = random.Random(1).sample(range(10_000), 300)
-    ranges = id_ranges(ids, 4)
+    ranges = id_ranges(ids, 4, min_gap=0)
     assert len(ranges) <= 4 and all(any(lo <= i <= hi for lo, hi in ranges) for i in ids)
 
 

@@ -26,6 +26,7 @@ EXACT_LIMIT = 2000  # more matching conversations than this: walk the inbox inst
 WALK_BATCH = 200  # ids read per step of the walk at first; later steps grow with the share that matched
 WALK_MAX_BATCH = 20_000
 RANGES = 4  # SQLite probes a batch of ids as at most this many rowid ranges (FTS5 seeks a range, not a list)
+RANGE_GAP = 1000  # ... split only where ids are further apart than this
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # words as the index splits them: "_" separates too
 _REFERENCE = re.compile(r"^\[?(?:rz-?|#)?(\d{1,12})\]?$", re.IGNORECASE)
@@ -129,13 +130,16 @@ class Search:
         return found[start:stop]
 
 
-def id_ranges(ids: list[int], parts: int) -> list[tuple[int, int]]:
-    """Cover ``ids`` with at most ``parts`` ranges, split at the widest gaps (recent conversations have
-    neighbouring ids; a revived old one gets a range of its own instead of widening the others)."""
+def id_ranges(ids: list[int], parts: int, min_gap: int | None = None) -> list[tuple[int, int]]:
+    """Cover ``ids`` with at most ``parts`` ranges, split at the widest gaps wider than ``min_gap`` (recent
+    conversations have neighbouring ids; a revived old one gets a range of its own instead of widening the
+    others; each range costs one query, so narrow gaps are not worth a split)."""
+    min_gap = RANGE_GAP if min_gap is None else min_gap
     ordered = sorted(set(ids))
     if not ordered:
         return []
     gaps = sorted(range(1, len(ordered)), key=lambda i: ordered[i] - ordered[i - 1], reverse=True)[:parts - 1]
+    gaps = [i for i in gaps if ordered[i] - ordered[i - 1] > min_gap]
     cuts = [0, *sorted(gaps), len(ordered)]
     return [(ordered[a], ordered[b - 1]) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]
 

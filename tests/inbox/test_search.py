@@ -93,9 +93,13 @@ def test_walk_returns_what_the_plain_filter_returns(inbox, params, monkeypatch):
         ordered = filter_conversations(Conversation.objects.all(), params, None)
         expected = list(filter_conversations(Conversation.objects.all(), {**params, "q": query}, None)
                         .values_list("pk", flat=True))
+        monkeypatch.setattr(search_module, "EXACT_LIMIT", 0)  # the filter with the full-text subquery
+        assert list(filter_conversations(Conversation.objects.all(), {**params, "q": query}, None)
+                    .values_list("pk", flat=True)) == expected
         search = Search(query)
         for start, stop in ((0, 5), (0, 61), (3, 9), (10, 40)):
             assert search.walk(ordered, start, stop) == expected[start:stop], (query, start, stop)
+        monkeypatch.setattr(search_module, "EXACT_LIMIT", 2000)
 
 
 def test_common_words_walk_and_rare_words_use_the_index(inbox, monkeypatch):

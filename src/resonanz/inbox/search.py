@@ -61,19 +61,26 @@ class Search:
         return bool(self.words) and self.vendor in ("sqlite", "postgresql")
 
     @cached_property
-    def few(self) -> bool:
-        """At most ``EXACT_LIMIT`` conversations match: filter, sort and count them like any filter."""
-        if not self.indexed:
-            return True
+    def _first_matches(self) -> list[int]:
+        """Up to ``EXACT_LIMIT + 1`` ids from the index (in no particular order)."""
         sql, params = self._matching_sql()
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT %s) matching", [*params, EXACT_LIMIT + 1])
-            return cursor.fetchone()[0] <= EXACT_LIMIT
+            cursor.execute(f"{sql} LIMIT %s", [*params, EXACT_LIMIT + 1])
+            return [row[0] for row in cursor.fetchall()]
+
+    @property
+    def few(self) -> bool:
+        """At most ``EXACT_LIMIT`` conversations match: filter, sort and count them like any filter."""
+        return not self.indexed or len(self._first_matches) <= EXACT_LIMIT
 
     def condition(self) -> Q:
-        """The search as a filter (any plan the database likes: right, but slow for common words)."""
+        """The search as a filter: the matching ids themselves when there are few (the database then looks
+        up a list instead of planning around a full-text subquery), else the subquery (right for any
+        number of matches, but slow to sort and count for common words: the inbox walks instead)."""
         condition = Q(pk=self.ticket) if self.ticket is not None else Q(pk__in=[])
-        if self.indexed:
+        if self.indexed and self.few:
+            condition |= Q(pk__in=self._first_matches)
+        elif self.indexed:
             sql, params = self._matching_sql()
             condition |= Q(pk__in=RawSQL(sql, params))
         elif self.words:  # other databases: only the subject and the messages, slowly

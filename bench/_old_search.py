@@ -93,6 +93,14 @@ def message_index(*, only: bool = False) -> None:
             cursor.execute(sql)
 
 
+def drop_conversation_index() -> None:
+    """No per-conversation index (a bulk load builds it afterwards with ``conversation_index``)."""
+    new = _migration("0009_conversation_search")
+    with connection.cursor() as cursor:
+        for sql in {"sqlite": new.SQLITE_DROP, "postgresql": new.POSTGRES_DROP}[connection.vendor]:
+            cursor.execute(sql)
+
+
 def conversation_index() -> None:
     """Back to migration 0009's per-conversation index alone (built from the tables)."""
     new = _migration("0009_conversation_search")

@@ -25,6 +25,7 @@ WORDS = ("Bestellung Lieferung Rechnung Paket defekt kaputt Frage Hilfe bitte da
 # Messages per second of this process's CPU time: on a shared, busy machine the wall clock mostly measures the
 # neighbours; CPU time (SQLite runs in-process) is the steadier figure for comparing two versions.
 CPU_RATES: dict[str, list[float]] = {}
+LABEL = [""]  # " (old search index)" while --compare-search-index measures the old index
 
 
 def synthetic(n: int, contacts: int, seed: int, prefix: str) -> list[tuple[str, str, str]]:
@@ -42,7 +43,7 @@ def run_ingest(rows) -> float:
     start, cpu = time.perf_counter(), time.process_time()
     for external_id, handle, text in rows:
         ingest(channel, InboundMessage(external_id=external_id, sender_handle=handle, text=text))
-    CPU_RATES.setdefault("ingest", []).append(len(rows) / (time.process_time() - cpu))
+    CPU_RATES.setdefault("ingest" + LABEL[0], []).append(len(rows) / (time.process_time() - cpu))
     return len(rows) / (time.perf_counter() - start)
 
 
@@ -89,7 +90,7 @@ def run_ingest_many(rows) -> float:
     messages = [InboundMessage(external_id=e, sender_handle=h, text=t) for e, h, t in rows]
     start, cpu = time.perf_counter(), time.process_time()
     ingest_many(channel, messages)
-    CPU_RATES.setdefault("ingest_many", []).append(len(rows) / (time.process_time() - cpu))
+    CPU_RATES.setdefault("ingest_many" + LABEL[0], []).append(len(rows) / (time.process_time() - cpu))
     return len(rows) / (time.perf_counter() - start)
 
 
@@ -119,13 +120,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite under var/bench when absent")
     parser.add_argument("--threads", type=int, default=8, help="concurrent callers of ingest() (0: leave out)")
+    parser.add_argument("--compare-search-index", action="store_true",
+                        help="also measure ingest() and ingest_many() with the old per-message search index "
+                             "(inbox migration 0002) instead of the per-conversation one (0009), in the same run")
     args = parser.parse_args()
     django_for(args.database_url, "ingest")
     from django.db import connection
 
     from resonanz.inbox.actions import _group
 
-    ours, many, raw, off, on = [], [], [], [], []
+    ours, many, raw, off, on, old_ours, old_many = [], [], [], [], [], [], []
+    run_ingest(synthetic(200, 50, seed=99, prefix="warm"))  # imports and caches: not part of any figure
+    run_ingest_many(synthetic(200, 50, seed=98, prefix="warm-many"))
+    CPU_RATES.clear()
     for run in range(args.runs):
         rows = synthetic(args.messages, args.contacts, seed=run, prefix=f"r{run}")
         ours.append(run_ingest(rows))
@@ -138,6 +145,17 @@ def main() -> None:
                                          args.threads, True))
             per_commit = args.messages / max(1, _group.stats.groups - groups)
         raw.append(run_raw(rows))
+        if args.compare_search_index:
+            from _old_search import conversation_index, message_index
+
+            message_index(only=True)
+            LABEL[0] = " (old search index)"
+            old_ours.append(run_ingest(synthetic(args.messages, args.contacts, seed=run, prefix=f"o{run}")))
+            old_many.append(run_ingest_many(synthetic(args.messages, args.contacts, seed=run, prefix=f"p{run}")))
+            conversation_index()
+            LABEL[0] = ""
+            print(f"run {run + 1}, old per-message search index: ingest {old_ours[-1]:,.0f} msg/s, "
+                  f"ingest_many {old_many[-1]:,.0f} msg/s", flush=True)
         print(f"run {run + 1}: ingest {ours[-1]:,.0f} msg/s, ingest_many {many[-1]:,.0f} msg/s, "
               + (f"ingest() x{args.threads} threads: group commit off {off[-1]:,.0f}, on {on[-1]:,.0f} msg/s "
                  f"({per_commit:.1f} messages per commit), " if args.threads else "")
@@ -154,6 +172,11 @@ def main() -> None:
             print(f"| {label} | {median(values):,.0f} | {median(values) / m_raw:.4f} |")
     print(f"| ingest_many(), one commit per 500 (polls, imports) | {m_many:,.0f} | {m_many / m_raw:.4f} |")
     print(f"| raw executemany of the same message rows | {m_raw:,.0f} | 1 |")
+    if args.compare_search_index:
+        print(f"| ingest(), old per-message search index (before inbox 0009) | {median(old_ours):,.0f} | "
+              f"{median(old_ours) / m_raw:.4f} |")
+        print(f"| ingest_many(), old per-message search index | {median(old_many):,.0f} | "
+              f"{median(old_many) / m_raw:.4f} |")
     print("CPU-time rates (messages per CPU second, median): "
           + ", ".join(f"{k} {median(v):,.0f}" for k, v in CPU_RATES.items()))
 

@@ -6,15 +6,14 @@ those apps with ``register_filter``, so the inbox never imports them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from resonanz.core.params import is_id
 from resonanz.core.permissions import team_restricted
-from resonanz.inbox.models import FILTER_KINDS, Conversation, Message
+from resonanz.inbox.models import FILTER_KINDS, Conversation
+from resonanz.inbox.search import Search
 
 FILTER_VALUES = {kind for kind, _label in FILTER_KINDS}
 
@@ -85,6 +84,15 @@ def filter_conversations(qs: QuerySet, params, user) -> QuerySet:
     return qs.order_by(*sort)
 
 
+def count_or_none(qs: QuerySet, params, user) -> int | None:
+    """How many conversations ``filter_conversations`` finds, or None when a search matches too many
+    conversations to count quickly (see ``inbox.search``)."""
+    q = (params.get("q") or "").strip()
+    if q and not Search(q).few:
+        return None
+    return filter_conversations(qs, params, user).count()
+
+
 def filtered_count(qs: QuerySet) -> int:
     """How many open conversations wait in the filtered view (for the tab's number)."""
     return qs.exclude(filtered="").filter(status__in=Conversation.OPEN_STATUSES).order_by().count()
@@ -97,56 +105,13 @@ def status_counts(qs: QuerySet) -> dict[str, int]:
     return counts
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_REFERENCE = re.compile(r"^\[?(?:rz-?|#)?(\d{1,12})\]?$", re.IGNORECASE)
-
-
 def search_q(query: str) -> Q:
-    """What an agent types into the inbox search: a ticket number (RZ-321, #321, 321), words of the subject,
-    the customer's name, an email address or handle of any of their identities, or words of any message."""
-    query = query.strip()[:200]
-    match = _REFERENCE.match(query)
-    condition = Q(pk=int(match.group(1))) if match else Q(pk__in=[])
-    if "@" in query or (len(query) >= 3 and " " not in query):
-        handle = query.lstrip("@")
-        condition |= Q(contact__identities__handle__icontains=handle)
-    words = query.split()[:8]
-    if words:
-        subject, name = Q(), Q()
-        for word in words:
-            subject &= Q(subject__icontains=word)
-            name &= Q(contact__name__icontains=word)
-        condition |= subject | name
-    ids = search_conversation_ids(query)
-    if ids:
-        condition |= Q(pk__in=ids)
-    return Q(pk__in=Conversation.objects.filter(condition).values("pk"))
+    """What an agent types into the inbox search: a ticket number (RZ-321, #321, 321), or words found in the
+    subject, the customer's name, an email address or handle of any of their identities, or any message
+    (every word somewhere in the conversation; see ``inbox.search``)."""
+    return Search(query).condition()
 
 
 def search_conversation_ids(query: str, limit: int = 2000) -> list[int]:
-    """Conversation ids whose messages match every word of ``query`` (prefix match on the last one)."""
-    words = _WORD.findall(query.lower())[:12]
-    if not words:
-        return []
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            match = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
-            cursor.execute(
-                "SELECT DISTINCT m.conversation_id FROM inbox_message_fts f JOIN inbox_message m ON m.id = f.rowid "
-                "WHERE inbox_message_fts MATCH %s ORDER BY m.conversation_id DESC LIMIT %s",
-                [match.strip(), limit],
-            )
-        elif connection.vendor == "postgresql":
-            tsquery = " & ".join(words[:-1] + [words[-1] + ":*"])
-            cursor.execute(
-                "SELECT DISTINCT conversation_id FROM inbox_message "
-                "WHERE to_tsvector('simple', text) @@ to_tsquery('simple', %s) "
-                "ORDER BY conversation_id DESC LIMIT %s",
-                [tsquery, limit],
-            )
-        else:  # other databases: slow but correct
-            qs = Message.objects.all()
-            for word in words:
-                qs = qs.filter(text__icontains=word)
-            return list(qs.values_list("conversation_id", flat=True).distinct()[:limit])
-        return [row[0] for row in cursor.fetchall()]
+    """Ids of the conversations matching ``query`` in the search index, highest first."""
+    return Search(query).ids(limit)

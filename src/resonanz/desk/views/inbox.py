@@ -19,17 +19,20 @@ from resonanz.core.params import as_int
 from resonanz.core.permissions import can, team_restricted
 from resonanz.crm.models import Tag
 from resonanz.desk.forms.inbox import ConversationForm, NoteForm, ProfileForm, ReplyForm
+from resonanz.desk.views.paging import WalkPage
 from resonanz.desk.views.reply_window import window_context
 from resonanz.inbox import actions, firstrun, typing
 from resonanz.inbox import files as reply_files
 from resonanz.inbox.models import AgentProfile, Attachment, Conversation, ConversationEvent, Message, Team
 from resonanz.inbox.queries import (
+    count_or_none,
     filter_conversations,
     filtered_count,
     status_counts,
     visible_conversations,
     visible_messages,
 )
+from resonanz.inbox.search import Search
 from resonanz.knowledge.actions import record_feedback
 from resonanz.knowledge.bot import fit_to_channel
 from resonanz.knowledge.models import Article, Suggestion
@@ -54,16 +57,23 @@ def _inbox_context(request) -> dict:
     if "status" not in params:
         params["status"] = "active"
     base = _conversations(request).select_related("contact", "channel", "team", "assignee__agent")
-    scoped = filter_conversations(base, {k: v for k, v in params.items() if k != "status"}, request.user)
-    conversations = filter_conversations(base, params, request.user)
-    # Page through ids first (the sort uses an index), then load and annotate only the 50 shown:
-    # annotating before the LIMIT made SQLite compute the latest analysis for every open conversation.
-    page = Paginator(conversations.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    q = (params.get("q") or "").strip()
+    search = Search(q) if q else None
+    if search is None or search.few:
+        scoped = filter_conversations(base, {k: v for k, v in params.items() if k != "status"}, request.user)
+        conversations = filter_conversations(base, params, request.user)
+        # Page through ids first (the sort uses an index), then load and annotate only the 50 shown:
+        # annotating before the LIMIT made SQLite compute the latest analysis for every open conversation.
+        page = Paginator(conversations.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+        counts = status_counts(scoped)
+        counts["active"] = counts["new"] + counts["open"] + counts["pending"]
+    else:  # words found in most conversations: walk the inbox in its order; too many matches to count
+        page = WalkPage.of(search, filter_conversations(base, {k: v for k, v in params.items() if k != "q"},
+                                                        request.user), request.GET.get("page"))
+        counts = dict.fromkeys([*Conversation.Status.values, "active"])
     ids = list(page.object_list)
     rows = {c.pk: c for c in with_latest_analysis(base.filter(pk__in=ids)).prefetch_related("contact__identities")}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
-    counts = status_counts(scoped)
-    counts["active"] = counts["new"] + counts["open"] + counts["pending"]
     unfiltered = {k: v for k, v in params.items() if k not in ("status", "filtered", "q")}
     counts["filtered"] = filtered_count(filter_conversations(base, {**unfiltered, "filtered": "all"}, request.user))
     last_event = ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -73,7 +83,7 @@ def _inbox_context(request) -> dict:
     for view in actions.views_for(request.user)[:30]:
         shown = {k: v for k, v in view.params.items() if k != "page"}
         views.append({"view": view, "query": urlencode(shown),
-                      "count": filter_conversations(base, shown, request.user).count(),
+                      "count": count_or_none(base, shown, request.user),
                       "current": shown == {k: v for k, v in request.GET.items() if k not in ("page", "partial") and v}})
     guide = None
     if (not request.GET.get("partial") and not request.session.get("start_hidden")

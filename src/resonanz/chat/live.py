@@ -31,7 +31,7 @@ from django.db import close_old_connections
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
 from resonanz.chat.access import Refused, Visitor, own_origin, request_origin, with_cors
-from resonanz.chat.transcript import conversations, cursor, lines, state
+from resonanz.chat.transcript import conversations, update
 from resonanz.connectors.models import Channel
 from resonanz.inbox import typing
 from resonanz.inbox.models import ConversationEvent
@@ -138,11 +138,10 @@ def _contact(channel: Channel, visitor: Visitor) -> int | None:
 
 
 def _update(channel: Channel, visitor: Visitor, after: int, sent: set[int]) -> dict:
-    shown = lines(channel, visitor, after)
+    shown, now, next_after = update(channel, visitor, after)
     fresh = [m for m in shown if m["id"] not in sent]  # lines behind a held-back cursor went out already
     sent.update(m["id"] for m in fresh)
-    return {"messages": fresh, "state": state(channel, visitor), "open": channel.driver.is_open(),
-            "cursor": cursor(channel, visitor, after, shown)}
+    return {"messages": fresh, "state": now, "open": channel.driver.is_open(), "cursor": next_after}
 
 
 def frame(kind: str, data: dict, event_id: int | None = None) -> bytes:

@@ -27,7 +27,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
 from resonanz.chat.access import Refused, Visitor, own_origin, request_origin, with_cors
@@ -47,14 +47,19 @@ TYPING_EVERY = 1.0  # seconds between looks at the agent's typing signal per str
 def in_pool(function):
     """Database work of the streams in the shared thread pool (a few threads, a few database connections),
     not in one thread per request as Django's default would: 500 open streams must not mean 500 connections.
-    Each call gives its connection back when it is done (to the PostgreSQL pool, or closed on SQLite): the pool's
-    threads live on, and a connection kept per idle thread would be lost to the web requests."""
+    On PostgreSQL each call gives its connection back to the pool when it is done: the pool's threads live on,
+    and a connection kept per idle thread would be lost to the web requests. On SQLite there is no pool and
+    nothing to lose, so each thread keeps its connection (opening one costs about as much CPU as a stream's
+    whole update; the watcher alone would open twenty a second)."""
 
     def work(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         finally:
-            close_old_connections()
+            if connection.vendor != "sqlite":
+                close_old_connections()
+            elif connection.errors_occurred and not connection.is_usable():
+                connection.close()
 
     return sync_to_async(work, thread_sensitive=False)
 

@@ -77,6 +77,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (the server's own, not the database's or the clients')."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -193,7 +199,7 @@ async def load(port: int, echo_port: int, slug: str, visitors: int, interval: fl
                               f"import sys; sys.argv = ['x', '5', '{seconds}', '{replies_file}']\n" + AGENT],
                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(workdir / "agent.log").open("w"))
     echo = asyncio.create_task(echo_loop(echo_port, stop, stats["echo_ms"]))
-    started = time.monotonic()
+    started, cpu_before, load_before = time.monotonic(), cpu_s(server_pid), os.getloadavg()[0]
 
     async def chatter(v: Visitor) -> None:
         await asyncio.sleep(random.uniform(0, interval))
@@ -204,6 +210,7 @@ async def load(port: int, echo_port: int, slug: str, visitors: int, interval: fl
     await asyncio.gather(*(chatter(v) for v in crowd))
     await asyncio.to_thread(agent.wait, 60)  # never block the loop that reads the streams
     await asyncio.sleep(3)  # the last lines and replies in flight
+    cpu_used, load_after = cpu_s(server_pid) - cpu_before, os.getloadavg()[0]
     stop.set()
     echo.cancel()
     for task in listeners:
@@ -221,6 +228,9 @@ async def load(port: int, echo_port: int, slug: str, visitors: int, interval: fl
         "post_line_ms": {"p50": round(pct(stats["post_ms"], 50), 1), "p95": round(pct(stats["post_ms"], 95), 1)},
         "echo_baseline_ms": {"p50": round(pct(stats["echo_ms"], 50), 1), "p95": round(pct(stats["echo_ms"], 95), 1),
                              "n": len(stats["echo_ms"])},
+        "server_cpu_s": round(cpu_used, 1),
+        "server_cpu_ms_per_line": round(1000 * cpu_used / max(1, len(stats["post_ms"]) + len(written)), 2),
+        "load_average": [round(load_before, 1), round(load_after, 1)],
         "server_rss_mb": {"before_streams": round(rss_before / 1024, 1), "streams_open": round(rss_open / 1024, 1)},
         "kb_per_connection": round((rss_open - rss_before) / visitors, 1),
     }

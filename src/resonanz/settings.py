@@ -112,8 +112,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-#: paths served without the browser's middleware (sessions, locale, CSRF, sign-in, page headers)
-RESONANZ_LEAN_PATHS = ("/hooks/",)
+#: paths served without the browser's middleware (sessions, locale, CSRF, sign-in, page headers): platforms'
+#: webhooks, and the chat widget's JSON endpoints (no cookie, no sign-in; each sets its own CORS and file headers)
+RESONANZ_LEAN_PATHS = ("/hooks/", "/chat/")
 
 ROOT_URLCONF = "resonanz.urls"
 ASGI_APPLICATION = "resonanz.asgi.application"

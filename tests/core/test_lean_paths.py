@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.db import OperationalError
+from django.http import JsonResponse
 from django.test import Client
 
 from resonanz.connectors import views as push_views
@@ -56,3 +57,31 @@ def test_an_unavailable_database_answers_503_so_the_platform_retries(hook, monke
     response = signed(Client(), hook, b'{"id": "2", "from": "kim@example.com", "text": "x"}')
     assert response.status_code == 503 and response["Retry-After"] == "5"
     assert not Message.objects.exists()
+
+
+def test_the_chat_widgets_endpoints_are_lean_too_but_not_its_live_stream():
+    from resonanz.chat import live
+
+    channel = create_channel(kind="chat", name="Lean chat", settings={"allowed_origins": ["https://shop.example"]})
+    response = Client().get(f"/chat/{channel.slug}/config/", HTTP_ORIGIN="https://shop.example",
+                            HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 200 and response["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "Content-Security-Policy" not in response and "Set-Cookie" not in response
+    assert "Accept-Language" not in response.get("Vary", "")
+    seen = []
+    original = live.stream
+
+    async def stream(request, slug):  # an async view must not be called from the lean (synchronous) path
+        seen.append(slug)
+        return JsonResponse({"streaming": True})
+
+    from django.urls import get_resolver
+    pattern = next(p for p in get_resolver().url_patterns if str(p.pattern) == "chat/")
+    entry = next(p for p in pattern.url_patterns if p.name == "stream")
+    entry.callback = stream
+    try:
+        answer = Client().get(f"/chat/{channel.slug}/stream/?token=x", HTTP_ORIGIN="https://shop.example")
+    finally:
+        entry.callback = original
+    assert answer.json() == {"streaming": True} and seen == [channel.slug]
+    assert "Content-Security-Policy" in answer  # the whole stack answered

@@ -27,11 +27,11 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
 from resonanz.chat.access import Refused, Visitor, own_origin, request_origin, with_cors
-from resonanz.chat.transcript import conversations, cursor, lines, state
+from resonanz.chat.transcript import conversations, update
 from resonanz.connectors.models import Channel
 from resonanz.inbox import typing
 from resonanz.inbox.models import ConversationEvent
@@ -47,14 +47,19 @@ TYPING_EVERY = 1.0  # seconds between looks at the agent's typing signal per str
 def in_pool(function):
     """Database work of the streams in the shared thread pool (a few threads, a few database connections),
     not in one thread per request as Django's default would: 500 open streams must not mean 500 connections.
-    Each call gives its connection back when it is done (to the PostgreSQL pool, or closed on SQLite): the pool's
-    threads live on, and a connection kept per idle thread would be lost to the web requests."""
+    On PostgreSQL each call gives its connection back to the pool when it is done: the pool's threads live on,
+    and a connection kept per idle thread would be lost to the web requests. On SQLite there is no pool and
+    nothing to lose, so each thread keeps its connection (opening one costs about as much CPU as a stream's
+    whole update; the watcher alone would open twenty a second)."""
 
     def work(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         finally:
-            close_old_connections()
+            if connection.vendor != "sqlite":
+                close_old_connections()
+            elif connection.errors_occurred and not connection.is_usable():
+                connection.close()
 
     return sync_to_async(work, thread_sensitive=False)
 
@@ -138,11 +143,10 @@ def _contact(channel: Channel, visitor: Visitor) -> int | None:
 
 
 def _update(channel: Channel, visitor: Visitor, after: int, sent: set[int]) -> dict:
-    shown = lines(channel, visitor, after)
+    shown, now, next_after = update(channel, visitor, after)
     fresh = [m for m in shown if m["id"] not in sent]  # lines behind a held-back cursor went out already
     sent.update(m["id"] for m in fresh)
-    return {"messages": fresh, "state": state(channel, visitor), "open": channel.driver.is_open(),
-            "cursor": cursor(channel, visitor, after, shown)}
+    return {"messages": fresh, "state": now, "open": channel.driver.is_open(), "cursor": next_after}
 
 
 def frame(kind: str, data: dict, event_id: int | None = None) -> bytes:

@@ -27,7 +27,7 @@ from resonanz.chat.access import (
 )
 from resonanz.chat.access import endpoint as chat_endpoint
 from resonanz.chat.live import can_stream
-from resonanz.chat.transcript import conversations, cursor, file_id, line, lines, sender, state
+from resonanz.chat.transcript import conversations, file_id, line, sender, update
 from resonanz.connectors import intake
 from resonanz.connectors.drivers.base import EMAIL
 from resonanz.connectors.drivers.chat import UPLOAD_TYPES
@@ -129,9 +129,8 @@ def messages(request, channel, visitor: Visitor):
     except ValueError:
         raise Refused(400, "after: a message id") from None
     after = max(0, after)
-    shown = lines(channel, visitor, after)
-    answer = {"messages": shown, "state": state(channel, visitor), "open": channel.driver.is_open(),
-              "cursor": cursor(channel, visitor, after, shown)}
+    shown, now, next_after = update(channel, visitor, after)
+    answer = {"messages": shown, "state": now, "open": channel.driver.is_open(), "cursor": next_after}
     if visitor.needs_renewal():  # a visitor who keeps chatting never meets RESONANZ_CHAT_TOKEN_DAYS
         answer["token"] = visitor.token()
     return JsonResponse(answer)

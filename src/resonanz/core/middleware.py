@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from inspect import iscoroutinefunction
 
 from django.http import JsonResponse
 from django.utils import translation
@@ -109,6 +110,8 @@ class LeanPathMiddleware:
             request.resolver_match = resolve(request.path_info)
         except Resolver404:
             return self.get_response(request)  # the whole stack answers (its 404 page, a slash added…)
+        if iscoroutinefunction(request.resolver_match.func):  # an async view (a live stream): the whole stack
+            return self.get_response(request)
         translation.activate(self.language)  # the installation's language, not a former request's
         try:
             return self.view(request)

@@ -49,7 +49,8 @@ def require(request, permission: str) -> None:
 
 
 def reason_field() -> serializers.CharField:
-    return serializers.CharField(max_length=1000, help_text="Why (3 to 1000 characters); shown to the author")
+    return serializers.CharField(min_length=3, max_length=1000, help_text="Why (3 to 1000 characters); shown to the "
+                                                                          "author")
 
 
 # --- questions ------------------------------------------------------------------------------------------
@@ -70,7 +71,8 @@ class QuestionMoveSerializer(serializers.Serializer):
 
 
 class StaffAnswerSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20000, help_text="Markdown (rendered safely), 5 to 20,000 characters")
+    body = serializers.CharField(min_length=5, max_length=20000,
+                                 help_text="Markdown (rendered safely), 5 to 20,000 characters")
 
 
 class AcceptSerializer(serializers.Serializer):

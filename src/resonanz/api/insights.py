@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,9 +16,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from resonanz.api.params import choice_params, choice_query, id_params, id_query
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
-from resonanz.core.params import is_id
+from resonanz.core.params import MAX_ID, is_id
 from resonanz.core.permissions import Needs, WritesNeed
 from resonanz.inbox.models import AgentProfile, Team
 from resonanz.insights import actions, dashboard, launch
@@ -147,13 +149,18 @@ class DashboardView(APIView):
 
     permission_classes = [ManageWritesOthersRead]
 
-    @extend_schema(parameters=[OpenApiParameter(n, str, required=False) for n in ("days", "channel", "language",
-                                                                                    "query", "team", "agent")],
-                   responses=dict)
+    @extend_schema(parameters=[
+        choice_query("days", dashboard.PERIODS, "the period in days (default 30)"), id_query("channel"),
+        choice_query("language", dashboard.LANGUAGES), id_query("query", "a listening query"),
+        id_query("team", "KPIs of this team"), id_query("agent", "KPIs of this agent (an agent profile's id)")],
+        responses=dict)
     def get(self, request):
-        sel = dashboard.Selection.from_params(request.query_params)
-        team, agent = _team_and_agent(request.query_params)
-        if request.query_params.get("query") and sel.query is None:
+        params = request.query_params
+        choice_params(params, days=dashboard.PERIODS, language=dashboard.LANGUAGES)
+        id_params(params, "channel", "query")
+        sel = dashboard.Selection.from_params(params)
+        team, agent = _team_and_agent(params)
+        if params.get("query") and sel.query is None:
             get_object_or_404(ListeningQuery, pk=-1)
         return Response({
             "selection": {**sel.params(), "start": sel.start, "end": sel.end},
@@ -172,10 +179,7 @@ class DashboardView(APIView):
 def _team_and_agent(params):
     """The KPI filters; an unknown team or agent is a 404 rather than the whole company's figures."""
     team = agent = None
-    for name in ("team", "agent"):
-        value = params.get(name, "")
-        if value and not is_id(value):
-            raise ValidationError({name: ["Give the id (a positive whole number)."]})
+    id_params(params, "team", "agent")
     if params.get("team"):
         team = get_object_or_404(Team, pk=int(params["team"]))
     if params.get("agent"):
@@ -188,12 +192,16 @@ class LaunchView(APIView):
 
     permission_classes = [ManageWritesOthersRead]
 
-    @extend_schema(parameters=[OpenApiParameter(n, str, required=n == "query") for n in ("query", "start", "days")],
-                   responses=dict)
+    @extend_schema(parameters=[
+        OpenApiParameter("query", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, required=True,
+                         description="the listening query"),
+        OpenApiParameter("start", OpenApiTypes.DATE, description="default: the query's launch date"),
+        choice_query("days", launch.WINDOWS, "the window in days (default 14)")], responses=dict)
     def get(self, request):
         value = request.query_params.get("query", "")
         if not is_id(value):
             raise ValidationError({"query": ["Give the id of a listening query."]})
+        choice_params(request.query_params, days=launch.WINDOWS)
         query = get_object_or_404(ListeningQuery, pk=int(value))
         try:
             start = date.fromisoformat(request.query_params["start"]) if request.query_params.get("start") \

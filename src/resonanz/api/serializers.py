@@ -7,6 +7,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from resonanz.api.strict import ANY_OBJECT, TypedJSONField
 from resonanz.connectors import drivers
 from resonanz.connectors.actions import last_check
 from resonanz.connectors.models import Channel
@@ -39,6 +40,8 @@ class IdentitySerializer(serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     identities = IdentitySerializer(many=True, read_only=True)
     tags = TagListField(required=False)
+    custom_fields = TypedJSONField(schema=ANY_OBJECT, required=False, allow_null=True,
+                                   help_text="Names and values of your own fields; null clears them.")
     new_identities = serializers.ListField(
         child=serializers.DictField(child=serializers.CharField()), write_only=True, required=False,
         help_text='[{"kind": "email", "handle": "anna@example.com"}]',
@@ -54,12 +57,8 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["consent_at", "created_at", "updated_at"]
 
     def validate_custom_fields(self, value):
-        """An object of names and values; null (also form-encoded "null") clears it."""
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("custom_fields must be an object of names and values.")
-        return value
+        """null clears the fields (the column holds an object)."""
+        return {} if value is None else value
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -102,6 +101,7 @@ class ChannelCheckSerializer(serializers.Serializer):
 class ChannelSerializer(serializers.ModelSerializer):
     # The driver registry is the only list of kinds; the schema's enum grows with it.
     kind = serializers.ChoiceField(choices=drivers.choices())
+    settings = TypedJSONField(schema=ANY_OBJECT, required=False, help_text="The driver's settings for this kind.")
     credentials = serializers.DictField(write_only=True, required=False,
                                         help_text="Stored encrypted; never returned.")
     healthy = serializers.BooleanField(read_only=True)

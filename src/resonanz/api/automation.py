@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -135,6 +137,8 @@ HOLIDAYS = {"type": "array", "items": {"type": "string", "format": "date"}, "des
 class CalendarSerializer(serializers.ModelSerializer):
     hours = TypedJSONField(schema=HOURS, required=False)
     holidays = TypedJSONField(schema=HOLIDAYS, required=False)
+    timezone = serializers.ChoiceField(choices=["", *sorted(available_timezones())], allow_blank=True,
+                                       required=False, help_text="An IANA time zone; empty: the installation's")
 
     class Meta:
         model = BusinessCalendar

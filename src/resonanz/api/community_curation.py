@@ -19,6 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from resonanz.api.params import json_object
+from resonanz.api.schema import any_of
 from resonanz.community import actions, queries
 from resonanz.community.models import Report, ReputationEvent, Tag
 from resonanz.core.errors import ActionError
@@ -56,6 +57,7 @@ def reason_field() -> serializers.CharField:
 # --- questions ------------------------------------------------------------------------------------------
 
 
+@any_of("tags", "product")
 class QuestionMoveSerializer(serializers.Serializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=40), max_length=actions.MAX_TAGS, required=False,

@@ -225,6 +225,8 @@ class KnowledgeSearchView(APIView):
     ], responses=SEARCH_RESULT)
     def get(self, request):
         params = request.query_params
+        if "q" not in params:
+            raise ValidationError({"q": ["Give the words to search for."]})
         choice_params(params, language=Article.Language.values, public=BOOLEAN_WORDS)
         k = as_int(params.get("k", 10), minimum=1, maximum=MAX_RESULTS)
         if k is None:

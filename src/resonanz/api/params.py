@@ -58,7 +58,7 @@ def choice_params(params, **allowed) -> None:
     for name, values in allowed.items():
         value = params.get(name)
         choices = [str(v) for v in values]
-        if value not in (None, "") and value not in choices:
+        if value is not None and value not in choices:  # "" too: it is none of them
             errors[name] = [f"{name} must be one of {', '.join(choices)}."]
     if errors:
         raise ValidationError(errors)

@@ -33,7 +33,7 @@ def _strict(cls, accepts, code: str = "invalid"):
 
     def to_internal_value(self, data):
         if not _from_form(self) and not accepts(self, data):
-            self.fail(code, input=data, data_type=type(data).__name__)
+            self.fail(code, input=data, data_type=type(data).__name__, input_type=type(data).__name__)
         return convert(self, data)
 
     to_internal_value.__doc__ = convert.__doc__
@@ -60,6 +60,7 @@ def install() -> None:
     _strict(fields.DecimalField, lambda f, data: _is_number(data) or isinstance(data, str))
     _strict(fields.BooleanField, lambda f, data: isinstance(data, bool))
     _strict(fields.ChoiceField, _choice, code="invalid_choice")
+    _strict(relations.ManyRelatedField, lambda f, data: isinstance(data, list), code="not_a_list")  # not {}
     _strict(relations.PrimaryKeyRelatedField,
             lambda f, data: isinstance(data, int) and not isinstance(data, bool), code="incorrect_type")
 

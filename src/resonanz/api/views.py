@@ -265,6 +265,9 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     queryset = Channel.objects.all().order_by("name")
     permission_classes = [AdminWritesOthersRead]
 
+    def get_serializer_class(self):
+        return s.ChannelUpdateSerializer if self.action in ("update", "partial_update") else s.ChannelSerializer
+
     def perform_create(self, serializer):
         serializer.instance = channel_actions.create_channel(**serializer.validated_data)
 
@@ -334,7 +337,7 @@ CONVERSATION_CHOICES = {
 CONVERSATION_FILTERS = [
     choice_query("status", CONVERSATION_CHOICES["status"], "active: new, open and pending"),
     id_query("team"), id_query("channel"), id_query("contact"),
-    OpenApiParameter("assignee", {"type": "string", "pattern": f"^([0-9]{{1,18}}|{'|'.join(ASSIGNEE_WORDS)})$"},
+    OpenApiParameter("assignee", {"type": "string", "pattern": f"^([1-9][0-9]{{0,17}}|{'|'.join(ASSIGNEE_WORDS)})$"},
                      description="a user id, 'me' or 'none'"),
     OpenApiParameter("tag", str), OpenApiParameter("q", str, description="search: a ticket number (RZ-321), words of the subject or of any "
                     "message, the customer's name, an email address or handle"),

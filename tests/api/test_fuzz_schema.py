@@ -96,7 +96,8 @@ semantic(("default_team", "settings", "credentials"), f"{REFERENCE}; settings th
 # Languages of their own: the engine parses and checks them when they are saved.
 semantic(("conditions", "actions"), "the rule language: condition fields and operators, each action's parameters "
          "and the teams, agents and articles they name", *crud("/api/rules/"))
-semantic(("expression", "channels"), f"the listening query language; {REFERENCE}",
+semantic(("expression", "position", "channels"), f"the listening query language (the error names its position); "
+         f"{REFERENCE}",
          *crud("/api/listening-queries/"), "POST /api/listening-queries/preview/")
 # What the schema cannot know.
 semantic(("teams", "password"), f"{REFERENCE}; a password the rules refuse (common, all digits, like the email)",

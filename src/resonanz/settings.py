@@ -337,12 +337,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "resonanz.core.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # The API reads JSON, typed as its schema says (api/strict.py). Forms only where they belong: replies
+    # with files (multipart) and the sign-in endpoint set their own parsers.
+    "DEFAULT_PARSER_CLASSES": ["resonanz.core.parsers.SafeJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "resonanz.api.pagination.Pages",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "resonanz.api.errors.exception_handler",

@@ -92,7 +92,7 @@ def test_channel_validation(admin_api):
     assert admin_api.post("/api/channels/", {"kind": "fax", "name": "x"}, format="json").status_code == 400
     admin_api.post("/api/channels/", {"kind": "api", "name": "One"}, format="json")
     dup = admin_api.post("/api/channels/", {"kind": "api", "name": "one"}, format="json")
-    assert dup.status_code == 400 and "name" in dup.json()
+    assert dup.status_code == 409 and "name" in dup.json()  # taken: a conflict
 
 
 def test_credentials_are_write_only(admin_api):
@@ -154,4 +154,4 @@ def test_invite_agent_via_api(admin_api, teams):
                                                "teams": [teams["Sales"].pk]}, format="json")
     assert response.status_code == 201, response.json()
     assert "/accounts/reset/" in response.json()["set_password_url"]
-    assert admin_api.post("/api/agents/", {"email": "neu@example.com"}, format="json").status_code == 400
+    assert admin_api.post("/api/agents/", {"email": "neu@example.com"}, format="json").status_code == 409

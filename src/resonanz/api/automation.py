@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -12,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resonanz.api.params import id_params
-from resonanz.automation import actions, approval, sla
+from resonanz.api.strict import ANY_OBJECT, TypedJSONField
+from resonanz.automation import actions, approval, effects, sla
 from resonanz.automation.models import BusinessCalendar, PendingReply, Rule, RuleRun, SLAPolicy
 from resonanz.core.errors import ActionError
 from resonanz.core.params import MAX_ID
@@ -23,9 +26,18 @@ from resonanz.inbox.queries import visible_conversations
 SupervisorWritesOthersRead = WritesNeed.of("rules.edit")
 
 
+def _actions_schema() -> dict:
+    """Each action is an object with its ``type`` (the effect registry's kinds) and that kind's parameters."""
+    return {"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["type"], "additionalProperties": {},
+        "properties": {"type": {"type": "string", "enum": effects.kinds()}}}}
+
+
 class RuleSerializer(serializers.ModelSerializer):
-    conditions = serializers.JSONField(required=False)
-    actions = serializers.JSONField()
+    conditions = TypedJSONField(schema={**ANY_OBJECT, "description": 'A condition group: {"all": [...]} or '
+                                                                    '{"any": [...]}; null or {} matches everything'},
+                                required=False, allow_null=True)
+    actions = TypedJSONField(schema=_actions_schema())
 
     class Meta:
         model = Rule
@@ -35,17 +47,8 @@ class RuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["fire_count", "last_fired_at", "last_error", "disabled_at", "is_default", "created_at",
                             "updated_at"]
 
-    def validate_actions(self, value):
-        if not isinstance(value, list):
-            raise serializers.ValidationError("actions must be a list of actions.")
-        return value
-
     def validate_conditions(self, value):
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("conditions must be an object (a condition group).")
-        return value
+        return {} if value is None else value
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -122,7 +125,21 @@ class RuleRunViewSet(viewsets.ReadOnlyModelViewSet):
         return qs
 
 
+_TIME = {"type": "string", "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}
+HOURS = {"type": "object", "additionalProperties": False,
+         "description": 'Opening hours per weekday ("0" Monday … "6" Sunday): [start, end] spans, e.g. '
+                        '{"0": [["09:00", "17:00"]]}; an end of 24:00 is midnight; a span must end after it starts',
+         "properties": {str(day): {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                                                                "items": _TIME}} for day in range(7)}}
+HOLIDAYS = {"type": "array", "items": {"type": "string", "format": "date"}, "description": "Closed days"}
+
+
 class CalendarSerializer(serializers.ModelSerializer):
+    hours = TypedJSONField(schema=HOURS, required=False)
+    holidays = TypedJSONField(schema=HOLIDAYS, required=False)
+    timezone = serializers.ChoiceField(choices=["", *sorted(available_timezones())], allow_blank=True,
+                                       required=False, help_text="An IANA time zone; empty: the installation's")
+
     class Meta:
         model = BusinessCalendar
         fields = ["id", "name", "team", "timezone", "hours", "holidays"]

@@ -9,7 +9,7 @@ community actions, which keep the moderation log.
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resonanz.api import community_curation as cur
-from resonanz.api.params import json_object
+from resonanz.api.params import choice_params, choice_query
 from resonanz.community import actions, queries
 from resonanz.community.models import (
     Answer,
@@ -116,7 +116,7 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         return QuestionDetailSerializer if self.action == "retrieve" else QuestionSerializer
 
     @extend_schema(parameters=[
-        OpenApiParameter("sort", str, enum=list(queries.SORTS)), OpenApiParameter("tag", str),
+        choice_query("sort", queries.SORTS), OpenApiParameter("tag", str),
         OpenApiParameter("product", str), OpenApiParameter("q", str),
         OpenApiParameter("visibility", str, enum=list(Visibility.values),
                          description="visible (the default); held lists new members' posts waiting for a moderator")])
@@ -127,11 +127,9 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return Question.objects.select_related("author").prefetch_related("tags", "answers__author")
         params = self.request.query_params
-        sort = params.get("sort", "newest")
-        visibility = params.get("visibility", Visibility.VISIBLE)
-        if visibility not in Visibility.values:
-            raise ValidationError({"visibility": [f"Use one of {', '.join(Visibility.values)}."]})
-        return queries.question_list(sort=sort if sort in queries.SORTS else "newest",
+        choice_params(params, sort=queries.SORTS, visibility=Visibility.values)
+        visibility = params.get("visibility") or Visibility.VISIBLE
+        return queries.question_list(sort=params.get("sort") or "newest",
                                      tag=clean_text(params.get("tag"), 40), product=clean_text(params.get("product"), 100),
                                      search=clean_text(params.get("q"), 200),
                                      visibility=visibility).prefetch_related("tags")
@@ -194,6 +192,12 @@ class IdeaMergeSerializer(serializers.Serializer):
     reason = cur.reason_field()
 
 
+class IdeaStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Idea.Status.choices)
+    note = serializers.CharField(min_length=3, max_length=5000, help_text="Shown on the idea's page (3 to 5,000 "
+                                                                          "characters); voters are emailed it")
+
+
 class IdeaViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = IdeaSerializer
     permission_classes = [IsAuthenticated, WritesNeed.of("community.moderate")]
@@ -203,16 +207,14 @@ class IdeaViewSet(viewsets.ReadOnlyModelViewSet):
             return queries.idea_list(status=self.request.query_params.get("status", ""))
         return Idea.objects.select_related("author")
 
-    @extend_schema(request=inline_serializer("IdeaStatus", {
-        "status": serializers.ChoiceField(choices=Idea.Status.choices), "note": serializers.CharField()}),
-        responses=IdeaSerializer)
+    @extend_schema(request=IdeaStatusSerializer, responses=IdeaSerializer)
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         if not can(request.user, "ideas.manage"):
             raise PermissionDenied(denied_message("ideas.manage"))
-        data = json_object(request)
-        idea = actions.set_idea_status(self.get_object(), status=str(data.get("status", "")),
-                                       note=str(data.get("note", "")), actor=request.user)
+        data = cur.validated(IdeaStatusSerializer, request)
+        idea = actions.set_idea_status(self.get_object(), status=data["status"], note=data["note"],
+                                       actor=request.user)
         return Response(IdeaSerializer(idea).data)
 
     @extend_schema(request=IdeaLinkSerializer, responses=IdeaSerializer)
@@ -307,6 +309,15 @@ class ModerationSerializer(serializers.ModelSerializer):
                   "created_at"]
 
 
+class ModerateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=list(actions.MODELS))
+    id = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The post's id")
+    action = serializers.ChoiceField(choices=list(actions.ACTIONS))
+    reason = cur.reason_field()
+    body = serializers.CharField(required=False, min_length=2, max_length=20000,
+                                 help_text="The new text, for ``edit`` (2 to 20,000 characters)")
+
+
 class ModerationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The audit log (GET) and a moderation action (POST: kind, id, action, reason[, body])."""
 
@@ -314,16 +325,11 @@ class ModerationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, WritesNeed.of("community.moderate")]
     queryset = ModerationAction.objects.all()
 
-    @extend_schema(request=inline_serializer("ModerateIn", {
-        "kind": serializers.ChoiceField(choices=list(actions.MODELS)), "id": serializers.IntegerField(),
-        "action": serializers.ChoiceField(choices=list(actions.ACTIONS)), "reason": serializers.CharField(),
-        "body": serializers.CharField(required=False)}), responses=ModerationSerializer)
+    @extend_schema(request=ModerateSerializer, responses={201: ModerationSerializer})
     def create(self, request):
-        data = json_object(request)
-        target = data.get("id")
-        entry = actions.moderate(str(data.get("kind", "")), target if isinstance(target, int) else 0,
-                                 str(data.get("action", "")), reason=str(data.get("reason", "")),
-                                 body=str(data.get("body", "")), actor=request.user)
+        data = cur.validated(ModerateSerializer, request)
+        entry = actions.moderate(data["kind"], data["id"], data["action"], reason=data["reason"],
+                                 body=data.get("body", ""), actor=request.user)
         return Response(ModerationSerializer(entry).data, status=201)
 
     @extend_schema(responses=cur.HeldPostSerializer(many=True))
@@ -346,7 +352,8 @@ class ExpertsView(APIView):
     permission_classes = [IsAuthenticated, WritesNeed.of("community.moderate")]
 
     @extend_schema(parameters=[OpenApiParameter("tag", str), OpenApiParameter("product", str),
-                               OpenApiParameter("n", int, description="How many (1 to 20, default 3)")],
+                               OpenApiParameter("n", {"type": "integer", "minimum": 1, "maximum": 20},
+                                                description="How many (1 to 20, default 3)")],
                    responses=ExpertSerializer(many=True))
     def get(self, request):
         params = request.query_params

@@ -19,6 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from resonanz.api.params import json_object
+from resonanz.api.schema import any_of
 from resonanz.community import actions, queries
 from resonanz.community.models import Report, ReputationEvent, Tag
 from resonanz.core.errors import ActionError
@@ -49,12 +50,14 @@ def require(request, permission: str) -> None:
 
 
 def reason_field() -> serializers.CharField:
-    return serializers.CharField(max_length=1000, help_text="Why (3 to 1000 characters); shown to the author")
+    return serializers.CharField(min_length=3, max_length=1000, help_text="Why (3 to 1000 characters); shown to the "
+                                                                          "author")
 
 
 # --- questions ------------------------------------------------------------------------------------------
 
 
+@any_of("tags", "product")
 class QuestionMoveSerializer(serializers.Serializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=40), max_length=actions.MAX_TAGS, required=False,
@@ -70,7 +73,8 @@ class QuestionMoveSerializer(serializers.Serializer):
 
 
 class StaffAnswerSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20000, help_text="Markdown (rendered safely), 5 to 20,000 characters")
+    body = serializers.CharField(min_length=5, max_length=20000,
+                                 help_text="Markdown (rendered safely), 5 to 20,000 characters")
 
 
 class AcceptSerializer(serializers.Serializer):

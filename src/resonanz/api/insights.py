@@ -8,16 +8,19 @@ from __future__ import annotations
 from datetime import date
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from resonanz.api.params import choice_params, choice_query, id_params, id_query
+from resonanz.connectors import drivers
 from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
-from resonanz.core.params import is_id
+from resonanz.core.params import MAX_ID, is_id
 from resonanz.core.permissions import Needs, WritesNeed
 from resonanz.inbox.models import AgentProfile, Team
 from resonanz.insights import actions, dashboard, launch
@@ -26,10 +29,19 @@ from resonanz.insights.models import Alert, AlertChannel, Goal, ListeningQuery, 
 ManageWritesOthersRead = WritesNeed.of("insights.manage")
 
 
+def _scope_fields(serializer) -> None:
+    """The driver registry is the only list of channel kinds: kinds registered after start-up count too."""
+    serializer.fields["channel_kinds"].child.choices = drivers.choices()
+
+
 class ListeningQuerySerializer(serializers.ModelSerializer):
-    languages = serializers.ListField(child=serializers.CharField(), required=False)
-    channel_kinds = serializers.ListField(child=serializers.CharField(), required=False)
+    languages = serializers.ListField(child=serializers.ChoiceField(choices=actions.LANGUAGE_VALUES), required=False)
+    channel_kinds = serializers.ListField(child=serializers.ChoiceField(choices=drivers.choices()), required=False)
     channels = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Channel.objects.all())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _scope_fields(self)
 
     class Meta:
         model = ListeningQuery
@@ -43,10 +55,14 @@ class ListeningQuerySerializer(serializers.ModelSerializer):
 
 class PreviewSerializer(serializers.Serializer):
     expression = serializers.CharField(trim_whitespace=False)
-    languages = serializers.ListField(child=serializers.CharField(), required=False)
-    channel_kinds = serializers.ListField(child=serializers.CharField(), required=False)
-    channels = serializers.ListField(child=serializers.IntegerField(), required=False)
+    languages = serializers.ListField(child=serializers.ChoiceField(choices=actions.LANGUAGE_VALUES), required=False)
+    channel_kinds = serializers.ListField(child=serializers.ChoiceField(choices=drivers.choices()), required=False)
+    channels = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False)
     include_messages = serializers.BooleanField(required=False, default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _scope_fields(self)
 
 
 class ListeningQueryViewSet(viewsets.ModelViewSet):
@@ -110,6 +126,10 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class GoalSerializer(serializers.ModelSerializer):
+    target = serializers.FloatField(min_value=-100, max_value=1_000_000, help_text=(
+        "nps: −100 to 100; csat: 1 to 5; the shares (sla, negative, reopen, automation): 0 to 100; others from 0"))
+    period_days = serializers.IntegerField(min_value=1, max_value=366, required=False, default=30)
+
     class Meta:
         model = Goal
         fields = ["id", "team", "kpi", "target", "period_days", "created_at"]
@@ -152,13 +172,18 @@ class DashboardView(APIView):
 
     permission_classes = [ManageWritesOthersRead]
 
-    @extend_schema(parameters=[OpenApiParameter(n, str, required=False) for n in ("days", "channel", "language",
-                                                                                    "query", "team", "agent")],
-                   responses=dict)
+    @extend_schema(parameters=[
+        choice_query("days", dashboard.PERIODS, "the period in days (default 30)"), id_query("channel"),
+        choice_query("language", dashboard.LANGUAGES), id_query("query", "a listening query"),
+        id_query("team", "KPIs of this team"), id_query("agent", "KPIs of this agent (an agent profile's id)")],
+        responses={200: dict, 404: OpenApiResponse(description="no such team, agent or listening query")})
     def get(self, request):
-        sel = dashboard.Selection.from_params(request.query_params)
-        team, agent = _team_and_agent(request.query_params)
-        if request.query_params.get("query") and sel.query is None:
+        params = request.query_params
+        choice_params(params, days=dashboard.PERIODS, language=dashboard.LANGUAGES)
+        id_params(params, "channel", "query")
+        sel = dashboard.Selection.from_params(params)
+        team, agent = _team_and_agent(params)
+        if params.get("query") and sel.query is None:
             get_object_or_404(ListeningQuery, pk=-1)
         return Response({
             "selection": {**sel.params(), "start": sel.start, "end": sel.end},
@@ -178,10 +203,7 @@ class DashboardView(APIView):
 def _team_and_agent(params):
     """The KPI filters; an unknown team or agent is a 404 rather than the whole company's figures."""
     team = agent = None
-    for name in ("team", "agent"):
-        value = params.get(name, "")
-        if value and not is_id(value):
-            raise ValidationError({name: ["Give the id (a positive whole number)."]})
+    id_params(params, "team", "agent")
     if params.get("team"):
         team = get_object_or_404(Team, pk=int(params["team"]))
     if params.get("agent"):
@@ -194,12 +216,17 @@ class LaunchView(APIView):
 
     permission_classes = [ManageWritesOthersRead]
 
-    @extend_schema(parameters=[OpenApiParameter(n, str, required=n == "query") for n in ("query", "start", "days")],
-                   responses=dict)
+    @extend_schema(parameters=[
+        OpenApiParameter("query", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, required=True,
+                         description="the listening query"),
+        OpenApiParameter("start", OpenApiTypes.DATE, description="default: the query's launch date"),
+        choice_query("days", launch.WINDOWS, "the window in days (default 14)")],
+        responses={200: dict, 404: OpenApiResponse(description="no such listening query")})
     def get(self, request):
         value = request.query_params.get("query", "")
         if not is_id(value):
             raise ValidationError({"query": ["Give the id of a listening query."]})
+        choice_params(request.query_params, days=launch.WINDOWS)
         query = get_object_or_404(ListeningQuery, pk=int(value))
         try:
             start = date.fromisoformat(request.query_params["start"]) if request.query_params.get("start") \

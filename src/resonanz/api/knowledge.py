@@ -9,11 +9,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from resonanz.api.params import id_params
+from resonanz.api.params import BOOLEAN_WORDS, choice_params, choice_query, id_params, id_query
 from resonanz.api.serializers import TagListField
 from resonanz.core.params import as_int
 from resonanz.core.permissions import WritesNeed
@@ -90,11 +91,11 @@ class VersionSerializer(serializers.ModelSerializer):
         fields = ["number", "title", "body", "status", "editor", "note", "created_at"]
 
 
+ARTICLE_CHOICES = {"status": Article.Status.values, "language": Article.Language.values,
+                   "visibility": Article.Visibility.values}
 ARTICLE_FILTERS = [
-    OpenApiParameter("status", str, enum=Article.Status.values),
-    OpenApiParameter("language", str, enum=Article.Language.values),
-    OpenApiParameter("category", int),
-    OpenApiParameter("visibility", str, enum=Article.Visibility.values),
+    *(choice_query(name, values) for name, values in ARTICLE_CHOICES.items()),
+    id_query("category"),
     OpenApiParameter("source", str, description="editor, import or proposed"),
 ]
 
@@ -108,11 +109,11 @@ class ArticleViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         qs = Article.objects.select_related("category").prefetch_related("tags").order_by("-updated_at")
         params = self.request.query_params
-        for name, allowed in (("status", Article.Status.values), ("language", Article.Language.values),
-                              ("visibility", Article.Visibility.values)):
-            value = params.get(name)
-            if value in allowed:
-                qs = qs.filter(**{name: value})
+        if self.action == "list":
+            choice_params(params, **ARTICLE_CHOICES)
+        for name in ARTICLE_CHOICES:
+            if params.get(name):
+                qs = qs.filter(**{name: params[name]})
         for value in id_params(params, "category").values():
             qs = qs.filter(category_id=value)
         if params.get("source"):
@@ -210,21 +211,28 @@ SEARCH_RESULT = inline_serializer("SearchResult", {
     "language": serializers.CharField(), "url": serializers.CharField(allow_null=True)}, many=True)
 
 
+MAX_RESULTS = 50
+
+
 class KnowledgeSearchView(APIView):
     """The one ranking of the knowledge base: best published articles first."""
 
     @extend_schema(parameters=[
-        OpenApiParameter("q", str, required=True), OpenApiParameter("language", str, enum=["de", "en"]),
+        OpenApiParameter("q", str, required=True), choice_query("language", Article.Language.values),
         OpenApiParameter("public", bool, description="only articles of the public help center"),
-        OpenApiParameter("k", int, description="how many results (1–50, default 10)"),
+        OpenApiParameter("k", {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS},
+                         description=f"how many results (1–{MAX_RESULTS}, default 10)"),
     ], responses=SEARCH_RESULT)
     def get(self, request):
         params = request.query_params
-        language = params.get("language") if params.get("language") in Article.Language.values else None
-        public = params.get("public", "").lower() in ("1", "true", "yes")
-        k = as_int(params.get("k"), minimum=1, maximum=100) or 10
-        results = ranking().search(params.get("q", ""), k=max(1, min(k, 50)), public_only=public,
-                                   language=language)
+        if "q" not in params:
+            raise ValidationError({"q": ["Give the words to search for."]})
+        choice_params(params, language=Article.Language.values, public=BOOLEAN_WORDS)
+        k = as_int(params.get("k", 10), minimum=1, maximum=MAX_RESULTS)
+        if k is None:
+            raise ValidationError({"k": [f"k must be a whole number from 1 to {MAX_RESULTS}."]})
+        results = ranking().search(params.get("q", ""), k=k, public_only=params.get("public") in ("true", "1"),
+                                   language=params.get("language") or None)
         return Response([{"id": r.article.pk, "title": r.article.title, "score": round(r.score, 4),
                           "language": r.article.language, "url": _help_url(request, r.article)} for r in results])
 

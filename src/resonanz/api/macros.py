@@ -11,6 +11,8 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from resonanz.api.schema import any_of
+from resonanz.core.params import MAX_ID
 from resonanz.core.permissions import Needs
 from resonanz.inbox import actions
 from resonanz.inbox.models import Conversation, Macro, SavedView, Team
@@ -19,7 +21,13 @@ from resonanz.inbox.queries import filter_conversations
 User = get_user_model()
 
 
+@any_of({"required": ["text"], "properties": {"text": {"pattern": r"\S"}}},
+        {"required": ["status"], "properties": {"status": {"minLength": 1}}},
+        {"required": ["tags"], "properties": {"tags": {"minItems": 1}}},
+        {"required": ["team"], "properties": {"team": {"type": "integer"}}})
 class MacroSerializer(serializers.ModelSerializer):
+    """A macro needs a text or something it sets (status, tags, team)."""
+
     shared = serializers.BooleanField(default=False, help_text="shared with all agents (supervisors only)")
     tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=20)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
@@ -80,8 +88,9 @@ class ApplyMacroView(APIView):
         return Response({"text": actions.apply_macro(conversation, macro, request.user), "macro": macro.pk})
 
 
+@any_of("status", "team", "assignee", {"required": ["add_tags"], "properties": {"add_tags": {"minItems": 1}}})
 class BulkSerializer(serializers.Serializer):
-    conversations = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+    conversations = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1,
                                           max_length=actions.BULK_LIMIT)
     status = serializers.ChoiceField(choices=Conversation.Status.values, required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(is_active=True), required=False,

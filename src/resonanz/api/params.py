@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.routers import DefaultRouter
 
@@ -48,3 +49,28 @@ def json_object(request) -> dict:
     if not isinstance(request.data, dict):
         raise ValidationError({"detail": "Send a JSON object with the fields this endpoint documents."})
     return request.data
+
+
+def choice_params(params, **allowed) -> None:
+    """400 naming each query parameter that is set to a value outside its documented choices
+    (``choice_params(params, status=["open", "closed"])``): a typo is an error, not a silently ignored filter."""
+    errors = {}
+    for name, values in allowed.items():
+        value = params.get(name)
+        choices = [str(v) for v in values]
+        if value is not None and value not in choices:  # "" too: it is none of them
+            errors[name] = [f"{name} must be one of {', '.join(choices)}."]
+    if errors:
+        raise ValidationError(errors)
+
+
+BOOLEAN_WORDS = ("true", "false", "1", "0")  # what a boolean query parameter may say
+
+
+def id_query(name: str, description: str = "") -> OpenApiParameter:
+    """A query parameter that takes an id, documented with the range ``id_params`` accepts."""
+    return OpenApiParameter(name, {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description=description)
+
+
+def choice_query(name: str, values, description: str = "", required: bool = False) -> OpenApiParameter:
+    return OpenApiParameter(name, str, enum=[str(v) for v in values], description=description, required=required)

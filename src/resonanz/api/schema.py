@@ -26,6 +26,22 @@ RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before sending ag
 
 WRITES = ("post", "put", "patch", "delete")
 
+#: request components whose fields are required together in ways a serializer's fields cannot say
+#: ("the tags or the product"): component name → anyOf branches (api.schema.any_of)
+ANY_OF: dict[str, list[dict]] = {}
+
+
+def any_of(*branches: dict | str):
+    """Serializer class decorator: the request body must satisfy one of ``branches`` (a field name means
+    "this field is given"), as the serializer's ``validate`` checks; written into the published schema."""
+
+    def register(cls):
+        name = cls.__name__.removesuffix("Serializer") + "Request"  # drf-spectacular's name of the request part
+        ANY_OF[name] = [{"required": [b]} if isinstance(b, str) else b for b in branches]
+        return cls
+
+    return register
+
 
 def _answer(description: str, schema: dict, headers: dict | None = None) -> dict:
     answer = {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -63,6 +79,9 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR)
     schemas.setdefault("RateLimited", RATE_LIMITED)
+    for name, branches in ANY_OF.items():
+        if name in schemas:
+            schemas[name]["anyOf"] = branches
     for item in result.get("paths", {}).values():
         for method, operation in item.items():
             if method not in ("get", "post", "put", "patch", "delete", "head", "options"):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from resonanz.api.schema import any_of
+from resonanz.api.strict import ANY_OBJECT, TypedJSONField
 from resonanz.connectors import drivers
 from resonanz.connectors.actions import last_check
 from resonanz.connectors.models import Channel
@@ -36,11 +39,18 @@ class IdentitySerializer(serializers.ModelSerializer):
         fields = ["id", "contact", "kind", "handle", "display_name", "created_at"]
 
 
+class NewIdentitySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Identity.Kind.choices)
+    handle = serializers.CharField(max_length=320, help_text="phone and whatsapp: the digits (and +) count")
+
+
 class ContactSerializer(serializers.ModelSerializer):
     identities = IdentitySerializer(many=True, read_only=True)
     tags = TagListField(required=False)
+    custom_fields = TypedJSONField(schema=ANY_OBJECT, required=False, allow_null=True,
+                                   help_text="Names and values of your own fields; null clears them.")
     new_identities = serializers.ListField(
-        child=serializers.DictField(child=serializers.CharField()), write_only=True, required=False,
+        child=NewIdentitySerializer(), write_only=True, required=False,
         help_text='[{"kind": "email", "handle": "anna@example.com"}]',
     )
 
@@ -54,12 +64,8 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["consent_at", "created_at", "updated_at"]
 
     def validate_custom_fields(self, value):
-        """An object of names and values; null (also form-encoded "null") clears it."""
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("custom_fields must be an object of names and values.")
-        return value
+        """null clears the fields (the column holds an object)."""
+        return {} if value is None else value
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -80,13 +86,21 @@ class AgentSerializer(serializers.ModelSerializer):
                   "language", "is_available", "max_load", "is_active"]
 
 
+def password_min_length() -> int:
+    """The minimum length the password rules (AUTH_PASSWORD_VALIDATORS) set, for the schema."""
+    for validator in django_settings.AUTH_PASSWORD_VALIDATORS:
+        if validator["NAME"].endswith(".MinimumLengthValidator"):
+            return int(validator.get("OPTIONS", {}).get("min_length", 8))
+    return 1
+
+
 class AgentInviteSerializer(serializers.Serializer):
     email = serializers.EmailField()
     display_name = serializers.CharField(required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=AgentProfile.Role.choices, default="agent")
     teams = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), many=True, required=False)
     language = serializers.ChoiceField(choices=[("en", "en"), ("de", "de")], default="en")
-    password = serializers.CharField(required=False, write_only=True,
+    password = serializers.CharField(required=False, write_only=True, min_length=password_min_length(),
                                      help_text="Checked against the password rules (length, common, similar to the email).")
 
 
@@ -102,6 +116,7 @@ class ChannelCheckSerializer(serializers.Serializer):
 class ChannelSerializer(serializers.ModelSerializer):
     # The driver registry is the only list of kinds; the schema's enum grows with it.
     kind = serializers.ChoiceField(choices=drivers.choices())
+    settings = TypedJSONField(schema=ANY_OBJECT, required=False, help_text="The driver's settings for this kind.")
     credentials = serializers.DictField(write_only=True, required=False,
                                         help_text="Stored encrypted; never returned.")
     healthy = serializers.BooleanField(read_only=True)
@@ -124,11 +139,23 @@ class ChannelSerializer(serializers.ModelSerializer):
         return ChannelCheckSerializer(check).data if check else None
 
 
+class ChannelUpdateSerializer(ChannelSerializer):
+    """A channel's kind stays what it was made as."""
+
+    class Meta(ChannelSerializer.Meta):
+        read_only_fields = [*ChannelSerializer.Meta.read_only_fields, "kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].read_only = True
+
+
 class SenderSerializer(serializers.Serializer):
     handle = serializers.CharField(max_length=320)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+@any_of(*({"required": [name], "properties": {name: {"pattern": r"\S"}}} for name in ("text", "html")))
 class InboundSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=300)
     sender = SenderSerializer()

@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.serializers import ModelSerializer
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from resonanz.api import inbound
 from resonanz.api import serializers as s
-from resonanz.api.params import id_params
+from resonanz.api.params import BOOLEAN_WORDS, choice_params, choice_query, id_params, id_query
 from resonanz.connectors import actions as channel_actions
 from resonanz.connectors.models import Channel
 from resonanz.core import audit, backpressure, fastsql
@@ -36,8 +36,14 @@ from resonanz.crm.models import Contact, Identity, Organization
 from resonanz.inbox import actions as inbox_actions
 from resonanz.inbox import files as reply_files
 from resonanz.inbox.models import AgentProfile, Attachment, Conversation, Message, Team
-from resonanz.inbox.queries import filter_conversations, visible_conversations, visible_messages
+from resonanz.inbox.queries import (
+    FILTER_VALUES,
+    filter_conversations,
+    visible_conversations,
+    visible_messages,
+)
 from resonanz.understanding.actions import correct, delete_catalog_entry, save_catalog_entry
+from resonanz.understanding.filters import SENTIMENT_VALUES
 from resonanz.understanding.models import CatalogEntry
 
 User = get_user_model()
@@ -234,6 +240,7 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
             data["set_password_url"] = request.build_absolute_uri(set_password_link(user))
         return Response(data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses=s.AgentSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
         profile = inbox_actions.set_agent_active(self.get_object(), False, request.user)
@@ -256,6 +263,9 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     serializer_class = s.ChannelSerializer
     queryset = Channel.objects.all().order_by("name")
     permission_classes = [AdminWritesOthersRead]
+
+    def get_serializer_class(self):
+        return s.ChannelUpdateSerializer if self.action in ("update", "partial_update") else s.ChannelSerializer
 
     def perform_create(self, serializer):
         serializer.instance = channel_actions.create_channel(**serializer.validated_data)
@@ -310,16 +320,25 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return super().get_permissions()
 
 
+ASSIGNEE_WORDS = ("me", "none", "unassigned")
+CONVERSATION_CHOICES = {
+    "status": ["active", *Conversation.Status.values],
+    "sentiment": list(SENTIMENT_VALUES),
+    "waiting": BOOLEAN_WORDS,
+    "filtered": ["only", "all", *sorted(FILTER_VALUES)],
+}
 CONVERSATION_FILTERS = [
-    OpenApiParameter("status", str), OpenApiParameter("team", int), OpenApiParameter("assignee", str,
-    description="a user id, 'me' or 'none'"), OpenApiParameter("channel", int), OpenApiParameter("contact", int),
+    choice_query("status", CONVERSATION_CHOICES["status"], "active: new, open and pending"),
+    id_query("team"), id_query("channel"), id_query("contact"),
+    OpenApiParameter("assignee", {"type": "string", "pattern": f"^([1-9][0-9]{{0,17}}|{'|'.join(ASSIGNEE_WORDS)})$"},
+                     description="a user id, 'me' or 'none'"),
     OpenApiParameter("tag", str), OpenApiParameter("q", str, description="search: a ticket number (RZ-321), words of the subject or of any "
                     "message, the customer's name, an email address or handle"),
-    OpenApiParameter("sentiment", str, description="negative, neutral or positive (any customer message)"),
+    choice_query("sentiment", CONVERSATION_CHOICES["sentiment"], "of any customer message"),
     OpenApiParameter("intent", str, description="e.g. legal_threat, complaint (any customer message)"),
     OpenApiParameter("waiting", bool, description="last message came from the customer"),
-    OpenApiParameter("filtered", str, description="machine-generated mail (bounces, auto-replies, notices, lists) "
-                     "is left out unless asked: 'only' the filtered view, a kind such as 'bounce', or 'all'"),
+    choice_query("filtered", CONVERSATION_CHOICES["filtered"], "machine-generated mail (bounces, auto-replies, "
+                 "notices, lists) is left out unless asked: 'only' the filtered view, a kind such as 'bounce', or 'all'"),
 ]
 
 
@@ -331,8 +350,9 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         qs = qs.select_related("contact").prefetch_related("tags")
         if self.action != "list":
             return qs
-        id_params(self.request.query_params, "team", "channel", "contact", "assignee",
-                  words=("me", "none", "unassigned"))
+        id_params(self.request.query_params, "team", "channel", "contact")
+        id_params(self.request.query_params, "assignee", words=ASSIGNEE_WORDS)
+        choice_params(self.request.query_params, **CONVERSATION_CHOICES)
         return filter_conversations(qs, self.request.query_params, self.request.user)
 
     @extend_schema(parameters=CONVERSATION_FILTERS)
@@ -371,7 +391,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     @extend_schema(request={"application/json": s.ReplySerializer, "multipart/form-data": s.ReplySerializer},
                    responses={201: s.MessageSerializer})
-    @action(detail=True, methods=["post"], parser_classes=[SafeJSONParser, MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"], parser_classes=[SafeJSONParser, MultiPartParser])
     def reply(self, request, pk=None):
         conversation = self.get_object()
         body = s.ReplySerializer(data=request.data)

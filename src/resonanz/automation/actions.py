@@ -139,7 +139,7 @@ def save_calendar(calendar: BusinessCalendar | None, *, name: str, hours: str | 
     days_off = sla.parse_holidays(holidays if isinstance(holidays, str) else "")
     others = BusinessCalendar.objects.exclude(pk=calendar.pk if calendar else None)
     if others.filter(name=name).exists():
-        raise ActionError(f"A calendar named “{name}” exists already.", "name")
+        raise ActionError(f"A calendar named “{name}” exists already.", "name", status=409)
     if team is not None and (taken := others.filter(team=team).first()):
         raise ActionError(f"The team {team} already has the calendar “{taken.name}”.", "team")
     calendar = calendar or BusinessCalendar()

@@ -636,7 +636,7 @@ def moderate(kind: str, target_id: int, action: str, *, reason: str, actor=None,
     model = MODELS[kind]
     obj = model.objects.select_for_update().filter(pk=target_id).first()
     if obj is None:
-        raise ActionError(f"There is no {kind} #{target_id}.")
+        raise ActionError(f"There is no {kind} #{target_id}.", "id")
     if actor_member is not None and not actor_member.is_staff and not actor_member.is_moderator:
         # mentors may only handle new members' held posts
         if not (can_moderate(actor_member, "moderate_new_posts") and action in ("approve", "remove")
@@ -652,7 +652,7 @@ def moderate(kind: str, target_id: int, action: str, *, reason: str, actor=None,
         obj.save(update_fields=["visibility"])
     elif action in ("lock", "unlock"):
         if kind != "question":
-            raise ActionError("Only questions can be locked.")
+            raise ActionError("Only questions can be locked.", "action")
         obj.locked = action == "lock"
         obj.save(update_fields=["locked"])
     else:
@@ -683,7 +683,7 @@ def report(member: Member, kind: str, target_id: int, *, reason: str) -> Report:
     if kind not in MODELS:
         raise ActionError(f"Unknown content kind {kind!r}.", "kind")
     if not MODELS[kind].objects.filter(pk=target_id).exists():
-        raise ActionError(f"There is no {kind} #{target_id}.")
+        raise ActionError(f"There is no {kind} #{target_id}.", "id")
     reason = _text(reason, "reason", 3, 500, "The reason")
     found, _ = Report.objects.get_or_create(reporter=member, target_kind=kind, target_id=target_id,
                                             defaults={"reason": reason})

@@ -28,7 +28,7 @@ def create_channel(*, kind: str, name: str, settings: dict | None = None, creden
     if not name:
         raise ActionError("A channel needs a name.", "name")
     if Channel.objects.filter(name__iexact=name).exists():
-        raise ActionError(f"A channel named {name!r} exists already.", "name")
+        raise ActionError(f"A channel named {name!r} exists already.", "name", status=409)
     slug = slugify(slug or name) or "channel"
     base, n = slug, 2
     while Channel.objects.filter(slug=slug).exists():
@@ -56,7 +56,7 @@ def update_channel(channel: Channel, *, credentials: dict | None = None, **field
         if not name:
             raise ActionError("A channel needs a name.", "name")
         if Channel.objects.filter(name__iexact=name).exclude(pk=channel.pk).exists():
-            raise ActionError(f"A channel named {name!r} exists already.", "name")
+            raise ActionError(f"A channel named {name!r} exists already.", "name", status=409)
         fields["name"] = name
     if "settings" in fields and not isinstance(fields["settings"], dict):
         raise ActionError("Settings must be a JSON object.", "settings")

@@ -166,7 +166,7 @@ def add_identity(contact: Contact, kind: str, handle: str, display_name: str = "
         raise ActionError(
             f"{kind}:{normalized} already belongs to contact #{existing.contact_id} ({existing.contact}); "
             "merge the two contacts instead.",
-            "handle",
+            "handle", status=409,
         )
     if existing:
         return existing

@@ -575,7 +575,7 @@ def create_team(name: str, *, description: str = "", email: str = "", is_active:
     if not name:
         raise ActionError("A team needs a name.", "name")
     if Team.objects.filter(name__iexact=name).exists():
-        raise ActionError(f"A team named {name!r} exists already.", "name")
+        raise ActionError(f"A team named {name!r} exists already.", "name", status=409)
     return Team.objects.create(name=name, slug=_unique_slug(Team, name), description=description, email=email,
                                is_active=is_active)
 
@@ -624,7 +624,7 @@ def invite_agent(email: str, *, display_name: str = "", role: str = "agent", tea
     if "@" not in email:
         raise ActionError("Enter the agent's email address.", "email")
     if User.objects.filter(username__iexact=email).exists():
-        raise ActionError(f"{email} has an account already.", "email")
+        raise ActionError(f"{email} has an account already.", "email", status=409)
     if role not in AgentProfile.Role.values:
         raise ActionError(f"Unknown role {role!r}.", "role")
     if password is not None:

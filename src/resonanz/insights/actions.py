@@ -89,7 +89,7 @@ def save_query(query: ListeningQuery | None, actor, *, name: str, expression: st
     if not name:
         raise ActionError("Give the query a name.", "name")
     if ListeningQuery.objects.filter(name=name).exclude(pk=getattr(query, "pk", None)).exists():
-        raise ActionError(f"A query named “{name}” exists already.", "name")
+        raise ActionError(f"A query named “{name}” exists already.", "name", status=409)
     expression = clean_text(expression or "", querylang.MAX_LENGTH + 1).strip()
     parse_expression(expression)
     if tag not in ListeningQuery.Tag.values:

@@ -119,7 +119,8 @@ class BulkView(APIView):
 
 class SavedViewSerializer(serializers.ModelSerializer):
     shared = serializers.BooleanField(default=False, help_text="for everyone (supervisors only)")
-    params = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True),
+    params = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True,
+                                                                  trim_whitespace=False),
                                    help_text=f"inbox filters: {', '.join(SavedView.PARAMS)}")
     count = serializers.SerializerMethodField()
 

@@ -26,7 +26,7 @@ def id_params(params, *names: str, words: tuple[str, ...] = ()) -> dict[str, int
     errors = {}
     for name in names:
         value = params.get(name)
-        if value in (None, ""):
+        if value is None:
             continue
         if value in words:
             found[name] = value

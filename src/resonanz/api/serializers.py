@@ -21,7 +21,8 @@ User = get_user_model()
 
 
 class TagListField(serializers.ListField):
-    child = serializers.CharField(max_length=64)
+    # at least one character that is not white space: the schema says so (pattern), the field trims the rest
+    child = serializers.RegexField(r"\S", max_length=64)
 
     def to_representation(self, data):
         return [t.name for t in data.all()] if hasattr(data, "all") else list(data)
@@ -79,6 +80,8 @@ class AgentSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     is_active = serializers.BooleanField(source="user.is_active", read_only=True)
     user_id = serializers.IntegerField(source="user.id", read_only=True)
+    # a web address the browser loads as the agent's picture: http(s) only, as the schema's pattern says
+    avatar_url = serializers.RegexField(r"^https?://\S+$", max_length=200, required=False, allow_blank=True)
 
     class Meta:
         model = AgentProfile

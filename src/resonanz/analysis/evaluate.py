@@ -72,6 +72,8 @@ def _run_ours(split, embedder, quick: bool, oos_label: str | None = None) -> tup
     info = {"train_seconds": round(train_s, 1), "texts_per_second_without_embeddings": round(len(te) / model_s, 1)}
     if clf.oos is not None:
         info["oos_threshold"] = round(clf.oos.threshold, 4)
+    if Etr is not None:  # the embedding model's C, chosen on out-of-fold scores of the training data
+        info["C_emb"] = clf.C_emb_
     if embedder is not None:
         rate = _embed_rate(embedder, split.test_texts)
         info["embedder"] = embedder.name
@@ -272,7 +274,7 @@ def format_table(r: dict) -> str:
     if r.get("label_mapping"):
         lines.append("label mapping: " + ", ".join(f"{k}->{v}" for k, v in r["label_mapping"].items()))
     extra = {k: r[k] for k in ("texts_per_second_without_embeddings", "embedder_texts_per_second", "train_seconds",
-                               "peak_memory_mb", "embedder", "model_version", "oos_threshold", "unmapped_labels")
+                               "peak_memory_mb", "embedder", "model_version", "oos_threshold", "C_emb", "unmapped_labels")
              if k in r}
     lines.append("; ".join(f"{k}={v}" for k, v in extra.items()))
     return "\n".join(lines)

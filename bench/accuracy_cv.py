@@ -55,6 +55,7 @@ BASES = {
     "lr-raw": ({"C_emb": 20.0}, 1),
     "knn-raw": ({"C_emb": 20.0}, 2),
     "knn-ctr": ({"emb_prep": "std", "C_emb": 1.0}, 2),
+    "proto-ctr": ({"emb_prep": "std", "C_emb": 1.0, "knn": False, "proto": True}, 2),
     **{f"lr-std-{C}": ({"emb_prep": "std", "C_emb": C}, 1) for C in C_EMB_GRID},
     # class weights off (micro-F1 sets with a dominant class): --bases svm-nobal,lr-std-nobal-...
     "svm-nobal": ({"balanced": False}, 0),
@@ -91,7 +92,8 @@ def bank(names: list[str], X, E, y, classes, folds: int, extra=None, Xte=None, E
             from resonanz.analysis.classifier import _EmbPrep
 
             clf.prep = _EmbPrep().fit(Ea)
-        clf.knn = any(BASES[m][1] == 2 for m in members)
+        if "knn" not in dict(key):
+            clf.knn = any(BASES[m][1] == 2 for m in members)
         svm_only = all(BASES[m][1] == 0 for m in members) and not clf.joint  # no embedding model to fit
         w_all = np.ones(len(ya))
         for tr, te in splits:
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test", action="store_true", help="also score every combination on the test split")
     p.add_argument("--names", action="store_true", help="intent names as one more training example each")
     p.add_argument("--folds", type=int, default=4)
-    p.add_argument("--bases", default="svm,joint,lr-raw,knn-raw,knn-ctr," + ",".join(f"lr-std-{C}" for C in C_EMB_GRID))
+    p.add_argument("--bases", default="svm,joint,lr-raw,knn-raw,knn-ctr,proto-ctr," + ",".join(f"lr-std-{C}" for C in C_EMB_GRID))
     p.add_argument("--peer", action="store_true", help="run the strong TF-IDF peer on test in the same run")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "accuracy_cv.jsonl")
     args = p.parse_args(argv)
@@ -202,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                 combos[f"svm + {lr} + knn-raw"] = ["svm", lr, "knn-raw"]
             if "joint" in oof:
                 combos[f"joint + {lr} + knn-ctr"] = ["joint", lr, "knn-ctr"]
+            if "proto-ctr" in oof:
+                combos[f"svm + {lr} + knn-ctr + proto-ctr"] = ["svm", lr, "knn-ctr", "proto-ctr"]
         if "joint" in oof:
             combos[f"joint + {lr}"] = ["joint", lr]
     if "svm-nobal" in oof and all(f"lr-std-nobal-{C}" in oof for C in C_EMB_GRID):

@@ -67,3 +67,14 @@ def test_without_embeddings_auto_costs_nothing_extra():
     clf = StackedClassifier(folds=3, C_emb="auto", emb_prep="std").fit(feat.transform(texts), None, labels)
     assert clf.prep is None and clf.base[1] is None
     assert clf.predict(feat.transform(["good day"]), None) == ["pos"]
+
+
+def test_prototypes_are_one_more_base_model():
+    E, y = _anisotropic(300, 3, seed=4)
+    with_proto, feat = _fit(E, y, C_emb="auto", emb_prep="std", proto=True)
+    without, _ = _fit(E, y, C_emb="auto", emb_prep="std")
+    X = feat.transform(["the same words"] * 5)
+    assert with_proto._meta_features(with_proto.base, X, E[:5]).shape[1] == \
+        without._meta_features(without.base, X, E[:5]).shape[1] + 3
+    E_test, y_test = _anisotropic(300, 3, seed=5)
+    assert _accuracy(with_proto, feat, E_test, y_test) > 0.9

@@ -73,6 +73,20 @@ class _EmbKNN:
         return out
 
 
+class _EmbProto:
+    """Per class, the cosine similarity to the class's mean vector (a prototype; steadier than the nearest
+    example when a class has few examples)."""
+
+    def fit(self, E: np.ndarray, y: np.ndarray, n_classes: int) -> _EmbProto:
+        P = np.zeros((n_classes, E.shape[1]), dtype=np.float32)
+        np.add.at(P, y, E)
+        self.P = P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-6)
+        return self
+
+    def scores(self, E: np.ndarray) -> np.ndarray:
+        return (E @ self.P.T).astype(np.float32)
+
+
 class _TiedMeta:
     """Many classes: one weight per base model (shared by all classes) plus a temperature.
 
@@ -121,11 +135,12 @@ class StackedClassifier:
     def __init__(self, C_svm: float = 1.0, C_emb: float | str = 20.0, C_meta: float = 1.0, folds: int = 4,
                  knn: bool = True, seed: int = 0, meta_cols: int = 0,
                  balanced: bool = True, oos_label: str | None = None, oos_budget: float = 0.03,
-                 joint: float = 0.0, emb_prep: str = "raw") -> None:
+                 joint: float = 0.0, emb_prep: str = "raw", proto: bool = False) -> None:
         self.balanced = balanced
         # "raw": the encoder's vectors as they are (C_emb for them); "std": standardised for the linear model and
         # centred for kNN (_EmbPrep), with C_emb="auto" picking C from C_EMB_GRID on out-of-fold scores
         self.emb_prep = emb_prep
+        self.proto = proto  # one more base model: similarity to each class's mean vector (_EmbProto)
         # > 0: the SVM reads the embeddings too (times this weight) beside the n-grams, one linear model over both
         self.joint = joint
         # the "everything else" class, if the labels have one (see outofscope.py); None: a plain classifier
@@ -156,7 +171,7 @@ class StackedClassifier:
         """The base models; with several C_embs, one embedding model per C (for choosing C out of fold)."""
         cw = "balanced" if self.balanced else None
         svm = LinearSVC(C=self.C_svm, class_weight=cw).fit(self._svm_input(X, E), y, sample_weight=w)
-        emb = knn = None
+        emb = knn = proto = None
         if E is not None:
             L = self._lin(E)
             emb = {C: LogisticRegression(C=C, max_iter=300 if self._prep() is None else 1000,
@@ -165,10 +180,14 @@ class StackedClassifier:
             if self.knn:
                 prep = self._prep()
                 knn = _EmbKNN().fit(E if prep is None else prep.centred(E), y, len(self.classes_))
-        return svm, emb, knn
+            if getattr(self, "proto", False):
+                prep = self._prep()
+                proto = _EmbProto().fit(E if prep is None else prep.centred(E), y, len(self.classes_))
+        return (svm, emb, knn, proto) if proto is not None else (svm, emb, knn)
 
     def _meta_features(self, base, X, E, C=None) -> np.ndarray:
-        svm, emb, knn = base
+        svm, emb, knn = base[:3]
+        proto = base[3] if len(base) > 3 else None
         parts = [self._expand(svm, _dec(svm, self._svm_input(X, E)))]
         if emb is not None and E is not None:
             # models saved before C was chosen per fit hold one embedding model, not one per C
@@ -177,6 +196,9 @@ class StackedClassifier:
             if knn is not None:
                 prep = self._prep()
                 parts.append(knn.scores(E if prep is None else prep.centred(E)) * 5.0)
+            if proto is not None:
+                prep = self._prep()
+                parts.append(proto.scores(E if prep is None else prep.centred(E)) * 5.0)
         if self.meta_cols:
             parts.append(X[:, -self.meta_cols :].toarray())
         return np.hstack(parts)

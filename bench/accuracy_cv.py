@@ -34,18 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from resonanz.analysis import datasets, peers  # noqa: E402
+from resonanz.analysis.augment import label_text  # noqa: E402
 from resonanz.analysis.classifier import C_EMB_GRID, StackedClassifier, _TiedMeta  # noqa: E402
 from resonanz.analysis.embcache import EmbeddingCache, embed_cached  # noqa: E402
 from resonanz.analysis.embedder import get_embedder  # noqa: E402
 from resonanz.analysis.features import Featurizer, clean_text  # noqa: E402
 from resonanz.analysis.labelled import read_columns  # noqa: E402
 from resonanz.analysis.metrics import classification_scores  # noqa: E402
-
-
-def label_text(label: str) -> str:
-    """An intent's name as a request-like phrase: "card_arrival" -> "card arrival"."""
-    return label.replace("_", " ").replace("-", " ").strip()
-
 
 # base model name -> StackedClassifier settings and which part of _meta_features it yields
 BASES = {

@@ -38,7 +38,7 @@ def _accuracy(clf, feat, E, y) -> float:
 def test_standardised_vectors_beat_raw_ones_on_anisotropic_data():
     E, y = _anisotropic(600, 4, seed=0)
     E_test, y_test = _anisotropic(600, 4, seed=1)
-    raw, feat = _fit(E, y, C_emb=20.0)  # the previous default
+    raw, feat = _fit(E, y, C_emb=20.0, emb_prep="raw")  # the previous default
     std, feat2 = _fit(E, y, C_emb="auto", emb_prep="std")
     assert std.C_emb_ in C_EMB_GRID
     acc_raw, acc_std = _accuracy(raw, feat, E_test, y_test), _accuracy(std, feat2, E_test, y_test)
@@ -54,7 +54,7 @@ def test_c_is_chosen_from_out_of_fold_scores():
 
 def test_models_saved_before_the_change_still_predict():
     E, y = _anisotropic(120, 3, seed=3)
-    clf, feat = _fit(E, y, C_emb=20.0)
+    clf, feat = _fit(E, y, C_emb=20.0, emb_prep="raw")
     clf.base = (clf.base[0], clf.base[1][20.0], clf.base[2])  # as pickled by the previous release
     del clf.C_emb_, clf.prep, clf.emb_prep
     assert len(clf.predict(feat.transform(["a", "b"]), E[:2])) == 2
@@ -78,3 +78,9 @@ def test_prototypes_are_one_more_base_model():
         without._meta_features(without.base, X, E[:5]).shape[1] + 3
     E_test, y_test = _anisotropic(300, 3, seed=5)
     assert _accuracy(with_proto, feat, E_test, y_test) > 0.9
+
+
+def test_the_defaults_standardise_and_choose_c():
+    E, y = _anisotropic(300, 3, seed=6)
+    clf, _ = _fit(E, y)
+    assert clf.prep is not None and clf.C_emb_ in C_EMB_GRID

@@ -27,6 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import datasets, peers
+from .augment import label_name_examples
 from .classifier import StackedClassifier
 from .embcache import EmbeddingCache, embed_cached
 from .errors import AnalysisError, DataError
@@ -54,22 +55,29 @@ def _embed_rate(embedder, texts: list[str], n: int = 48) -> float:
     return len(sample) / (time.perf_counter() - t)
 
 
-def _run_ours(split, embedder, quick: bool, oos_label: str | None = None) -> tuple[list[str], dict]:
-    tr = [clean_text(t) for t in split.train_texts]
+def _run_ours(split, embedder, quick: bool, oos_label: str | None = None,
+              label_names: bool = True) -> tuple[list[str], dict]:
+    train_texts, train_labels = list(split.train_texts), list(split.train_labels)
+    n_names = 0
+    if label_names and split.task == "intent":  # each intent's name as one more example (augment.py)
+        extra_x, extra_y = label_name_examples(train_labels, skip=oos_label)
+        train_texts, train_labels, n_names = train_texts + extra_x, train_labels + extra_y, len(extra_x)
+    tr = [clean_text(t) for t in train_texts]
     te = [clean_text(t) for t in split.test_texts]
     Etr = Ete = None
     if embedder is not None:
-        Etr = _embed(embedder, split.train_texts, "train")
+        Etr = _embed(embedder, train_texts, "train")
         Ete = _embed(embedder, split.test_texts, "test")
     t0 = time.perf_counter()
     feat = Featurizer(cues=split.task != "intent").fit(tr)
     clf = StackedClassifier(folds=3 if quick else 4, C_svm=1.0, oos_label=oos_label)
-    clf.fit(feat.transform(tr), Etr, split.train_labels)
+    clf.fit(feat.transform(tr), Etr, train_labels)
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     pred = clf.predict(feat.transform(te), Ete)
     model_s = time.perf_counter() - t1
-    info = {"train_seconds": round(train_s, 1), "texts_per_second_without_embeddings": round(len(te) / model_s, 1)}
+    info = {"train_seconds": round(train_s, 1), "texts_per_second_without_embeddings": round(len(te) / model_s, 1),
+            "label_name_examples": n_names}
     if clf.oos is not None:
         info["oos_threshold"] = round(clf.oos.threshold, 4)
     if Etr is not None:  # the embedding model's C, chosen on out-of-fold scores of the training data
@@ -169,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-dir", help="model store for --zero-shot (default: ~/.cache/resonanz/seed-models)")
     p.add_argument("--no-embeddings", action="store_true", help="run without sentence embeddings")
     p.add_argument("--limit", type=int, default=0, help="use at most N training and N test texts (quick checks)")
+    p.add_argument("--no-label-names", action="store_true", help="intent sets: do not add each intent's name as "
+                   "one more training example (on by default, chosen by cross-validation; docs/benchmarks.md)")
     p.add_argument("--oos-label", help="the \"everything else\" class of an intent set (default: found by name, "
                    "e.g. oos, other, none, Sonstiges)")
     return p
@@ -229,7 +239,8 @@ def run(args) -> dict:
         model_dir = Path(args.model_dir or Path(os.path.expanduser("~")) / ".cache" / "resonanz" / "seed-models")
         pred, info = _run_zero_shot(split, embedder, model_dir)
     else:
-        pred, info = _run_ours(split, embedder, quick=bool(args.limit), oos_label=oos_label)
+        pred, info = _run_ours(split, embedder, quick=bool(args.limit), oos_label=oos_label,
+                               label_names=not args.no_label_names)
     report.update(classification_scores(truth, pred))
     report.update(info)
     report["peak_memory_mb"] = _peak_mb()

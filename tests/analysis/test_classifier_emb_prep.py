@@ -84,3 +84,35 @@ def test_the_defaults_standardise_and_choose_c():
     E, y = _anisotropic(300, 3, seed=6)
     clf, _ = _fit(E, y)
     assert clf.prep is not None and clf.C_emb_ in C_EMB_GRID
+
+
+class _HashEmbedder:
+    """A stand-in encoder: words hashed into 16 dimensions plus a shared direction (no model needed)."""
+
+    name, dim = "test-hash", 16
+
+    def embed_queries(self, texts):
+        import zlib
+
+        out = np.zeros((len(texts), 16), dtype=np.float32)
+        out[:, 0] = 3.0
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i, 1 + zlib.crc32(w.encode()) % 15] += 1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    embed_passages = embed_queries
+
+
+def test_resonanz_train_uses_the_new_defaults_with_embeddings():
+    from resonanz.analysis.model import train_model
+    from tests.analysis.conftest import small_seed
+
+    model = train_model(small_seed(300, 5), embedder=_HashEmbedder(), cache=None, folds=3)
+    assert model.sentiment.prep is not None and model.sentiment.C_emb_ in C_EMB_GRID
+    some_intent = next(m for m in model.intents.models.values() if isinstance(m, StackedClassifier))
+    assert some_intent.prep is not None
+    texts = ["Danke, super Service!", "The app crashes every time"]
+    sent, intents = model.predict(texts, _HashEmbedder().embed_queries(texts))
+    assert sent.shape == (2, 3) and np.allclose(sent.sum(axis=1), 1.0)
+    assert intents.shape == (2, len(model.intent_labels))

@@ -27,7 +27,8 @@ import numpy as np
 from tqdm import tqdm
 
 from . import datasets, peers
-from .classifier import StackedClassifier
+from .augment import label_name_examples
+from .classifier import INTENT_SETTINGS, StackedClassifier
 from .embcache import EmbeddingCache, embed_cached
 from .errors import AnalysisError, DataError
 from .features import Featurizer, clean_text
@@ -75,24 +76,33 @@ def _fast_path(embedder, texts: list[str], E: np.ndarray, predict, unsure) -> di
 
 
 def _run_ours(split, embedder, quick: bool, oos_label: str | None = None,
-              fast: bool = False) -> tuple[list[str], dict]:
-    tr = [clean_text(t) for t in split.train_texts]
+              label_names: bool = True, fast: bool = False) -> tuple[list[str], dict]:
+    train_texts, train_labels = list(split.train_texts), list(split.train_labels)
+    n_names = 0
+    if label_names and split.task == "intent":  # each intent's name as one more example (augment.py)
+        extra_x, extra_y = label_name_examples(train_labels, skip=oos_label)
+        train_texts, train_labels, n_names = train_texts + extra_x, train_labels + extra_y, len(extra_x)
+    tr = [clean_text(t) for t in train_texts]
     te = [clean_text(t) for t in split.test_texts]
     Etr = Ete = None
     if embedder is not None:
-        Etr = _embed(embedder, split.train_texts, "train")
+        Etr = _embed(embedder, train_texts, "train")
         Ete = _embed(embedder, split.test_texts, "test")
     t0 = time.perf_counter()
     feat = Featurizer(cues=split.task != "intent").fit(tr)
-    clf = StackedClassifier(folds=3 if quick else 4, C_svm=1.0, oos_label=oos_label)
-    clf.fit(feat.transform(tr), Etr, split.train_labels)
+    clf = StackedClassifier(folds=3 if quick else 4, C_svm=1.0, oos_label=oos_label,
+                            **(INTENT_SETTINGS if split.task == "intent" else {}))
+    clf.fit(feat.transform(tr), Etr, train_labels)
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     pred = clf.predict(feat.transform(te), Ete)
     model_s = time.perf_counter() - t1
-    info = {"train_seconds": round(train_s, 1), "texts_per_second_without_embeddings": round(len(te) / model_s, 1)}
+    info = {"train_seconds": round(train_s, 1), "texts_per_second_without_embeddings": round(len(te) / model_s, 1),
+            "label_name_examples": n_names}
     if clf.oos is not None:
         info["oos_threshold"] = round(clf.oos.threshold, 4)
+    if Etr is not None:  # the embedding model's C, chosen on out-of-fold scores of the training data
+        info["C_emb"] = clf.C_emb_
     if fast and embedder is not None:  # trained on encoder vectors; the test texts through the fast path
         from .analyzer import unsure_mask
 
@@ -210,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also score the fast path (RESONANZ_FAST_EMBEDDINGS): trained on encoder vectors, tested on "
                         "static vectors with the encoder only for unsure texts, and on static vectors alone")
     p.add_argument("--limit", type=int, default=0, help="use at most N training and N test texts (quick checks)")
+    p.add_argument("--no-label-names", action="store_true", help="intent sets: do not add each intent's name as "
+                   "one more training example (on by default, chosen by cross-validation; docs/benchmarks.md)")
     p.add_argument("--oos-label", help="the \"everything else\" class of an intent set (default: found by name, "
                    "e.g. oos, other, none, Sonstiges)")
     return p
@@ -270,7 +282,8 @@ def run(args) -> dict:
         model_dir = Path(args.model_dir or Path(os.path.expanduser("~")) / ".cache" / "resonanz" / "seed-models")
         pred, info = _run_zero_shot(split, embedder, model_dir, fast=args.fast)
     else:
-        pred, info = _run_ours(split, embedder, quick=bool(args.limit), oos_label=oos_label, fast=args.fast)
+        pred, info = _run_ours(split, embedder, quick=bool(args.limit), oos_label=oos_label,
+                               label_names=not args.no_label_names, fast=args.fast)
     report.update(classification_scores(truth, pred))
     fast = info.pop("fast_path", None)
     if fast:
@@ -320,7 +333,7 @@ def format_table(r: dict) -> str:
     if r.get("label_mapping"):
         lines.append("label mapping: " + ", ".join(f"{k}->{v}" for k, v in r["label_mapping"].items()))
     extra = {k: r[k] for k in ("texts_per_second_without_embeddings", "embedder_texts_per_second", "train_seconds",
-                               "peak_memory_mb", "embedder", "model_version", "oos_threshold", "unmapped_labels")
+                               "peak_memory_mb", "embedder", "model_version", "oos_threshold", "C_emb", "unmapped_labels")
              if k in r}
     lines.append("; ".join(f"{k}={v}" for k, v in extra.items()))
     fast = r.get("fast_path")

@@ -90,7 +90,9 @@ def test_pr_manager_sets_up_queries_and_reads_the_dashboard(live_server, page):
     sov = page.locator("#sov").inner_text()
     assert "Stimmenanteil" in sov and "Kaffeewerk" in sov and "BrühBar" in sov
     warning = page.locator("section.alerts").inner_text()
-    assert "Volumenspitze" in warning and "lieferung" in warning
+    # the spike's posts complain about late deliveries in German and English: which word leads the driving terms
+    # depends on where the hour boundaries cut the spike (the demo is placed relative to the time of the run)
+    assert "Volumenspitze" in warning and ("lieferung" in warning or "delivery" in warning)
     assert "Was negative Einträge treibt" in page.locator("#terms").inner_text()
     wait_until(page, "document.querySelector('#terms .terms-box').dataset.loaded === '1'")
     assert page.locator("#terms ol.terms li").count() >= 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.test import Client
@@ -23,16 +23,19 @@ def launched(model_dir, feed, admin_user, django_capture_on_commit_callbacks):
             "Wer hat die Barista Pro schon getestet?"]
     after = ["Barista Pro Milchschäumer kaputt, sehr enttäuscht.",
              "Barista Pro Milchschäumer defekt, Schaum wird nicht fest.", "Die neue Barista Pro macht tollen Espresso!"]
+    launch_day = timezone.localdate() - timedelta(days=6)
+    # days from the launch's local midnight to now: 6 to 7, by the time of day the test runs
+    since = (timezone.now() - timezone.make_aware(datetime.combine(launch_day, time()))).total_seconds() / 86400
     for d in range(12):  # the six days before the launch: a few calm mentions a day
         for k in range(4):
-            add_post(feed, f"b{d}-{k}", calm[(d + k) % 3], days_ago=6.6 + d / 2 + k / 10)
+            add_post(feed, f"b{d}-{k}", calm[(d + k) % 3], days_ago=since + 0.1 + d / 2 + k / 10)
     for d in range(6):  # after: many, a third about a broken milk frother
         for k in range(10):
             add_post(feed, f"a{d}-{k}", after[k % 3], days_ago=d + 0.05 + k / 50)
     run_until_empty()
     with django_capture_on_commit_callbacks(execute=True):
         return actions.save_query(None, admin_user, name="Barista Pro", expression='"Barista Pro"', tag="product",
-                                  launch_at=timezone.localdate() - timedelta(days=6))
+                                  launch_at=launch_day)
 
 
 def test_report_compares_the_window_with_the_baseline_and_names_new_terms(launched):

@@ -51,7 +51,8 @@ class Search:
         if self.vendor == "postgresql":
             return ("SELECT conversation_id AS id FROM inbox_conversation_search "
                     "WHERE document @@ to_tsquery('simple', %s)", [self._tsquery()])
-        raise NotImplementedError(self.vendor)
+        # Resonanz runs on SQLite and PostgreSQL only (settings.database_config refuses other URLs)
+        raise NotImplementedError(f"inbox search has no index for the {self.vendor} database")
 
     def _tsquery(self) -> str:
         return " & ".join(self.words[:-1] + [self.words[-1] + ":*"])

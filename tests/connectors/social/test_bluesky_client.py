@@ -68,6 +68,9 @@ def test_mentions_and_replies_arrive_once_each_and_the_cursor_moves_on(company, 
         {"index": {"byteStart": link_start, "byteEnd": link_start + len("https://example.com/order/42")},
          "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/order/42"}]}])
     own = company.post("Neue Öffnungszeiten ab Montag.")
+    # a customer answers a post her app has shown her, so one the AppView has indexed; the AppView indexes
+    # each account's events in its own queue and never notifies about a reply that it indexed before its parent
+    bluesky.wait_for(lambda: company.get_post(own.external_id), ignore=(NotFound,), what="our post to be indexed")
     answer = bluesky.post(bluesky.kunde, "Und samstags?", reply={"root": {"uri": own.external_id, "cid": own.cid},
                                                                   "parent": {"uri": own.external_id,
                                                                              "cid": own.cid}})

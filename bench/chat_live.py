@@ -34,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 
+from resonanz.core.webserver import uvicorn_command
+
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "http://bench.example"
 SETUP = """
@@ -255,12 +257,10 @@ def run(visitors: int, interval: float, seconds: float, workdir: Path) -> dict:
     slug = done.stdout.strip().splitlines()[-1]
     (workdir / "echo.py").write_text(ECHO)
     port, echo_port = free_port(), free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
-                               "--port", str(port), "--lifespan", "off", "--no-access-log", "--backlog", "2048"],
+    server = subprocess.Popen(uvicorn_command("127.0.0.1", port, extra=("--backlog", "2048")),
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=(workdir / "server.log").open("w"))
-    echo = subprocess.Popen([sys.executable, "-m", "uvicorn", "echo:app", "--host", "127.0.0.1", "--port",
-                             str(echo_port), "--lifespan", "off", "--no-access-log", "--app-dir", str(workdir)],
+    echo = subprocess.Popen(uvicorn_command("127.0.0.1", echo_port, app="echo:app", extra=("--app-dir", str(workdir))),
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 90

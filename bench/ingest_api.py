@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _loadgen as loadgen  # noqa: E402
 from _setup import command_line, django_for, median, percentile  # noqa: E402
 from ingest import WORDS, run_raw, synthetic  # noqa: E402
+from resonanz.core.webserver import uvicorn_command  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,8 +67,7 @@ def start_server(mode: str, workers: int) -> tuple[subprocess.Popen, int]:
            "ALLOWED_HOSTS": "127.0.0.1",
            "SECRET_KEY": "bench-ingest-api", "RESONANZ_EMBEDDER": "none",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
-                               "--port", str(port), "--lifespan", "off", "--no-access-log", "--workers", str(workers)],
+    server = subprocess.Popen(uvicorn_command("127.0.0.1", port, workers=workers),
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

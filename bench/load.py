@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from resonanz.core.processes import KEEP_ALIVE_SECONDS
+from resonanz.core.webserver import uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "pw-load-12345"
@@ -92,9 +92,7 @@ def run(seconds: int, agents: int, rate: float, database: str | None, broker: st
     info = json.loads(shell(env, SETUP.format(agents=agents, password=PASSWORD)))
     port = free_port()
     processes = [
-        subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
-                          "--port", str(port), "--lifespan", "off", "--no-access-log", "--workers", str(web_workers),
-                          "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)], env=env, cwd=ROOT,
+        subprocess.Popen(uvicorn_command("127.0.0.1", port, workers=web_workers), env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([sys.executable, "-m", "resonanz.cli", "shell", "-c", WORKER], env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),

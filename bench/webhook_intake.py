@@ -43,6 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _loadgen as loadgen  # noqa: E402
 from _setup import command_line, django_for, median, percentile  # noqa: E402
+from resonanz.core.webserver import uvicorn_command  # noqa: E402
 
 SECRET = "bench-app-secret"
 
@@ -197,9 +198,7 @@ def _served_once(args, root, url, bodies, signatures, warm, mode: str, run: int,
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
-                               "--port", str(port), "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-                               "--workers", str(args.uvicorn)], env=env, cwd=root,
+    server = subprocess.Popen(uvicorn_command("127.0.0.1", port, workers=args.uvicorn, extra=("--log-level", "warning")), env=env, cwd=root,
                               stdout=subprocess.DEVNULL, stderr=(root / "uvicorn.log").open("a"))
 
     def hooks(indices) -> list[bytes]:

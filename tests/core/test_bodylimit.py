@@ -10,7 +10,6 @@ import os
 import select
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from django.db import close_old_connections, connections
 
 from resonanz.connectors.actions import create_channel
 from resonanz.connectors.drivers.webhook import sign
+from resonanz.core.webserver import uvicorn_command
 from resonanz.inbox.models import Message
 
 SECRET = "chunky-s3cr3t"
@@ -56,8 +56,7 @@ def uvicorn_server(django_db_setup, django_db_blocker):
            "RESONANZ_VAR_DIR": str(settings.VAR_DIR), "RESONANZ_LOG_DIR": logs,
            "CELERY_BROKER_URL": "memory://", "RESONANZ_MAX_REQUEST_BYTES": str(LIMIT), "RESONANZ_PROCESS": "web"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--lifespan", "off", "--no-access-log"], env=env, stdout=output, stderr=subprocess.STDOUT)
+        uvicorn_command("127.0.0.1", port), env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while True:
         try:

@@ -13,6 +13,8 @@ import pytest
 import requests
 from django.db import connection
 
+from resonanz.core.webserver import uvicorn_command
+
 
 def database_url() -> str:
     s = connection.settings_dict
@@ -48,8 +50,7 @@ class WebServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--lifespan", "off", "--no-access-log"],
+            uvicorn_command("127.0.0.1", self.port),
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 import requests
 
+from resonanz.core.webserver import uvicorn_command
 from tests.support import netns, pgcluster
 
 pytestmark = [pytest.mark.multihost,
@@ -98,8 +99,7 @@ def hosts(tmp_path, seed_model_dir):
         assert migrate.returncode == 0, migrate.stderr[-3000:]
         token, channel, session = _shell(env, SETUP)[-3:]
         for web in ("web1", "web2"):
-            net.start(web, [sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", "0.0.0.0",
-                            "--port", "8000", "--lifespan", "off", "--no-access-log"], env, tmp_path / f"{web}.log")
+            net.start(web, uvicorn_command("0.0.0.0", 8000), env, tmp_path / f"{web}.log")
         net.start("lb", [sys.executable, "-m", "tests.support.balancer", "--listen", f"{lb}:8000",
                          "--backend", f"{net.address('web1')}:8000", "--backend", f"{net.address('web2')}:8000"],
                   env, tmp_path / "lb.log")

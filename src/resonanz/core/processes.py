@@ -20,12 +20,6 @@ import sys
 
 log = logging.getLogger("resonanz.core.processes")
 
-# How long uvicorn keeps an idle HTTP connection open. Longer than an agent's pause between clicks (and nginx's
-# default 75 s): with uvicorn's default of 5 s a client that reuses the connection just as the server closes it
-# gets a reset (seen as "Connection reset by peer" in bench/load.py on a loaded machine). Idle connections cost
-# the event loop next to nothing.
-KEEP_ALIVE_SECONDS = 75
-
 PR_SET_PDEATHSIG = 1
 _held_locks: dict[str, int] = {}
 

@@ -11,7 +11,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from resonanz.core.processes import KEEP_ALIVE_SECONDS, die_with_parent
+from resonanz.core.processes import die_with_parent
+from resonanz.core.webserver import uvicorn_command
 
 
 class Command(BaseCommand):
@@ -50,11 +51,7 @@ class Command(BaseCommand):
                 ], env={**env, "RESONANZ_PROCESS": "worker" if n == 0 else f"worker{n + 1}"},  # a log file each
                     process_group=0, preexec_fn=die_with_parent))
                 processes[-1].leads_group = True
-        processes.append(subprocess.Popen([
-            sys.executable, "-m", "uvicorn", "resonanz.asgi:application", "--host", host, "--port", str(port),
-            "--lifespan", "off", "--no-access-log", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),
-            *(["--workers", str(workers)] if workers > 1 else []),
-        ], env={**env, "RESONANZ_PROCESS": "web"}, preexec_fn=die_with_parent))
+        processes.append(subprocess.Popen(uvicorn_command(host, port, workers=workers), env={**env, "RESONANZ_PROCESS": "web"}, preexec_fn=die_with_parent))
         self.stdout.write(self.style.SUCCESS(f"Resonanz runs at http://{host}:{port}/ (Ctrl-C stops it)"))
         stopping = False
 

@@ -197,6 +197,9 @@ class Message(PipelineItem):
         ]
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="msg_conversation"),
+            # "the conversation's latest message" (the inbox's sentiment and intent columns): without it
+            # PostgreSQL walked the whole table backwards by id for an old conversation (0.75 s for 50 rows)
+            models.Index(fields=["conversation", "id"], name="msg_conversation_id"),
             models.Index(fields=["pipeline_state"], name="msg_pipeline",
                          condition=models.Q(pipeline_state__in=["pending", "running"])),
             models.Index(fields=["author_contact", "created_at"], name="msg_contact"),

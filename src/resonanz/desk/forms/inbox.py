@@ -2,6 +2,9 @@ import mimetypes
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.core.errors import ActionError
@@ -113,18 +116,43 @@ class NoteForm(forms.Form):
     text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are written in Python.
+
+    Django renders a template per option; with fifty agents in the assignee menu that made the conversation page's
+    side form 14 ms of its 67 ms, the page every agent opens most (bench/load.py on PostgreSQL).
+    """
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join("", "<option value=\"{}\"{}>{}</option>", (
+            (option["value"], mark_safe(" selected") if option["selected"] else "", option["label"])
+            for _group, choices, _index in widget["optgroups"] for option in choices))
+        return format_html("<select name=\"{}\"{}>{}</select>", name, flatatt(widget["attrs"]), options)
+
+
 class ConversationForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=Conversation.Status.choices)
-    priority = forms.TypedChoiceField(label=_("Priority"), choices=Conversation.Priority.choices, coerce=int)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
-    assignee = forms.ModelChoiceField(label=_("Assignee"), required=False,
+    status = forms.ChoiceField(label=_("Status"), choices=Conversation.Status.choices, widget=QuickSelect)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Conversation.Priority.choices, coerce=int,
+                                      widget=QuickSelect)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False,
+                                  widget=QuickSelect)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), required=False, widget=QuickSelect,
                                       queryset=User.objects.filter(is_active=True, agent__isnull=False,
-                                                                   agent__is_bot=False).select_related("agent"))
+                                                                   agent__is_bot=False).select_related("agent")
+                                      .only("id", "agent__id", "agent__display_name"))  # a model each: 60 µs
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].label_from_instance = lambda u: u.agent.display_name
+
+    def as_div(self) -> SafeString:
+        """The markup of Django's div layout, written without a template per field (see QuickSelect)."""
+        return format_html_join("", "<div>{}{}{}{}</div>", (
+            (field.label_tag(), format_html('<div class="helptext" id="{}_helptext">{}</div>', field.auto_id,
+                                            field.help_text) if field.help_text else "",
+             field.errors or "", field) for field in self))
 
 
 class TeamForm(forms.ModelForm):

@@ -1,7 +1,8 @@
 """The post a public conversation is about, in headless chromium, German, at phone width: a customer comments
 under two of the page's posts (two conversations), and a customer answers two of the company's posts on X; each
-conversation page shows its own post (text, link, picture) above the messages and nothing of the other post.
-Every step checks the rendered page, no console error and nothing wider than the screen."""
+conversation page shows its own post (text, link, picture) above the messages and nothing of the other post, and
+the inbox list names the post of each public conversation in a short line. Every step checks the rendered page,
+no console error and nothing wider than the screen."""
 
 from __future__ import annotations
 
@@ -92,5 +93,62 @@ def test_each_post_has_its_conversation_and_shows_the_post(live_server, browser,
         assert page.get_attribute("#post-context a:has-text('Beitrag öffnen')", "href") == \
             f"https://x.com/XDevelopers/status/{launch}"
         w.check("post-context-x")
+    finally:
+        w.close()
+
+
+def _push(live_server, slug: str, payload: dict, headers: dict) -> None:
+    body = json.dumps(payload).encode()
+    answer = requests.post(f"{live_server.url}/hooks/{slug}/", data=body, timeout=30,
+                           headers={"Content-Type": "application/json", **{k: v(body) for k, v in headers.items()}})
+    assert answer.status_code == 200 and answer.json()["created"] == 1, answer.text
+
+
+def test_the_inbox_list_names_the_post_of_each_public_conversation(live_server, browser, settings, meta, xapi):
+    settings.RESONANZ_OUTBOUND_ALLOW = ["127.0.0.1"]
+    invite_agent("berta@example.com", display_name="Berta Beispiel", role="agent", password="pw-berta-123",
+                 language="de")
+    facebook = create_channel(kind="messenger", name="Facebook-Seite",
+                              settings={"page_id": PAGE_ID, "instagram_id": IG_ID, "api_base": meta.api},
+                              credentials={"page_token": meta.token, "app_secret": meta.app_secret,
+                                           "verify_token": "fb-verify"})
+    signed = {"X-Hub-Signature-256": meta.sign}
+    meta.add_post("5550001", "Werkstatt im Mai: <script>alert(1)</script><b>jetzt</b> buchen!")
+    meta.add_post("5550002", "Großer Frühjahrsputz im Laden: alle Räder, Helme, Schlösser und Lampen sind "
+                             "diese Woche reduziert, solange der Vorrat reicht, und die Werkstatt hat länger offen.")
+    _push(live_server, facebook.slug, meta.comment("page", comment_id="5550001_1", text="Habt ihr am Samstag offen?",
+                                                   post_id="5550001"), signed)
+    _push(live_server, facebook.slug, meta.comment("page", comment_id="5550002_1", text="Auch Kinderräder?",
+                                                   post_id="5550002", sender="2020202020"), signed)
+    _push(live_server, facebook.slug, meta.notification("page_message", text="Privat: wo ist meine Rechnung?",
+                                                        sender="3030303030"), signed)
+    x = create_channel(kind="x", name="X Firma", settings={"user_id": "2244994945", "api_base": xapi.url},
+                       credentials={"consumer_secret": xapi.consumer_secret, "access_token": xapi.token})
+    launch = xapi.add_tweet("Unser neues Trekkingrad ist da! Probefahrten ab Montag.", username="XDevelopers",
+                            user_id="2244994945", name="Fahrradladen")
+    question = xapi.add_tweet("@XDevelopers Was kostet es?", in_reply_to=launch)
+    _push(live_server, x.slug, xapi.mention_event(question), {"x-twitter-webhooks-signature": xapi.sign})
+    row = {ext: Message.objects.get(external_id=ext).conversation_id
+           for ext in ("5550001_1", "5550002_1", question)}
+    private = Message.objects.get(text="Privat: wo ist meine Rechnung?").conversation_id
+
+    w = Watched(browser, "phone")
+    try:
+        w.login(live_server.url, "berta@example.com", "pw-berta-123", "/inbox/")
+        page = w.page
+        page.wait_for_selector("#conversation-list .post-hint")
+        hint = page.inner_text(f"#conversation-list li[data-id='{row['5550001_1']}'] .post-hint")
+        assert hint == "Kommentar zu: Werkstatt im Mai: <script>alert(1)</script><b>jetzt</b> buchen!"
+        assert page.locator("#conversation-list script, #conversation-list .post-hint b").count() == 0
+        long = page.inner_text(f"#conversation-list li[data-id='{row['5550002_1']}'] .post-hint")
+        assert long.startswith("Kommentar zu: Großer Frühjahrsputz im Laden") and long.endswith("…")
+        assert "Werkstatt hat länger offen" not in long
+        on_x = page.inner_text(f"#conversation-list li[data-id='{row[question]}'] .post-hint")
+        assert on_x == "Kommentar zu: Unser neues Trekkingrad ist da! Probefahrten ab Montag."
+        assert page.locator(f"#conversation-list li[data-id='{private}'] .post-hint").count() == 0
+        for pk in row.values():  # one line, inside its row, however long the post
+            box, line = (w.box(f"#conversation-list li[data-id='{pk}'] {part}") for part in (".post-hint", ".subject"))
+            assert box["x"] + box["width"] <= 390 and box["height"] <= line["height"] * 1.5
+        w.check("inbox-post-hints")
     finally:
         w.close()

@@ -174,6 +174,26 @@ def _handle(channel, items: list) -> list:
     return handler(channel, items)
 
 
+StoredLookup = Callable[[Any, list[str]], dict[str, str]]
+_stored: list[StoredLookup] = []
+
+
+def register_stored(lookup: StoredLookup) -> None:
+    """The app that stores messages answers which external ids a channel holds already (``stored``)."""
+    _stored[:] = [lookup]
+
+
+def stored(channel, external_ids: Iterable[str]) -> dict[str, str]:
+    """The channel's messages stored already under these external ids: id -> the thread (post or root) of the
+    conversation each is in ("" for none). A driver asks before costly work for an item: a platform that
+    re-delivers a webhook must not make us download its media again, and a reply whose parent is stored can
+    join the parent's thread when the platform cannot name the root."""
+    ids = [i for i in dict.fromkeys(external_ids) if i]
+    if not ids or not _stored:
+        return {}
+    return _stored[0](channel, ids)
+
+
 def created(results: list) -> int:
     """How many of ``results`` are new (the count a poll reports)."""
     return sum(1 for r in results if getattr(r, "created", False))

@@ -12,6 +12,7 @@ class InboxConfig(AppConfig):
         from resonanz.connectors import intake
         from resonanz.core import hooks, pipeline
         from resonanz.inbox import actions, privacy
+        from resonanz.inbox.ingestion import stored_threads
         from resonanz.inbox.models import Message
 
         pipeline.register_source("message", Message, select_related=("conversation", "channel", "author_contact"))
@@ -19,6 +20,7 @@ class InboxConfig(AppConfig):
         intake.register(intake.DeliveryUpdate, actions.apply_delivery_updates)
         intake.register(intake.IdentityClaim, actions.apply_identity_claims)
         intake.register(intake.SourceChange, actions.apply_source_changes)
+        intake.register_stored(stored_threads)
         hooks.register("contact_merged", actions.move_contact_rows)
         hooks.register("contact_exported", privacy.export_part)
         hooks.register("contact_erased", privacy.erase_contact)

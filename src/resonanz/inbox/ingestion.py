@@ -202,6 +202,14 @@ def stored_messages(channel, external_ids: list[str]) -> dict[str, IngestResult]
     return found
 
 
+def stored_threads(channel, external_ids: list[str]) -> dict[str, str]:
+    """The intake's ``stored`` question: which of these ids the channel holds, and the thread key of each one's
+    conversation (a driver skips a redelivery's downloads, and names a stored parent's root)."""
+    rows = (Message.objects.filter(channel=channel, external_id__in=external_ids[:1000])
+            .values_list("external_id", "conversation__thread_key"))
+    return {external_id: thread or "" for external_id, thread in rows}
+
+
 def _write(channel, items: list[_Item], now: datetime, is_demo: bool) -> list[IngestResult | ActionError]:
     contacts, created_contacts = resolve_contacts([i.key for i in items if i.key is not None], is_demo=is_demo)
     parents = _parents(items)

@@ -1,6 +1,8 @@
 """What the issue asks of every platform's webhook, checked on each the same way: a wrong or missing signature
 gets 401, is logged and shown on the channel, and stores nothing; markup and scripts in what a customer sends
-(text and name) never reach an agent's browser."""
+(text and name) never reach an agent's browser; a message delivered again never downloads its files again; a
+token the platform refuses while the driver fetches what a message carries shows on the channel, and the message
+is kept."""
 
 from __future__ import annotations
 
@@ -107,3 +109,77 @@ def test_markup_and_scripts_never_reach_an_agents_browser(request, kind, agent_u
     for page in pages:
         assert "<script>alert" not in page and "<img src=x" not in page and 'onerror="alert' not in page
     assert any("Hallo" in page for page in pages[1:])
+
+
+def whatsapp_media(server):
+    server.add_media("1003383421387256", b"\xff\xd8\xff\xe0JPEGDATA", "image/jpeg")
+    return server.notification("image_message", caption="Kratzer am Gehäuse")
+
+
+def telegram_media(server):
+    server.add_file("AgACAgIAAxkBAAIBlarge", "photos/file_0.jpg", b"\xff\xd8JPEG-large")
+    return server.update("update_photo")
+
+
+def messenger_media(server):
+    url = server.add_file("photo.jpg", b"\xff\xd8fb-image", "image/jpeg")
+    return server.notification("page_attachment", image_url=url, timestamp=int(time.time() * 1000))
+
+
+def x_media(server):
+    mention = x_documented("tweet_create_event")
+    mention["tweet_create_events"][0]["extended_entities"] = {"media": [
+        {"type": "photo", "media_url_https": server.add_file("Dx7aBcD.jpg", b"\xff\xd8x-photo", "image/jpeg")}]}
+    return mention
+
+
+MEDIA = {"whatsapp": whatsapp_media, "telegram": telegram_media, "messenger": messenger_media, "x": x_media}
+
+
+@pytest.mark.parametrize("kind", sorted(PLATFORMS))
+def test_a_redelivered_message_never_downloads_its_media_again(request, kind):
+    """Platforms deliver a webhook again when unsure we got it (a timeout, a 5xx): the stored message is found
+    by its id before anything is fetched, and the redelivery is answered 200 and stores nothing."""
+    channel, server, _items = setup(request, kind)
+    body = json.dumps(MEDIA[kind](server)).encode()
+    first = push(channel, body, signed_headers(kind, server, body))
+    assert first.status_code == 200 and first.json()["created"] == 1, (kind, first.content)
+    assert len(server.downloads) == 1 and Message.objects.get().attachments.count() == 1
+    for _again in range(2):
+        again = push(channel, body, signed_headers(kind, server, body))
+        assert again.status_code == 200 and again.json()["created"] == 0, (kind, again.content)
+    assert len(server.downloads) == 1, (kind, server.downloads)
+    assert Message.objects.count() == 1 and Message.objects.get().attachments.count() == 1
+
+
+def x_reply(server):
+    launch = server.add_tweet("Unser neues Trekkingrad ist da!", username="XDevelopers", user_id="2244994945")
+    return server.mention_event(server.add_tweet("@XDevelopers Was kostet es?", in_reply_to=launch))
+
+
+#: a message whose intake needs the token (its file, the post it comments, its chain's root), and what the
+#: channel's page tells the administrator to do when the platform refuses the token
+REFUSED = {"whatsapp": (whatsapp_media, "Create a new token"),
+           "telegram": (telegram_media, "Ask @BotFather for the token"),
+           "messenger": (lambda server: server.comment("page", text="Gibt es das in Rot?"), "Create a new page token"),
+           "x": (x_reply, "Authorize the account again")}
+
+
+@pytest.mark.parametrize("kind", sorted(PLATFORMS))
+def test_a_token_refused_on_the_way_shows_on_the_channel_and_the_message_is_kept(request, kind, admin_user):
+    """The token was revoked or expired (Meta's OAuthException 190, a 401): the message is stored all the same,
+    and the channel's health says so with what the administrator should do, as a refused reply does."""
+    channel, server, _items = setup(request, kind)
+    payload, guidance = REFUSED[kind]
+    body = json.dumps(payload(server)).encode()
+    server.revoke()
+    response = push(channel, body, signed_headers(kind, server, body))
+    assert response.status_code == 200 and response.json()["created"] == 1, (kind, response.content)
+    assert Message.objects.count() == 1
+    stored = Channel.objects.get(pk=channel.pk)
+    assert not stored.healthy and "token refused" in stored.last_error and guidance in stored.last_error, \
+        (kind, stored.last_error)
+    admin = Client()
+    admin.force_login(admin_user)
+    page = admin.get(f"/inbox/settings/channels/{channel.pk}/").content.decode()
+    assert "token refused" in page and guidance in page

@@ -8,6 +8,8 @@ import json
 import pytest
 from django.test import Client
 
+from resonanz.connectors.actions import check_channel
+from resonanz.connectors.models import Channel
 from resonanz.core.errors import ActionError
 from resonanz.inbox.actions import moderate_comment, send_reply
 from resonanz.inbox.delivery import deliver
@@ -244,3 +246,25 @@ def test_a_private_reply_is_not_asked_for_the_public_signature(fb_channel, messe
     codes = {w["code"] for w in check_reply(public, agent_user, "Ohne Kürzel", is_public=False)}
     assert "signature" not in codes
     assert "signature" in {w["code"] for w in check_reply(public, agent_user, "Ohne Kürzel")}
+
+
+def test_a_token_refused_while_reading_the_post_marks_the_channel_and_keeps_the_comment(fb_channel, messenger,
+                                                                                        admin_user):
+    """Meta answers the post's context with OAuthException 190 (expired or revoked): the comment is stored all the
+    same, and the channel's page says the token was refused and what to do, until a request works again."""
+    assert check_channel(fb_channel)[0]
+    messenger.revoke()
+    answer = post(fb_channel, messenger, messenger.comment("page", comment_id=f"{POST_ID}_31", text="Gibt es Rot?"))
+    assert answer.status_code == 200 and answer.json()["created"] == 1
+    message = Message.objects.get()
+    assert message.text == "Gibt es Rot?" and message.conversation.is_public and not message.meta.get("post", {}).get("text")
+    channel = Channel.objects.get(pk=fb_channel.pk)
+    assert not channel.healthy and "page token refused" in channel.last_error
+    admin = Client()
+    admin.force_login(admin_user)
+    page = admin.get(f"/inbox/settings/channels/{channel.pk}/").content.decode()
+    assert "page token refused" in page and "Create a new page token" in page
+    messenger.revoked = False  # the administrator saved a new token: the next comment shows its post again
+    post(fb_channel, messenger, messenger.comment("page", comment_id=f"{POST_ID}_32", text="Und Blau?"))
+    assert Channel.objects.get(pk=fb_channel.pk).healthy
+    assert Message.objects.get(external_id=f"{POST_ID}_32").meta["post"]["text"] == "Unser neues Trekkingrad ist da!"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from resonanz.inbox.actions import send_reply
@@ -179,3 +180,25 @@ def test_the_public_answer_hangs_under_the_latest_post_of_its_own_chain(x_channe
     assert conversation_of(follow) == conversation_of(on_launch) and len(xapi.lookups) == lookups
     deliver(send_reply(conversation_of(on_hours), agent_user, "Geschlossen."))
     assert xapi.tweets[-1]["reply"] == {"in_reply_to_tweet_id": on_hours}
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_failed_root_lookup_joins_the_stored_parents_chain(x_channel, xapi, status):
+    """X cannot name the root (5xx, rate limit) of a post that answers a stored one: the stored post's thread is
+    the root, so the person's replies in that chain still meet in one conversation once X answers again."""
+    launch = xapi.add_tweet("Unser neues Trekkingrad ist da!", username="XDevelopers", user_id="2244994945")
+    question = xapi.add_tweet("@XDevelopers Was kostet es?", in_reply_to=launch)
+    x_post(x_channel, xapi, xapi.mention_event(question))
+    assert conversation_of(question).thread_key == launch
+    cache.clear()  # a restart (or eviction) forgets the roots of the posts received
+    xapi.lookup_status = status
+    answer = xapi.add_tweet("@XDevelopers @TwitterAPI Gilt das auch für mich?", username="radlerin", user_id="4242",
+                            in_reply_to=question)
+    assert x_post(x_channel, xapi, xapi.mention_event(answer))["created"] == 1
+    assert conversation_of(answer).thread_key == launch and conversation_of(answer) != conversation_of(question)
+    xapi.lookup_status = None
+    more = xapi.add_tweet("@XDevelopers Und in Grün?", username="radlerin", user_id="4242", in_reply_to=launch)
+    assert x_post(x_channel, xapi, xapi.mention_event(more))["created"] == 1
+    assert conversation_of(more) == conversation_of(answer) and conversation_of(more).message_count == 2
+    assert Conversation.objects.filter(contact=conversation_of(more).contact).count() == 1
+

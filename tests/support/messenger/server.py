@@ -41,6 +41,7 @@ class MessengerServer:
         self.ids = itertools.count(1)
         self.sent: list[dict] = []
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.downloads: list[str] = []  # every file fetched from the CDN, by name
         #: comment id -> {"platform", "hidden", "deleted", "replies": [texts], "private_replied"}
         self.comments: dict[str, dict] = {}
         self.uploads: list[dict] = []
@@ -171,6 +172,7 @@ class MessengerServer:
     def handle(self, method: str, path: str, headers, body: bytes, query: dict | None = None
                ) -> tuple[int, dict | bytes, str]:
         if path.startswith("/cdn/"):
+            self.downloads.append(path[len("/cdn/"):])
             found = self.files.get(path[len("/cdn/"):])
             return (200, found[0], found[1]) if found else (404, b"gone", "text/plain")
         if headers.get("Authorization") != f"Bearer {self.token}" or self.revoked:

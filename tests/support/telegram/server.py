@@ -36,6 +36,7 @@ class TelegramServer:
         self.message_ids = itertools.count(1000)
         self.pending: list[dict] = []
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
+        self.downloads: list[str] = []  # every file fetched, by file_path
         self.sent: list[dict] = []
         self.webhook: dict = {}
         self.faults: dict[str, list] = {}
@@ -87,6 +88,7 @@ class TelegramServer:
     def handle(self, path: str, params: dict, files: dict | None = None) -> tuple[int, dict | bytes]:
         if path.startswith("/file/bot"):
             token, _, file_path = path[len("/file/bot"):].partition("/")
+            self.downloads.append(file_path)
             if token != self.token:
                 return 401, documented("error_unauthorized")
             for stored_path, content in self.files.values():

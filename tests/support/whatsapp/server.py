@@ -62,6 +62,7 @@ class WhatsAppServer:
         self.templates = documented("message_templates")["data"]
         self.requests: list[tuple[str, str]] = []
         self.uploads: list[dict] = []
+        self.downloads: list[str] = []  # every media file fetched, by media id
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -144,6 +145,7 @@ class WhatsAppServer:
             return 401, documented("error"), "application/json"
         if path.startswith("/media/"):
             media_id = path.rsplit("/", 1)[-1]
+            self.downloads.append(media_id)
             if path in self.expired_urls or media_id not in self.media:
                 return 404, b"URL signature expired", "text/plain"
             content, mime = self.media[media_id]

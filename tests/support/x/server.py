@@ -49,6 +49,9 @@ class XServer:
         self.known: dict[str, dict] = {}
         self.lookups: list[str] = []
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.downloads: list[str] = []  # every media file fetched, by name
+        #: status the post lookup (GET /2/tweets/:id) answers instead, while set (429, 503: X cannot tell now)
+        self.lookup_status: int | None = None
         self.remaining = 100
         self.reset = int(time.time()) + 900
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -63,6 +66,10 @@ class XServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def revoke(self) -> None:
+        """The account's token is revoked (or expired): every API call answers 401."""
+        self.revoked = True
 
     def publish(self, text: str, *, username: str = "radfahrerin", name: str = "Rad Fahrerin",
                 followers: int = 1234, lang: str = "de") -> str:
@@ -165,6 +172,7 @@ class XServer:
     def handle(self, method: str, path: str, headers, body: bytes, query: dict | None = None
                ) -> tuple[int, dict | bytes, dict]:
         if path.startswith(("/media/", "/dm_media/")):
+            self.downloads.append(path.split("/", 2)[2])
             if path.startswith("/dm_media/") and headers.get("Authorization") != f"Bearer {self.token}":
                 return 401, documented("unauthorized"), {}
             found = self.files.get(path.split("/", 2)[2])
@@ -212,6 +220,11 @@ class XServer:
                 "conversation_id": parent["conversation_id"] if parent else answer["data"]["id"]}
             return 201, answer, limits
         lookup = re.fullmatch(r"/2/tweets/(\d+)", path)
+        if method == "GET" and lookup and self.lookup_status:
+            self.lookups.append(lookup.group(1))
+            if self.lookup_status == 429:
+                return 429, documented("too_many"), {**limits, "x-rate-limit-remaining": "0"}
+            return self.lookup_status, {"title": "Service Unavailable", "status": self.lookup_status}, limits
         if method == "GET" and lookup:
             return 200, self.lookup(lookup.group(1)), limits
         match = re.fullmatch(r"/2/dm_conversations/with/(\d+)/messages", path)

@@ -76,6 +76,8 @@ class MessengerDriver(Driver):
                    "document": (MAX_MEDIA_BYTES, ())}
     describes_images = False
     accepts_push = True
+    #: set when Meta refused the page token during this request (reading a post's context)
+    token_refused = False
     settings_help = _("One Meta app for a Facebook Page and the Instagram professional account linked to it; "
                       "subscribe the app to the page's messages, message_deliveries and feed and to Instagram "
                       "messages and comments.")
@@ -114,7 +116,8 @@ class MessengerDriver(Driver):
         except ValueError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         results = intake.submit(self.channel, items)
-        record_ok(self.channel)
+        if not self.token_refused:  # a refused token found on the way stays on the channel's page
+            record_ok(self.channel)
         return JsonResponse({"created": intake.created(results),
                              "refused": [str(r) for r in results if isinstance(r, ActionError)]})
 
@@ -124,6 +127,7 @@ class MessengerDriver(Driver):
             raise ValueError('expected {"object": "page" or "instagram", "entry": [...]}')
         platform = payload["object"]
         items: list = []
+        known = intake.stored(self.channel, _mids_with_files(payload["entry"]))
         for entry in payload["entry"]:
             for change in (entry.get("changes") if isinstance(entry, dict) else None) or []:
                 if isinstance(change, dict) and change.get("field") == COMMENT_FIELDS[platform] and \
@@ -142,7 +146,8 @@ class MessengerDriver(Driver):
                                                     source_id=f"delivery:{','.join(mids)}"[:300]))
                     continue
                 message = event.get("message")
-                if isinstance(message, dict) and not message.get("is_echo"):
+                if isinstance(message, dict) and not message.get("is_echo") and \
+                        str(message.get("mid") or "")[:300] not in known:  # known: a redelivery, files fetched
                     items.append(self.inbound(platform, event, message))
         return items
 
@@ -235,6 +240,12 @@ class MessengerDriver(Driver):
             "caption,permalink,media_type,media_url,thumbnail_url"
         try:
             answer = self.client().call("GET", post_id, params={"fields": fields})
+        except AuthenticationFailed as exc:  # revoked or expired (code 190): the comment is kept, the admin told
+            self.token_refused = True
+            record_health(self.channel, False, f"page token refused while reading a post: {exc}. Create a new page "
+                                               "token and save it here; comments still arrive, their posts show "
+                                               "again once the token works.")
+            return {}
         except (SocialError, DriverError, outbound.OutboundError) as exc:
             log.info("messenger %s: no context for %s: %s", self.channel.slug, post_id, exc)
             return {}
@@ -397,6 +408,18 @@ class MessengerDriver(Driver):
         except (SocialError, outbound.OutboundError) as exc:
             return False, str(exc)
         return True, f"{page.get('name', '')}; webhook at /hooks/{self.channel.slug}/"
+
+
+def _mids_with_files(entries: list) -> list[str]:
+    """The ids of the direct messages in a notification that carry files: the ones worth asking whether they
+    are stored already before downloading anything."""
+    mids = []
+    for entry in entries:
+        for event in (entry.get("messaging") if isinstance(entry, dict) else None) or []:
+            message = event.get("message") if isinstance(event, dict) else None
+            if isinstance(message, dict) and message.get("attachments") and message.get("mid"):
+                mids.append(str(message["mid"])[:300])
+    return mids
 
 
 def _post_media(answer: dict) -> list[dict]:

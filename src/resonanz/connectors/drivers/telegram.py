@@ -136,6 +136,8 @@ class TelegramDriver(Driver):
     reply_limit = 4096
     accepts_push = True
     polls = True
+    #: set when Telegram refused the bot token during this request (fetching a file)
+    token_refused = False
     # the Bot API's upload limits: photos 10 MB (sendPhoto), other files 50 MB (sendDocument)
     reply_media = {"image": (10 * 1024 * 1024, ("image/jpeg", "image/png", "image/gif", "image/webp")),
                    "document": (50 * 1024 * 1024, ())}
@@ -203,7 +205,8 @@ class TelegramDriver(Driver):
         except ValueError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         results = intake.submit(self.channel, items)
-        record_ok(self.channel)
+        if not self.token_refused:  # a refused token found on the way stays on the channel's page
+            record_ok(self.channel)
         return JsonResponse({"created": intake.created(results),
                              "refused": [str(r) for r in results if isinstance(r, ActionError)]})
 
@@ -263,6 +266,9 @@ class TelegramDriver(Driver):
                 items.append(IdentityClaim(kind="telegram", handle=str(sender.get("id")), contact_id=contact_id,
                                            source="telegram deep link"))
             text = str(_("Started the chat with the bot")) if not reference else text
+        external_id = f"{chat.get('id')}:{message['message_id']}"
+        if ("photo" in message or "document" in message) and intake.stored(self.channel, [external_id]):
+            return []  # delivered again (a webhook retry, a poll after a crash): stored, its file fetched
         attachments = self._files(message, meta)
         if not text and not attachments:
             kinds = [k for k in ("sticker", "voice", "video", "audio", "location", "contact", "poll") if k in message]
@@ -270,7 +276,7 @@ class TelegramDriver(Driver):
             meta["unsupported"] = kinds[0] if kinds else "unknown"
         reply_to = message.get("reply_to_message")
         inbound = InboundMessage(
-            external_id=f"{chat.get('id')}:{message['message_id']}", sender_handle=str(sender.get("id")),
+            external_id=external_id, sender_handle=str(sender.get("id")),
             sender_name=name[:200], text=text, is_public=not private, attachments=attachments,
             sent_at=datetime.fromtimestamp(message["date"], tz=UTC) if isinstance(message.get("date"), int) else None,
             in_reply_to=f"{chat.get('id')}:{reply_to['message_id']}" if isinstance(reply_to, dict) and
@@ -301,6 +307,11 @@ class TelegramDriver(Driver):
             content = client.download(str((info or {}).get("file_path") or ""), limit)
         except (SocialError, DriverError, outbound.OutboundError) as exc:
             meta["file_error"] = str(exc)[:300]
+            if isinstance(exc, AuthenticationFailed):  # revoked: the message is kept, the administrator told
+                self.token_refused = True
+                record_health(self.channel, False, f"bot token refused while fetching a file: {exc}. Ask "
+                                                   "@BotFather for the token (/token) and save it here; messages "
+                                                   "still arrive, their files are named.")
             return [{"filename": str(wanted.get("file_name") or "file"), "content_type": str(wanted.get("mime_type")
                      or "application/octet-stream"), "size": int(wanted.get("file_size") or 0)}]
         return [{"filename": str(wanted.get("file_name") or "file")[:200],

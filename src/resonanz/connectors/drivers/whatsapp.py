@@ -79,6 +79,8 @@ class WhatsAppDriver(Driver):
     reply_limit = 4096
     accepts_push = True
     reply_window = timedelta(hours=24)
+    #: set when Meta refused the access token during this request (downloading a message's media)
+    token_refused = False
     reply_media = {"image": (5 * MB, ("image/jpeg", "image/png")), "document": (100 * MB, DOCUMENT_TYPES)}
     describes_images = False
     settings_help = _("Connect the phone number of your WhatsApp Business account (Meta for Developers → your app → "
@@ -123,13 +125,16 @@ class WhatsAppDriver(Driver):
             messages, updates, errors = parse_notification(payload)
         except MalformedNotification as exc:
             return JsonResponse({"error": str(exc)}, status=400)
-        for item in messages:
+        # a redelivery (Meta retries when unsure we got it) is stored with its media: never downloaded again
+        known = intake.stored(self.channel, [m.external_id for m in messages if m.meta["whatsapp"].get("media")])
+        fresh = [m for m in messages if m.external_id not in known]
+        for item in fresh:
             self._fetch_media(item)
-        results = intake.submit(self.channel, [*messages, *updates])
+        results = intake.submit(self.channel, [*fresh, *updates])
         refused = [r for r in results if isinstance(r, ActionError)]
         if errors:
             record_health(self.channel, False, "WhatsApp reported: " + "; ".join(errors)[:1500])
-        elif not refused:
+        elif not refused and not self.token_refused:  # a refused token found on the way stays on the page
             record_ok(self.channel)
         return JsonResponse({"received": len(messages), "statuses": len(updates),
                              "created": intake.created(results), "refused": [str(r) for r in refused]})
@@ -152,6 +157,11 @@ class WhatsAppDriver(Driver):
                 content, content_type = client.download(str(info["url"]), limit)
         except (SocialError, DriverError, KeyError, ValueError, outbound.OutboundError) as exc:
             log.info("whatsapp %s: media %s not downloaded: %s", self.channel.slug, media.get("id"), exc)
+            if isinstance(exc, AuthenticationFailed):  # revoked or expired (190): the message is kept, admin told
+                self.token_refused = True
+                record_health(self.channel, False, f"access token refused while downloading a file: {exc}. Create "
+                                                   "a new token and save it in the channel's settings; messages "
+                                                   "still arrive, their files are named in the text.")
             item.meta["whatsapp"]["media_error"] = str(exc)[:300]
             item.text = (item.text + "\n" if item.text else "") + f"{PLACEHOLDER.get(media['type'], '[media]')} " \
                 f"(not downloaded: {str(exc)[:200]})"

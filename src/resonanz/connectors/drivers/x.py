@@ -30,7 +30,8 @@ from the event when it carries one, else looked up once for the post a reply ans
 ``tweet.fields=conversation_id,author_id,text``, https://docs.x.com/x-api/posts/get-post-by-id) and kept in the
 cache for a day, as is every received post's root, so a reply to a known post needs no call. The root post's
 text, author and link are the conversation's context. A post that answers nothing starts its own chain; when the
-lookup fails (rate limit, deleted post) the post it answers stands in for the root.
+lookup fails (rate limit, 5xx, deleted post) a stored parent's thread is taken (so one person's replies in a chain
+still meet), else the post it answers stands in for the root.
 
 Replies longer than 280 characters become a numbered thread (URLs count 23, as X counts them through t.co).
 Each listening query of the channel is a source with its own cursor (the newest post id seen) in a
@@ -113,6 +114,8 @@ class XDriver(Driver):
     accepts_push = True
     polls = True
     sends_images = True
+    #: set when X refused the access token during this request (looking up a reply chain's root)
+    token_refused = False
     reply_media = {"image": (5 * 1024 * 1024, ("image/jpeg", "image/png", "image/webp", "image/gif"))}
     connect_fields = (
         ConnectField("listen", _("Listen for"),
@@ -164,7 +167,8 @@ class XDriver(Driver):
         except ValueError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         results = intake.submit(self.channel, items)
-        record_ok(self.channel)
+        if not self.token_refused:  # a refused token found on the way stays on the channel's page
+            record_ok(self.channel)
         return JsonResponse({"created": intake.created(results),
                              "refused": [str(r) for r in results if isinstance(r, ActionError)]})
 
@@ -173,18 +177,22 @@ class XDriver(Driver):
             raise ValueError("expected an account activity event with for_user_id")
         own = str(payload["for_user_id"])
         items: list[InboundMessage] = []
+        known = self._known(payload)
         for tweet in payload.get("tweet_create_events") or []:
             user = tweet.get("user") if isinstance(tweet, dict) else None
             if not isinstance(user, dict) or not tweet.get("id_str"):
                 raise ValueError("a tweet needs id_str and user")
             if str(user.get("id_str")) == own or tweet.get("retweeted_status"):
                 continue  # our own posts and retweets are not addressed to us
+            if str(tweet["id_str"]) in known:
+                continue  # delivered again: stored, its photos fetched once
             text = str((tweet.get("extended_tweet") or {}).get("full_text") or tweet.get("text") or "")
             entities = [t.get("extended_entities") for t in (tweet.get("extended_tweet"), tweet) if isinstance(t, dict)]
             media = next((e["media"] for e in entities if isinstance(e, dict) and isinstance(e.get("media"), list)), [])
             attachments, text = self._media(media, text, private=False)
             parent = str(tweet.get("in_reply_to_status_id_str") or "")
-            root, context = self.thread_of(str(tweet["id_str"]), parent, str(tweet.get("conversation_id") or ""))
+            root, context = self.thread_of(str(tweet["id_str"]), parent, str(tweet.get("conversation_id") or ""),
+                                           known.get(parent, ""))
             items.append(InboundMessage(
                 external_id=str(tweet["id_str"]), sender_handle=str(user.get("screen_name") or user.get("id_str")),
                 sender_name=str(user.get("name") or "")[:200], text=text, is_public=True, attachments=attachments,
@@ -200,8 +208,8 @@ class XDriver(Driver):
             sender = str(create.get("sender_id") or "")
             if not sender or not event.get("id"):
                 raise ValueError("a direct message needs id and message_create.sender_id")
-            if sender == own:
-                continue
+            if sender == own or f"dm:{event['id']}" in known:
+                continue  # our own, or delivered again: stored, its media fetched once
             user = users.get(sender) if isinstance(users.get(sender), dict) else {}
             stamp = event.get("created_timestamp")
             data = create.get("message_data") if isinstance(create.get("message_data"), dict) else {}
@@ -218,20 +226,32 @@ class XDriver(Driver):
                 meta={"x": {"kind": "dm", "user_id": sender}}))
         return items
 
-    def thread_of(self, tweet_id: str, parent: str, given: str = "") -> tuple[str, dict]:
+    def thread_of(self, tweet_id: str, parent: str, given: str = "", parent_thread: str = "") -> tuple[str, dict]:
         """(root post id, the root post's context) of a received post: ``given`` (the event's conversation_id),
-        the root known for the post it answers, or that post's ``conversation_id`` asked of X; a post that
-        answers nothing is its own root (and needs no context: it is the message itself)."""
+        the root known for the post it answers (cached, or the thread of its stored conversation:
+        ``parent_thread``), or that post's ``conversation_id`` asked of X; when X cannot tell (rate limit, 5xx,
+        deleted) the post it answers stands in. A post that answers nothing is its own root (and needs no
+        context: it is the message itself)."""
         if not parent:
             root, context = given or tweet_id, {}
         else:
-            root = given or (cache.get(self._root_key(parent)) or self._look_up(parent)).get("root") or parent
+            root = given or (cache.get(self._root_key(parent)) or {}).get("root") or parent_thread or \
+                self._look_up(parent).get("root") or parent
             # the root's own entry (cached by the parent's lookup when the parent is the root); a post received
             # here has only its root cached: it is in the inbox already and needs no context
             about = cache.get(self._root_key(root)) or self._look_up(root)
             context = {k: about[k] for k in ("text", "link", "author") if about.get(k)}
         cache.add(self._root_key(tweet_id), {"root": root}, ROOT_CACHE)  # never overwrites a looked-up entry
         return root, context
+
+    def _known(self, payload: dict) -> dict[str, str]:
+        """The event's posts, direct messages and answered posts that are stored already (id -> their thread):
+        one query for the whole event, before any photo is downloaded or root looked up."""
+        tweets = [t for t in payload.get("tweet_create_events") or [] if isinstance(t, dict)]
+        dms = [e for e in payload.get("direct_message_events") or [] if isinstance(e, dict) and e.get("id")]
+        return intake.stored(self.channel, [*(str(t.get(k) or "") for t in tweets
+                                              for k in ("id_str", "in_reply_to_status_id_str")),
+                                            *(f"dm:{e['id']}" for e in dms)])
 
     def _root_key(self, tweet_id: str) -> str:
         return f"x-root:{self.channel.pk}:{tweet_id}"[:250]
@@ -242,6 +262,12 @@ class XDriver(Driver):
             return {}
         try:
             payload = self._request("GET", f"/2/tweets/{tweet_id}", params=LOOKUP_FIELDS)
+        except AuthenticationFailed as exc:  # revoked or expired: the post is kept, the administrator told
+            self.token_refused = True
+            record_health(self.channel, False, f"access token refused while looking up a post: {exc}. Authorize "
+                                               "the account again and save the new token here; posts still "
+                                               "arrive, their threads' posts show again once the token works.")
+            return {}
         except (SocialError, DriverError, ValueError, outbound.OutboundError) as exc:
             log.info("x %s: no root for post %s: %s", self.channel.slug, tweet_id, exc)
             return {}

@@ -5,11 +5,14 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.http import urlencode
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -41,6 +44,7 @@ from resonanz.understanding.filters import with_latest_analysis
 from resonanz.understanding.models import INTENTS, SENTIMENTS
 
 PAGE_SIZE = 50
+POST_HINT_CHARS = 70  # the post's first words in the inbox list; CSS cuts it further on a narrow screen
 # Events that only tell an open page to refresh; the history list would drown in them.
 QUIET_EVENTS = ("suggested",)
 # Raster images only: SVG can carry script, so it is always a download.
@@ -74,6 +78,9 @@ def _inbox_context(request) -> dict:
     ids = list(page.object_list)
     rows = {c.pk: c for c in with_latest_analysis(base.filter(pk__in=ids)).prefetch_related("contact__identities")}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
+    hints = post_hints(page.object_list)
+    for shown in page.object_list:
+        shown.post_hint = hints.get(shown.pk, "")
     unfiltered = {k: v for k, v in params.items() if k not in ("status", "filtered", "q")}
     counts["filtered"] = filtered_count(filter_conversations(base, {**unfiltered, "filtered": "all"}, request.user))
     last_event = ConversationEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -165,6 +172,25 @@ def post_context(conversation, thread) -> dict | None:
         if found:
             return found
     return None
+
+
+def post_hints(conversations) -> dict[int, str]:
+    """The first words of the post each public conversation in the list is about (from its latest message that
+    names one, as on the conversation page), whitespace folded and cut short: a hint, the page shows the post.
+    One query for the whole page."""
+    ids = [c.pk for c in conversations if c.is_public and c.thread_key]
+    if not ids:
+        return {}
+    rows = (Message.objects.filter(Q(meta__has_key="post") | Q(meta__meta__has_key="post_text"),
+                                   conversation_id__in=ids, direction=Message.Direction.INBOUND)
+            .annotate(post_text=KT("meta__post__text"), legacy_text=KT("meta__meta__post_text"))
+            .order_by("-id").values_list("conversation_id", "post_text", "legacy_text")[:1000])
+    hints: dict[int, str] = {}
+    for conversation_id, text, legacy in rows:
+        words = " ".join(str(text or legacy or "").split())
+        if words and conversation_id not in hints:
+            hints[conversation_id] = Truncator(words).chars(POST_HINT_CHARS)
+    return hints
 
 
 def reply_media(driver) -> dict | None:

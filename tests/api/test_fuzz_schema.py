@@ -80,6 +80,8 @@ semantic(("messages",), "ids of messages of another conversation", "POST /api/co
 semantic(("conversation",), REFERENCE, "POST /api/reply-check/")
 semantic(("answer",), REFERENCE, "POST /api/community/questions/{id}/accept/")
 semantic(("object_id",), REFERENCE, "POST /api/community/ideas/{id}/links/")
+semantic(("conversations", "posts", "title", "description"), f"{REFERENCE}; a title or description that is "
+         "shorter than its minimum once control characters are removed", "POST /api/community/ideas/from-group/")
 semantic(("id", "action"), f"{REFERENCE}; lock and unlock are for questions only", "POST /api/community/moderation/")
 semantic(("tags",), "tag names with nothing a tag can be made of (only punctuation)",
          "POST /api/community/questions/{id}/move/")

@@ -1,7 +1,8 @@
 """REST endpoints of the community for agents and integrations: questions, ideas, members, moderation.
 
 Every agent reads; moderation (including moving and merging questions, editing tags, members' level rights
-and points, see ``community_curation``) needs ``community.moderate``; idea statuses and merges and making
+and points, see ``community_curation``) needs ``community.moderate``; idea statuses and merges, making an
+idea of a group of similar items (``ideas/from-group/``, the groups of ``/api/insights/ideas/``) and making
 moderators need ``ideas.manage``. Member email addresses are never part of a response. Writes go through the
 community actions, which keep the moderation log.
 """
@@ -19,7 +20,7 @@ from rest_framework.views import APIView
 
 from resonanz.api import community_curation as cur
 from resonanz.api.params import choice_params, choice_query
-from resonanz.community import actions, queries
+from resonanz.community import actions, clusters, queries
 from resonanz.community.models import (
     Answer,
     Idea,
@@ -35,6 +36,9 @@ from resonanz.core.errors import ActionError
 from resonanz.core.params import MAX_ID, as_int
 from resonanz.core.permissions import WritesNeed, can, denied_message
 from resonanz.core.sanitize import clean_text
+from resonanz.inbox.models import Conversation
+from resonanz.inbox.queries import visible_conversations
+from resonanz.listening.models import Post
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -198,6 +202,37 @@ class IdeaStatusSerializer(serializers.Serializer):
                                                                           "characters); voters are emailed it")
 
 
+class IdeaFromGroupSerializer(serializers.Serializer):
+    """A group of similar items made a community idea: what ``/api/insights/ideas/`` gives for each group."""
+
+    title = serializers.CharField(min_length=10, max_length=200)
+    description = serializers.CharField(min_length=20, max_length=20000, help_text="Markdown")
+    product = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    conversations = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                          max_length=200, required=False, default=list,
+                                          help_text="linked as evidence")
+    posts = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=200,
+                                  required=False, default=list, help_text="public posts, linked as evidence")
+
+
+def _evidence(request, data: dict) -> tuple[list[int], list[int]]:
+    """The group's conversations and posts; one that does not exist (or a conversation the person may not
+    see) is a 400 naming the field, not a link to nothing."""
+    conversations = set(data["conversations"])
+    seen = set(visible_conversations(Conversation.objects.filter(pk__in=conversations), request.user)
+               .values_list("pk", flat=True))
+    posts = set(data["posts"])
+    found = set(Post.objects.filter(pk__in=posts).values_list("pk", flat=True))
+    errors = {}
+    if conversations - seen:
+        errors["conversations"] = [f"No conversation #{min(conversations - seen)}."]
+    if posts - found:
+        errors["posts"] = [f"No post #{min(posts - found)}."]
+    if errors:
+        raise ValidationError(errors)
+    return sorted(conversations), sorted(posts)
+
+
 class IdeaViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = IdeaSerializer
     permission_classes = [IsAuthenticated, WritesNeed.of("community.moderate")]
@@ -216,6 +251,19 @@ class IdeaViewSet(viewsets.ReadOnlyModelViewSet):
         idea = actions.set_idea_status(self.get_object(), status=data["status"], note=data["note"],
                                        actor=request.user)
         return Response(IdeaSerializer(idea).data)
+
+    @extend_schema(request=IdeaFromGroupSerializer, responses={201: IdeaSerializer, **cur.ERRORS})
+    @action(detail=False, methods=["post"], url_path="from-group")
+    def from_group(self, request):
+        """A new idea from a group of similar items (``/api/insights/ideas/``), posted as your staff member
+        with the group's conversations and posts linked as its evidence. Product managers (``ideas.manage``)."""
+        cur.require(request, "ideas.manage")
+        data = cur.validated(IdeaFromGroupSerializer, request)
+        conversations, posts = _evidence(request, data)
+        idea = actions.idea_from_cluster(actor=request.user, title=data["title"], description=data["description"],
+                                         product=data["product"], conversations=conversations, posts=posts)
+        clusters.forget()
+        return Response(IdeaSerializer(idea).data, status=201)
 
     @extend_schema(request=IdeaLinkSerializer, responses=IdeaSerializer)
     @action(detail=True, methods=["post"])

@@ -1,7 +1,7 @@
 """REST endpoints of insights: /api/listening-queries/ (with ``preview/``), /api/insights/dashboard/ (with
-``team``/``agent`` for the KPIs), /api/insights/launch/, /api/alerts/ (read, acknowledge), /api/goals/,
-/api/alert-channels/ and /api/notifications/ (one's own, ``read/`` marks them read). Supervisors change
-queries, goals and alert channels; every agent reads."""
+``team``/``agent`` for the KPIs), /api/insights/ideas/ (the dashboard's idea groups), /api/insights/launch/,
+/api/alerts/ (read, acknowledge), /api/goals/, /api/alert-channels/ and /api/notifications/ (one's own,
+``read/`` marks them read). Supervisors change queries, goals and alert channels; every agent reads."""
 
 from __future__ import annotations
 
@@ -167,24 +167,35 @@ class GoalViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.Re
         return {**GoalSerializer(goal).data, "value": p["value"], "state": p["state"]}
 
 
+def _selection(params) -> dashboard.Selection:
+    """The dashboard's filter from the query string: a bad value is a 400 naming it, an unknown query a 404."""
+    choice_params(params, days=dashboard.PERIODS, language=dashboard.LANGUAGES)
+    id_params(params, "channel", "query")
+    sel = dashboard.Selection.from_params(params)
+    if params.get("query") and sel.query is None:
+        get_object_or_404(ListeningQuery, pk=-1)
+    return sel
+
+
+def selection_parameters() -> list[OpenApiParameter]:
+    return [choice_query("days", dashboard.PERIODS, "the period in days (default 30)"), id_query("channel"),
+            choice_query("language", dashboard.LANGUAGES), id_query("query", "a listening query")]
+
+
 class DashboardView(APIView):
-    """The dashboard's data for a selection: ``days`` (1, 7, 30, 90, 365), ``channel``, ``language``, ``query``."""
+    """The dashboard's data for a selection: ``days`` (1, 7, 30, 90, 365), ``channel``, ``language``, ``query``.
+    The ideas grouped by similarity are ``/api/insights/ideas/`` (clustering takes seconds)."""
 
     permission_classes = [ManageWritesOthersRead]
 
     @extend_schema(parameters=[
-        choice_query("days", dashboard.PERIODS, "the period in days (default 30)"), id_query("channel"),
-        choice_query("language", dashboard.LANGUAGES), id_query("query", "a listening query"),
+        *selection_parameters(),
         id_query("team", "KPIs of this team"), id_query("agent", "KPIs of this agent (an agent profile's id)")],
         responses={200: dict, 404: OpenApiResponse(description="no such team, agent or listening query")})
     def get(self, request):
         params = request.query_params
-        choice_params(params, days=dashboard.PERIODS, language=dashboard.LANGUAGES)
-        id_params(params, "channel", "query")
-        sel = dashboard.Selection.from_params(params)
+        sel = _selection(params)
         team, agent = _team_and_agent(params)
-        if params.get("query") and sel.query is None:
-            get_object_or_404(ListeningQuery, pk=-1)
         return Response({
             "selection": {**sel.params(), "start": sel.start, "end": sel.end},
             "volume": dashboard.volume(sel), "intents": dashboard.intents(sel), "urgency": dashboard.urgency(sel),
@@ -209,6 +220,76 @@ def _team_and_agent(params):
     if params.get("agent"):
         agent = get_object_or_404(AgentProfile.objects.select_related("user"), pk=int(params["agent"]), is_bot=False)
     return team, agent
+
+
+class InsightSelectionSerializer(serializers.Serializer):
+    days = serializers.ChoiceField(choices=dashboard.PERIODS)
+    channel = serializers.IntegerField(required=False, help_text="only when the selection names a channel")
+    language = serializers.ChoiceField(choices=dashboard.LANGUAGES, required=False)
+    query = serializers.IntegerField(required=False, help_text="the listening query, when one is chosen")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="exclusive: the end of the current hour")
+
+
+class InsightIdeaExampleSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="the item's text, at most 300 characters")
+    sentiment = serializers.ChoiceField(choices=dashboard.SENTIMENT_ORDER)
+    at = serializers.DateTimeField()
+    post_id = serializers.IntegerField(allow_null=True, help_text="a public post's id, or null for a message")
+    conversation_id = serializers.IntegerField(allow_null=True, help_text="a message's conversation, or null")
+
+
+class InsightIdeaGroupSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="the words the group's items share")
+    size = serializers.IntegerField(help_text="its items in the period")
+    previous = serializers.IntegerField(help_text="its items in the period before")
+    change = serializers.FloatField(allow_null=True, help_text=(
+        "(size − previous) / previous: 0.5 is 50 % more; null when it had none before (new)"))
+    weeks = serializers.ListField(child=serializers.IntegerField(), help_text=(
+        "items per step of the period (``step``), oldest first; the last one ends with the period"))
+    examples = InsightIdeaExampleSerializer(many=True, help_text="up to three, the most typical first")
+    title = serializers.CharField(help_text="a title for a community idea made of it")
+    description = serializers.CharField(help_text="the examples as a Markdown list, for a community idea")
+    conversations = serializers.ListField(child=serializers.IntegerField(), help_text="its conversations' ids")
+    posts = serializers.ListField(child=serializers.IntegerField(), help_text="its public posts' ids")
+
+
+class InsightIdeasSerializer(serializers.Serializer):
+    selection = InsightSelectionSerializer()
+    step = serializers.ChoiceField(choices=["day", "week"], help_text="what one number of ``weeks`` counts")
+    groups = InsightIdeaGroupSerializer(many=True, help_text="the largest first (at most 8)")
+    total = serializers.IntegerField(help_text="items read as a suggestion or idea in the period (up to 300 read)")
+    sampled = serializers.BooleanField(help_text="true: only the newest 300 of them were grouped")
+
+
+def _idea_group(g: dict) -> dict:
+    """A group as the desk shows it, with what making a community idea of it takes (``POST
+    /api/community/ideas/from-group/`` with its title, description, conversations and posts)."""
+    description = "\n".join(f"- {e['text'][:200]}" for e in g["examples"])
+    return {**g, "description": description}
+
+
+class IdeasView(APIView):
+    """The ideas and suggestions of a selection grouped by similarity (``insights.ideas``): each group's size,
+    the previous period's count and the change, a count per week (per day for 7 days or less) and examples,
+    and what ``POST /api/community/ideas/from-group/`` takes to make a community idea of it. Its own endpoint
+    as on the desk, where it loads after the page: clustering embeds texts (seconds for hundreds of new
+    items); kept a few minutes per selection and newest item."""
+
+    permission_classes = [ManageWritesOthersRead]
+
+    @extend_schema(parameters=selection_parameters(),
+                   responses={200: InsightIdeasSerializer, 404: OpenApiResponse(description="no such listening query")})
+    def get(self, request):
+        from resonanz.insights import ideas  # the clustering engine, loaded only when asked
+
+        sel = _selection(request.query_params)
+        found = dashboard.cached_ideas(sel)
+        return Response(InsightIdeasSerializer({
+            "selection": {**sel.params(), "start": sel.start, "end": sel.end},
+            "step": "day" if ideas.step_of(sel).days == 1 else "week",
+            "groups": [_idea_group(g) for g in found["groups"]], "total": found["total"],
+            "sampled": found["sampled"]}).data)
 
 
 class LaunchView(APIView):

@@ -54,6 +54,7 @@ urlpatterns = [
     path("conversations/bulk/", macros.BulkView.as_view(), name="conversation-bulk"),
     path("conversations/<id:pk>/apply-macro/", macros.ApplyMacroView.as_view(), name="conversation-apply-macro"),
     path("insights/dashboard/", insights.DashboardView.as_view(), name="insights-dashboard"),
+    path("insights/ideas/", insights.IdeasView.as_view(), name="insights-ideas"),
     path("insights/launch/", insights.LaunchView.as_view(), name="insights-launch"),
     path("reply-check/", automation.ReplyCheckView.as_view(), name="reply-check"),
     path("community/experts/", community.ExpertsView.as_view(), name="community-experts"),

@@ -29,6 +29,7 @@ from resonanz.insights.facts import hour_of
 from resonanz.insights.models import (
     Alert,
     DailyEntityRollup,
+    DailyEntityTotal,
     DailyIntentRollup,
     DailyRollup,
     DailyUrgencyRollup,
@@ -120,7 +121,9 @@ def buckets(sel: Selection) -> list[str]:
 
 
 ROLLUPS = {"": (Rollup, DailyRollup), "intent": (IntentRollup, DailyIntentRollup),
-           "urgency": (UrgencyRollup, DailyUrgencyRollup), "entity": (EntityRollup, DailyEntityRollup)}
+           "urgency": (UrgencyRollup, DailyUrgencyRollup), "entity": (EntityRollup, DailyEntityRollup),
+           # whole days without channel and language: only for selections without a channel or language
+           "entity_total": (EntityRollup, DailyEntityTotal)}
 
 
 def counts(sel: Selection, fields: tuple[str, ...], *, intent: bool = False,
@@ -132,6 +135,8 @@ def counts(sel: Selection, fields: tuple[str, ...], *, intent: bool = False,
     exactly; a year is about 365 × cells rows instead of 8,760 × cells.
     """
     hourly_model, daily_model = ROLLUPS["intent" if intent else table]
+    if table == "entity_total" and (sel.channel or sel.language or {"channel_id", "language"} & set(fields)):
+        raise ValueError("entity_total has no channel or language: read table='entity' for those")
     qids = query_ids if query_ids is not None else [sel.query.pk if sel.query else 0]
     whole, edges = (None, [(sel.start, sel.end)]) if sel.hourly or not days.ready() \
         else days.split(sel.start, sel.end)
@@ -223,7 +228,9 @@ def urgency(sel: Selection) -> list[dict]:
 def entities(sel: Selection, top: int = 12) -> list[dict]:
     """The products, brands and competitors named most in the selection, each with its sentiment split and
     the previous period's count (``key`` is what the items list and the alerts filter by)."""
-    found = counts(sel, ("kind", "entity", "sentiment"), table="entity")
+    # the daily rows without channel and language where no filter needs them (a year: a fraction of the rows)
+    table = "entity" if sel.channel or sel.language else "entity_total"
+    found = counts(sel, ("kind", "entity", "sentiment"), table=table)
     rows: dict[tuple[str, str], dict] = {}
     for (kind, name, sentiment), c in found.items():
         r = rows.setdefault((kind, name), {"kind": kind, "entity": name, "key": entity_key(kind, name), "n": 0,
@@ -232,7 +239,7 @@ def entities(sel: Selection, top: int = 12) -> list[dict]:
         if sentiment in SENTIMENT_ORDER:
             r[sentiment] += c
     ranked = sorted(rows.values(), key=lambda r: (-r["n"], r["entity"], r["kind"]))[:top]
-    prev = counts(sel.previous, ("kind", "entity"), table="entity") if ranked else Counter()
+    prev = counts(sel.previous, ("kind", "entity"), table=table) if ranked else Counter()
     for r in ranked:
         r["previous"] = prev.get((r["kind"], r["entity"]), 0)
         r["negative_share"] = r["negative"] / r["n"] if r["n"] else None

@@ -9,7 +9,9 @@ zones whose offset is not a whole hour, such as India's, the UTC hour that strad
 the day it starts in.)
 
 **Always equal to the hourly counts.** ``refresh_rollups`` recounts, in the same transaction, every day
-whose hours it recounted, by summing the hourly rows (``recount_days``). A dashboard range is split into
+whose hours it recounted, by summing the hourly rows (``recount_days``), and the day's entities once more without channel and
+language (``DailyEntityTotal``, summed from the day's entity rows), which the entities chart reads when no
+channel or language is chosen. A dashboard range is split into
 whole days, read from the daily rows, and the partial days at its two ends, read from the hourly rows
 (``split``), so any range gives exactly the figures the hourly rows give, only faster.
 
@@ -31,6 +33,7 @@ from django.db.models import Max, Min
 
 from resonanz.insights.models import (
     DailyEntityRollup,
+    DailyEntityTotal,
     DailyIntentRollup,
     DailyRollup,
     DailyRollupState,
@@ -86,12 +89,15 @@ def ready() -> bool:
     return not DailyRollupState.objects.exclude(zone=settings.TIME_ZONE).exists()
 
 
-_COPY = (  # daily model, hourly model, the columns besides query, channel and language
-    (DailyRollup, Rollup, "sentiment"),
-    (DailyIntentRollup, IntentRollup, "intent"),
-    (DailyUrgencyRollup, UrgencyRollup, "urgency"),
-    (DailyEntityRollup, EntityRollup, "kind, entity, sentiment"),
+_COPY = (  # daily model, hourly model, the columns a day's rows are grouped by (the key besides ``day``)
+    (DailyRollup, Rollup, "query_id, channel_id, language, sentiment"),
+    (DailyIntentRollup, IntentRollup, "query_id, channel_id, language, intent"),
+    (DailyUrgencyRollup, UrgencyRollup, "query_id, channel_id, language, urgency"),
+    (DailyEntityRollup, EntityRollup, "query_id, channel_id, language, kind, entity, sentiment"),
 )
+# daily rows summed from the day's rows of another daily table just counted (fewer rows than its hours):
+# the entities without channel and language, for the entities chart when no channel or language is chosen
+_TOTALS = ((DailyEntityTotal, DailyEntityRollup, "query_id, kind, entity, sentiment"),)
 
 
 def recount_days(days: Iterable[date], tz: ZoneInfo | None = None) -> None:
@@ -111,15 +117,21 @@ def recount_days(days: Iterable[date], tz: ZoneInfo | None = None) -> None:
                 ops.adapt_datetimefield_value(day_start(day + ONE_DAY, tz))
             # PostgreSQL takes the date itself (a string would reach the insert's select list as text)
             day_param = day if connection.vendor == "postgresql" else ops.adapt_datefield_value(day)
-            for daily, hourly, label in _COPY:
+            for daily, hourly, key in _COPY:
                 d, h = daily._meta.db_table, hourly._meta.db_table
                 cursor.execute(f"DELETE FROM {d} WHERE day = %s", [day_param])
                 cursor.execute(
-                    f"INSERT INTO {d} (day, query_id, channel_id, language, {label}, n) "
-                    f"SELECT %s, query_id, channel_id, language, {label}, SUM(n) FROM {h} "
-                    f"WHERE hour >= %s AND hour < %s GROUP BY query_id, channel_id, language, {label} "
-                    f"ON CONFLICT (day, query_id, channel_id, language, {label}) DO UPDATE SET n = excluded.n",
+                    f"INSERT INTO {d} (day, {key}, n) "
+                    f"SELECT %s, {key}, SUM(n) FROM {h} WHERE hour >= %s AND hour < %s GROUP BY {key} "
+                    f"ON CONFLICT (day, {key}) DO UPDATE SET n = excluded.n",
                     [day_param, lo, hi])
+            for total, daily, key in _TOTALS:
+                t, d = total._meta.db_table, daily._meta.db_table
+                cursor.execute(f"DELETE FROM {t} WHERE day = %s", [day_param])
+                cursor.execute(
+                    f"INSERT INTO {t} (day, {key}, n) SELECT %s, {key}, SUM(n) FROM {d} WHERE day = %s "
+                    f"GROUP BY {key} ON CONFLICT (day, {key}) DO UPDATE SET n = excluded.n",
+                    [day_param, day_param])
 
 
 def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 31) -> int:
@@ -143,7 +155,7 @@ def rebuild(progress: Callable[[int], None] | None = None, chunk: int = 31) -> i
         # days left from another zone, or added by the worker meanwhile: count them from their hours too
         # (a day without hourly rows ends up without daily rows)
         others: set[date] = set()
-        for daily, _hourly, _label in _COPY:
+        for daily, _source, _key in _COPY + _TOTALS:
             rows = daily.objects.all()
             if days:
                 rows = rows.exclude(day__range=(days[0], days[-1]))

@@ -5,8 +5,9 @@ alerts, goals and satisfaction surveys.
 filters and counts by; the pipeline step writes it once the engine has read the item, so dashboards never
 join messages, posts and analyses. ``Rollup``/``IntentRollup`` count facts per hour, query (0 = every
 item), channel, language and sentiment (or intent); the step recomputes the hours a batch touched, so a
-re-read post or a retried batch can never count twice. ``DailyRollup``/``DailyIntentRollup`` sum the hourly
-rows per day of the company's time zone for long ranges (``insights/days.py``).
+re-read post or a retried batch can never count twice. ``DailyRollup``/``DailyIntentRollup`` (and their urgency
+and entity counterparts) sum the hourly rows per day of the company's time zone for long ranges
+(``insights/days.py``); ``DailyEntityTotal`` sums the entities' without channel and language.
 """
 
 from __future__ import annotations
@@ -232,6 +233,24 @@ class DailyEntityRollup(models.Model):
         constraints = [models.UniqueConstraint(
             fields=["day", "query_id", "channel_id", "language", "kind", "entity", "sentiment"],
             name="dailyentityrollup_unique_cell")]
+
+
+class DailyEntityTotal(models.Model):
+    """``DailyEntityRollup`` without channel and language: the entities chart of a selection without a channel
+    or language filter (the usual one) reads a year as 365 × entities × sentiments rows, not that times every
+    channel and language. Counted from the hourly rows with the other daily rows (``days.recount_days``)."""
+
+    day = models.DateField()
+    query_id = models.IntegerField(default=0)
+    kind = models.CharField(max_length=12)
+    entity = models.CharField(max_length=120)
+    sentiment = models.CharField(max_length=10)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["query_id", "day"], name="dailyentitytotal_query_day")]
+        constraints = [models.UniqueConstraint(fields=["day", "query_id", "kind", "entity", "sentiment"],
+                                               name="dailyentitytotal_unique_cell")]
 
 
 class DailyRollupState(models.Model):

@@ -42,6 +42,7 @@ def test_admin_connects_mastodon_and_sees_the_account(live_server, browser, sett
         page.fill("input[name=password]", "pw-chefin-123")
         page.click("button[type=submit]")
         page.wait_for_selector("select[name=kind]")
+        page.wait_for_load_state("load")  # app.js, at the end of the page, has tied the kind menu to the fields
         assert "Kanal hinzufügen" in page.inner_text("body")
 
         page.select_option("select[name=kind]", "mastodon")

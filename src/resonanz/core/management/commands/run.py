@@ -51,7 +51,8 @@ class Command(BaseCommand):
                 ], env={**env, "RESONANZ_PROCESS": "worker" if n == 0 else f"worker{n + 1}"},  # a log file each
                     process_group=0, preexec_fn=die_with_parent))
                 processes[-1].leads_group = True
-        processes.append(subprocess.Popen(uvicorn_command(host, port, workers=workers), env={**env, "RESONANZ_PROCESS": "web"}, preexec_fn=die_with_parent))
+        processes.append(subprocess.Popen(uvicorn_command(host, port, workers=workers),
+                                          env={**env, "RESONANZ_PROCESS": "web"}, preexec_fn=die_with_parent))
         self.stdout.write(self.style.SUCCESS(f"Resonanz runs at http://{host}:{port}/ (Ctrl-C stops it)"))
         stopping = False
 

@@ -35,14 +35,19 @@ def xapi():
     server.stop()
 
 
-def test_each_post_has_its_conversation_and_shows_the_post(live_server, browser, settings, meta, xapi):
+@pytest.fixture
+def facebook(settings, meta):
+    """An agent who reads German, and the company's Facebook page connected to the Graph API server."""
     settings.RESONANZ_OUTBOUND_ALLOW = ["127.0.0.1"]
     invite_agent("berta@example.com", display_name="Berta Beispiel", role="agent", password="pw-berta-123",
                  language="de")
-    facebook = create_channel(kind="messenger", name="Facebook-Seite",
-                              settings={"page_id": PAGE_ID, "instagram_id": IG_ID, "api_base": meta.api},
-                              credentials={"page_token": meta.token, "app_secret": meta.app_secret,
-                                           "verify_token": "fb-verify"})
+    return create_channel(kind="messenger", name="Facebook-Seite",
+                          settings={"page_id": PAGE_ID, "instagram_id": IG_ID, "api_base": meta.api},
+                          credentials={"page_token": meta.token, "app_secret": meta.app_secret,
+                                       "verify_token": "fb-verify"})
+
+
+def test_each_post_has_its_conversation_and_shows_the_post(live_server, browser, settings, meta, xapi, facebook):
     meta.add_post("5550001", "Werkstatt-Termine im Mai: jetzt buchen! <script>alert(1)</script>")
     for payload in (meta.comment("page", comment_id=f"{POST_ID}_1", text="Gibt es das Rad in Rot?"),
                     meta.comment("page", comment_id="5550001_1", text="Habt ihr am Samstag offen?",
@@ -104,14 +109,8 @@ def _push(live_server, slug: str, payload: dict, headers: dict) -> None:
     assert answer.status_code == 200 and answer.json()["created"] == 1, answer.text
 
 
-def test_the_inbox_list_names_the_post_of_each_public_conversation(live_server, browser, settings, meta, xapi):
-    settings.RESONANZ_OUTBOUND_ALLOW = ["127.0.0.1"]
-    invite_agent("berta@example.com", display_name="Berta Beispiel", role="agent", password="pw-berta-123",
-                 language="de")
-    facebook = create_channel(kind="messenger", name="Facebook-Seite",
-                              settings={"page_id": PAGE_ID, "instagram_id": IG_ID, "api_base": meta.api},
-                              credentials={"page_token": meta.token, "app_secret": meta.app_secret,
-                                           "verify_token": "fb-verify"})
+def test_the_inbox_list_names_the_post_of_each_public_conversation(live_server, browser, settings, meta, xapi,
+                                                                    facebook):
     signed = {"X-Hub-Signature-256": meta.sign}
     meta.add_post("5550001", "Werkstatt im Mai: <script>alert(1)</script><b>jetzt</b> buchen!")
     meta.add_post("5550002", "Großer Frühjahrsputz im Laden: alle Räder, Helme, Schlösser und Lampen sind "

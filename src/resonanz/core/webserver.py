@@ -10,6 +10,7 @@ sets the option on each connection itself, whatever made the socket.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 
@@ -28,10 +29,8 @@ class NoDelayH11Protocol(H11Protocol):
     def connection_made(self, transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            try:
+            with contextlib.suppress(OSError):  # the peer is already gone; the protocol notices on its own
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:  # the peer is already gone; the protocol notices on its own
-                pass
         super().connection_made(transport)
 
 

@@ -121,6 +121,7 @@ def test_pr_manager_sets_up_queries_and_reads_the_dashboard(live_server, page):
     page.screenshot(path=str(SHOTS / "insights-alert-de-390.png"), full_page=True)
     page.goto(base + f"/listening/queries/{brand.pk}/")
     page.click("button[name=preview]")
+    page.wait_for_selector("section.preview")  # the preview is a form post: wait for the new page
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 391
     page.screenshot(path=str(SHOTS / "listening-query-editor-de-390.png"), full_page=True)
     page.goto(base + f"/listening/?query={brand.pk}")

@@ -84,7 +84,7 @@ def load(conversations: int, messages: int, contacts: int) -> None:
         cursor.executemany(
             "INSERT INTO inbox_conversation (subject, channel_id, contact_id, status, priority, team_id, created_at, "
             "last_activity_at, last_inbound_at, waiting_for_us, message_count, is_demo, filtered, filtered_reason, "
-            "is_public) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, false, '', '', false)", rows)
+            "is_public, thread_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, false, '', '', false, '')", rows)
         cursor.execute("SELECT MIN(id), MAX(id) FROM inbox_conversation")
         low, high = cursor.fetchone()
     per = messages // conversations

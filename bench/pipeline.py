@@ -208,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     from django.conf import settings
     from django.db import connections
 
+    if max(counts) > 1 and args.n < 2 * settings.RESONANZ_PIPELINE_BATCH * max(counts):
+        # a worker claims a whole batch: with fewer messages than the batches of all workers, one worker takes
+        # most of them and the others wait, so the run cannot show how the pipeline scales
+        print(f"note: {args.n} messages are few for {max(counts)} workers claiming "
+              f"{settings.RESONANZ_PIPELINE_BATCH} at a time; use --n {2 * settings.RESONANZ_PIPELINE_BATCH * max(counts)} "
+              f"or more to see the workers share the work", file=sys.stderr)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "resonanz.settings", "PYTHONPATH": str(ROOT / "src"),
            "RESONANZ_MODEL_DIR": str(model_dir), "OMP_NUM_THREADS": str(args.threads),
            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "RESONANZ_LOG_LEVEL": "WARNING",

@@ -70,6 +70,10 @@ def load(items: int, days: int, queries: int) -> list[int]:
             for q in qids:
                 if rng.random() < 0.1:
                     mentions.append((q, first + i, ts(hour)))
+        if connection.vendor == "postgresql":
+            _copy(first + start, posts, facts, mentions)
+            print(f"  loaded {min(items, start + step):,}/{items:,} items", flush=True)
+            continue
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO listening_post (id, channel_id, external_id, source, source_title, author, author_handle, "
@@ -83,7 +87,36 @@ def load(items: int, days: int, queries: int) -> list[int]:
             cursor.executemany("INSERT INTO insights_mention (query_id, fact_id, hour) SELECT %s, id, %s FROM "
                                "insights_fact WHERE post_id = %s", [(q, h, p) for q, p, h in mentions])
         print(f"  loaded {min(items, start + step):,}/{items:,} items", flush=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in ("listening_post", "insights_fact", "insights_mention"):
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
     return qids
+
+
+def _copy(first_id: int, posts: list, facts: list, mentions: list) -> None:
+    """PostgreSQL's COPY for one batch: row-by-row INSERTs load 10,000,000 items in about 70 minutes.
+
+    A post and its fact share an id here (both tables are filled only by this loader), so a mention can
+    name its fact without a lookup."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        raw = connection.connection.cursor()
+        with raw.copy("COPY listening_post (id, channel_id, external_id, source, source_title, author, "
+                      "author_handle, link, title, text, html, content_hash, media, published_at, fetched_at, "
+                      "is_demo, pipeline_state, pipeline_error) FROM STDIN") as copy:
+            for k, (ch, ext, text, at, fetched) in enumerate(posts):
+                copy.write_row((first_id + k, ch, ext, "", "", "", "", "", "", text, "", "", "[]", at, fetched,
+                                False, "done", ""))
+        with raw.copy("COPY insights_fact (id, post_id, at, hour, channel_id, language, sentiment, intents, "
+                      "author, reach, urgency, entities, is_demo) FROM STDIN") as copy:
+            for row in facts:
+                copy.write_row((row[0], *row, False))
+        with raw.copy("COPY insights_mention (query_id, fact_id, hour) FROM STDIN") as copy:
+            for q, post_id, hour in mentions:
+                copy.write_row((q, post_id, hour))
 
 
 def build_rollups() -> float:

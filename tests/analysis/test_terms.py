@@ -73,6 +73,14 @@ def test_a_term_counts_once_per_text():
     assert by["gratis"].count == 5 and by["gratis gratis"].count == 5
 
 
+def test_a_lone_digit_or_an_indefinite_pronoun_is_no_term():
+    """A PR manager's "what drives negative posts" list once read "jemand" and "2"."""
+    terms = text_terms("Hat jemand seit 2 Wochen kein Paket bekommen? Niemand antwortet", "de")
+    assert {"2 woche", "paket", "antworten"} <= terms
+    assert not {"jemand", "niemand", "2"} & terms
+    assert "404" in text_terms("Fehler 404 beim Bezahlen", "de")
+
+
 def test_terms_are_lemmas_in_the_texts_language_detected_when_unknown():
     assert {"vertrag", "kündigen"} <= text_terms("Ich habe alle Verträge gekündigt")
     assert {"order", "return"} <= text_terms("I returned two orders")

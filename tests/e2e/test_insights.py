@@ -48,6 +48,14 @@ def charts_are_drawn(page, width: int) -> None:
         assert box and box["width"] > 100 and box["height"] > 20 and box["x"] + box["width"] <= width + 1
         assert charts.nth(i).locator("rect.mark").count() >= 1
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width + 1  # nothing sticks out sideways
+    cut = page.evaluate("""() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+        const box = svg.getBoundingClientRect();
+        return [...svg.querySelectorAll('text')].filter(t => {
+            const r = t.getBoundingClientRect();
+            return r.width && (r.left < box.left - 1 || r.right > box.right + 1);
+        }).map(t => t.textContent);
+    })""")
+    assert cut == []  # every label and number inside its chart (a long channel name once lost its first letters)
 
 
 def test_pr_manager_sets_up_queries_and_reads_the_dashboard(live_server, page):

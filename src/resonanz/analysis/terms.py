@@ -10,7 +10,7 @@ error. The z-score says how sure the difference is, so a term seen 3 times canno
 
 Terms are simplemma lemmas of German and English words ("Lieferungen" and "Lieferung" are one term),
 stop words removed, and bigrams of adjacent words, where a negation may start a bigram ("nicht
-angekommen", "not working") though it is never a term alone. A term counts once per text: "in how many
+angekommen", "not working") though it is never a term alone, and a lone digit too ("2 wochen", not "2"). A term counts once per text: "in how many
 posts" is what a reader understands, and one post repeating a word twenty times does not drive a spike.
 """
 
@@ -64,7 +64,8 @@ def text_terms(text: str, language: str | None = None) -> set[str]:
                 continue
             lem = None if tok in STOP_WORDS or (len(tok) < 2 and not tok.isdigit()) else lemma(tok, lang)
             if lem is not None and lem not in STOP_WORDS:
-                out.add(lem)
+                if len(lem) > 1:                   # a lone digit says something only in a bigram ("2 wochen")
+                    out.add(lem)
                 if prev is not None:
                     out.add(f"{prev} {lem}")
             else:

@@ -38,7 +38,8 @@ so solche solchem solchen solcher solches soll sollte sondern sonst um und uns u
 unseren unseres unter viel vom von vor war waren warst was weg weil weiter welche welchem welchen
 welcher welches wenn werde werden wie wieder will wir wird wirst wo wollen wollte während würde würden
 zu zum zur zwar zwischen über bitte hallo danke vielen dank gruß grüße freundlichen moin servus ja
-nein mal gerne gern wäre hätte möchte möchten kannst könnt könnten
+nein mal gerne gern wäre hätte möchte möchten kannst könnt könnten jemand jemanden jemandem niemand
+niemanden irgendwas irgendwie
 """.split()
 )
 

@@ -70,6 +70,7 @@ def update_channel(channel: Channel, *, credentials: dict | None = None, **field
         # Blank values keep what is stored: the form never shows secrets, so it cannot send them back.
         merged = {**channel.credentials, **{k: v for k, v in credentials.items() if v not in ("", None)}}
         channel.credentials = merged
+        channel.credentials_refused_at = None  # new credentials: the next webhook may show the channel healthy
     channel.save()
     return channel
 
@@ -115,14 +116,27 @@ def last_check(channel: Channel) -> dict:
     return dict(state.cursor) if state else {}
 
 
-def record_health(channel: Channel, ok: bool, detail: str = "") -> None:
+def record_health(channel: Channel, ok: bool, detail: str = "", *, refused: bool = False) -> None:
+    """``refused``: the platform refused the channel's token or password. Only a call that shows the
+    credentials work again (a poll, a connection check) or saving new ones clears that: a webhook arriving
+    (``record_ok``) shows that the platform reaches us, not that our token works."""
     now = timezone.now()
     if ok:
-        Channel.objects.filter(pk=channel.pk).update(last_ok_at=now)
-        channel.last_ok_at = now
+        fields = {"last_ok_at": now, "credentials_refused_at": None}
     else:
-        Channel.objects.filter(pk=channel.pk).update(last_error=detail[:2000], last_error_at=now)
-        channel.last_error, channel.last_error_at = detail[:2000], now
+        fields = {"last_error": detail[:2000], "last_error_at": now}
+        if refused:
+            fields["credentials_refused_at"] = now
+    Channel.objects.filter(pk=channel.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(channel, name, value)
+
+
+def record_token_works(channel: Channel) -> None:
+    """A call with the channel's credentials succeeded: a channel whose token was refused is healthy again
+    (nothing is written otherwise, so a driver may say this after every call)."""
+    if channel.credentials_refused_at:
+        record_health(channel, True)
 
 
 def record_rejected(channel: Channel, remote: str, reason: str) -> None:
@@ -153,6 +167,8 @@ def rejected_requests(channel: Channel) -> dict | None:
 def record_ok(channel: Channel, every: int = 60) -> None:
     """A webhook was handled: mark the channel healthy, but write at most once a minute while it stays healthy
     (a platform pushing hundreds of requests a second would otherwise update the channel row on each)."""
+    if channel.credentials_refused_at:
+        return  # the channel stays failing until its token works again (record_health)
     fresh = channel.last_ok_at and (timezone.now() - channel.last_ok_at).total_seconds() < every
     if not (channel.healthy and fresh):
         record_health(channel, True)

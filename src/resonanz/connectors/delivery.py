@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from resonanz.connectors.actions import record_token_works
 from resonanz.connectors.drivers import SendResult, get_driver
 
 log = logging.getLogger("resonanz.connectors.delivery")
@@ -23,6 +24,8 @@ def attempt(message, attempts_so_far: int = 0) -> SendResult:
     except Exception as exc:
         log.exception("delivery of message %s failed", message.pk)
         return SendResult("failed", detail=str(exc)[:2000])
+    if result.status == "sent":
+        record_token_works(message.channel)
     if result.status == "retry" and attempts_so_far + 1 >= MAX_ATTEMPTS:
         return SendResult("failed", external_id=result.external_id,
                           detail=f"gave up after {attempts_so_far + 1} attempts: {result.detail}")

@@ -30,6 +30,8 @@ class Channel(models.Model):
     last_ok_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # when the platform refused the channel's token: a webhook arriving afterwards does not clear the failure
+    credentials_refused_at = models.DateTimeField(null=True, blank=True)
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -183,3 +183,40 @@ def test_a_token_refused_on_the_way_shows_on_the_channel_and_the_message_is_kept
     admin.force_login(admin_user)
     page = admin.get(f"/inbox/settings/channels/{channel.pk}/").content.decode()
     assert "token refused" in page and guidance in page
+
+
+def x_direct_message(server, n: int):
+    dm = x_documented("direct_message_event")
+    dm["direct_message_events"][0]["id"] = f"9{n}"
+    return dm
+
+
+#: a message whose intake needs no call with the channel's token
+PLAIN = {"whatsapp": lambda server, n: server.notification("text_message", text=f"Hallo {n}", id=f"wamid.plain{n}"),
+         "telegram": lambda server, n: server.update(text=f"Hallo {n}", message_id=7000 + n),
+         "messenger": lambda server, n: server.notification("page_message", text=f"Hallo {n}", mid=f"m_plain{n}",
+                                                            timestamp=int(time.time() * 1000) + n),
+         "x": x_direct_message}
+
+
+@pytest.mark.parametrize("kind", sorted(PLATFORMS))
+def test_a_message_arriving_after_a_refused_token_does_not_hide_the_failure(request, kind):
+    """A webhook shows that the platform reaches us, not that our token works: the channel stays failing
+    (its replies would fail) until the administrator saves new credentials or a call with the token works."""
+    from resonanz.connectors.actions import update_channel
+
+    channel, server, _items = setup(request, kind)
+    payload, _guidance = REFUSED[kind]
+    body = json.dumps(payload(server)).encode()
+    server.revoke()
+    assert push(channel, body, signed_headers(kind, server, body)).status_code == 200
+    for n in (1, 2):
+        body = json.dumps(PLAIN[kind](server, n)).encode()
+        response = push(channel, body, signed_headers(kind, server, body))
+        assert response.status_code == 200 and response.json()["created"] == 1, (kind, response.content)
+        stored = Channel.objects.get(pk=channel.pk)
+        assert not stored.healthy and "token refused" in stored.last_error, (kind, n)
+    update_channel(stored, credentials=dict(stored.credentials))  # the administrator saves a new token
+    body = json.dumps(PLAIN[kind](server, 3)).encode()
+    assert push(channel, body, signed_headers(kind, server, body)).json()["created"] == 1
+    assert Channel.objects.get(pk=channel.pk).healthy

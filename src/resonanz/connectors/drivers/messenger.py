@@ -36,7 +36,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health, record_ok
+from resonanz.connectors.actions import record_health, record_ok, record_token_works
 from resonanz.connectors.drivers import meta_common, register
 from resonanz.connectors.drivers.base import (
     ChannelField,
@@ -244,11 +244,12 @@ class MessengerDriver(Driver):
             self.token_refused = True
             record_health(self.channel, False, f"page token refused while reading a post: {exc}. Create a new page "
                                                "token and save it here; comments still arrive, their posts show "
-                                               "again once the token works.")
+                                               "again once the token works.", refused=True)
             return {}
         except (SocialError, DriverError, outbound.OutboundError) as exc:
             log.info("messenger %s: no context for %s: %s", self.channel.slug, post_id, exc)
             return {}
+        record_token_works(self.channel)
         found = {"text": str(answer.get("message") or answer.get("caption") or ""),
                  "link": str(answer.get("permalink_url") or answer.get("permalink") or ""),
                  "media": _post_media(answer)}
@@ -365,7 +366,7 @@ class MessengerDriver(Driver):
             return SendResult("retry", detail=str(exc))
         except AuthenticationFailed as exc:
             record_health(self.channel, False, f"page token refused: {exc}. Create a new page token and save it "
-                                               "here; queued replies then go out.")
+                                               "here; queued replies then go out.", refused=True)
             return SendResult("retry", detail=str(exc))
         except (SocialError, DriverError, outbound.OutboundError) as exc:
             return SendResult("failed", detail=str(exc))
@@ -390,7 +391,7 @@ class MessengerDriver(Driver):
                 answer = self.client().call("POST", comment, params={"hide" if instagram else "is_hidden": flag})
         except AuthenticationFailed as exc:
             record_health(self.channel, False, f"page token refused: {exc}. Create a new page token and save it "
-                                               "here.")
+                                               "here.", refused=True)
             raise DriverError(f"Meta refused the page token ({exc}); an administrator must renew it.") from exc
         except (SocialError, outbound.OutboundError) as exc:
             raise DriverError(f"Meta did not {action} the comment: {exc}") from exc

@@ -25,7 +25,13 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health, record_ok, record_rejected, update_channel
+from resonanz.connectors.actions import (
+    record_health,
+    record_ok,
+    record_rejected,
+    record_token_works,
+    update_channel,
+)
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import ChannelField, Driver, DriverError, InboundMessage, SendResult
 from resonanz.connectors.intake import IdentityClaim
@@ -311,9 +317,10 @@ class TelegramDriver(Driver):
                 self.token_refused = True
                 record_health(self.channel, False, f"bot token refused while fetching a file: {exc}. Ask "
                                                    "@BotFather for the token (/token) and save it here; messages "
-                                                   "still arrive, their files are named.")
+                                                   "still arrive, their files are named.", refused=True)
             return [{"filename": str(wanted.get("file_name") or "file"), "content_type": str(wanted.get("mime_type")
                      or "application/octet-stream"), "size": int(wanted.get("file_size") or 0)}]
+        record_token_works(self.channel)
         return [{"filename": str(wanted.get("file_name") or "file")[:200],
                  "content_type": str(wanted.get("mime_type") or "application/octet-stream"), "content": content}]
 
@@ -362,7 +369,7 @@ class TelegramDriver(Driver):
             return SendResult("retry", detail=str(exc))
         if isinstance(exc, AuthenticationFailed):
             record_health(self.channel, False, f"bot token refused: {exc}. Ask @BotFather for the token "
-                                               "(/token) and save it here; queued replies then go out.")
+                                               "(/token) and save it here; queued replies then go out.", refused=True)
             return SendResult("retry", detail=str(exc))
         return SendResult("failed", detail=str(exc))
 

@@ -28,7 +28,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health, record_ok
+from resonanz.connectors.actions import record_health, record_ok, record_token_works
 from resonanz.connectors.drivers import meta_common, register
 from resonanz.connectors.drivers.base import (
     ChannelField,
@@ -161,11 +161,12 @@ class WhatsAppDriver(Driver):
                 self.token_refused = True
                 record_health(self.channel, False, f"access token refused while downloading a file: {exc}. Create "
                                                    "a new token and save it in the channel's settings; messages "
-                                                   "still arrive, their files are named in the text.")
+                                                   "still arrive, their files are named in the text.", refused=True)
             item.meta["whatsapp"]["media_error"] = str(exc)[:300]
             item.text = (item.text + "\n" if item.text else "") + f"{PLACEHOLDER.get(media['type'], '[media]')} " \
                 f"(not downloaded: {str(exc)[:200]})"
             return
+        record_token_works(self.channel)
         item.attachments.append({"filename": media.get("filename") or f"{media['type']}-{media['id']}",
                                  "content_type": media.get("mime_type") or content_type, "content": content})
 
@@ -234,7 +235,7 @@ class WhatsAppDriver(Driver):
             return SendResult("retry", detail=f"WhatsApp unavailable: {exc}")
         if isinstance(exc, AuthenticationFailed):
             record_health(self.channel, False, f"access token refused: {exc}. Create a new token and save it "
-                                               "in the channel's settings; queued replies then go out.")
+                                               "in the channel's settings; queued replies then go out.", refused=True)
             return SendResult("retry", detail=f"access token refused: {exc}")
         return SendResult("failed", detail=str(exc))
 

@@ -54,7 +54,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors import intake
-from resonanz.connectors.actions import record_health, record_ok, record_rejected
+from resonanz.connectors.actions import record_health, record_ok, record_rejected, record_token_works
 from resonanz.connectors.drivers import register
 from resonanz.connectors.drivers.base import (
     ChannelField,
@@ -266,11 +266,12 @@ class XDriver(Driver):
             self.token_refused = True
             record_health(self.channel, False, f"access token refused while looking up a post: {exc}. Authorize "
                                                "the account again and save the new token here; posts still "
-                                               "arrive, their threads' posts show again once the token works.")
+                                               "arrive, their threads' posts show again once the token works.", refused=True)
             return {}
         except (SocialError, DriverError, ValueError, outbound.OutboundError) as exc:
             log.info("x %s: no root for post %s: %s", self.channel.slug, tweet_id, exc)
             return {}
+        record_token_works(self.channel)
         data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
         if str(data.get("id") or "") != tweet_id:
             return {}
@@ -436,7 +437,7 @@ class XDriver(Driver):
             return SendResult("retry", detail=str(exc))
         except AuthenticationFailed as exc:
             record_health(self.channel, False, f"access token refused: {exc}. Authorize the account again and "
-                                               "save the new token here; queued replies then go out.")
+                                               "save the new token here; queued replies then go out.", refused=True)
             return SendResult("retry", detail=str(exc))
         except (SocialError, DriverError, ValueError, outbound.OutboundError) as exc:
             return SendResult("failed", detail=str(exc))

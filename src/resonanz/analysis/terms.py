@@ -10,8 +10,9 @@ error. The z-score says how sure the difference is, so a term seen 3 times canno
 
 Terms are simplemma lemmas of German and English words ("Lieferungen" and "Lieferung" are one term),
 stop words removed, and bigrams of adjacent words, where a negation may start a bigram ("nicht
-angekommen", "not working") though it is never a term alone, and a lone digit too ("2 wochen", not "2"). A term counts once per text: "in how many
-posts" is what a reader understands, and one post repeating a word twenty times does not drive a spike.
+angekommen", "not working") though it is never a term alone, and a lone digit too ("2 wochen", not "2").
+A term counts once per text: "in how many posts" is what a reader understands, and one post repeating a
+word twenty times does not drive a spike.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def last_check(channel: Channel) -> dict:
 
 def record_health(channel: Channel, ok: bool, detail: str = "", *, refused: bool = False) -> None:
     """``refused``: the platform refused the channel's token or password. Only a call that shows the
-    credentials work again (a poll, a connection check) or saving new ones clears that: a webhook arriving
+    credentials work again (a poll, a connection check, ``record_token_works``) or saving new ones clears that: a webhook arriving
     (``record_ok``) shows that the platform reaches us, not that our token works."""
     now = timezone.now()
     if ok:
